@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""Asserts the key properties of manifests rendered from charts/wasmcron.
+
+Usage:
+  check.py render CHART CASE_VALUES RENDERED   check one rendered case against its values
+  check.py readme CHART                         check that README.md documents every value
+  check.py schema CHART                         check values.schema.json (draft-07, matches values.yaml)
+
+The expectations are derived from the chart defaults merged with the case's values, so each case
+checks the same rules: anti-affinity, Service session affinity and the PodDisruptionBudget exist
+only with more than one replica; downward API env; probes; security contexts; update strategy;
+termination grace. Exits non-zero and prints every failed assertion when one fails.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CRD_KINDS = {"ServiceMonitor"}
+
+
+class Checker:
+    """Collects assertion results so that one run reports every failure, not just the first."""
+
+    def __init__(self, case: str) -> None:
+        self.case = case
+        self.passed = 0
+        self.failures: list[str] = []
+
+    def that(self, condition: bool, what: str) -> bool:
+        if condition:
+            self.passed += 1
+        else:
+            self.failures.append(what)
+        return condition
+
+    def equal(self, actual: Any, expected: Any, what: str) -> bool:
+        return self.that(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
+
+    def finish(self) -> int:
+        for failure in self.failures:
+            print(f"  FAIL [{self.case}] {failure}")
+        print(f"  check [{self.case}]: {self.passed} assertions passed, {len(self.failures)} failed")
+        return 1 if self.failures else 0
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Helm's value merge: maps merge recursively, everything else is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as "30s" or "1m30s", rounded up (the chart's own rule)."""
+    factors = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+    ms = sum(int(n) * factors[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h)", text))
+    return (ms + 999) // 1000
+
+
+def load_documents(path: Path) -> list[dict]:
+    with path.open() as f:
+        return [d for d in yaml.safe_load_all(f) if d]
+
+
+def by_kind(docs: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for doc in docs:
+        out.setdefault(doc["kind"], []).append(doc)
+    return out
+
+
+def env_map(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
+    defaults = yaml.safe_load((chart / "values.yaml").read_text())
+    case_values = yaml.safe_load(case_file.read_text()) or {}
+    values = deep_merge(defaults, case_values)
+    chart_meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+    c = Checker(case_file.stem)
+
+    docs = load_documents(rendered)
+    kinds = by_kind(docs)
+    replicas = int(values["replicaCount"])
+    multi = replicas > 1
+    is_sqlite = not values["database"]["existingSecret"] and values["database"]["url"].startswith("sqlite:")
+
+    # Every resource carries the standard labels (and commonLabels).
+    for doc in docs:
+        labels = doc["metadata"].get("labels", {})
+        name = f"{doc['kind']}/{doc['metadata']['name']}"
+        for key in (
+            "app.kubernetes.io/name",
+            "app.kubernetes.io/instance",
+            "app.kubernetes.io/managed-by",
+            "helm.sh/chart",
+        ):
+            c.that(key in labels, f"{name} has label {key}")
+        for key, value in values["commonLabels"].items():
+            c.equal(labels.get(key), value, f"{name} commonLabel {key}")
+
+    if not c.equal(len(kinds.get("Deployment", [])), 1, "exactly one Deployment"):
+        return c.finish()
+    deploy = kinds["Deployment"][0]
+    spec = deploy["spec"]
+    pod = spec["template"]["spec"]
+    pod_labels = spec["template"]["metadata"]["labels"]
+    selector = spec["selector"]["matchLabels"]
+    c.that(selector.items() <= pod_labels.items(), "Deployment selector matches the pod labels")
+    c.equal(spec["replicas"], replicas, "Deployment replicas")
+
+    # Update strategy.
+    if is_sqlite:
+        c.equal(spec["strategy"], {"type": "Recreate"}, "SQLite strategy is Recreate")
+    else:
+        c.equal(spec["strategy"].get("type"), "RollingUpdate", "strategy type")
+        c.equal(spec["strategy"].get("rollingUpdate"), {"maxUnavailable": 0, "maxSurge": 1}, "rollingUpdate")
+
+    # Pod anti-affinity iff more than one replica.
+    affinity = pod.get("affinity", {})
+    anti = affinity.get("podAntiAffinity")
+    if multi and values["podAntiAffinity"] != "none" and not values["affinity"]:
+        if c.that(anti is not None, "podAntiAffinity present with replicas > 1"):
+            if values["podAntiAffinity"] == "soft":
+                terms = [t["podAffinityTerm"] for t in anti.get("preferredDuringSchedulingIgnoredDuringExecution", [])]
+                c.that(not anti.get("requiredDuringSchedulingIgnoredDuringExecution"), "soft: nothing required")
+            else:
+                terms = anti.get("requiredDuringSchedulingIgnoredDuringExecution", [])
+                c.that(not anti.get("preferredDuringSchedulingIgnoredDuringExecution"), "hard: nothing preferred")
+            c.equal(len(terms), 1, f"{values['podAntiAffinity']} anti-affinity term count")
+            for term in terms:
+                c.equal(term.get("topologyKey"), "kubernetes.io/hostname", "anti-affinity topologyKey")
+                c.equal(term.get("labelSelector", {}).get("matchLabels"), selector, "anti-affinity selector")
+    else:
+        c.that(anti is None, "no podAntiAffinity with a single replica")
+    tsc = pod.get("topologySpreadConstraints")
+    if multi and values["topologySpreadConstraints"]:
+        if c.equal(len(tsc or []), len(values["topologySpreadConstraints"]), "topologySpreadConstraints count"):
+            for constraint in tsc:
+                c.equal(
+                    constraint.get("labelSelector", {}).get("matchLabels"),
+                    selector,
+                    "topologySpreadConstraint selector filled in",
+                )
+    else:
+        c.that(tsc is None, "no topologySpreadConstraints")
+
+    # Termination grace: grace period + 15 s unless set, always longer than the run grace period.
+    grace = duration_seconds(values["server"]["gracePeriod"])
+    expected_tgp = values["terminationGracePeriodSeconds"] or grace + 15
+    c.equal(pod.get("terminationGracePeriodSeconds"), expected_tgp, "terminationGracePeriodSeconds")
+    c.that(pod.get("terminationGracePeriodSeconds", 0) > grace, "termination grace longer than the run grace")
+
+    # Pod security.
+    psc = pod.get("securityContext", {})
+    c.equal(psc.get("runAsNonRoot"), True, "pod runAsNonRoot")
+    c.equal(psc.get("runAsUser"), 65532, "pod runAsUser")
+    c.equal(psc.get("runAsGroup"), 65532, "pod runAsGroup")
+    c.equal(psc.get("fsGroup"), 65532, "pod fsGroup")
+    c.equal(psc.get("seccompProfile"), {"type": "RuntimeDefault"}, "pod seccompProfile")
+    c.equal(pod.get("automountServiceAccountToken"), False, "pod automountServiceAccountToken")
+    c.equal(pod.get("enableServiceLinks"), False, "no service-link env vars (they would look like WASMCRON_*)")
+    c.equal(pod.get("serviceAccountName"), deploy["metadata"]["name"], "serviceAccountName")
+
+    containers = {ct["name"]: ct for ct in pod["containers"]}
+    if not c.that("wasmcron" in containers, "wasmcron container present"):
+        return c.finish()
+    main = containers["wasmcron"]
+    all_containers = list(pod["containers"]) + list(pod.get("initContainers", []))
+    for ct in all_containers:
+        sc = ct.get("securityContext", {})
+        c.equal(sc.get("readOnlyRootFilesystem"), True, f"{ct['name']} readOnlyRootFilesystem")
+        c.equal(sc.get("allowPrivilegeEscalation"), False, f"{ct['name']} allowPrivilegeEscalation")
+        c.equal(sc.get("capabilities", {}).get("drop"), ["ALL"], f"{ct['name']} drops ALL capabilities")
+
+    # Image and command line.
+    tag = values["image"]["tag"] or chart_meta["appVersion"]
+    c.equal(main["image"], f"{values['image']['repository']}:{tag}", "image")
+    c.equal(main.get("args"), ["serve"], "args")
+
+    # Environment: downward API, secrets, flags.
+    env = env_map(main)
+    for name, field in (
+        ("POD_NAME", "metadata.name"),
+        ("POD_IP", "status.podIP"),
+        ("POD_NAMESPACE", "metadata.namespace"),
+    ):
+        c.equal(
+            env.get(name, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath"), field, f"downward API {name}"
+        )
+    chart_secret = deploy["metadata"]["name"]
+    db_ref = env.get("WASMCRON_DB", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    token_ref = env.get("WASMCRON_API_TOKEN", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    if values["database"]["existingSecret"]:
+        c.equal(
+            db_ref,
+            {"name": values["database"]["existingSecret"], "key": values["database"]["existingSecretKey"]},
+            "WASMCRON_DB from the existing Secret",
+        )
+    else:
+        c.equal(db_ref, {"name": chart_secret, "key": "database-url"}, "WASMCRON_DB from the chart Secret")
+    if values["auth"]["existingSecret"]:
+        c.equal(
+            token_ref,
+            {"name": values["auth"]["existingSecret"], "key": values["auth"]["existingSecretKey"]},
+            "WASMCRON_API_TOKEN from the existing Secret",
+        )
+    else:
+        c.equal(token_ref, {"name": chart_secret, "key": "api-token"}, "WASMCRON_API_TOKEN from the chart Secret")
+    plain = {k: v.get("value") for k, v in env.items() if "value" in v}
+    server = values["server"]
+    c.equal(plain.get("WASMCRON_LISTEN"), f"0.0.0.0:{server['port']}", "WASMCRON_LISTEN")
+    c.equal(plain.get("WASMCRON_PLUGINS"), values["plugins"]["mountPath"], "WASMCRON_PLUGINS")
+    c.equal(plain.get("WASMCRON_CACHE_DIR"), values["cache"]["mountPath"], "WASMCRON_CACHE_DIR")
+    c.equal(plain.get("WASMCRON_GRACE_PERIOD"), server["gracePeriod"], "WASMCRON_GRACE_PERIOD")
+    c.equal(plain.get("WASMCRON_HEARTBEAT_INTERVAL"), server["heartbeatInterval"], "WASMCRON_HEARTBEAT_INTERVAL")
+    c.equal(plain.get("WASMCRON_DEAD_AFTER"), server["deadAfter"], "WASMCRON_DEAD_AFTER")
+    c.equal(plain.get("WASMCRON_SETTINGS_TTL"), server["settingsTtl"], "WASMCRON_SETTINGS_TTL")
+    c.equal(plain.get("WASMCRON_LOG_FORMAT"), server["logFormat"], "WASMCRON_LOG_FORMAT")
+    c.that("WASMCRON_ADVERTISE" not in env or bool(server["advertise"]), "advertise falls back to POD_IP")
+
+    # Probes.
+    ports = {p["name"]: p["containerPort"] for p in main.get("ports", [])}
+    c.equal(ports.get("http"), server["port"], "container port http")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"), ("startupProbe", "/healthz")):
+        get = main.get(probe, {}).get("httpGet", {})
+        c.equal((get.get("path"), get.get("port")), (path, "http"), f"{probe} GET {path}")
+        for key in ("periodSeconds", "failureThreshold", "timeoutSeconds"):
+            c.equal(main.get(probe, {}).get(key), values[probe][key], f"{probe}.{key}")
+
+    # Volumes: plugins read-only, writable cache, /tmp and data directory.
+    mounts = {m["name"]: m for m in main.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    plugins_mount = mounts.get("plugins", {})
+    c.equal(
+        (plugins_mount.get("mountPath"), plugins_mount.get("readOnly")),
+        (values["plugins"]["mountPath"], True),
+        "plugins mounted read-only",
+    )
+    plugins_volume = {k: v for k, v in volumes.get("plugins", {}).items() if k != "name"}
+    if values["plugins"]["image"]["repository"]:
+        c.equal(plugins_volume, {"emptyDir": {}}, "plugins emptyDir filled from the image")
+        init = {ct["name"]: ct for ct in pod.get("initContainers", [])}.get("copy-plugins", {})
+        c.equal(
+            init.get("image"),
+            f"{values['plugins']['image']['repository']}:{values['plugins']['image']['tag']}",
+            "copy-plugins image",
+        )
+        c.equal(
+            init.get("command"),
+            ["cp", "-R", f"{values['plugins']['image']['path']}/.", "/copy-target/"],
+            "copy-plugins command",
+        )
+        c.that(
+            any(m["name"] == "plugins" and not m.get("readOnly") for m in init.get("volumeMounts", [])),
+            "copy-plugins writes the plugins volume",
+        )
+    else:
+        c.equal(plugins_volume, values["plugins"]["volume"] or {"emptyDir": {}}, "plugins volume given verbatim")
+        c.that("initContainers" not in pod, "no init container without a plugins image")
+    c.that(
+        mounts.get("cache", {}).get("mountPath") == values["cache"]["mountPath"]
+        and not mounts["cache"].get("readOnly"),
+        "cache dir mounted writable",
+    )
+    c.that("emptyDir" in volumes.get("cache", {}), "cache is an emptyDir")
+    c.that(
+        mounts.get("tmp", {}).get("mountPath") == "/tmp" and "emptyDir" in volumes.get("tmp", {}), "/tmp is an emptyDir"
+    )
+    c.equal(mounts.get("data", {}).get("mountPath"), values["persistence"]["mountPath"], "data dir mounted")
+    pvcs = kinds.get("PersistentVolumeClaim", [])
+    if values["persistence"]["enabled"]:
+        claim = volumes.get("data", {}).get("persistentVolumeClaim", {}).get("claimName")
+        c.equal(claim, f"{chart_secret}-data", "data volume is the chart's PVC")
+        c.equal([p["metadata"]["name"] for p in pvcs], [f"{chart_secret}-data"], "PVC rendered")
+        if pvcs:
+            c.equal(pvcs[0]["spec"]["resources"]["requests"]["storage"], values["persistence"]["size"], "PVC size")
+    else:
+        c.that("emptyDir" in volumes.get("data", {}), "data dir is an emptyDir")
+        c.equal(pvcs, [], "no PVC")
+
+    # Service: session affinity iff more than one replica.
+    services = kinds.get("Service", [])
+    if c.equal(len(services), 1, "one Service"):
+        svc = services[0]["spec"]
+        c.that(svc["selector"].items() <= pod_labels.items(), "Service selects the pods")
+        c.equal(
+            [(p["port"], p["targetPort"]) for p in svc["ports"]], [(values["service"]["port"], "http")], "Service port"
+        )
+        if multi:
+            c.equal(svc.get("sessionAffinity"), "ClientIP", "Service sessionAffinity with replicas > 1")
+            c.equal(
+                svc.get("sessionAffinityConfig", {}).get("clientIP", {}).get("timeoutSeconds"),
+                values["service"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"],
+                "session timeout",
+            )
+        else:
+            c.that(
+                "sessionAffinity" not in svc and "sessionAffinityConfig" not in svc,
+                "no sessionAffinity with a single replica",
+            )
+
+    # PodDisruptionBudget iff more than one replica.
+    pdbs = kinds.get("PodDisruptionBudget", [])
+    if multi and values["pdb"]["create"]:
+        if c.equal(len(pdbs), 1, "one PDB with replicas > 1"):
+            c.equal(pdbs[0]["spec"].get("minAvailable"), 1, "PDB minAvailable")
+            c.equal(pdbs[0]["spec"]["selector"]["matchLabels"], selector, "PDB selector")
+    else:
+        c.equal(pdbs, [], "no PDB with a single replica")
+
+    # Secret: only the keys not taken from existing Secrets.
+    expected_keys = set()
+    if not values["database"]["existingSecret"]:
+        expected_keys.add("database-url")
+    if not values["auth"]["existingSecret"]:
+        expected_keys.add("api-token")
+    secrets = kinds.get("Secret", [])
+    if expected_keys:
+        if c.equal(len(secrets), 1, "one chart Secret"):
+            c.equal(set(secrets[0].get("data", {})), expected_keys, "chart Secret keys")
+            c.that(bool(secrets[0]["data"].get("api-token", "x")), "api-token not empty")
+    else:
+        c.equal(secrets, [], "no chart Secret when both come from existing Secrets")
+
+    # ServiceAccount.
+    accounts = kinds.get("ServiceAccount", [])
+    if c.equal(len(accounts), 1, "one ServiceAccount"):
+        c.equal(accounts[0].get("automountServiceAccountToken"), False, "ServiceAccount automount off")
+
+    # ServiceMonitor (a CRD: kubernetes-validate has no schema for it, so its shape is checked here).
+    monitors = kinds.get("ServiceMonitor", [])
+    if values["metrics"]["serviceMonitor"]["enabled"]:
+        if c.equal(len(monitors), 1, "one ServiceMonitor"):
+            sm = monitors[0]
+            c.equal(sm["apiVersion"], "monitoring.coreos.com/v1", "ServiceMonitor apiVersion")
+            c.equal(sm["spec"]["selector"]["matchLabels"], selector, "ServiceMonitor selector")
+            endpoint = sm["spec"]["endpoints"][0]
+            c.equal((endpoint["port"], endpoint["path"]), ("http", "/metrics"), "ServiceMonitor endpoint")
+            c.equal(endpoint.get("interval"), values["metrics"]["serviceMonitor"]["interval"], "scrape interval")
+            for key, value in values["metrics"]["serviceMonitor"]["labels"].items():
+                c.equal(sm["metadata"]["labels"].get(key), value, f"ServiceMonitor label {key}")
+            if services:
+                svc_labels = services[0]["metadata"]["labels"]
+                c.that(selector.items() <= svc_labels.items(), "ServiceMonitor selector matches the Service")
+    else:
+        c.equal(monitors, [], "no ServiceMonitor")
+
+    # Ingress.
+    ingresses = kinds.get("Ingress", [])
+    if values["ingress"]["enabled"]:
+        if c.equal(len(ingresses), 1, "one Ingress"):
+            ing = ingresses[0]["spec"]
+            c.equal(ing.get("ingressClassName"), values["ingress"]["className"], "ingressClassName")
+            c.equal(ing.get("tls"), values["ingress"]["tls"], "Ingress TLS")
+            backend = ing["rules"][0]["http"]["paths"][0]["backend"]["service"]
+            c.equal(
+                backend,
+                {"name": services[0]["metadata"]["name"] if services else None, "port": {"name": "http"}},
+                "Ingress backend",
+            )
+            c.equal(ing["rules"][0].get("host"), values["ingress"]["hosts"][0]["host"], "Ingress host")
+    else:
+        c.equal(ingresses, [], "no Ingress")
+
+    unexpected = set(kinds) - {
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "Secret",
+        "PodDisruptionBudget",
+        "PersistentVolumeClaim",
+        "ServiceMonitor",
+        "Ingress",
+    }
+    c.equal(unexpected, set(), "no unexpected kinds")
+    return c.finish()
+
+
+def value_paths(values: Any, prefix: str = "") -> list[str]:
+    """Leaf value paths; a map that is empty by default (a verbatim object) counts as one leaf."""
+    if isinstance(values, dict) and values and not prefix.endswith(("resources", "SecurityContext", "volume")):
+        out: list[str] = []
+        for key, value in values.items():
+            out.extend(value_paths(value, f"{prefix}.{key}" if prefix else key))
+        return out
+    return [prefix]
+
+
+def check_readme(chart: Path) -> int:
+    c = Checker("readme")
+    values = yaml.safe_load((chart / "values.yaml").read_text())
+    readme = (chart / "README.md").read_text()
+    section = re.search(r"^## Values\n(.*?)(?=^## )", readme, flags=re.MULTILINE | re.DOTALL)
+    if not c.that(section is not None, "README has a '## Values' section"):
+        return c.finish()
+    documented = set(re.findall(r"^\|\s*`([^`]+)`\s*\|", section.group(1), flags=re.MULTILINE))
+    paths = value_paths(values)
+    for path in paths:
+        c.that(path in documented, f"README documents `{path}`")
+    for path in sorted(documented):
+        c.that(any(p == path or p.startswith(path + ".") for p in paths), f"README value `{path}` exists")
+    return c.finish()
+
+
+def check_schema(chart: Path) -> int:
+    """values.schema.json is a valid draft-07 schema, accepts the defaults and is strict where it matters."""
+    import json
+
+    import jsonschema
+
+    c = Checker("schema")
+    schema = json.loads((chart / "values.schema.json").read_text())
+    c.equal(schema.get("$schema"), "http://json-schema.org/draft-07/schema#", "draft-07")
+    try:
+        jsonschema.Draft7Validator.check_schema(schema)
+        c.that(True, "valid draft-07 schema")
+    except jsonschema.SchemaError as err:
+        c.that(False, f"valid draft-07 schema: {err.message}")
+    values = yaml.safe_load((chart / "values.yaml").read_text())
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(values)]
+    c.equal(errors, [], "values.yaml validates")
+    c.equal(schema.get("additionalProperties"), False, "unknown top-level values are rejected")
+    c.equal(set(schema["properties"]) - {"global"}, set(values), "schema and values.yaml name the same keys")
+    return c.finish()
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 5 and argv[1] == "render":
+        return check_render(Path(argv[2]), Path(argv[3]), Path(argv[4]))
+    if len(argv) == 3 and argv[1] == "readme":
+        return check_readme(Path(argv[2]))
+    if len(argv) == 3 and argv[1] == "schema":
+        return check_schema(Path(argv[2]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
