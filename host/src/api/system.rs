@@ -1,0 +1,132 @@
+//! Health, readiness, plugins, instances and settings.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::jobs::body;
+use super::views::instant;
+use crate::replica::Replica;
+use crate::settings::Settings;
+
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+pub async fn readyz(State(replica): State<Arc<Replica>>) -> (StatusCode, Json<Value>) {
+    match replica.health.not_ready() {
+        None => (StatusCode::OK, Json(json!({"status": "ready"}))),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "reason": reason})),
+        ),
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such API route")
+}
+
+#[derive(Serialize)]
+pub struct PluginView {
+    name: String,
+    digest: Option<String>,
+    size: u64,
+    loaded_at: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn plugins(State(replica): State<Arc<Replica>>) -> Json<Vec<PluginView>> {
+    Json(
+        replica
+            .runtime
+            .plugins
+            .list()
+            .into_iter()
+            .map(|p| PluginView {
+                name: p.name,
+                digest: p.digest,
+                size: p.size,
+                loaded_at: p.loaded_at.map(|t| {
+                    let ms = t
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as i64)
+                        .unwrap_or(0);
+                    instant(ms)
+                }),
+                error: p.error,
+            })
+            .collect(),
+    )
+}
+
+#[derive(Serialize)]
+pub struct InstanceView {
+    id: String,
+    address: String,
+    version: String,
+    started_at: String,
+    last_heartbeat: String,
+    jobs: i64,
+}
+
+pub async fn instances(State(replica): State<Arc<Replica>>) -> Result<Json<Vec<InstanceView>>, ApiError> {
+    let dead_after = replica.options.dead_after.as_millis() as i64;
+    let live = replica.store.live_instances(dead_after).await?;
+    let counts = replica.store.owned_job_counts().await?;
+    Ok(Json(
+        live.into_iter()
+            .map(|i| InstanceView {
+                jobs: counts.iter().find(|(id, _)| *id == i.id).map(|(_, n)| *n).unwrap_or(0),
+                id: i.id,
+                address: i.address,
+                version: i.version,
+                started_at: instant(i.started_at_ms),
+                last_heartbeat: instant(i.heartbeat_at_ms),
+            })
+            .collect(),
+    ))
+}
+
+pub async fn settings_list(State(replica): State<Arc<Replica>>) -> Result<Json<Value>, ApiError> {
+    let rows = replica.store.settings_all().await?;
+    Ok(Json(Value::Object(rows.into_iter().collect())))
+}
+
+pub async fn setting_get(State(replica): State<Arc<Replica>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
+    let rows = replica.store.settings_all().await?;
+    rows.into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(key, value)| Json(json!({"key": key, "value": value})))
+        .ok_or_else(|| ApiError::not_found(format!("setting {key:?} is not set (its default applies)")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingBody {
+    value: Value,
+}
+
+pub async fn setting_put(
+    State(replica): State<Arc<Replica>>,
+    Path(key): Path<String>,
+    payload: Result<Json<SettingBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let payload = body(payload)?;
+    Settings::validate(&key, &payload.value).map_err(|e| ApiError::invalid("value", e.to_string()))?;
+    replica.store.setting_put(&key, &payload.value).await?;
+    replica.settings.invalidate();
+    Ok(Json(json!({"key": key, "value": payload.value})))
+}
+
+pub async fn setting_delete(State(replica): State<Arc<Replica>>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+    replica.store.setting_delete(&key).await?;
+    replica.settings.invalidate();
+    Ok(StatusCode::NO_CONTENT)
+}

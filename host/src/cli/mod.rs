@@ -1,0 +1,65 @@
+//! The `wasmcron` command line. The binary is a thin shell around [`main`].
+
+mod plugin_check;
+mod schedule_next;
+mod serve;
+
+pub use serve::redact;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// wasmcron: a highly available cron host that runs every job as a sandboxed WebAssembly
+/// component.
+#[derive(Debug, Parser)]
+#[command(name = "wasmcron", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a replica: schedule and run jobs, serve the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Inspect plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Work with schedule expressions.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Apply database migrations and exit.
+    Migrate(serve::DbArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Load a component, check that it implements the wasmcron job world, print its imports
+    /// and exports.
+    Check(plugin_check::CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// Print the next instants of a schedule (the scheduler's own code path).
+    Next(schedule_next::NextArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(args),
+        Command::Schedule(ScheduleCommand::Next(args)) => schedule_next::run(args),
+        Command::Migrate(args) => serve::migrate(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `wasmcron serve` and `wasmcron migrate`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::replica::{Replica, ReplicaOptions};
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration such as 2s or 1m30s: {e}"))
+}
+
+/// Database selection, shared by `serve` and `migrate`.
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// Database URL: `sqlite://FILE` (embedded default) or `postgres://…` (multi-replica).
+    #[arg(long, env = "WASMCRON_DB", default_value = "sqlite://wasmcron.db")]
+    pub db: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Directory of plugins: every `*.wasm` component in it is a plugin named by its file stem.
+    #[arg(long, env = "WASMCRON_PLUGINS", default_value = "plugins")]
+    pub plugins: PathBuf,
+    /// Directory for compiled plugin artifacts (must be writable; never the plugins directory).
+    #[arg(long, env = "WASMCRON_CACHE_DIR", default_value = ".wasmcron-cache")]
+    pub cache_dir: PathBuf,
+    /// Address of the HTTP API.
+    #[arg(long, env = "WASMCRON_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// This replica's id (default: $POD_NAME, then the host name).
+    #[arg(long, env = "WASMCRON_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+    /// Address peers and clients can reach this replica at (default: $POD_IP, then the listen address).
+    #[arg(long, env = "WASMCRON_ADVERTISE")]
+    pub advertise: Option<String>,
+    /// How often this replica heartbeats.
+    #[arg(long, env = "WASMCRON_HEARTBEAT_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub heartbeat_interval: Duration,
+    /// A replica without a heartbeat for this long is dead; its jobs move.
+    #[arg(long, env = "WASMCRON_DEAD_AFTER", default_value = "10s", value_parser = parse_duration)]
+    pub dead_after: Duration,
+    /// On shutdown, how long runs in flight may take to finish.
+    #[arg(long, env = "WASMCRON_GRACE_PERIOD", default_value = "30s", value_parser = parse_duration)]
+    pub grace_period: Duration,
+    /// Longest time a setting may be stale (the settings cache refreshes at least this often).
+    #[arg(long, env = "WASMCRON_SETTINGS_TTL", default_value = "30s", value_parser = parse_duration)]
+    pub settings_ttl: Duration,
+    /// Log format.
+    #[arg(long, env = "WASMCRON_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// A JSON file of jobs to create at start when no job of that name exists yet.
+    #[arg(long, env = "WASMCRON_JOBS_FILE")]
+    pub jobs_file: Option<PathBuf>,
+    /// Use on-demand instance allocation instead of the pooling allocator.
+    #[arg(long, env = "WASMCRON_NO_POOLING")]
+    pub no_pooling: bool,
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WASMCRON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn instance_id(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("POD_NAME").ok().filter(|s| !s.is_empty()))
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| format!("wasmcron-{}", std::process::id()))
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(&args.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("wasmcron")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let instance_id = instance_id(args.instance_id);
+        let advertise = args
+            .advertise
+            .or_else(|| std::env::var("POD_IP").ok().filter(|s| !s.is_empty()).map(|ip| format!("{ip}:{}", args.listen.port())))
+            .unwrap_or_else(|| args.listen.to_string());
+        let options = ReplicaOptions {
+            db_url: args.db.db,
+            plugins_dir: args.plugins,
+            cache_dir: Some(args.cache_dir),
+            listen: args.listen,
+            instance_id,
+            advertise,
+            heartbeat_interval: args.heartbeat_interval,
+            dead_after: args.dead_after,
+            grace_period: args.grace_period,
+            settings_ttl: args.settings_ttl,
+            jobs_file: args.jobs_file,
+            pooling: !args.no_pooling,
+            api_token: std::env::var("WASMCRON_API_TOKEN").ok().filter(|t| !t.is_empty()),
+        };
+        let replica = Arc::new(Replica::start(options).await?);
+        replica.serve_until(shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn migrate(args: DbArgs) -> anyhow::Result<ExitCode> {
+    init_logging("text");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let store = crate::store::Store::connect(&args.db).await?;
+        store.migrate().await?;
+        println!("database at {} is up to date", redact(&args.db));
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}

@@ -1,0 +1,17 @@
+//! wasmcron: a highly available cron host that runs every job as a sandboxed WebAssembly
+//! component.
+//!
+//! Data flows one way: [`store`] (the database) → [`cluster`] ownership → [`scheduler`]
+//! timers → [`runtime`] (plugin run) → run record back in the [`store`]. The [`settings`]
+//! cache and the [`api`] sit beside that flow; a [`replica::Replica`] wires them together.
+
+pub mod api;
+pub mod cli;
+pub mod cluster;
+pub mod jobs_file;
+pub mod replica;
+pub mod runtime;
+pub mod schedule;
+pub mod scheduler;
+pub mod settings;
+pub mod store;

@@ -1,0 +1,131 @@
+//! Executing one tick: a fresh `Store` from the plugin's cached `InstancePre`, bounded in time
+//! and memory, with nothing granted but what the job allows.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::{Store, Trap};
+
+use super::bindings::Tick;
+use super::engine::{EPOCH_TICK, PluginEngine};
+use super::http_policy::{HostPattern, HttpPolicy};
+use super::job_host::JobHost;
+use super::plugin::LoadedPlugin;
+use super::run_log::{LogLimits, RunLog};
+use super::run_state::{MEMORY_LIMIT_EXCEEDED, RunState};
+
+/// Longest result or error text kept from a plugin.
+pub const MAX_RESULT_BYTES: usize = 4 << 10;
+
+/// Everything a run needs besides the plugin.
+pub struct RunRequest {
+    pub tick: Tick,
+    pub timeout: Duration,
+    pub memory_limit: u64,
+    pub allowed_hosts: Vec<HostPattern>,
+    pub job: Arc<dyn JobHost>,
+    pub log_limits: LogLimits,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+/// The outcome of a run, ready to be recorded.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    pub status: RunStatus,
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub logs: String,
+    pub duration: Duration,
+}
+
+impl RunOutcome {
+    /// A run that could not start (e.g. its plugin failed to load).
+    pub fn failed(error: impl Into<String>) -> Self {
+        RunOutcome {
+            status: RunStatus::Failed,
+            result: None,
+            error: Some(error.into()),
+            logs: String::new(),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
+fn bounded(mut text: String) -> String {
+    if text.len() > MAX_RESULT_BYTES {
+        let mut cut = MAX_RESULT_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("… [truncated]");
+    }
+    text
+}
+
+impl LoadedPlugin {
+    /// Run one tick. Never panics and never returns an error: every failure of the plugin is a
+    /// failed (or timed-out) outcome.
+    pub async fn run(&self, engine: &PluginEngine, request: RunRequest) -> RunOutcome {
+        let started = Instant::now();
+        let log = RunLog::new(request.log_limits);
+        let http = HttpPolicy::new(request.allowed_hosts, log.clone());
+        let job_name: Arc<str> = request.tick.job_name.as_str().into();
+        let state = RunState::new(log.clone(), http, request.memory_limit, request.job, job_name);
+        let mut store = Store::new(engine.engine(), state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(PluginEngine::ticks_for(request.timeout));
+        store.epoch_deadline_trap();
+
+        // Epoch interruption stops guest code; the outer timeout also bounds time spent
+        // waiting in async host calls (HTTP, state).
+        let outer = request.timeout + 2 * EPOCH_TICK;
+        let call = async {
+            let job = self.pre.instantiate_async(&mut store).await?;
+            job.call_run(&mut store, &request.tick).await
+        };
+        let result = tokio::time::timeout(outer, call).await;
+        let memory_exceeded = store.data().limiter.exceeded;
+        drop(store);
+        let duration = started.elapsed();
+        let (status, result, error) = match result {
+            Err(_elapsed) => (RunStatus::TimedOut, None, Some(timeout_message(request.timeout))),
+            Ok(Ok(Ok(text))) => (RunStatus::Succeeded, Some(bounded(text)), None),
+            Ok(Ok(Err(text))) => (RunStatus::Failed, None, Some(bounded(text))),
+            Ok(Err(trap)) => {
+                if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                    (RunStatus::TimedOut, None, Some(timeout_message(request.timeout)))
+                } else if memory_exceeded {
+                    (
+                        RunStatus::Failed,
+                        None,
+                        Some(format!(
+                            "{MEMORY_LIMIT_EXCEEDED}: the plugin needed more than {} bytes",
+                            request.memory_limit
+                        )),
+                    )
+                } else {
+                    (RunStatus::Failed, None, Some(bounded(format!("plugin trapped: {trap:#}"))))
+                }
+            }
+        };
+        RunOutcome {
+            status,
+            result,
+            error,
+            logs: log.text(),
+            duration,
+        }
+    }
+}
+
+fn timeout_message(timeout: Duration) -> String {
+    format!("timed out after {}", humantime::format_duration(timeout))
+}

@@ -1,0 +1,137 @@
+//! The bounded log of one run: host `log` calls and captured stdout/stderr, in order.
+
+use std::sync::{Arc, Mutex};
+
+/// Limits of a run's log.
+#[derive(Clone, Copy, Debug)]
+pub struct LogLimits {
+    /// Bytes kept in the run record.
+    pub max_bytes: usize,
+    /// `log` calls accepted per run; further lines are counted and dropped.
+    pub max_lines: u32,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        LogLimits {
+            max_bytes: 64 << 10,
+            max_lines: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    text: String,
+    lines: u32,
+    dropped_lines: u64,
+    dropped_bytes: u64,
+}
+
+/// Shared, bounded run log. Cheap to clone (all clones write to the same log).
+#[derive(Clone, Debug)]
+pub struct RunLog {
+    limits: LogLimits,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl RunLog {
+    pub fn new(limits: LogLimits) -> Self {
+        RunLog {
+            limits,
+            inner: Arc::default(),
+        }
+    }
+
+    /// Append one structured line (from the `log` import or the host). Returns false when the
+    /// line was dropped by the rate bound.
+    pub fn line(&self, level: &str, message: &str) -> bool {
+        let mut inner = self.inner.lock().expect("run log lock");
+        if inner.lines >= self.limits.max_lines {
+            inner.dropped_lines += 1;
+            return false;
+        }
+        inner.lines += 1;
+        let line = format!("[{level}] {message}\n");
+        self.push(&mut inner, &line);
+        true
+    }
+
+    /// Append raw bytes written by the plugin to stdout or stderr.
+    pub fn output(&self, stream: &str, bytes: &[u8]) {
+        let mut inner = self.inner.lock().expect("run log lock");
+        let text = String::from_utf8_lossy(bytes);
+        for piece in text.split_inclusive('\n') {
+            let line = if piece.ends_with('\n') {
+                format!("[{stream}] {piece}")
+            } else {
+                format!("[{stream}] {piece}\n")
+            };
+            self.push(&mut inner, &line);
+        }
+    }
+
+    fn push(&self, inner: &mut Inner, line: &str) {
+        let room = self.limits.max_bytes.saturating_sub(inner.text.len());
+        if line.len() <= room {
+            inner.text.push_str(line);
+        } else {
+            let mut cut = room;
+            while cut > 0 && !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            inner.text.push_str(&line[..cut]);
+            inner.dropped_bytes += (line.len() - cut) as u64;
+        }
+    }
+
+    /// The log text, with a closing note when anything was dropped.
+    pub fn text(&self) -> String {
+        let inner = self.inner.lock().expect("run log lock");
+        let mut text = inner.text.clone();
+        if inner.dropped_lines > 0 {
+            text.push_str(&format!(
+                "[wasmcron] {} log lines dropped (limit {} per run)\n",
+                inner.dropped_lines, self.limits.max_lines
+            ));
+        }
+        if inner.dropped_bytes > 0 {
+            text.push_str(&format!(
+                "[wasmcron] {} bytes of output dropped (limit {} bytes per run)\n",
+                inner.dropped_bytes, self.limits.max_bytes
+            ));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_past_the_limit_are_counted_not_kept() {
+        let log = RunLog::new(LogLimits {
+            max_bytes: 1 << 20,
+            max_lines: 2,
+        });
+        assert!(log.line("info", "a"));
+        assert!(log.line("info", "b"));
+        assert!(!log.line("info", "c"));
+        let text = log.text();
+        assert!(text.starts_with("[info] a\n[info] b\n"), "{text}");
+        assert!(text.contains("1 log lines dropped"), "{text}");
+    }
+
+    #[test]
+    fn output_is_truncated_at_the_byte_bound_on_a_char_boundary() {
+        let log = RunLog::new(LogLimits {
+            max_bytes: 20,
+            max_lines: 10,
+        });
+        log.output("stdout", "ééééééééééééééé".as_bytes());
+        let text = log.text();
+        assert!(text.contains("bytes of output dropped"), "{text}");
+        assert!(text.starts_with("[stdout] é"));
+    }
+}

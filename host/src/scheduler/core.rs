@@ -1,0 +1,390 @@
+//! The scheduler's state machine: which ticks of which owned jobs are due, and what to do
+//! with each (run, skip, queue, record missed). It performs no I/O; the [`super::Scheduler`]
+//! loop executes the [`Action`]s it returns. Time is passed in (database-clock milliseconds),
+//! so every policy is testable with a controlled clock.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use super::job_spec::JobSpec;
+use super::timers::Timers;
+use crate::schedule::{CatchUpPlan, OverlapDecision, OverlapPolicy, decide_overlap, plan_catch_up};
+
+/// A tick whose timer fires later than this after its scheduled instant is treated as
+/// misfired (the misfire policy decides), not run as an on-time tick.
+pub const MISFIRE_GRACE_MS: i64 = 5_000;
+
+/// Most missed ticks listed one by one per catch-up (the rest are counted in one record).
+pub const MAX_LISTED_MISSED: usize = 10_000;
+
+/// Why a tick was not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotRun {
+    /// Skipped: the previous run of the job was still running (overlap policy `skip`, or a
+    /// second tick while one already waits under `queue`).
+    Overlap,
+    /// Missed: its instant passed while it could not be run, and the misfire policy did not
+    /// run it.
+    Misfire,
+    /// Missed: older than the job's catch-up window.
+    CatchupWindow,
+}
+
+impl NotRun {
+    /// The run status the tick is recorded with.
+    pub fn status(self) -> &'static str {
+        match self {
+            NotRun::Overlap => "skipped",
+            NotRun::Misfire | NotRun::CatchupWindow => "missed",
+        }
+    }
+
+    /// The reason recorded with it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            NotRun::Overlap => "overlap",
+            NotRun::Misfire => "misfire",
+            NotRun::CatchupWindow => "catchup_window",
+        }
+    }
+}
+
+/// What the scheduler loop must do.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Run the tick (record it as running first).
+    Run {
+        job: Arc<JobSpec>,
+        tick_ms: i64,
+        catch_up: bool,
+    },
+    /// Record ticks that are not run.
+    Record {
+        job: Arc<JobSpec>,
+        ticks: Vec<(i64, NotRun)>,
+        /// Further missed ticks not listed (a very long outage of a frequent job).
+        unlisted_missed: u64,
+        unlisted_range: Option<(i64, i64)>,
+    },
+}
+
+#[derive(Debug)]
+struct Slot {
+    key: u64,
+    spec: Arc<JobSpec>,
+    /// Every tick at or before this instant is accounted for (run, recorded or handed to a run).
+    cursor_ms: i64,
+    /// The next tick the timer is armed for.
+    next_tick: Option<i64>,
+    running: u32,
+    queued: Option<(i64, bool)>,
+    /// Ticks waiting to run in order: (tick, run as catch-up).
+    catch_up: VecDeque<(i64, bool)>,
+}
+
+/// The state machine.
+#[derive(Debug, Default)]
+pub struct SchedulerCore {
+    slots: HashMap<String, Slot>,
+    keys: HashMap<u64, String>,
+    next_key: u64,
+    timers: Timers,
+    /// Cluster-wide maintenance switch.
+    pub cluster_paused: bool,
+}
+
+impl SchedulerCore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// When the loop must wake next (database-clock ms).
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.timers.next_deadline()
+    }
+
+    pub fn job_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn owns(&self, job_id: &str) -> bool {
+        self.slots.contains_key(job_id)
+    }
+
+    /// The job's spec as held now.
+    pub fn spec(&self, job_id: &str) -> Option<&Arc<JobSpec>> {
+        self.slots.get(job_id).map(|s| &s.spec)
+    }
+
+    /// (id, version, epoch) of every held job, for reconciling with the database.
+    pub fn versions(&self) -> impl Iterator<Item = (&str, i64, i64)> {
+        self.slots
+            .values()
+            .map(|s| (s.spec.id.as_str(), s.spec.version, s.spec.epoch))
+    }
+
+    /// The next tick of a held job (for listings).
+    pub fn next_tick(&self, job_id: &str) -> Option<i64> {
+        self.slots.get(job_id).and_then(|s| s.next_tick)
+    }
+
+    /// Take a job: ticks after `last_accounted_ms` that are already due follow the misfire
+    /// policy; the timer is armed for the first future tick.
+    pub fn take(&mut self, spec: Arc<JobSpec>, last_accounted_ms: i64, now_ms: i64) -> Vec<Action> {
+        self.remove(&spec.id);
+        let key = self.next_key;
+        self.next_key += 1;
+        let cursor = last_accounted_ms.max(spec.anchor_ms);
+        self.keys.insert(key, spec.id.clone());
+        self.slots.insert(
+            spec.id.clone(),
+            Slot {
+                key,
+                spec,
+                cursor_ms: cursor,
+                next_tick: None,
+                running: 0,
+                queued: None,
+                catch_up: VecDeque::new(),
+            },
+        );
+        let id = self.keys[&key].clone();
+        self.catch_up(&id, now_ms)
+    }
+
+    /// Apply an edit of a held job (new version, same epoch). A changed schedule or a resume
+    /// moves the anchor, which re-arms the timer from it.
+    pub fn update(&mut self, spec: Arc<JobSpec>, now_ms: i64) -> Vec<Action> {
+        let Some(slot) = self.slots.get_mut(&spec.id) else {
+            return Vec::new();
+        };
+        slot.cursor_ms = slot.cursor_ms.max(spec.anchor_ms);
+        slot.spec = spec.clone();
+        let key = slot.key;
+        self.timers.disarm(key);
+        slot.next_tick = None;
+        if spec.paused {
+            return Vec::new();
+        }
+        self.catch_up(&spec.id, now_ms)
+    }
+
+    /// Stop holding a job (deleted, or owned elsewhere now).
+    pub fn remove(&mut self, job_id: &str) -> Option<Arc<JobSpec>> {
+        let slot = self.slots.remove(job_id)?;
+        self.timers.disarm(slot.key);
+        self.keys.remove(&slot.key);
+        Some(slot.spec)
+    }
+
+    /// Every held job id.
+    pub fn job_ids(&self) -> Vec<String> {
+        self.slots.keys().cloned().collect()
+    }
+
+    /// Re-plan a job from its cursor (after it was taken, or after ticks could not be
+    /// recorded during a database outage). Ticks late by more than [`MISFIRE_GRACE_MS`] follow
+    /// the misfire policy; ticks due within the grace are run as ordinary ticks, in order, so
+    /// a handover between replicas costs no tick.
+    pub fn catch_up(&mut self, job_id: &str, now_ms: i64) -> Vec<Action> {
+        let cluster_paused = self.cluster_paused;
+        let Some(slot) = self.slots.get_mut(job_id) else {
+            return Vec::new();
+        };
+        if slot.spec.paused {
+            return Vec::new();
+        }
+        let spec = slot.spec.clone();
+        let late_cutoff = (now_ms - MISFIRE_GRACE_MS).max(slot.cursor_ms);
+        let plan: CatchUpPlan = plan_catch_up(
+            &spec.timing,
+            slot.cursor_ms,
+            late_cutoff,
+            spec.misfire,
+            spec.catchup_window,
+            MAX_LISTED_MISSED,
+        );
+        let mut actions = Vec::new();
+        let window_start = late_cutoff - spec.catchup_window.as_millis() as i64;
+        let recorded: Vec<(i64, NotRun)> = plan
+            .missed
+            .iter()
+            .map(|&tick| {
+                let why = if tick < window_start {
+                    NotRun::CatchupWindow
+                } else {
+                    NotRun::Misfire
+                };
+                (tick, why)
+            })
+            .collect();
+        if !recorded.is_empty() || plan.missed_truncated > 0 {
+            let unlisted_range = (plan.missed_truncated > 0)
+                .then(|| (slot.cursor_ms, plan.missed.first().copied().unwrap_or(late_cutoff)));
+            actions.push(Action::Record {
+                job: spec.clone(),
+                ticks: recorded,
+                unlisted_missed: plan.missed_truncated,
+                unlisted_range,
+            });
+        }
+        slot.catch_up.extend(plan.run.iter().map(|&t| (t, true)));
+        // Recent ticks (within the grace): ordinary runs, in order.
+        let mut cursor = late_cutoff;
+        while let Some(tick) = spec.timing.next_tick_ms(cursor) {
+            if tick > now_ms || slot.catch_up.len() >= MAX_LISTED_MISSED {
+                break;
+            }
+            slot.catch_up.push_back((tick, false));
+            cursor = tick;
+        }
+        slot.cursor_ms = cursor.max(late_cutoff);
+        if !cluster_paused && (slot.running == 0 || spec.overlap == OverlapPolicy::Allow) {
+            if let Some((tick, catch_up)) = slot.catch_up.pop_front() {
+                slot.running += 1;
+                actions.push(Action::Run {
+                    job: spec.clone(),
+                    tick_ms: tick,
+                    catch_up,
+                });
+            }
+        }
+        let next = spec.timing.next_tick_ms(slot.cursor_ms.max(now_ms));
+        slot.next_tick = next;
+        let key = slot.key;
+        match next {
+            Some(tick) => self.timers.arm(key, spec.timing.fire_at_ms(tick, &spec.id)),
+            None => self.timers.disarm(key),
+        }
+        actions
+    }
+
+    /// Process every timer due at `now_ms`.
+    pub fn fire_due(&mut self, now_ms: i64) -> Vec<Action> {
+        let mut actions = Vec::new();
+        while let Some((key, _fire_at)) = self.timers.pop_due(now_ms) {
+            let Some(id) = self.keys.get(&key).cloned() else { continue };
+            self.fire_one(&id, now_ms, &mut actions);
+        }
+        actions
+    }
+
+    fn fire_one(&mut self, job_id: &str, now_ms: i64, actions: &mut Vec<Action>) {
+        let cluster_paused = self.cluster_paused;
+        let Some(slot) = self.slots.get_mut(job_id) else { return };
+        let Some(tick) = slot.next_tick else { return };
+        if cluster_paused {
+            // Maintenance: nothing starts. The tick stays unaccounted; resuming re-plans the
+            // job and the misfire policy decides what runs.
+            slot.next_tick = None;
+            return;
+        }
+        if now_ms - tick > MISFIRE_GRACE_MS + slot.spec.timing.jitter.as_millis() as i64 {
+            // Late (the process was paused, the loop starved, …): the misfire policy decides.
+            actions.extend(self.catch_up(job_id, now_ms));
+            return;
+        }
+        let spec = slot.spec.clone();
+        slot.cursor_ms = tick;
+        let next = spec.timing.next_tick_ms(tick);
+        slot.next_tick = next;
+        if let Some(next) = next {
+            self.timers.arm(slot.key, spec.timing.fire_at_ms(next, &spec.id));
+        }
+        match decide_overlap(spec.overlap, slot.running > 0, slot.queued.is_some()) {
+            OverlapDecision::Run => {
+                slot.running += 1;
+                actions.push(Action::Run {
+                    job: spec,
+                    tick_ms: tick,
+                    catch_up: false,
+                });
+            }
+            OverlapDecision::Queue => slot.queued = Some((tick, false)),
+            OverlapDecision::Skip => actions.push(Action::Record {
+                job: spec,
+                ticks: vec![(tick, NotRun::Overlap)],
+                unlisted_missed: 0,
+                unlisted_range: None,
+            }),
+        }
+    }
+
+    /// A run of the job ended: start what waits for it (a queued tick, the next catch-up tick).
+    pub fn finished(&mut self, job_id: &str) -> Vec<Action> {
+        let Some(slot) = self.slots.get_mut(job_id) else {
+            return Vec::new();
+        };
+        slot.running = slot.running.saturating_sub(1);
+        if self.cluster_paused || (slot.running > 0 && slot.spec.overlap != OverlapPolicy::Allow) {
+            return Vec::new();
+        }
+        let next = slot.catch_up.pop_front().or_else(|| slot.queued.take());
+        match next {
+            Some((tick_ms, catch_up)) => {
+                slot.running += 1;
+                vec![Action::Run {
+                    job: slot.spec.clone(),
+                    tick_ms,
+                    catch_up,
+                }]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// A tick could not be recorded (database unavailable): it stays unaccounted, and the job
+    /// is re-planned by the misfire policy once the database is back ([`Self::catch_up`]).
+    /// `was_run` tells whether the tick was handed out as a run (then it no longer runs).
+    pub fn stalled(&mut self, job_id: &str, tick_ms: i64, was_run: bool) {
+        if let Some(slot) = self.slots.get_mut(job_id) {
+            if was_run {
+                slot.running = slot.running.saturating_sub(1);
+            }
+            slot.cursor_ms = slot.cursor_ms.min(tick_ms - 1);
+            slot.catch_up.retain(|&(t, _)| t < tick_ms);
+            if slot.queued.is_some_and(|(t, _)| t >= tick_ms) {
+                slot.queued = None;
+            }
+            self.timers.disarm(slot.key);
+            slot.next_tick = None;
+        }
+    }
+
+    /// Jobs with no armed timer that are not paused: stalled by an outage, to be re-planned.
+    pub fn stalled_jobs(&self) -> Vec<String> {
+        self.slots
+            .values()
+            .filter(|s| !s.spec.paused && s.next_tick.is_none() && s.spec.timing.next_tick_ms(s.cursor_ms).is_some())
+            .map(|s| s.spec.id.clone())
+            .collect()
+    }
+
+    /// Turn the cluster-wide maintenance switch. While it is on no tick starts and ticks stay
+    /// unaccounted; turning it off re-plans every job, so the misfire policy decides what the
+    /// pause cost (recorded `missed`, or run late with `catch-up = true`).
+    pub fn set_cluster_paused(&mut self, paused: bool, now_ms: i64) -> Vec<Action> {
+        let was = std::mem::replace(&mut self.cluster_paused, paused);
+        let mut actions = Vec::new();
+        if was && !paused {
+            for id in self.job_ids() {
+                actions.extend(self.finished_like_idle(&id));
+                if self.slots.get(&id).is_some_and(|s| s.next_tick.is_none()) {
+                    actions.extend(self.catch_up(&id, now_ms));
+                }
+            }
+        }
+        actions
+    }
+
+    /// Start what waits for a job that has nothing running.
+    fn finished_like_idle(&mut self, job_id: &str) -> Vec<Action> {
+        match self.slots.get_mut(job_id) {
+            Some(slot) if slot.running == 0 => {
+                slot.running = 1;
+                self.finished(job_id)
+            }
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Executing the scheduler's actions: record, run, finish — each fenced by the job's epoch.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use super::core::NotRun;
+use super::job_spec::JobSpec;
+use super::ledger::RunLedger;
+use crate::runtime::{HostFailure, JobHost, LogLimits, RunOutcome, RunRequest, RunStatus, Runtime, Tick};
+use crate::settings::SettingsCache;
+use crate::store::{BeginRun, FinishRun, Finished, NewRun, RunStatus as StoredStatus, Store};
+
+/// How a tick's handling ended, for the scheduler loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Run (or found already recorded): the job may start what waits.
+    Done,
+    /// The tick could not be recorded (database unavailable): re-plan when it is back.
+    Stalled,
+    /// Missed/skipped ticks could not be recorded (database unavailable).
+    RecordStalled,
+    /// The job is owned elsewhere now.
+    Fenced,
+}
+
+/// Runs ticks for one replica.
+pub struct Executor {
+    pub store: Store,
+    pub runtime: Runtime,
+    pub ledger: RunLedger,
+    pub instance_id: String,
+    pub settings: SettingsCache,
+    limit: Semaphore,
+    limit_size: Mutex<usize>,
+    in_flight: Mutex<HashMap<i64, i64>>,
+    cancelled: AtomicBool,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor").field("instance_id", &self.instance_id).finish()
+    }
+}
+
+fn to_stored(status: RunStatus) -> StoredStatus {
+    match status {
+        RunStatus::Succeeded => StoredStatus::Succeeded,
+        RunStatus::Failed => StoredStatus::Failed,
+        RunStatus::TimedOut => StoredStatus::TimedOut,
+    }
+}
+
+impl Executor {
+    pub fn new(
+        store: Store,
+        runtime: Runtime,
+        ledger: RunLedger,
+        instance_id: String,
+        settings: SettingsCache,
+        grace: Duration,
+    ) -> Self {
+        let size = settings.get().max_concurrent_runs;
+        Executor {
+            store,
+            runtime,
+            ledger,
+            instance_id,
+            settings,
+            limit: Semaphore::new(size),
+            limit_size: Mutex::new(size),
+            in_flight: Mutex::default(),
+            cancelled: AtomicBool::new(false),
+            grace,
+        }
+    }
+
+    /// Follow `scheduler.max_concurrent_runs` (grow or shrink the permit pool).
+    fn sync_limit(&self) {
+        let want = self.settings.get().max_concurrent_runs;
+        let mut have = self.limit_size.lock().expect("limit lock");
+        if want > *have {
+            self.limit.add_permits(want - *have);
+            *have = want;
+        } else if want < *have {
+            let shrink = self.limit.forget_permits(*have - want);
+            *have -= shrink;
+        }
+    }
+
+    /// Record a tick, run it, finish it.
+    pub async fn run_tick(&self, job: Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> RunEnd {
+        self.sync_limit();
+        let Ok(_permit) = self.limit.acquire().await else {
+            return RunEnd::Stalled;
+        };
+        let plugin = self.runtime.plugins.get(&job.plugin);
+        let digest = plugin.as_ref().ok().map(|p| p.digest.clone());
+        let span = tracing::info_span!(
+            "run",
+            job = %job.name,
+            job_id = %job.id,
+            tick = tick_ms,
+            instance = %self.instance_id,
+            digest = digest.as_deref().unwrap_or("-"),
+            catch_up,
+        );
+        async {
+            let begin = self
+                .ledger
+                .begin(NewRun {
+                    job_id: job.id.clone(),
+                    scheduled_at_ms: tick_ms,
+                    instance_id: self.instance_id.clone(),
+                    epoch: job.epoch,
+                    plugin_digest: digest.clone(),
+                    attempt: 1,
+                    catch_up,
+                    manual: false,
+                })
+                .await;
+            let run_id = match begin {
+                Ok(BeginRun::Started(id)) => id,
+                Ok(BeginRun::AlreadyRecorded) => {
+                    tracing::debug!("tick already recorded: not run again");
+                    return RunEnd::Done;
+                }
+                Ok(BeginRun::Fenced) => return RunEnd::Fenced,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot record tick; it waits for the database");
+                    return RunEnd::Stalled;
+                }
+            };
+            self.in_flight.lock().expect("in-flight lock").insert(run_id, job.epoch);
+            let outcome = match plugin {
+                Ok(plugin) => {
+                    let request = self.request(&job, tick_ms, catch_up);
+                    plugin.run(&self.runtime.engine, request).await
+                }
+                Err(e) => RunOutcome::failed(e.to_string()),
+            };
+            tracing::info!(status = ?outcome.status, duration_ms = outcome.duration.as_millis() as u64, "run finished");
+            let end = self.finish(run_id, job.epoch, outcome).await;
+            self.in_flight.lock().expect("in-flight lock").remove(&run_id);
+            end
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn request(&self, job: &Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> RunRequest {
+        let settings = self.settings.get();
+        let allowed_hosts = if job.allowed_hosts.is_empty() {
+            settings.default_allowed_hosts.clone()
+        } else {
+            job.allowed_hosts.clone()
+        };
+        RunRequest {
+            tick: Tick {
+                job_id: job.id.clone(),
+                job_name: job.name.clone(),
+                scheduled_at: tick_ms,
+                attempt: 1,
+                catch_up,
+                instance_id: self.instance_id.clone(),
+                input: job.input.clone(),
+            },
+            timeout: job.timeout.unwrap_or(settings.default_timeout),
+            memory_limit: job.memory_limit.unwrap_or(settings.default_memory_limit),
+            allowed_hosts,
+            job: Arc::new(StoreJobHost {
+                store: self.store.clone(),
+                job: job.clone(),
+                instance_id: self.instance_id.clone(),
+                settings: self.settings.clone(),
+            }),
+            log_limits: LogLimits::default(),
+        }
+    }
+
+    /// Finish a run, retrying while the database is unreachable: the run happened, so its
+    /// outcome must be recorded (unless the job was fenced meanwhile).
+    async fn finish(&self, run_id: i64, epoch: i64, outcome: RunOutcome) -> RunEnd {
+        let finish = FinishRun {
+            status: to_stored(outcome.status),
+            result: outcome.result,
+            error: outcome.error,
+            logs: Some(outcome.logs),
+        };
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.ledger.finish(run_id, epoch, finish.clone()).await {
+                Ok(Finished::Ok) => return RunEnd::Done,
+                Ok(Finished::Fenced) => {
+                    tracing::warn!(run_id, "run finished after its job was fenced: outcome not recorded");
+                    return RunEnd::Fenced;
+                }
+                Err(e) => {
+                    if self.cancelled.load(Ordering::Relaxed) {
+                        return RunEnd::Done;
+                    }
+                    tracing::warn!(error = %e, run_id, "cannot record run outcome; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Record ticks that are not run (missed, skipped). `None` when recorded.
+    pub async fn record_not_run(
+        &self,
+        job: &JobSpec,
+        ticks: &[(i64, NotRun)],
+        unlisted_missed: u64,
+        unlisted_range: Option<(i64, i64)>,
+    ) -> Option<RunEnd> {
+        let rows: Vec<(i64, StoredStatus, String)> = ticks
+            .iter()
+            .map(|(t, why)| {
+                let status = if why.status() == "skipped" {
+                    StoredStatus::Skipped
+                } else {
+                    StoredStatus::Missed
+                };
+                (*t, status, why.reason().to_string())
+            })
+            .collect();
+        if unlisted_missed > 0 {
+            let (from, to) = unlisted_range.unwrap_or_default();
+            tracing::warn!(
+                job = %job.name,
+                unlisted_missed,
+                from,
+                to,
+                "more missed ticks than are listed one by one; counted only"
+            );
+        }
+        for (tick, why) in ticks {
+            tracing::info!(job = %job.name, tick, reason = why.reason(), status = why.status(), "tick not run");
+        }
+        match self
+            .store
+            .record_ticks(&job.id, &self.instance_id, job.epoch, &rows)
+            .await
+        {
+            Ok(true) => None,
+            Ok(false) => Some(RunEnd::Fenced),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot record missed/skipped ticks; they wait for the database");
+                Some(RunEnd::RecordStalled)
+            }
+        }
+    }
+
+    /// Mark the start of a forced stop: runs in flight are about to be cancelled.
+    pub fn cancel_in_flight(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// Record runs cancelled by shutdown as failed.
+    pub async fn record_cancelled(&self) {
+        let runs: Vec<(i64, i64)> = self.in_flight.lock().expect("in-flight lock").drain().collect();
+        if runs.is_empty() {
+            return;
+        }
+        let error = format!(
+            "cancelled: the replica shut down and the grace period ({}) expired",
+            humantime::format_duration(self.grace)
+        );
+        let items: Vec<(i64, i64, FinishRun)> = runs
+            .into_iter()
+            .map(|(id, epoch)| {
+                (
+                    id,
+                    epoch,
+                    FinishRun {
+                        status: StoredStatus::Failed,
+                        result: None,
+                        error: Some(error.clone()),
+                        logs: None,
+                    },
+                )
+            })
+            .collect();
+        if let Err(e) = self.store.finish_runs(&items).await {
+            tracing::error!(error = %e, "cannot record cancelled runs");
+        }
+    }
+}
+
+/// [`JobHost`] over the store: config from the job then the cluster settings; state fenced by
+/// the run's epoch.
+struct StoreJobHost {
+    store: Store,
+    job: Arc<JobSpec>,
+    instance_id: String,
+    settings: SettingsCache,
+}
+
+impl JobHost for StoreJobHost {
+    fn config_get(&self, key: &str) -> Option<String> {
+        self.job
+            .config
+            .get(key)
+            .cloned()
+            .or_else(|| self.settings.get().config.get(key).cloned())
+    }
+
+    fn state_get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>> {
+        Box::pin(async move {
+            self.store
+                .state_get(&self.job.id, key)
+                .await
+                .map_err(|e| HostFailure(format!("state-get failed: {e}")))
+        })
+    }
+
+    fn state_set<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<Result<(), String>, HostFailure>> {
+        Box::pin(async move {
+            match self
+                .store
+                .state_set(&self.job.id, key, &value, &self.instance_id, self.job.epoch)
+                .await
+            {
+                Ok(true) => Ok(Ok(())),
+                Ok(false) => Ok(Err(
+                    "state-set refused: this run lost ownership of its job (fenced)".to_string()
+                )),
+                Err(e) => Err(HostFailure(format!("state-set failed: {e}"))),
+            }
+        })
+    }
+}

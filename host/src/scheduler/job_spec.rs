@@ -1,0 +1,72 @@
+//! What the scheduler knows of a job it owns: the stored job, parsed and validated once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::runtime::HostPattern;
+use crate::schedule::{JobTiming, MisfirePolicy, OverlapPolicy};
+
+/// A job as the scheduler runs it.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    pub id: String,
+    pub name: String,
+    pub plugin: String,
+    /// JSON text handed to the plugin as the tick's input.
+    pub input: String,
+    pub config: Arc<HashMap<String, String>>,
+    pub timing: JobTiming,
+    pub overlap: OverlapPolicy,
+    pub misfire: MisfirePolicy,
+    pub catchup_window: Duration,
+    pub timeout: Option<Duration>,
+    pub memory_limit: Option<u64>,
+    pub allowed_hosts: Vec<HostPattern>,
+    pub paused: bool,
+    /// Bumped on every edit.
+    pub version: i64,
+    /// Ownership epoch this replica holds the job under (fencing token).
+    pub epoch: i64,
+    /// Ticks are due only strictly after this instant (creation, resume, schedule edit).
+    pub anchor_ms: i64,
+}
+
+impl JobSpec {
+    /// Parse a stored job. A stored job was validated when written; an error here means the
+    /// row was changed behind the API's back (or by a newer version), and says which field.
+    pub fn from_job(job: &crate::store::Job) -> Result<JobSpec, String> {
+        use crate::schedule::{Schedule, parse_timezone};
+        let schedule = Schedule::parse(&job.schedule).map_err(|e| format!("schedule: {e}"))?;
+        let tz = parse_timezone(&job.timezone).map_err(|e| format!("timezone: {e}"))?;
+        let overlap = job
+            .overlap
+            .parse::<OverlapPolicy>()
+            .map_err(|_| format!("overlap: unknown policy {:?}", job.overlap))?;
+        let misfire = job
+            .misfire
+            .parse::<MisfirePolicy>()
+            .map_err(|_| format!("misfire: unknown policy {:?}", job.misfire))?;
+        let allowed_hosts = crate::runtime::parse_allowed_hosts(&job.allowed_hosts)
+            .map_err(|e| format!("allowed_hosts: {e}"))?;
+        let ms = |v: i64| Duration::from_millis(v.max(0) as u64);
+        Ok(JobSpec {
+            id: job.id.clone(),
+            name: job.name.clone(),
+            plugin: job.plugin.clone(),
+            input: job.input.to_string(),
+            config: Arc::new(job.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            timing: JobTiming::new(schedule, tz, ms(job.jitter_ms)),
+            overlap,
+            misfire,
+            catchup_window: ms(job.catchup_window_ms),
+            timeout: job.timeout_ms.map(ms),
+            memory_limit: job.memory_limit_bytes.map(|b| b.max(0) as u64),
+            allowed_hosts,
+            paused: job.paused,
+            version: job.version,
+            epoch: job.epoch,
+            anchor_ms: job.anchor_ms,
+        })
+    }
+}

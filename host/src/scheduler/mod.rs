@@ -1,0 +1,236 @@
+//! Timers and dispatch: the owned jobs' ticks, fired on time, each recorded before its plugin
+//! is called and finished after.
+//!
+//! [`SchedulerCore`] decides (pure, clock passed in); [`Scheduler`] is the loop that owns it,
+//! sleeps until the next deadline, and executes its [`Action`]s through the [`RunLedger`]
+//! (batched, fenced writes) and the plugin [`Runtime`](crate::runtime::Runtime).
+
+mod clock;
+mod core;
+mod execute;
+mod job_spec;
+mod ledger;
+mod timers;
+
+pub use self::clock::DbClock;
+pub use self::core::{Action, MAX_LISTED_MISSED, MISFIRE_GRACE_MS, NotRun, SchedulerCore};
+pub use self::execute::{Executor, RunEnd};
+pub use self::job_spec::JobSpec;
+pub use self::ledger::RunLedger;
+pub use self::timers::Timers;
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+/// Messages to the scheduler loop.
+#[derive(Debug)]
+pub enum Command {
+    /// Hold (or re-take under a new epoch) a job; `last_accounted_ms` is the newest tick the
+    /// database already has for it.
+    Take {
+        spec: Arc<JobSpec>,
+        last_accounted_ms: i64,
+    },
+    /// A held job was edited (same epoch).
+    Update(Arc<JobSpec>),
+    /// Stop holding a job (deleted, or owned by another replica now).
+    Drop(String),
+    /// The cluster-wide maintenance switch changed.
+    ClusterPaused(bool),
+    /// The database is reachable again: re-plan jobs whose ticks could not be recorded.
+    DatabaseBack,
+    /// Reply with the held jobs' (id, version, epoch).
+    Versions(tokio::sync::oneshot::Sender<Vec<(String, i64, i64)>>),
+    /// Reply with the next tick of each held job.
+    NextTicks(tokio::sync::oneshot::Sender<Vec<(String, Option<i64>)>>),
+}
+
+/// Handle to a running scheduler loop.
+#[derive(Clone, Debug)]
+pub struct SchedulerHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl SchedulerHandle {
+    pub fn send(&self, command: Command) {
+        let _ = self.tx.send(command);
+    }
+
+    /// (id, version, epoch) of every held job.
+    pub async fn versions(&self) -> Vec<(String, i64, i64)> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Command::Versions(tx));
+        rx.await.unwrap_or_default()
+    }
+
+    /// The next scheduled tick of every held job.
+    pub async fn next_ticks(&self) -> Vec<(String, Option<i64>)> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Command::NextTicks(tx));
+        rx.await.unwrap_or_default()
+    }
+}
+
+/// The scheduler loop.
+pub struct Scheduler {
+    core: SchedulerCore,
+    clock: DbClock,
+    executor: Arc<Executor>,
+    rx: mpsc::UnboundedReceiver<Command>,
+    ends_tx: mpsc::UnboundedSender<(String, i64, RunEnd)>,
+    ends_rx: mpsc::UnboundedReceiver<(String, i64, RunEnd)>,
+    in_flight: tokio::task::JoinSet<()>,
+}
+
+impl Scheduler {
+    pub fn new(clock: DbClock, executor: Arc<Executor>) -> (Self, SchedulerHandle) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ends_tx, ends_rx) = mpsc::unbounded_channel();
+        (
+            Scheduler {
+                core: SchedulerCore::new(),
+                clock,
+                executor,
+                rx,
+                ends_tx,
+                ends_rx,
+                in_flight: tokio::task::JoinSet::new(),
+            },
+            SchedulerHandle { tx },
+        )
+    }
+
+    /// Run until `stop` resolves; then stop starting ticks and wait up to `grace` for runs in
+    /// flight. Runs still going after the grace period are cancelled and recorded as failed.
+    pub async fn run(mut self, stop: impl Future<Output = ()>, grace: std::time::Duration) {
+        tokio::pin!(stop);
+        loop {
+            let sleep = match self.core.next_deadline() {
+                Some(at) => tokio::time::sleep_until(self.clock.instant_at(at).min(
+                    tokio::time::Instant::now() + std::time::Duration::from_secs(3600),
+                )),
+                None => tokio::time::sleep(std::time::Duration::from_secs(3600)),
+            };
+            tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                Some((job_id, tick_ms, end)) = self.ends_rx.recv() => self.on_end(&job_id, tick_ms, end),
+                Some(command) = self.rx.recv() => self.on_command(command),
+                _ = sleep => {
+                    let now = self.clock.now_ms();
+                    let actions = self.core.fire_due(now);
+                    self.execute(actions);
+                }
+                Some(_) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {}
+            }
+        }
+        tracing::info!(in_flight = self.in_flight.len(), "scheduler stopping: no new ticks");
+        let drain = async { while self.in_flight.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            tracing::warn!(
+                cancelled = self.in_flight.len(),
+                "grace period over: cancelling runs still in flight"
+            );
+            self.executor.cancel_in_flight();
+            self.in_flight.abort_all();
+            while self.in_flight.join_next().await.is_some() {}
+            self.executor.record_cancelled().await;
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        let now = self.clock.now_ms();
+        let actions = match command {
+            Command::Take { spec, last_accounted_ms } => self.core.take(spec, last_accounted_ms, now),
+            Command::Update(spec) => self.core.update(spec, now),
+            Command::Drop(id) => {
+                self.core.remove(&id);
+                Vec::new()
+            }
+            Command::ClusterPaused(paused) => self.core.set_cluster_paused(paused, now),
+            Command::DatabaseBack => {
+                let mut actions = Vec::new();
+                for id in self.core.stalled_jobs() {
+                    actions.extend(self.core.catch_up(&id, now));
+                }
+                actions
+            }
+            Command::Versions(reply) => {
+                let _ = reply.send(
+                    self.core
+                        .versions()
+                        .map(|(id, v, e)| (id.to_string(), v, e))
+                        .collect(),
+                );
+                Vec::new()
+            }
+            Command::NextTicks(reply) => {
+                let _ = reply.send(
+                    self.core
+                        .job_ids()
+                        .into_iter()
+                        .map(|id| {
+                            let next = self.core.next_tick(&id);
+                            (id, next)
+                        })
+                        .collect(),
+                );
+                Vec::new()
+            }
+        };
+        self.execute(actions);
+    }
+
+    fn on_end(&mut self, job_id: &str, tick_ms: i64, end: RunEnd) {
+        let actions = match end {
+            RunEnd::Done => self.core.finished(job_id),
+            RunEnd::Stalled => {
+                self.core.stalled(job_id, tick_ms, true);
+                Vec::new()
+            }
+            RunEnd::RecordStalled => {
+                self.core.stalled(job_id, tick_ms, false);
+                Vec::new()
+            }
+            RunEnd::Fenced => {
+                tracing::warn!(job = job_id, "fenced: the job is owned elsewhere now; dropping it");
+                self.core.remove(job_id);
+                Vec::new()
+            }
+        };
+        self.execute(actions);
+    }
+
+    fn execute(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            let executor = self.executor.clone();
+            let ends = self.ends_tx.clone();
+            match action {
+                Action::Run { job, tick_ms, catch_up } => {
+                    self.in_flight.spawn(async move {
+                        let id = job.id.clone();
+                        let end = executor.run_tick(job, tick_ms, catch_up).await;
+                        let _ = ends.send((id, tick_ms, end));
+                    });
+                }
+                Action::Record {
+                    job,
+                    ticks,
+                    unlisted_missed,
+                    unlisted_range,
+                } => {
+                    self.in_flight.spawn(async move {
+                        if let Some(end) = executor
+                            .record_not_run(&job, &ticks, unlisted_missed, unlisted_range)
+                            .await
+                        {
+                            let first = ticks.first().map(|t| t.0).unwrap_or(0);
+                            let _ = ends.send((job.id.clone(), first, end));
+                        }
+                    });
+                }
+            }
+        }
+    }
+}

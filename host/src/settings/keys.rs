@@ -1,0 +1,213 @@
+//! The cluster settings: typed, validated keys. Values are stored as JSON in the settings
+//! table; anything unknown or ill-typed is rejected with a message that names the key.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::runtime::{HostPattern, MAX_MEMORY_BYTES, parse_allowed_hosts};
+
+/// A rejected setting.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingError {
+    #[error(
+        "unknown setting {0:?}: known keys are runs.retention, runs.default_timeout, runs.default_memory_limit, scheduler.max_concurrent_runs, scheduler.paused, plugins.default_allowed_hosts, metrics.token and config.<key>"
+    )]
+    Unknown(String),
+    #[error("invalid value for setting {key:?}: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+/// Every setting with its effective value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub runs_retention: Duration,
+    pub default_timeout: Duration,
+    pub default_memory_limit: u64,
+    pub max_concurrent_runs: usize,
+    pub scheduler_paused: bool,
+    pub default_allowed_hosts: Vec<HostPattern>,
+    pub metrics_token: Option<String>,
+    /// `config.<key>` values, keyed without the prefix.
+    pub config: BTreeMap<String, String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            runs_retention: Duration::from_secs(7 * 24 * 3600),
+            default_timeout: Duration::from_secs(60),
+            default_memory_limit: crate::runtime::DEFAULT_MEMORY_LIMIT,
+            max_concurrent_runs: 256,
+            scheduler_paused: false,
+            default_allowed_hosts: Vec::new(),
+            metrics_token: None,
+            config: BTreeMap::new(),
+        }
+    }
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> SettingError {
+    SettingError::Invalid {
+        key: key.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn duration(key: &str, value: &Value) -> Result<Duration, SettingError> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| invalid(key, "expected a duration string such as \"30s\" or \"7d\""))?;
+    let d = humantime::parse_duration(text)
+        .map_err(|e| invalid(key, format!("{text:?} is not a duration: {e}")))?;
+    if d.is_zero() {
+        return Err(invalid(key, "must be greater than zero"));
+    }
+    Ok(d)
+}
+
+/// Parse a memory size: a number of bytes, or a string like "64MiB", "1GiB", "512KiB".
+pub fn parse_bytes(value: &Value) -> Result<u64, String> {
+    let n = match value {
+        Value::Number(n) => n.as_u64().ok_or("expected a positive whole number of bytes")?,
+        Value::String(s) => {
+            let s = s.trim();
+            let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (digits, unit) = s.split_at(split);
+            let base: u64 = digits
+                .parse()
+                .map_err(|_| format!("{s:?} is not a size such as \"64MiB\""))?;
+            let mult: u64 = match unit.trim() {
+                "" | "B" => 1,
+                "KiB" => 1 << 10,
+                "MiB" => 1 << 20,
+                "GiB" => 1 << 30,
+                other => return Err(format!("unknown size unit {other:?} (use B, KiB, MiB or GiB)")),
+            };
+            base.checked_mul(mult).ok_or("size too large")?
+        }
+        _ => return Err("expected a number of bytes or a string such as \"64MiB\"".into()),
+    };
+    if n < (1 << 16) {
+        return Err("must be at least 64KiB (one WebAssembly page)".into());
+    }
+    if n > MAX_MEMORY_BYTES {
+        return Err(format!("must be at most {} MiB", MAX_MEMORY_BYTES >> 20));
+    }
+    Ok(n)
+}
+
+impl Settings {
+    /// Check one setting, as given to `PUT /api/v1/settings/{key}`.
+    pub fn validate(key: &str, value: &Value) -> Result<(), SettingError> {
+        Settings::default().apply(key, value)
+    }
+
+    /// Apply one stored setting over these values.
+    pub fn apply(&mut self, key: &str, value: &Value) -> Result<(), SettingError> {
+        match key {
+            "runs.retention" => self.runs_retention = duration(key, value)?,
+            "runs.default_timeout" => self.default_timeout = duration(key, value)?,
+            "runs.default_memory_limit" => {
+                self.default_memory_limit = parse_bytes(value).map_err(|r| invalid(key, r))?
+            }
+            "scheduler.max_concurrent_runs" => {
+                let n = value
+                    .as_u64()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| invalid(key, "expected a whole number from 1 to 100000"))?;
+                self.max_concurrent_runs = n as usize;
+            }
+            "scheduler.paused" => {
+                self.scheduler_paused = value
+                    .as_bool()
+                    .ok_or_else(|| invalid(key, "expected true or false"))?
+            }
+            "plugins.default_allowed_hosts" => {
+                let list: Vec<String> = serde_json::from_value(value.clone())
+                    .map_err(|_| invalid(key, "expected a list of host patterns"))?;
+                self.default_allowed_hosts =
+                    parse_allowed_hosts(&list).map_err(|e| invalid(key, e.to_string()))?;
+            }
+            "metrics.token" => {
+                let token = value
+                    .as_str()
+                    .filter(|t| t.len() >= 16)
+                    .ok_or_else(|| invalid(key, "expected a string of at least 16 characters"))?;
+                self.metrics_token = Some(token.to_string());
+            }
+            _ => match key.strip_prefix("config.") {
+                Some(name) if !name.is_empty() => {
+                    let text = value
+                        .as_str()
+                        .ok_or_else(|| invalid(key, "config values are strings"))?;
+                    self.config.insert(name.to_string(), text.to_string());
+                }
+                _ => return Err(SettingError::Unknown(key.to_string())),
+            },
+        }
+        Ok(())
+    }
+
+    /// Build settings from stored rows. A stored row that no longer validates (written by a
+    /// newer version, say) is skipped with a warning; it never resets the others.
+    pub fn from_rows(rows: &[(String, Value)]) -> Settings {
+        let mut settings = Settings::default();
+        for (key, value) in rows {
+            if let Err(e) = settings.apply(key, value) {
+                tracing::warn!(error = %e, "ignoring stored setting");
+            }
+        }
+        settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn typed_keys_are_validated() {
+        let mut s = Settings::default();
+        s.apply("runs.retention", &json!("3d")).unwrap();
+        assert_eq!(s.runs_retention, Duration::from_secs(3 * 86400));
+        s.apply("runs.default_memory_limit", &json!("128MiB")).unwrap();
+        assert_eq!(s.default_memory_limit, 128 << 20);
+        s.apply("scheduler.paused", &json!(true)).unwrap();
+        assert!(s.scheduler_paused);
+        s.apply("config.region", &json!("eu")).unwrap();
+        assert_eq!(s.config["region"], "eu");
+        s.apply("plugins.default_allowed_hosts", &json!(["*.example.com"])).unwrap();
+        assert_eq!(s.default_allowed_hosts.len(), 1);
+    }
+
+    #[test]
+    fn unknown_and_ill_typed_keys_are_rejected_with_the_key_named() {
+        assert!(matches!(
+            Settings::validate("runs.retentoin", &json!("1d")),
+            Err(SettingError::Unknown(k)) if k == "runs.retentoin"
+        ));
+        assert_eq!(
+            Settings::validate("scheduler.paused", &json!("yes")).unwrap_err().to_string(),
+            "invalid value for setting \"scheduler.paused\": expected true or false"
+        );
+        assert!(Settings::validate("runs.default_timeout", &json!("soon")).is_err());
+        assert!(Settings::validate("runs.default_memory_limit", &json!("64 parsecs")).is_err());
+        assert!(Settings::validate("scheduler.max_concurrent_runs", &json!(0)).is_err());
+        assert!(Settings::validate("config.", &json!("x")).is_err());
+        assert!(Settings::validate("config.x", &json!(5)).is_err());
+    }
+
+    #[test]
+    fn a_bad_stored_row_does_not_reset_the_others() {
+        let rows = vec![
+            ("scheduler.max_concurrent_runs".to_string(), json!(8)),
+            ("scheduler.paused".to_string(), json!("maybe")),
+        ];
+        let s = Settings::from_rows(&rows);
+        assert_eq!(s.max_concurrent_runs, 8);
+        assert!(!s.scheduler_paused);
+    }
+}

@@ -1,0 +1,179 @@
+//! Errors of the storage layer.
+
+use std::time::Duration;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no supported database.
+    #[error(
+        "unsupported database URL \"{0}\": expected sqlite://PATH, sqlite::memory:, postgres:// or postgresql://"
+    )]
+    UnsupportedUrl(String),
+    /// The database could not be opened or reached at startup.
+    #[error("cannot open database \"{url}\": {source}")]
+    Open {
+        /// The URL with any password replaced by `***`.
+        url: String,
+        /// What went wrong.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A connection-level failure: the database is down, unreachable or overloaded.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The store (or a writer in front of it) was shut down.
+    #[error("database handle closed")]
+    Closed,
+    /// A store call did not finish in time.
+    #[error("database unavailable: no answer within {0:?}")]
+    TimedOut(Duration),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Applying the schema migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was migrated by a newer wasmcron.
+    #[error("database schema version {found} is newer than this wasmcron knows ({known}); upgrade wasmcron")]
+    SchemaTooNew {
+        /// Newest applied schema version.
+        found: i64,
+        /// Newest schema version this binary embeds.
+        known: i64,
+    },
+    /// Another job already has this name.
+    #[error("a job named \"{0}\" already exists")]
+    DuplicateName(String),
+    /// No job has this id (or name).
+    #[error("job \"{0}\" not found")]
+    JobNotFound(String),
+    /// The job was edited since the caller read it.
+    #[error("job \"{id}\" was changed concurrently: expected version {expected}, found {found}")]
+    VersionConflict {
+        /// Job id.
+        id: String,
+        /// Version the caller based its edit on.
+        expected: i64,
+        /// Version in the database.
+        found: i64,
+    },
+    /// The caller passed a value the store refuses (for example finishing a run as `running`).
+    #[error("invalid store input: {0}")]
+    InvalidInput(String),
+    /// A stored value could not be decoded.
+    #[error("corrupt {what} in the database: {detail}")]
+    Corrupt {
+        /// Which value.
+        what: &'static str,
+        /// Why it could not be decoded.
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// True for connection-level failures worth retrying with backoff (database down,
+    /// unreachable, restarting, overloaded or locked), false for errors that a retry repeats.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) | StoreError::TimedOut(_) | StoreError::Closed => true,
+            StoreError::Open { source, .. } => is_connection_level(source),
+            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(source)) => {
+                is_connection_level(source)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Classifies a driver error: connection-level failures become [`StoreError::Unavailable`],
+/// everything else [`StoreError::Database`].
+pub(crate) fn classify(error: sqlx::Error) -> StoreError {
+    if is_connection_level(&error) {
+        StoreError::Unavailable(error)
+    } else {
+        StoreError::Database(error)
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        classify(error)
+    }
+}
+
+/// True when `error` says the database could not be reached or cannot serve right now.
+pub(crate) fn is_connection_level(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                is_sqlite_busy(&code)
+            } else {
+                is_pg_unavailable(&code)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs that mean "cannot serve now, try again": class 08 (connection
+/// exception), 57P01..57P05 (shutting down, cannot connect now), 53300 (too many connections).
+fn is_pg_unavailable(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+}
+
+/// SQLite result codes 5 (`SQLITE_BUSY`) and 6 (`SQLITE_LOCKED`), and their extended codes,
+/// which keep the primary code in the low byte.
+fn is_sqlite_busy(code: &str) -> bool {
+    code.parse::<i32>()
+        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+/// `url` with the password (if any) replaced by `***`, for error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db?x=1"),
+            "postgres://u:***@h:5432/db?x=1"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(redact_url("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+
+    #[test]
+    fn busy_and_shutdown_codes_are_unavailable() {
+        assert!(is_sqlite_busy("5"));
+        assert!(is_sqlite_busy("517")); // SQLITE_BUSY_SNAPSHOT
+        assert!(!is_sqlite_busy("19")); // SQLITE_CONSTRAINT
+        assert!(is_pg_unavailable("57P01"));
+        assert!(is_pg_unavailable("08006"));
+        assert!(!is_pg_unavailable("23505"));
+    }
+}
