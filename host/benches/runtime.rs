@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmcron::runtime::{EngineOptions, LogLimits, MemoryJobHost, RunRequest, RunStatus, Runtime, Tick};
+use wasmcron::runtime::{
+    EngineOptions, LogLimits, MemoryJobHost, RunRequest, RunStatus, Runtime, Tick,
+};
 
 const ITERATIONS: usize = 20_000;
 
@@ -101,7 +103,11 @@ async fn main() {
     for (path, name) in &cases {
         let (on_med, on_p99) = per_run(path, name, false).await;
         let (po_med, po_p99) = per_run(path, name, true).await;
-        println!("| {name} | on-demand (baseline) | {:.1} | {:.1} |", us(on_med), us(on_p99));
+        println!(
+            "| {name} | on-demand (baseline) | {:.1} | {:.1} |",
+            us(on_med),
+            us(on_p99)
+        );
         println!(
             "| {name} | pooling | {:.1} | {:.1} |  ({:.2}x faster median)",
             us(po_med),
@@ -119,7 +125,10 @@ async fn main() {
         let with = cold_load(extra, Some(cache.path())).await;
         println!("| compiled cache | load ms |");
         println!("|---|---|");
-        println!("| without (baseline: compile) | {:.1} |", without.as_secs_f64() * 1000.0);
+        println!(
+            "| without (baseline: compile) | {:.1} |",
+            without.as_secs_f64() * 1000.0
+        );
         println!(
             "| with (deserialize) | {:.1} | ({:.1}x faster)",
             with.as_secs_f64() * 1000.0,

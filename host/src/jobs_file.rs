@@ -9,7 +9,8 @@ use crate::api::JobFields;
 use crate::store::{Store, StoreError};
 
 pub async fn apply(store: &Store, path: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read jobs file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read jobs file {}", path.display()))?;
     let jobs: Vec<JobFields> = serde_json::from_str(&text)
         .with_context(|| format!("jobs file {} is not a JSON array of jobs", path.display()))?;
     for (i, fields) in jobs.iter().enumerate() {
@@ -24,7 +25,9 @@ pub async fn apply(store: &Store, path: &Path) -> anyhow::Result<()> {
         })?;
         match store.create_job(crate::api::new_job(fields)).await {
             Ok(job) => tracing::info!(job = %job.name, "created job from jobs file"),
-            Err(StoreError::DuplicateName(name)) => tracing::debug!(job = %name, "job exists; jobs file entry left alone"),
+            Err(StoreError::DuplicateName(name)) => {
+                tracing::debug!(job = %name, "job exists; jobs file entry left alone")
+            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -49,7 +49,9 @@ pub struct Replica {
 
 impl std::fmt::Debug for Replica {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Replica").field("instance_id", &self.options.instance_id).finish()
+        f.debug_struct("Replica")
+            .field("instance_id", &self.options.instance_id)
+            .finish()
     }
 }
 
@@ -91,7 +93,10 @@ impl Replica {
         // A new incarnation fences whatever a previous process with this id left running.
         let released = store.release_jobs(&options.instance_id).await?;
         if released > 0 {
-            tracing::info!(released, "released jobs held by a previous run of this replica");
+            tracing::info!(
+                released,
+                "released jobs held by a previous run of this replica"
+            );
         }
         let clock = DbClock::new(store.now_ms().await?);
         let ledger = RunLedger::start(store.clone());
@@ -137,7 +142,10 @@ impl Replica {
     }
 
     /// Serve until `signal` resolves, then shut down gracefully.
-    pub async fn serve_until(self: Arc<Self>, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn serve_until(
+        self: Arc<Self>,
+        signal: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let scheduler = self
             .pending_scheduler
             .lock()
@@ -196,7 +204,10 @@ impl Replica {
         );
 
         signal.await;
-        tracing::info!("shutting down: no new ticks; runs in flight may finish within {}", humantime::format_duration(grace));
+        tracing::info!(
+            "shutting down: no new ticks; runs in flight may finish within {}",
+            humantime::format_duration(grace)
+        );
         let _ = stop_tx.send(true);
         let _ = sched_task.await;
         let _ = membership_task.await;
@@ -205,7 +216,9 @@ impl Replica {
         let _ = housekeeping_task.await;
         match self.store.release_jobs(&self.options.instance_id).await {
             Ok(n) => tracing::info!(handed_over = n, "jobs released for other replicas"),
-            Err(e) => tracing::error!(error = %e, "cannot release jobs; peers take them after the dead threshold"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot release jobs; peers take them after the dead threshold")
+            }
         }
         if let Err(e) = self.store.leave(&self.options.instance_id).await {
             tracing::warn!(error = %e, "cannot deregister");

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmcron::runtime::{
-    EngineOptions, HostPattern, LogLimits, MemoryJobHost, RunOutcome, RunRequest, RunStatus, Runtime, Tick,
+    EngineOptions, HostPattern, LogLimits, MemoryJobHost, RunOutcome, RunRequest, RunStatus,
+    Runtime, Tick,
 };
 
 fn tick(input: &str) -> Tick {
@@ -29,7 +30,10 @@ fn request(input: &str, timeout: Duration, memory: u64, allowed: &[&str]) -> Run
         tick: tick(input),
         timeout,
         memory_limit: memory,
-        allowed_hosts: allowed.iter().map(|p| HostPattern::parse(p).unwrap()).collect(),
+        allowed_hosts: allowed
+            .iter()
+            .map(|p| HostPattern::parse(p).unwrap())
+            .collect(),
         job: Arc::new(MemoryJobHost::default()),
         log_limits: LogLimits::default(),
     }
@@ -61,10 +65,20 @@ async fn ok_and_err_results_are_reported() {
     write(dir.path(), "err.wasm", &support::err_plugin());
     let rt = runtime_with(dir.path(), None);
     rt.plugins.scan().await;
-    let ok = run(&rt, "ok", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let ok = run(
+        &rt,
+        "ok",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
     assert_eq!(ok.status, RunStatus::Succeeded, "{ok:?}");
     assert_eq!(ok.result.as_deref(), Some("ok"));
-    let err = run(&rt, "err", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let err = run(
+        &rt,
+        "err",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
     assert_eq!(err.status, RunStatus::Failed);
     assert_eq!(err.error.as_deref(), Some("boom"));
 }
@@ -85,13 +99,21 @@ async fn an_infinite_loop_is_stopped_within_timeout_plus_100ms_and_others_keep_r
     });
     // While it spins, other runs complete.
     for _ in 0..20 {
-        let ok = run(&rt, "ok", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+        let ok = run(
+            &rt,
+            "ok",
+            request("null", Duration::from_secs(5), 64 << 20, &[]),
+        )
+        .await;
         assert_eq!(ok.status, RunStatus::Succeeded);
     }
     let (outcome, elapsed) = looping.await.unwrap();
     assert_eq!(outcome.status, RunStatus::TimedOut, "{outcome:?}");
     assert!(elapsed >= timeout, "stopped early: {elapsed:?}");
-    assert!(elapsed <= timeout + Duration::from_millis(100), "stopped late: {elapsed:?}");
+    assert!(
+        elapsed <= timeout + Duration::from_millis(100),
+        "stopped late: {elapsed:?}"
+    );
     assert_eq!(outcome.error.as_deref(), Some("timed out after 300ms"));
 }
 
@@ -102,11 +124,21 @@ async fn growing_memory_past_the_limit_fails_the_run_not_the_host() {
     write(dir.path(), "ok.wasm", &support::ok_plugin());
     let rt = runtime_with(dir.path(), None);
     rt.plugins.scan().await;
-    let outcome = run(&rt, "grow", request("null", Duration::from_secs(5), 4 << 20, &[])).await;
+    let outcome = run(
+        &rt,
+        "grow",
+        request("null", Duration::from_secs(5), 4 << 20, &[]),
+    )
+    .await;
     assert_eq!(outcome.status, RunStatus::Failed);
     let error = outcome.error.unwrap();
     assert!(error.starts_with("memory limit exceeded"), "{error}");
-    let ok = run(&rt, "ok", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let ok = run(
+        &rt,
+        "ok",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
     assert_eq!(ok.status, RunStatus::Succeeded);
 }
 
@@ -114,34 +146,83 @@ async fn growing_memory_past_the_limit_fails_the_run_not_the_host() {
 async fn bad_plugins_are_listed_with_their_error_and_fail_their_runs() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "text.wasm", b"this is not wasm at all");
-    write(dir.path(), "core.wasm", &wat::parse_str("(module)").unwrap());
-    write(dir.path(), "other.wasm", &wat::parse_str("(component)").unwrap());
+    write(
+        dir.path(),
+        "core.wasm",
+        &wat::parse_str("(module)").unwrap(),
+    );
+    write(
+        dir.path(),
+        "other.wasm",
+        &wat::parse_str("(component)").unwrap(),
+    );
     write(dir.path(), "trap.wasm", &support::trap_at_start_plugin());
     write(dir.path(), "ok.wasm", &support::ok_plugin());
     // Old enough that the loader does not wait for a writer to finish.
     for name in ["text", "core", "other"] {
-        let f = std::fs::File::options().write(true).open(dir.path().join(format!("{name}.wasm"))).unwrap();
-        f.set_modified(std::time::SystemTime::now() - Duration::from_secs(60)).unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(format!("{name}.wasm")))
+            .unwrap();
+        f.set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
     }
     let rt = runtime_with(dir.path(), None);
     rt.plugins.scan().await;
     let list = rt.plugins.list();
-    let error = |name: &str| list.iter().find(|p| p.name == name).and_then(|p| p.error.clone());
-    assert_eq!(error("text").as_deref(), Some("not a WebAssembly file (no \\0asm header)"));
-    assert!(error("core").unwrap().contains("a core WebAssembly module, not a component"));
+    let error = |name: &str| {
+        list.iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.error.clone())
+    };
+    assert_eq!(
+        error("text").as_deref(),
+        Some("not a WebAssembly file (no \\0asm header)")
+    );
+    assert!(
+        error("core")
+            .unwrap()
+            .contains("a core WebAssembly module, not a component")
+    );
     let other = error("other").unwrap();
-    assert!(other.contains("does not implement the wasmcron:plugin/job world"), "{other}");
+    assert!(
+        other.contains("does not implement the wasmcron:plugin/job world"),
+        "{other}"
+    );
     assert_eq!(error("ok"), None);
 
-    let failed = run(&rt, "other", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let failed = run(
+        &rt,
+        "other",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
     assert_eq!(failed.status, RunStatus::Failed);
     assert!(failed.error.unwrap().contains("failed to load"));
-    let trapped = run(&rt, "trap", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let trapped = run(
+        &rt,
+        "trap",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
     assert_eq!(trapped.status, RunStatus::Failed);
     assert!(trapped.error.unwrap().starts_with("plugin trapped"));
-    let missing = run(&rt, "nope", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
-    assert_eq!(missing.error.as_deref(), Some("plugin \"nope\" is not in the plugins directory"));
-    let ok = run(&rt, "ok", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let missing = run(
+        &rt,
+        "nope",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
+    assert_eq!(
+        missing.error.as_deref(),
+        Some("plugin \"nope\" is not in the plugins directory")
+    );
+    let ok = run(
+        &rt,
+        "ok",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
     assert_eq!(ok.status, RunStatus::Succeeded);
 }
 
@@ -158,7 +239,12 @@ async fn replaced_files_take_effect_and_partial_writes_keep_the_good_version() {
     let second = rt.plugins.get("p").unwrap();
     assert_ne!(first.digest, second.digest);
     // A run that holds the old version still runs it.
-    let old = first.run(&rt.engine, request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let old = first
+        .run(
+            &rt.engine,
+            request("null", Duration::from_secs(5), 64 << 20, &[]),
+        )
+        .await;
     assert_eq!(old.result.as_deref(), Some("ok"));
 
     // Half a file (a copy in progress): the good version stays.
@@ -218,7 +304,12 @@ async fn the_compiled_cache_is_reused_and_a_corrupt_entry_is_a_miss() {
     std::fs::write(&artifact, &bytes).unwrap();
     let rt2 = runtime_with(plugins.path(), Some(cache.path()));
     rt2.plugins.scan().await;
-    let ok = run(&rt2, "ok", request("null", Duration::from_secs(5), 64 << 20, &[])).await;
+    let ok = run(
+        &rt2,
+        "ok",
+        request("null", Duration::from_secs(5), 64 << 20, &[]),
+    )
+    .await;
     assert_eq!(ok.status, RunStatus::Succeeded);
     assert_ne!(std::fs::read(&artifact).unwrap(), bytes, "entry rewritten");
 }
@@ -229,17 +320,29 @@ mod sandbox {
 
     async fn misbehave(input: &str, allowed: &[&str]) -> RunOutcome {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(support::built_plugin("misbehave"), dir.path().join("misbehave.wasm")).unwrap();
+        std::fs::copy(
+            support::built_plugin("misbehave"),
+            dir.path().join("misbehave.wasm"),
+        )
+        .unwrap();
         let rt = runtime_with(dir.path(), None);
         rt.plugins.scan().await;
-        run(&rt, "misbehave", request(input, Duration::from_secs(10), 64 << 20, allowed)).await
+        run(
+            &rt,
+            "misbehave",
+            request(input, Duration::from_secs(10), 64 << 20, allowed),
+        )
+        .await
     }
 
     #[tokio::test]
     async fn reading_etc_passwd_is_denied() {
         let out = misbehave(r#"{"do":"read-file"}"#, &[]).await;
         assert_eq!(out.status, RunStatus::Failed, "{out:?}");
-        assert!(!out.error.as_deref().unwrap_or("").contains("root:"), "{out:?}");
+        assert!(
+            !out.error.as_deref().unwrap_or("").contains("root:"),
+            "{out:?}"
+        );
     }
 
     #[tokio::test]
@@ -252,7 +355,11 @@ mod sandbox {
 
     #[tokio::test]
     async fn http_to_a_host_not_allowed_is_denied_with_a_clear_error() {
-        let out = misbehave(r#"{"do":"http","url":"http://127.0.0.1:9/"}"#, &["example.com"]).await;
+        let out = misbehave(
+            r#"{"do":"http","url":"http://127.0.0.1:9/"}"#,
+            &["example.com"],
+        )
+        .await;
         assert_eq!(out.status, RunStatus::Failed, "{out:?}");
         assert!(
             out.logs.contains("outbound HTTP to 127.0.0.1:9 denied: not in this job's allowed_hosts (allowed: example.com)"),

@@ -16,10 +16,17 @@ use crate::replica::Replica;
 /// leak nothing either).
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+    x.iter()
+        .zip(y.iter())
+        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
+        == 0
 }
 
-pub async fn require_token(State(replica): State<Arc<Replica>>, request: Request, next: Next) -> Response {
+pub async fn require_token(
+    State(replica): State<Arc<Replica>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(expected) = replica.options.api_token.as_deref() else {
         return next.run(request).await;
     };

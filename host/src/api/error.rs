@@ -84,7 +84,9 @@ impl From<StoreError> for ApiError {
                 message: format!("a job named {name:?} already exists"),
                 field: Some("name".into()),
             },
-            StoreError::VersionConflict { .. } => ApiError::conflict("version_conflict", e.to_string()),
+            StoreError::VersionConflict { .. } => {
+                ApiError::conflict("version_conflict", e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 ApiError {

@@ -35,7 +35,10 @@ pub struct JobFields {
 /// Names and plugin names: letters, digits, `.`, `_`, `-`; 1 to 128 characters.
 fn check_name(field: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() || value.len() > 128 {
-        return Err(ApiError::invalid(field, format!("{field} must be 1 to 128 characters long")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must be 1 to 128 characters long"),
+        ));
     }
     if let Some(c) = value
         .chars()
@@ -54,7 +57,10 @@ fn duration(field: &str, value: &str, min: Duration) -> Result<Duration, ApiErro
     if d < min {
         return Err(ApiError::invalid(
             field,
-            format!("{field} must be at least {}", humantime::format_duration(min)),
+            format!(
+                "{field} must be at least {}",
+                humantime::format_duration(min)
+            ),
         ));
     }
     Ok(d)
@@ -87,12 +93,19 @@ impl JobFields {
             parse_timezone(tz).map_err(|e| ApiError::invalid("timezone", e.to_string()))?;
         }
         if let Some(o) = &self.overlap {
-            o.parse::<OverlapPolicy>()
-                .map_err(|_| ApiError::invalid("overlap", format!("overlap must be skip, allow or queue, not {o:?}")))?;
+            o.parse::<OverlapPolicy>().map_err(|_| {
+                ApiError::invalid(
+                    "overlap",
+                    format!("overlap must be skip, allow or queue, not {o:?}"),
+                )
+            })?;
         }
         if let Some(m) = &self.misfire {
             m.parse::<MisfirePolicy>().map_err(|_| {
-                ApiError::invalid("misfire", format!("misfire must be skip, run_once or run_all, not {m:?}"))
+                ApiError::invalid(
+                    "misfire",
+                    format!("misfire must be skip, run_once or run_all, not {m:?}"),
+                )
             })?;
         }
         if let Some(w) = &self.catchup_window {
@@ -111,20 +124,28 @@ impl JobFields {
             }
         }
         if let Some(m) = &self.memory_limit {
-            parse_bytes(m).map_err(|e| ApiError::invalid("memory_limit", format!("memory_limit: {e}")))?;
+            parse_bytes(m)
+                .map_err(|e| ApiError::invalid("memory_limit", format!("memory_limit: {e}")))?;
         }
         if let Some(hosts) = &self.allowed_hosts {
-            parse_allowed_hosts(hosts).map_err(|e| ApiError::invalid("allowed_hosts", e.to_string()))?;
+            parse_allowed_hosts(hosts)
+                .map_err(|e| ApiError::invalid("allowed_hosts", e.to_string()))?;
         }
-        if let Some(config) = &self.config {
-            if let Some(key) = config.keys().find(|k| k.is_empty() || k.len() > 256) {
-                return Err(ApiError::invalid("config", format!("config key {key:?} must be 1 to 256 characters")));
-            }
+        if let Some(config) = &self.config
+            && let Some(key) = config.keys().find(|k| k.is_empty() || k.len() > 256)
+        {
+            return Err(ApiError::invalid(
+                "config",
+                format!("config key {key:?} must be 1 to 256 characters"),
+            ));
         }
         if let Some(input) = &self.input {
             let len = input.to_string().len();
             if len > 256 << 10 {
-                return Err(ApiError::invalid("input", format!("input is {len} bytes; the limit is 256 KiB")));
+                return Err(ApiError::invalid(
+                    "input",
+                    format!("input is {len} bytes; the limit is 256 KiB"),
+                ));
             }
         }
         Ok(())
@@ -133,5 +154,7 @@ impl JobFields {
 
 /// Parse a validated duration field.
 pub fn millis(value: &str) -> i64 {
-    parse_duration(value).map(|d| d.as_millis() as i64).unwrap_or(0)
+    parse_duration(value)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

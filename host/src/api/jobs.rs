@@ -28,19 +28,28 @@ pub fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
                 .map(str::to_string);
             Err(ApiError {
                 status: StatusCode::BAD_REQUEST,
-                code: if field.is_some() { "unknown_field" } else { "invalid_body" },
+                code: if field.is_some() {
+                    "unknown_field"
+                } else {
+                    "invalid_body"
+                },
                 message: text,
                 field,
             })
         }
-        Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request("invalid_json", e.body_text())),
+        Err(JsonRejection::JsonSyntaxError(e)) => {
+            Err(ApiError::bad_request("invalid_json", e.body_text()))
+        }
         Err(JsonRejection::MissingJsonContentType(e)) => {
             Err(ApiError::bad_request("invalid_content_type", e.body_text()))
         }
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "body_too_large",
-            message: format!("request body is larger than {} bytes", super::MAX_BODY_BYTES),
+            message: format!(
+                "request body is larger than {} bytes",
+                super::MAX_BODY_BYTES
+            ),
             field: None,
         }),
         Err(e) => Err(ApiError::bad_request("invalid_body", e.body_text())),
@@ -175,7 +184,10 @@ pub async fn list(
         Some("paused") => Some(true),
         Some("active") => Some(false),
         Some(other) => {
-            return Err(ApiError::invalid("status", format!("status must be active or paused, not {other:?}")));
+            return Err(ApiError::invalid(
+                "status",
+                format!("status must be active or paused, not {other:?}"),
+            ));
         }
     };
     let limit = q.limit.unwrap_or(100);
@@ -196,7 +208,9 @@ pub async fn list(
             },
         )
         .await?;
-    let next = (jobs.len() as i64 == limit).then(|| jobs.last().map(|j| j.name.clone())).flatten();
+    let next = (jobs.len() as i64 == limit)
+        .then(|| jobs.last().map(|j| j.name.clone()))
+        .flatten();
     let mut items = Vec::with_capacity(jobs.len());
     for job in jobs {
         items.push(view(&replica, job).await?);
@@ -204,7 +218,10 @@ pub async fn list(
     Ok(Json(Page { items, next }))
 }
 
-pub async fn get(State(replica): State<Arc<Replica>>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+pub async fn get(
+    State(replica): State<Arc<Replica>>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
     let job = find(&replica, &id).await?;
     Ok(Json(view(&replica, job).await?))
 }
@@ -217,29 +234,45 @@ pub async fn update(
     let fields = body(fields)?;
     fields.validate(false)?;
     let job = find(&replica, &id).await?;
-    let job = replica.store.update_job(&job.id, &patch(&fields), None).await?;
+    let job = replica
+        .store
+        .update_job(&job.id, &patch(&fields), None)
+        .await?;
     replica.membership.poke();
     Ok(Json(view(&replica, job).await?))
 }
 
-pub async fn delete(State(replica): State<Arc<Replica>>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(replica): State<Arc<Replica>>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let job = find(&replica, &id).await?;
     replica.store.delete_job(&job.id).await?;
     replica.membership.poke();
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn set_paused(replica: Arc<Replica>, id: String, paused: bool) -> Result<Json<JobView>, ApiError> {
+async fn set_paused(
+    replica: Arc<Replica>,
+    id: String,
+    paused: bool,
+) -> Result<Json<JobView>, ApiError> {
     let job = find(&replica, &id).await?;
     let job = replica.store.set_paused(&job.id, paused).await?;
     replica.membership.poke();
     Ok(Json(view(&replica, job).await?))
 }
 
-pub async fn pause(State(replica): State<Arc<Replica>>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+pub async fn pause(
+    State(replica): State<Arc<Replica>>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
     set_paused(replica, id, true).await
 }
 
-pub async fn resume(State(replica): State<Arc<Replica>>, Path(id): Path<String>) -> Result<Json<JobView>, ApiError> {
+pub async fn resume(
+    State(replica): State<Arc<Replica>>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
     set_paused(replica, id, false).await
 }

@@ -27,7 +27,10 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub fn router(replica: Arc<Replica>) -> Router {
     let api = Router::new()
         .route("/jobs", post(jobs::create).get(jobs::list))
-        .route("/jobs/{id}", get(jobs::get).patch(jobs::update).delete(jobs::delete))
+        .route(
+            "/jobs/{id}",
+            get(jobs::get).patch(jobs::update).delete(jobs::delete),
+        )
         .route("/jobs/{id}/pause", post(jobs::pause))
         .route("/jobs/{id}/resume", post(jobs::resume))
         .route("/jobs/{id}/runs", get(runs::list_for_job))
@@ -37,9 +40,14 @@ pub fn router(replica: Arc<Replica>) -> Router {
         .route("/settings", get(system::settings_list))
         .route(
             "/settings/{key}",
-            get(system::setting_get).put(system::setting_put).delete(system::setting_delete),
+            get(system::setting_get)
+                .put(system::setting_put)
+                .delete(system::setting_delete),
         )
-        .layer(axum::middleware::from_fn_with_state(replica.clone(), auth::require_token))
+        .layer(axum::middleware::from_fn_with_state(
+            replica.clone(),
+            auth::require_token,
+        ))
         .fallback(system::not_found);
     Router::new()
         .nest("/api/v1", api)

@@ -30,7 +30,12 @@ fn instant(field: &str, value: &str) -> Result<i64, ApiError> {
 }
 
 fn cursor(value: &str) -> Result<RunCursor, ApiError> {
-    let bad = || ApiError::invalid("before", "before must be a cursor from a previous page's `next`");
+    let bad = || {
+        ApiError::invalid(
+            "before",
+            "before must be a cursor from a previous page's `next`",
+        )
+    };
     let (at, id) = value.split_once('.').ok_or_else(bad)?;
     Ok(RunCursor {
         scheduled_at_ms: at.parse().map_err(|_| bad())?,
@@ -38,7 +43,11 @@ fn cursor(value: &str) -> Result<RunCursor, ApiError> {
     })
 }
 
-async fn query(replica: &Replica, job_id: Option<String>, q: RunsQuery) -> Result<Json<Page<RunView>>, ApiError> {
+async fn query(
+    replica: &Replica,
+    job_id: Option<String>,
+    q: RunsQuery,
+) -> Result<Json<Page<RunView>>, ApiError> {
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(s.parse::<RunStatus>().map_err(|_| {
@@ -64,7 +73,10 @@ async fn query(replica: &Replica, job_id: Option<String>, q: RunsQuery) -> Resul
     };
     let runs = replica.store.list_runs(&filter, &page).await?;
     let next = (runs.len() as i64 == limit)
-        .then(|| runs.last().map(|r| format!("{}.{}", r.scheduled_at_ms, r.id)))
+        .then(|| {
+            runs.last()
+                .map(|r| format!("{}.{}", r.scheduled_at_ms, r.id))
+        })
         .flatten();
     Ok(Json(Page {
         items: runs.into_iter().map(RunView::from).collect(),
@@ -72,7 +84,10 @@ async fn query(replica: &Replica, job_id: Option<String>, q: RunsQuery) -> Resul
     }))
 }
 
-pub async fn list(State(replica): State<Arc<Replica>>, Query(q): Query<RunsQuery>) -> Result<Json<Page<RunView>>, ApiError> {
+pub async fn list(
+    State(replica): State<Arc<Replica>>,
+    Query(q): Query<RunsQuery>,
+) -> Result<Json<Page<RunView>>, ApiError> {
     let job_id = match &q.job {
         Some(j) => Some(
             replica

@@ -76,14 +76,20 @@ pub struct InstanceView {
     jobs: i64,
 }
 
-pub async fn instances(State(replica): State<Arc<Replica>>) -> Result<Json<Vec<InstanceView>>, ApiError> {
+pub async fn instances(
+    State(replica): State<Arc<Replica>>,
+) -> Result<Json<Vec<InstanceView>>, ApiError> {
     let dead_after = replica.options.dead_after.as_millis() as i64;
     let live = replica.store.live_instances(dead_after).await?;
     let counts = replica.store.owned_job_counts().await?;
     Ok(Json(
         live.into_iter()
             .map(|i| InstanceView {
-                jobs: counts.iter().find(|(id, _)| *id == i.id).map(|(_, n)| *n).unwrap_or(0),
+                jobs: counts
+                    .iter()
+                    .find(|(id, _)| *id == i.id)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0),
                 id: i.id,
                 address: i.address,
                 version: i.version,
@@ -99,12 +105,17 @@ pub async fn settings_list(State(replica): State<Arc<Replica>>) -> Result<Json<V
     Ok(Json(Value::Object(rows.into_iter().collect())))
 }
 
-pub async fn setting_get(State(replica): State<Arc<Replica>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn setting_get(
+    State(replica): State<Arc<Replica>>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let rows = replica.store.settings_all().await?;
     rows.into_iter()
         .find(|(k, _)| *k == key)
         .map(|(key, value)| Json(json!({"key": key, "value": value})))
-        .ok_or_else(|| ApiError::not_found(format!("setting {key:?} is not set (its default applies)")))
+        .ok_or_else(|| {
+            ApiError::not_found(format!("setting {key:?} is not set (its default applies)"))
+        })
 }
 
 #[derive(Deserialize)]
@@ -119,13 +130,17 @@ pub async fn setting_put(
     payload: Result<Json<SettingBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let payload = body(payload)?;
-    Settings::validate(&key, &payload.value).map_err(|e| ApiError::invalid("value", e.to_string()))?;
+    Settings::validate(&key, &payload.value)
+        .map_err(|e| ApiError::invalid("value", e.to_string()))?;
     replica.store.setting_put(&key, &payload.value).await?;
     replica.settings.invalidate();
     Ok(Json(json!({"key": key, "value": payload.value})))
 }
 
-pub async fn setting_delete(State(replica): State<Arc<Replica>>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn setting_delete(
+    State(replica): State<Arc<Replica>>,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
     replica.store.setting_delete(&key).await?;
     replica.settings.invalidate();
     Ok(StatusCode::NO_CONTENT)

@@ -55,7 +55,9 @@ impl JobView {
             if spec.paused {
                 None
             } else {
-                spec.timing.next_tick_ms(now_ms.max(spec.anchor_ms)).map(instant)
+                spec.timing
+                    .next_tick_ms(now_ms.max(spec.anchor_ms))
+                    .map(instant)
             }
         });
         JobView {

@@ -14,7 +14,10 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     match check(&args.file) {
         Ok((imports, exports)) => {
-            println!("ok: {} implements wasmcron:plugin/job@0.1.0", args.file.display());
+            println!(
+                "ok: {} implements wasmcron:plugin/job@0.1.0",
+                args.file.display()
+            );
             println!("imports:");
             for name in imports {
                 println!("  {name}");

@@ -11,7 +11,8 @@ use anyhow::Context;
 use crate::replica::{Replica, ReplicaOptions};
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration such as 2s or 1m30s: {e}"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration such as 2s or 1m30s: {e}"))
 }
 
 /// Database selection, shared by `serve` and `migrate`.
@@ -67,7 +68,9 @@ pub struct ServeArgs {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WASMCRON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -78,7 +81,12 @@ fn init_logging(format: &str) {
 fn instance_id(given: Option<String>) -> String {
     given
         .or_else(|| std::env::var("POD_NAME").ok().filter(|s| !s.is_empty()))
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or_else(|| format!("wasmcron-{}", std::process::id()))
 }
 
@@ -93,7 +101,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let instance_id = instance_id(args.instance_id);
         let advertise = args
             .advertise
-            .or_else(|| std::env::var("POD_IP").ok().filter(|s| !s.is_empty()).map(|ip| format!("{ip}:{}", args.listen.port())))
+            .or_else(|| {
+                std::env::var("POD_IP")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+                    .map(|ip| format!("{ip}:{}", args.listen.port()))
+            })
             .unwrap_or_else(|| args.listen.to_string());
         let options = ReplicaOptions {
             db_url: args.db.db,
@@ -108,7 +121,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             settings_ttl: args.settings_ttl,
             jobs_file: args.jobs_file,
             pooling: !args.no_pooling,
-            api_token: std::env::var("WASMCRON_API_TOKEN").ok().filter(|t| !t.is_empty()),
+            api_token: std::env::var("WASMCRON_API_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
         };
         let replica = Arc::new(Replica::start(options).await?);
         replica.serve_until(shutdown_signal()).await?;

@@ -96,13 +96,20 @@ impl Membership {
         let sent = Instant::now();
         let now = self
             .store
-            .heartbeat(&self.options.instance_id, &self.options.address, env!("CARGO_PKG_VERSION"))
+            .heartbeat(
+                &self.options.instance_id,
+                &self.options.address,
+                env!("CARGO_PKG_VERSION"),
+            )
             .await?;
         self.clock.sync(now, sent);
         self.health.set_registered();
         let claimed = self
             .store
-            .claim_jobs(&self.options.instance_id, self.options.dead_after.as_millis() as i64)
+            .claim_jobs(
+                &self.options.instance_id,
+                self.options.dead_after.as_millis() as i64,
+            )
             .await?;
         if !claimed.is_empty() {
             tracing::info!(count = claimed.len(), "claimed jobs");
@@ -112,7 +119,10 @@ impl Membership {
 
     /// Make the scheduler hold exactly the jobs this replica owns, at their current versions.
     pub async fn reconcile(&self) -> Result<(), crate::store::StoreError> {
-        let owned = self.store.owned_job_versions(&self.options.instance_id).await?;
+        let owned = self
+            .store
+            .owned_job_versions(&self.options.instance_id)
+            .await?;
         let held: HashMap<String, (i64, i64)> = self
             .scheduler
             .versions()
@@ -129,7 +139,9 @@ impl Membership {
                     if let Some(job) = self.store.get_job(&id).await? {
                         match JobSpec::from_job(&job) {
                             Ok(spec) => self.scheduler.send(Command::Update(Arc::new(spec))),
-                            Err(e) => tracing::error!(job = %job.name, error = %e, "stored job is invalid; not scheduled"),
+                            Err(e) => {
+                                tracing::error!(job = %job.name, error = %e, "stored job is invalid; not scheduled")
+                            }
                         }
                     }
                 }

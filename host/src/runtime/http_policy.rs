@@ -50,7 +50,9 @@ impl HostPattern {
         }
         let (host, port) = match trimmed.rsplit_once(':') {
             Some((h, p)) if !h.contains(':') => {
-                let port = p.parse::<u16>().map_err(|_| err("port must be a number from 1 to 65535"))?;
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| err("port must be a number from 1 to 65535"))?;
                 if port == 0 {
                     return Err(err("port must be a number from 1 to 65535"));
                 }
@@ -64,7 +66,9 @@ impl HostPattern {
                 && s.split('.').all(|label| {
                     !label.is_empty()
                         && label.len() <= 63
-                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                        && label
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 })
         };
         let host = if host == "*" {
@@ -149,7 +153,11 @@ impl HttpPolicy {
         let allowed = if self.allowed.is_empty() {
             "none (set the job's allowed_hosts)".to_string()
         } else {
-            self.allowed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            self.allowed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         Err(format!(
             "outbound HTTP to {host}:{port} denied: not in this job's allowed_hosts (allowed: {allowed})"
@@ -184,7 +192,8 @@ impl WasiHttpHooks for HttpPolicy {
         let mut options = options.unwrap_or_default();
         options.connect_timeout.get_or_insert(self.connect_timeout);
         Box::new(async move {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let (response, io) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             let response = response.map(|body| {
                 http_body_util::Limited::new(body, limit)
                     .map_err(move |e| match e.downcast::<HttpError>() {
@@ -226,7 +235,14 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_rejected_with_a_reason() {
-        for bad in ["https://example.com", "example.com:0", "example.com:http", "*.", "a..b", ""] {
+        for bad in [
+            "https://example.com",
+            "example.com:0",
+            "example.com:http",
+            "*.",
+            "a..b",
+            "",
+        ] {
             let err = HostPattern::parse(bad).unwrap_err();
             assert_eq!(err.pattern, bad);
         }
@@ -242,11 +258,17 @@ mod tests {
             vec![HostPattern::parse("api.example.com").unwrap()],
             RunLog::new(Default::default()),
         );
-        let err = policy.check(&"http://evil.test/x".parse().unwrap()).unwrap_err();
+        let err = policy
+            .check(&"http://evil.test/x".parse().unwrap())
+            .unwrap_err();
         assert_eq!(
             err,
             "outbound HTTP to evil.test:80 denied: not in this job's allowed_hosts (allowed: api.example.com)"
         );
-        assert!(policy.check(&"https://api.example.com/".parse().unwrap()).is_ok());
+        assert!(
+            policy
+                .check(&"https://api.example.com/".parse().unwrap())
+                .is_ok()
+        );
     }
 }

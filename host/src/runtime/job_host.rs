@@ -22,7 +22,8 @@ pub trait JobHost: Send + Sync {
     /// A config value: the job's own config first, then the cluster settings.
     fn config_get(&self, key: &str) -> Option<String>;
     /// Durable state of this job.
-    fn state_get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>>;
+    fn state_get<'a>(&'a self, key: &'a str)
+    -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>>;
     /// Set durable state; `Ok(Err(reason))` when refused (the run was fenced).
     fn state_set<'a>(
         &'a self,
@@ -44,7 +45,10 @@ impl JobHost for MemoryJobHost {
     fn config_get(&self, key: &str) -> Option<String> {
         self.config.get(key).cloned()
     }
-    fn state_get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>> {
+    fn state_get<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>> {
         Box::pin(async move { Ok(self.state.lock().expect("state lock").get(key).cloned()) })
     }
     fn state_set<'a>(
@@ -56,7 +60,10 @@ impl JobHost for MemoryJobHost {
             if let Some(reason) = &self.fenced {
                 return Ok(Err(reason.clone()));
             }
-            self.state.lock().expect("state lock").insert(key.to_string(), value);
+            self.state
+                .lock()
+                .expect("state lock")
+                .insert(key.to_string(), value);
             Ok(Ok(()))
         })
     }

@@ -66,9 +66,11 @@ impl Runtime {
         let engine = PluginEngine::new(options)?;
         let linker = linker(&engine)?;
         let cache = match cache_dir {
-            Some(dir) => Some(ArtifactCache::open(dir, engine.compatibility_key()).map_err(|e| {
-                anyhow::anyhow!("cannot use compiled-cache directory {}: {e}", dir.display())
-            })?),
+            Some(dir) => Some(
+                ArtifactCache::open(dir, engine.compatibility_key()).map_err(|e| {
+                    anyhow::anyhow!("cannot use compiled-cache directory {}: {e}", dir.display())
+                })?,
+            ),
             None => None,
         };
         tracing::info!(allocator = %engine.allocator(), plugins = %plugins_dir.display(), "plugin runtime ready");

@@ -64,13 +64,15 @@ pub fn load(
     let from_cache = cached.is_some();
     let component = match cached {
         Some(component) => component,
-        None => Component::new(engine, bytes).map_err(|e| PluginError::Invalid(format!("{e:#}")))?,
+        None => {
+            Component::new(engine, bytes).map_err(|e| PluginError::Invalid(format!("{e:#}")))?
+        }
     };
     let pre = link(linker, &component)?;
-    if let (Some(cache), false) = (cache, from_cache) {
-        if let Err(e) = cache.store(&digest, &component) {
-            tracing::warn!(plugin = name, error = %e, "cannot write compiled-cache entry");
-        }
+    if let (Some(cache), false) = (cache, from_cache)
+        && let Err(e) = cache.store(&digest, &component)
+    {
+        tracing::warn!(plugin = name, error = %e, "cannot write compiled-cache entry");
     }
     Ok(Arc::new(LoadedPlugin {
         name: name.to_string(),
@@ -82,7 +84,10 @@ pub fn load(
 }
 
 /// Link a component against the host's imports and check that it exports the `job` world.
-pub fn link(linker: &Linker<RunState>, component: &Component) -> Result<JobPre<RunState>, PluginError> {
+pub fn link(
+    linker: &Linker<RunState>,
+    component: &Component,
+) -> Result<JobPre<RunState>, PluginError> {
     let pre = linker
         .instantiate_pre(component)
         .map_err(|e| PluginError::WrongWorld(format!("{e:#}")))?;
@@ -93,7 +98,13 @@ pub fn link(linker: &Linker<RunState>, component: &Component) -> Result<JobPre<R
 pub fn describe(component: &Component) -> (Vec<String>, Vec<String>) {
     let engine = component.engine();
     let ty = component.component_type();
-    let imports = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
-    let exports = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    let imports = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let exports = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     (imports, exports)
 }

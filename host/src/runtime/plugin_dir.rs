@@ -171,9 +171,13 @@ impl PluginDir {
             Ok(read) => {
                 for entry in read.flatten() {
                     let path = entry.path();
-                    let Some(name) = plugin_name(&path) else { continue };
+                    let Some(name) = plugin_name(&path) else {
+                        continue;
+                    };
                     // Follows symlinks (ConfigMap volumes).
-                    let Ok(meta) = std::fs::metadata(&path) else { continue };
+                    let Ok(meta) = std::fs::metadata(&path) else {
+                        continue;
+                    };
                     if meta.is_file() {
                         found.insert(name, (path, fingerprint(&meta)));
                     }
@@ -190,7 +194,12 @@ impl PluginDir {
             let entries = self.entries.read().expect("plugins lock");
             entries
                 .iter()
-                .map(|(n, e)| (n.clone(), (e.seen, e.pending_failure, matches!(e.slot, Slot::Loaded(_)))))
+                .map(|(n, e)| {
+                    (
+                        n.clone(),
+                        (e.seen, e.pending_failure, matches!(e.slot, Slot::Loaded(_))),
+                    )
+                })
                 .collect()
         };
         for name in previous.keys() {
@@ -213,8 +222,12 @@ impl PluginDir {
         }
         for change in &changes {
             match change {
-                PluginChange::Loaded { name, digest } => tracing::info!(plugin = %name, %digest, "plugin loaded"),
-                PluginChange::Failed { name, error } => tracing::error!(plugin = %name, %error, "plugin failed to load"),
+                PluginChange::Loaded { name, digest } => {
+                    tracing::info!(plugin = %name, %digest, "plugin loaded")
+                }
+                PluginChange::Failed { name, error } => {
+                    tracing::error!(plugin = %name, %error, "plugin failed to load")
+                }
                 PluginChange::Removed { name } => tracing::info!(plugin = %name, "plugin removed"),
             }
         }
@@ -322,7 +335,10 @@ mod tests {
 
     #[test]
     fn only_visible_wasm_files_are_plugins() {
-        assert_eq!(plugin_name(Path::new("/p/hello.wasm")).as_deref(), Some("hello"));
+        assert_eq!(
+            plugin_name(Path::new("/p/hello.wasm")).as_deref(),
+            Some("hello")
+        );
         assert_eq!(plugin_name(Path::new("/p/.hello.wasm.swp")), None);
         assert_eq!(plugin_name(Path::new("/p/.hello.wasm")), None);
         assert_eq!(plugin_name(Path::new("/p/hello.wasm~")), None);

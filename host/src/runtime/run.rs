@@ -78,7 +78,13 @@ impl LoadedPlugin {
         let log = RunLog::new(request.log_limits);
         let http = HttpPolicy::new(request.allowed_hosts, log.clone());
         let job_name: Arc<str> = request.tick.job_name.as_str().into();
-        let state = RunState::new(log.clone(), http, request.memory_limit, request.job, job_name);
+        let state = RunState::new(
+            log.clone(),
+            http,
+            request.memory_limit,
+            request.job,
+            job_name,
+        );
         let mut store = Store::new(engine.engine(), state);
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(PluginEngine::ticks_for(request.timeout));
@@ -96,12 +102,20 @@ impl LoadedPlugin {
         drop(store);
         let duration = started.elapsed();
         let (status, result, error) = match result {
-            Err(_elapsed) => (RunStatus::TimedOut, None, Some(timeout_message(request.timeout))),
+            Err(_elapsed) => (
+                RunStatus::TimedOut,
+                None,
+                Some(timeout_message(request.timeout)),
+            ),
             Ok(Ok(Ok(text))) => (RunStatus::Succeeded, Some(bounded(text)), None),
             Ok(Ok(Err(text))) => (RunStatus::Failed, None, Some(bounded(text))),
             Ok(Err(trap)) => {
                 if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-                    (RunStatus::TimedOut, None, Some(timeout_message(request.timeout)))
+                    (
+                        RunStatus::TimedOut,
+                        None,
+                        Some(timeout_message(request.timeout)),
+                    )
                 } else if memory_exceeded {
                     (
                         RunStatus::Failed,
@@ -112,7 +126,11 @@ impl LoadedPlugin {
                         )),
                     )
                 } else {
-                    (RunStatus::Failed, None, Some(bounded(format!("plugin trapped: {trap:#}"))))
+                    (
+                        RunStatus::Failed,
+                        None,
+                        Some(bounded(format!("plugin trapped: {trap:#}"))),
+                    )
                 }
             }
         };

@@ -91,7 +91,10 @@ fn level_name(level: Level) -> &'static str {
 
 fn check_key(key: &str) -> wasmtime::Result<()> {
     if key.len() > MAX_KEY_BYTES {
-        wasmtime::bail!("key of {} bytes is longer than the limit of {MAX_KEY_BYTES}", key.len());
+        wasmtime::bail!(
+            "key of {} bytes is longer than the limit of {MAX_KEY_BYTES}",
+            key.len()
+        );
     }
     Ok(())
 }
@@ -124,7 +127,11 @@ impl Host for RunState {
         Ok(self.job.state_get(&key).await?)
     }
 
-    async fn state_set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+    async fn state_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), String>> {
         check_key(&key)?;
         if value.len() > MAX_STATE_VALUE_BYTES {
             return Ok(Err(format!(

@@ -219,8 +219,12 @@ impl SchedulerCore {
             })
             .collect();
         if !recorded.is_empty() || plan.missed_truncated > 0 {
-            let unlisted_range = (plan.missed_truncated > 0)
-                .then(|| (slot.cursor_ms, plan.missed.first().copied().unwrap_or(late_cutoff)));
+            let unlisted_range = (plan.missed_truncated > 0).then(|| {
+                (
+                    slot.cursor_ms,
+                    plan.missed.first().copied().unwrap_or(late_cutoff),
+                )
+            });
             actions.push(Action::Record {
                 job: spec.clone(),
                 ticks: recorded,
@@ -239,15 +243,16 @@ impl SchedulerCore {
             cursor = tick;
         }
         slot.cursor_ms = cursor.max(late_cutoff);
-        if !cluster_paused && (slot.running == 0 || spec.overlap == OverlapPolicy::Allow) {
-            if let Some((tick, catch_up)) = slot.catch_up.pop_front() {
-                slot.running += 1;
-                actions.push(Action::Run {
-                    job: spec.clone(),
-                    tick_ms: tick,
-                    catch_up,
-                });
-            }
+        if !cluster_paused
+            && (slot.running == 0 || spec.overlap == OverlapPolicy::Allow)
+            && let Some((tick, catch_up)) = slot.catch_up.pop_front()
+        {
+            slot.running += 1;
+            actions.push(Action::Run {
+                job: spec.clone(),
+                tick_ms: tick,
+                catch_up,
+            });
         }
         let next = spec.timing.next_tick_ms(slot.cursor_ms.max(now_ms));
         slot.next_tick = next;
@@ -263,7 +268,9 @@ impl SchedulerCore {
     pub fn fire_due(&mut self, now_ms: i64) -> Vec<Action> {
         let mut actions = Vec::new();
         while let Some((key, _fire_at)) = self.timers.pop_due(now_ms) {
-            let Some(id) = self.keys.get(&key).cloned() else { continue };
+            let Some(id) = self.keys.get(&key).cloned() else {
+                continue;
+            };
             self.fire_one(&id, now_ms, &mut actions);
         }
         actions
@@ -271,7 +278,9 @@ impl SchedulerCore {
 
     fn fire_one(&mut self, job_id: &str, now_ms: i64, actions: &mut Vec<Action>) {
         let cluster_paused = self.cluster_paused;
-        let Some(slot) = self.slots.get_mut(job_id) else { return };
+        let Some(slot) = self.slots.get_mut(job_id) else {
+            return;
+        };
         let Some(tick) = slot.next_tick else { return };
         if cluster_paused {
             // Maintenance: nothing starts. The tick stays unaccounted; resuming re-plans the
@@ -289,7 +298,8 @@ impl SchedulerCore {
         let next = spec.timing.next_tick_ms(tick);
         slot.next_tick = next;
         if let Some(next) = next {
-            self.timers.arm(slot.key, spec.timing.fire_at_ms(next, &spec.id));
+            self.timers
+                .arm(slot.key, spec.timing.fire_at_ms(next, &spec.id));
         }
         match decide_overlap(spec.overlap, slot.running > 0, slot.queued.is_some()) {
             OverlapDecision::Run => {
@@ -355,7 +365,11 @@ impl SchedulerCore {
     pub fn stalled_jobs(&self) -> Vec<String> {
         self.slots
             .values()
-            .filter(|s| !s.spec.paused && s.next_tick.is_none() && s.spec.timing.next_tick_ms(s.cursor_ms).is_some())
+            .filter(|s| {
+                !s.spec.paused
+                    && s.next_tick.is_none()
+                    && s.spec.timing.next_tick_ms(s.cursor_ms).is_some()
+            })
             .map(|s| s.spec.id.clone())
             .collect()
     }

@@ -12,7 +12,9 @@ use tracing::Instrument;
 use super::core::NotRun;
 use super::job_spec::JobSpec;
 use super::ledger::RunLedger;
-use crate::runtime::{HostFailure, JobHost, LogLimits, RunOutcome, RunRequest, RunStatus, Runtime, Tick};
+use crate::runtime::{
+    HostFailure, JobHost, LogLimits, RunOutcome, RunRequest, RunStatus, Runtime, Tick,
+};
 use crate::settings::SettingsCache;
 use crate::store::{BeginRun, FinishRun, Finished, NewRun, RunStatus as StoredStatus, Store};
 
@@ -45,7 +47,9 @@ pub struct Executor {
 
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Executor").field("instance_id", &self.instance_id).finish()
+        f.debug_struct("Executor")
+            .field("instance_id", &self.instance_id)
+            .finish()
     }
 }
 
@@ -198,7 +202,10 @@ impl Executor {
             match self.ledger.finish(run_id, epoch, finish.clone()).await {
                 Ok(Finished::Ok) => return RunEnd::Done,
                 Ok(Finished::Fenced) => {
-                    tracing::warn!(run_id, "run finished after its job was fenced: outcome not recorded");
+                    tracing::warn!(
+                        run_id,
+                        "run finished after its job was fenced: outcome not recorded"
+                    );
                     return RunEnd::Fenced;
                 }
                 Err(e) => {
@@ -266,7 +273,12 @@ impl Executor {
 
     /// Record runs cancelled by shutdown as failed.
     pub async fn record_cancelled(&self) {
-        let runs: Vec<(i64, i64)> = self.in_flight.lock().expect("in-flight lock").drain().collect();
+        let runs: Vec<(i64, i64)> = self
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .drain()
+            .collect();
         if runs.is_empty() {
             return;
         }
@@ -313,7 +325,10 @@ impl JobHost for StoreJobHost {
             .or_else(|| self.settings.get().config.get(key).cloned())
     }
 
-    fn state_get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>> {
+    fn state_get<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>> {
         Box::pin(async move {
             self.store
                 .state_get(&self.job.id, key)
@@ -335,7 +350,7 @@ impl JobHost for StoreJobHost {
             {
                 Ok(true) => Ok(Ok(())),
                 Ok(false) => Ok(Err(
-                    "state-set refused: this run lost ownership of its job (fenced)".to_string()
+                    "state-set refused: this run lost ownership of its job (fenced)".to_string(),
                 )),
                 Err(e) => Err(HostFailure(format!("state-set failed: {e}"))),
             }

@@ -55,7 +55,12 @@ impl JobSpec {
             name: job.name.clone(),
             plugin: job.plugin.clone(),
             input: job.input.to_string(),
-            config: Arc::new(job.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            config: Arc::new(
+                job.config
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
             timing: JobTiming::new(schedule, tz, ms(job.jitter_ms)),
             overlap,
             misfire,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{BeginRun, Finished, FinishRun, NewRun, Store, StoreError};
+use crate::store::{BeginRun, FinishRun, Finished, NewRun, Store, StoreError};
 
 /// Largest batch sent in one statement.
 const MAX_BATCH: usize = 512;
@@ -26,7 +26,8 @@ impl RunLedger {
     /// Start the writer tasks.
     pub fn start(store: Store) -> Self {
         let (begins, mut begin_rx) = mpsc::unbounded_channel::<(NewRun, BeginReply)>();
-        let (finishes, mut finish_rx) = mpsc::unbounded_channel::<((i64, i64, FinishRun), FinishReply)>();
+        let (finishes, mut finish_rx) =
+            mpsc::unbounded_channel::<((i64, i64, FinishRun), FinishReply)>();
         let s = store.clone();
         tokio::spawn(async move {
             let mut batch = Vec::new();
@@ -79,7 +80,12 @@ impl RunLedger {
     }
 
     /// Finish a run (fenced).
-    pub async fn finish(&self, run_id: i64, epoch: i64, finish: FinishRun) -> Result<Finished, Arc<StoreError>> {
+    pub async fn finish(
+        &self,
+        run_id: i64,
+        epoch: i64,
+        finish: FinishRun,
+    ) -> Result<Finished, Arc<StoreError>> {
         let (tx, rx) = oneshot::channel();
         self.finishes
             .send(((run_id, epoch, finish), tx))

@@ -107,9 +107,11 @@ impl Scheduler {
         tokio::pin!(stop);
         loop {
             let sleep = match self.core.next_deadline() {
-                Some(at) => tokio::time::sleep_until(self.clock.instant_at(at).min(
-                    tokio::time::Instant::now() + std::time::Duration::from_secs(3600),
-                )),
+                Some(at) => tokio::time::sleep_until(
+                    self.clock
+                        .instant_at(at)
+                        .min(tokio::time::Instant::now() + std::time::Duration::from_secs(3600)),
+                ),
                 None => tokio::time::sleep(std::time::Duration::from_secs(3600)),
             };
             tokio::select! {
@@ -125,7 +127,10 @@ impl Scheduler {
                 Some(_) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {}
             }
         }
-        tracing::info!(in_flight = self.in_flight.len(), "scheduler stopping: no new ticks");
+        tracing::info!(
+            in_flight = self.in_flight.len(),
+            "scheduler stopping: no new ticks"
+        );
         let drain = async { while self.in_flight.join_next().await.is_some() {} };
         if tokio::time::timeout(grace, drain).await.is_err() {
             tracing::warn!(
@@ -142,7 +147,10 @@ impl Scheduler {
     fn on_command(&mut self, command: Command) {
         let now = self.clock.now_ms();
         let actions = match command {
-            Command::Take { spec, last_accounted_ms } => self.core.take(spec, last_accounted_ms, now),
+            Command::Take {
+                spec,
+                last_accounted_ms,
+            } => self.core.take(spec, last_accounted_ms, now),
             Command::Update(spec) => self.core.update(spec, now),
             Command::Drop(id) => {
                 self.core.remove(&id);
@@ -194,7 +202,10 @@ impl Scheduler {
                 Vec::new()
             }
             RunEnd::Fenced => {
-                tracing::warn!(job = job_id, "fenced: the job is owned elsewhere now; dropping it");
+                tracing::warn!(
+                    job = job_id,
+                    "fenced: the job is owned elsewhere now; dropping it"
+                );
                 self.core.remove(job_id);
                 Vec::new()
             }
@@ -207,7 +218,11 @@ impl Scheduler {
             let executor = self.executor.clone();
             let ends = self.ends_tx.clone();
             match action {
-                Action::Run { job, tick_ms, catch_up } => {
+                Action::Run {
+                    job,
+                    tick_ms,
+                    catch_up,
+                } => {
                     self.in_flight.spawn(async move {
                         let id = job.id.clone();
                         let end = executor.run_tick(job, tick_ms, catch_up).await;
@@ -234,3 +249,6 @@ impl Scheduler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

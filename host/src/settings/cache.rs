@@ -49,7 +49,12 @@ impl SettingsCache {
 
     /// How long ago the values were last refreshed successfully.
     pub fn age(&self) -> Duration {
-        self.inner.current.read().expect("settings lock").1.elapsed()
+        self.inner
+            .current
+            .read()
+            .expect("settings lock")
+            .1
+            .elapsed()
     }
 
     /// Ask for a refresh now (a change notification arrived, or this replica wrote a setting).
@@ -82,7 +87,9 @@ impl SettingsCache {
             }
             match self.refresh(&store).await {
                 Ok(settings) => on_refresh(&settings),
-                Err(e) => tracing::warn!(error = %e, age_s = self.age().as_secs(), "settings refresh failed; keeping the last good values"),
+                Err(e) => {
+                    tracing::warn!(error = %e, age_s = self.age().as_secs(), "settings refresh failed; keeping the last good values")
+                }
             }
         }
     }

@@ -70,7 +70,9 @@ fn duration(key: &str, value: &Value) -> Result<Duration, SettingError> {
 /// Parse a memory size: a number of bytes, or a string like "64MiB", "1GiB", "512KiB".
 pub fn parse_bytes(value: &Value) -> Result<u64, String> {
     let n = match value {
-        Value::Number(n) => n.as_u64().ok_or("expected a positive whole number of bytes")?,
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or("expected a positive whole number of bytes")?,
         Value::String(s) => {
             let s = s.trim();
             let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -83,7 +85,11 @@ pub fn parse_bytes(value: &Value) -> Result<u64, String> {
                 "KiB" => 1 << 10,
                 "MiB" => 1 << 20,
                 "GiB" => 1 << 30,
-                other => return Err(format!("unknown size unit {other:?} (use B, KiB, MiB or GiB)")),
+                other => {
+                    return Err(format!(
+                        "unknown size unit {other:?} (use B, KiB, MiB or GiB)"
+                    ));
+                }
             };
             base.checked_mul(mult).ok_or("size too large")?
         }
@@ -173,13 +179,15 @@ mod tests {
         let mut s = Settings::default();
         s.apply("runs.retention", &json!("3d")).unwrap();
         assert_eq!(s.runs_retention, Duration::from_secs(3 * 86400));
-        s.apply("runs.default_memory_limit", &json!("128MiB")).unwrap();
+        s.apply("runs.default_memory_limit", &json!("128MiB"))
+            .unwrap();
         assert_eq!(s.default_memory_limit, 128 << 20);
         s.apply("scheduler.paused", &json!(true)).unwrap();
         assert!(s.scheduler_paused);
         s.apply("config.region", &json!("eu")).unwrap();
         assert_eq!(s.config["region"], "eu");
-        s.apply("plugins.default_allowed_hosts", &json!(["*.example.com"])).unwrap();
+        s.apply("plugins.default_allowed_hosts", &json!(["*.example.com"]))
+            .unwrap();
         assert_eq!(s.default_allowed_hosts.len(), 1);
     }
 
@@ -190,7 +198,9 @@ mod tests {
             Err(SettingError::Unknown(k)) if k == "runs.retentoin"
         ));
         assert_eq!(
-            Settings::validate("scheduler.paused", &json!("yes")).unwrap_err().to_string(),
+            Settings::validate("scheduler.paused", &json!("yes"))
+                .unwrap_err()
+                .to_string(),
             "invalid value for setting \"scheduler.paused\": expected true or false"
         );
         assert!(Settings::validate("runs.default_timeout", &json!("soon")).is_err());

@@ -35,7 +35,9 @@ pub enum StoreError {
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The database was migrated by a newer wasmcron.
-    #[error("database schema version {found} is newer than this wasmcron knows ({known}); upgrade wasmcron")]
+    #[error(
+        "database schema version {found} is newer than this wasmcron knows ({known}); upgrade wasmcron"
+    )]
     SchemaTooNew {
         /// Newest applied schema version.
         found: i64,
@@ -72,8 +74,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True for connection-level failures worth retrying with backoff (database down,
-    /// unreachable, restarting, overloaded or locked), false for errors that a retry repeats.
+    /// True for connection-level and transient failures worth retrying with backoff (database
+    /// down, unreachable, restarting, overloaded, locked, or a deadlock/serialization abort),
+    /// false for errors that a retry repeats.
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Unavailable(_) | StoreError::TimedOut(_) | StoreError::Closed => true,
@@ -124,9 +127,12 @@ pub(crate) fn is_connection_level(error: &sqlx::Error) -> bool {
 }
 
 /// PostgreSQL SQLSTATEs that mean "cannot serve now, try again": class 08 (connection
-/// exception), 57P01..57P05 (shutting down, cannot connect now), 53300 (too many connections).
+/// exception), 57P01..57P05 (shutting down, cannot connect now), 53300 (too many
+/// connections), 57014 (statement timeout), 40001/40P01 (serialization failure, deadlock).
 fn is_pg_unavailable(code: &str) -> bool {
-    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+    code.starts_with("08")
+        || code.starts_with("57P")
+        || matches!(code, "53300" | "57014" | "40001" | "40P01")
 }
 
 /// SQLite result codes 5 (`SQLITE_BUSY`) and 6 (`SQLITE_LOCKED`), and their extended codes,

@@ -4,15 +4,20 @@
 //! clock) and has not left. Each job has at most one owner; every change of owner bumps the
 //! job's `epoch`, which fences whatever the previous owner still tries to write.
 
+use super::Store;
 use super::error::StoreError;
 use super::model::{Instance, Job};
 use super::rows::{InstanceRow, JobRow, jobs_from_rows};
-use super::Store;
 
 impl Store {
     /// Registers or refreshes instance `id` (an upsert: an instance that was declared dead or
     /// had left is registered again) and returns the database time of the heartbeat.
-    pub async fn heartbeat(&self, id: &str, address: &str, version: &str) -> Result<i64, StoreError> {
+    pub async fn heartbeat(
+        &self,
+        id: &str,
+        address: &str,
+        version: &str,
+    ) -> Result<i64, StoreError> {
         let upsert = sql!(
             "INSERT INTO instances (id, address, version, started_at_ms, heartbeat_at_ms, left_at_ms) \
              SELECT $1, $2, $3, t.ms, t.ms, NULL FROM (SELECT ",
@@ -69,9 +74,8 @@ impl Store {
     pub async fn all_instances(&self) -> Result<Vec<Instance>, StoreError> {
         let select = sql!("SELECT ", instance_columns, " FROM instances ORDER BY id");
         on_pool!(self, |pool, backend| {
-            let rows: Vec<InstanceRow> = sqlx::query_as(select.get(backend))
-                .fetch_all(pool)
-                .await?;
+            let rows: Vec<InstanceRow> =
+                sqlx::query_as(select.get(backend)).fetch_all(pool).await?;
             Ok(rows.into_iter().map(Instance::from).collect())
         })
     }
@@ -79,7 +83,11 @@ impl Store {
     /// Atomically takes ownership, for `instance`, of every job that has no owner or whose
     /// owner is not live (no heartbeat within `dead_after_ms`, or left). Each claimed job's
     /// epoch is bumped; the claimed jobs are returned by name.
-    pub async fn claim_jobs(&self, instance: &str, dead_after_ms: i64) -> Result<Vec<Job>, StoreError> {
+    pub async fn claim_jobs(
+        &self,
+        instance: &str,
+        dead_after_ms: i64,
+    ) -> Result<Vec<Job>, StoreError> {
         self.claim_jobs_limited(instance, dead_after_ms, None).await
     }
 
@@ -121,17 +129,23 @@ impl Store {
     /// shutdown; returns how many.
     pub async fn release_jobs(&self, instance: &str) -> Result<u64, StoreError> {
         on_pool!(self, |pool, _backend| {
-            let done = sqlx::query("UPDATE jobs SET owner = NULL, epoch = epoch + 1 WHERE owner = $1")
-                .bind(instance)
-                .execute(pool)
-                .await?;
+            let done =
+                sqlx::query("UPDATE jobs SET owner = NULL, epoch = epoch + 1 WHERE owner = $1")
+                    .bind(instance)
+                    .execute(pool)
+                    .await?;
             Ok(done.rows_affected())
         })
     }
 
     /// Gives up one job if `instance` still owns it under `epoch` (owner cleared, epoch
     /// bumped), so another replica can take it; false when it was not owned so.
-    pub async fn release_job(&self, job_id: &str, instance: &str, epoch: i64) -> Result<bool, StoreError> {
+    pub async fn release_job(
+        &self,
+        job_id: &str,
+        instance: &str,
+        epoch: i64,
+    ) -> Result<bool, StoreError> {
         on_pool!(self, |pool, _backend| {
             let done = sqlx::query(
                 "UPDATE jobs SET owner = NULL, epoch = epoch + 1 \
@@ -148,7 +162,11 @@ impl Store {
 
     /// Every job `instance` owns, by name.
     pub async fn list_owned_jobs(&self, instance: &str) -> Result<Vec<Job>, StoreError> {
-        let select = sql!("SELECT ", job_columns, " FROM jobs WHERE owner = $1 ORDER BY name");
+        let select = sql!(
+            "SELECT ",
+            job_columns,
+            " FROM jobs WHERE owner = $1 ORDER BY name"
+        );
         on_pool!(self, |pool, backend| {
             let rows: Vec<JobRow> = sqlx::query_as(select.get(backend))
                 .bind(instance)

@@ -1,9 +1,9 @@
 //! Job definitions: create, read, list, edit, pause and delete.
 
+use super::Store;
 use super::error::StoreError;
 use super::model::{Job, JobFilter, JobPage, JobPatch, NewJob};
 use super::rows::{JobRow, jobs_from_rows, to_json_text};
-use super::Store;
 
 /// How often an edit without an expected version is retried when it races another edit.
 const UNCONDITIONAL_EDIT_ATTEMPTS: usize = 8;
@@ -134,7 +134,11 @@ impl Store {
     }
 
     /// Jobs matching `filter`, ordered by name, one keyset page at a time.
-    pub async fn list_jobs(&self, filter: &JobFilter, page: &JobPage) -> Result<Vec<Job>, StoreError> {
+    pub async fn list_jobs(
+        &self,
+        filter: &JobFilter,
+        page: &JobPage,
+    ) -> Result<Vec<Job>, StoreError> {
         let select = sql!(
             "SELECT ",
             job_columns,

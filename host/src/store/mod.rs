@@ -167,9 +167,8 @@ impl Store {
 
     /// The newest schema version applied to the database, if it has been migrated at all.
     pub async fn applied_schema_version(&self) -> Result<Option<i64>, StoreError> {
-        let table_exists = sql!(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
-        );
+        let table_exists =
+            sql!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1");
         let table_exists_pg = "SELECT COUNT(*) FROM pg_catalog.pg_tables \
                                WHERE tablename = $1 AND schemaname = current_schema()";
         let newest = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
@@ -195,9 +194,7 @@ impl Store {
     pub async fn now_ms(&self) -> Result<i64, StoreError> {
         let now = sql!("SELECT ", now);
         on_pool!(self, |pool, backend| {
-            Ok(sqlx::query_scalar(now.get(backend))
-                .fetch_one(pool)
-                .await?)
+            Ok(sqlx::query_scalar(now.get(backend)).fetch_one(pool).await?)
         })
     }
 

@@ -259,7 +259,9 @@ impl fmt::Display for RunStatus {
 
 /// A string that is not a run status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown run status \"{0}\" (expected one of running, succeeded, failed, timed_out, skipped, missed)")]
+#[error(
+    "unknown run status \"{0}\" (expected one of running, succeeded, failed, timed_out, skipped, missed)"
+)]
 pub struct UnknownRunStatus(pub String);
 
 impl FromStr for RunStatus {

@@ -42,8 +42,8 @@ impl TryFrom<JobRow> for Job {
     type Error = StoreError;
 
     fn try_from(row: JobRow) -> Result<Self, StoreError> {
-        let input = serde_json::from_str(&row.input)
-            .map_err(|e| corrupt_json("job input", &row.id, e))?;
+        let input =
+            serde_json::from_str(&row.input).map_err(|e| corrupt_json("job input", &row.id, e))?;
         let config = serde_json::from_str(&row.config)
             .map_err(|e| corrupt_json("job config", &row.id, e))?;
         let allowed_hosts = serde_json::from_str(&row.allowed_hosts)

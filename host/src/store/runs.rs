@@ -6,7 +6,7 @@
 //! recording skipped/missed ticks and abandoning are fenced the same way. Batch variants do a
 //! whole batch in one statement (PostgreSQL, with `UNNEST`) or one transaction (SQLite).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::AssertSqlSafe;
 
@@ -48,9 +48,9 @@ const BEGIN_MANY_PG: &str = concat!(
      JOIN jobs j ON j.id = b.job_id AND j.owner = b.instance_id AND j.epoch = b.epoch \
      CROSS JOIN (SELECT ",
     postgres_now_ms!(),
-    " AS ms) t FOR SHARE OF j \
+    " AS ms) t ORDER BY b.job_id, b.scheduled_at_ms FOR SHARE OF j \
      ON CONFLICT (job_id, scheduled_at_ms) DO NOTHING \
-     RETURNING id, job_id, scheduled_at_ms"
+     RETURNING id, job_id, scheduled_at_ms, instance_id, epoch"
 );
 
 /// Which of a batch of ticks already have a run (PostgreSQL).
@@ -59,8 +59,7 @@ const RECORDED_AMONG_PG: &str = "SELECT r.job_id, r.scheduled_at_ms FROM runs r 
      ON r.job_id = k.job_id AND r.scheduled_at_ms = k.scheduled_at_ms";
 
 /// Whether one tick has a run.
-const RECORDED_ONE: &str =
-    "SELECT COUNT(*) FROM runs WHERE job_id = $1 AND scheduled_at_ms = $2";
+const RECORDED_ONE: &str = "SELECT COUNT(*) FROM runs WHERE job_id = $1 AND scheduled_at_ms = $2";
 
 /// Finishes one run if it is still running under an epoch that is still the job's.
 const FINISH_ONE: super::sql::Sql = sql!(
@@ -82,7 +81,7 @@ const FINISH_MANY_PG: &str = concat!(
     " AS ms) t \
      WHERE r.id = b.id AND r.status = 'running' AND r.epoch = b.epoch \
      AND j.id = r.job_id AND j.epoch = b.epoch \
-     RETURNING r.id"
+     RETURNING r.id, b.epoch"
 );
 
 /// Records skipped/missed ticks of one job (PostgreSQL) if the caller owns it.
@@ -361,7 +360,11 @@ impl Store {
     }
 
     /// Runs matching `filter`, newest tick first, one keyset page at a time.
-    pub async fn list_runs(&self, filter: &RunFilter, page: &RunPage) -> Result<Vec<Run>, StoreError> {
+    pub async fn list_runs(
+        &self,
+        filter: &RunFilter,
+        page: &RunPage,
+    ) -> Result<Vec<Run>, StoreError> {
         // Only the conditions in use are written out, so each shape gets its own plan.
         let mut sql = String::from(concat!("SELECT ", run_columns!(), " FROM runs WHERE TRUE"));
         let mut next = 0;
@@ -383,9 +386,8 @@ impl Store {
         }
         if page.before.is_some() {
             let (at, id) = (param(), param());
-            sql += &format!(
-                " AND (scheduled_at_ms < {at} OR (scheduled_at_ms = {at} AND id < {id}))"
-            );
+            sql +=
+                &format!(" AND (scheduled_at_ms < {at} OR (scheduled_at_ms = {at} AND id < {id}))");
         }
         sql += &format!(" ORDER BY scheduled_at_ms DESC, id DESC LIMIT {}", param());
         on_pool!(self, |pool, _backend| {
@@ -450,27 +452,41 @@ async fn begin_runs_postgres(
 ) -> Result<Vec<BeginRun>, StoreError> {
     let job_ids: Vec<&str> = runs.iter().map(|r| r.job_id.as_str()).collect();
     let scheduled: Vec<i64> = runs.iter().map(|r| r.scheduled_at_ms).collect();
-    let started: Vec<(i64, String, i64)> = sqlx::query_as(BEGIN_MANY_PG)
+    let started: Vec<(i64, String, i64, String, i64)> = sqlx::query_as(BEGIN_MANY_PG)
         .bind(&job_ids)
         .bind(&scheduled)
-        .bind(runs.iter().map(|r| r.instance_id.as_str()).collect::<Vec<_>>())
+        .bind(
+            runs.iter()
+                .map(|r| r.instance_id.as_str())
+                .collect::<Vec<_>>(),
+        )
         .bind(runs.iter().map(|r| r.epoch).collect::<Vec<_>>())
-        .bind(runs.iter().map(|r| r.plugin_digest.as_deref()).collect::<Vec<_>>())
+        .bind(
+            runs.iter()
+                .map(|r| r.plugin_digest.as_deref())
+                .collect::<Vec<_>>(),
+        )
         .bind(runs.iter().map(|r| r.attempt).collect::<Vec<_>>())
         .bind(runs.iter().map(|r| r.catch_up).collect::<Vec<_>>())
         .bind(runs.iter().map(|r| r.manual).collect::<Vec<_>>())
         .fetch_all(pool)
         .await?;
-    let mut started: HashMap<(String, i64), i64> = started
+    // Keyed by the whole claim (tick, instance, epoch): only an element that passed the
+    // ownership check can have inserted the row; its first occurrence gets the run id.
+    let mut started: HashMap<(String, i64, String, i64), i64> = started
         .into_iter()
-        .map(|(id, job_id, at)| ((job_id, at), id))
+        .map(|(id, job_id, at, instance, epoch)| ((job_id, at, instance, epoch), id))
         .collect();
     let mut answers: Vec<Option<BeginRun>> = runs
         .iter()
         .map(|r| {
-            started
-                .remove(&(r.job_id.clone(), r.scheduled_at_ms))
-                .map(BeginRun::Started)
+            let key = (
+                r.job_id.clone(),
+                r.scheduled_at_ms,
+                r.instance_id.clone(),
+                r.epoch,
+            );
+            started.remove(&key).map(BeginRun::Started)
         })
         .collect();
     let unresolved: Vec<usize> = (0..runs.len()).filter(|&i| answers[i].is_none()).collect();
@@ -480,7 +496,7 @@ async fn begin_runs_postgres(
             .bind(unresolved.iter().map(|&i| scheduled[i]).collect::<Vec<_>>())
             .fetch_all(pool)
             .await?;
-        let recorded: std::collections::HashSet<(String, i64)> = recorded.into_iter().collect();
+        let recorded: HashSet<(String, i64)> = recorded.into_iter().collect();
         for i in unresolved {
             let key = (runs[i].job_id.clone(), runs[i].scheduled_at_ms);
             answers[i] = Some(if recorded.contains(&key) {
@@ -490,7 +506,10 @@ async fn begin_runs_postgres(
             });
         }
     }
-    Ok(answers.into_iter().map(|a| a.unwrap_or(BeginRun::Fenced)).collect())
+    Ok(answers
+        .into_iter()
+        .map(|a| a.unwrap_or(BeginRun::Fenced))
+        .collect())
 }
 
 async fn begin_runs_sqlite(
@@ -536,20 +555,36 @@ async fn finish_runs_postgres(
     pool: &sqlx::PgPool,
     finishes: &[BoundedFinish<'_>],
 ) -> Result<Vec<Finished>, StoreError> {
-    let finished: Vec<i64> = sqlx::query_scalar(FINISH_MANY_PG)
+    let finished: Vec<(i64, i64)> = sqlx::query_as(FINISH_MANY_PG)
         .bind(finishes.iter().map(|f| f.run_id).collect::<Vec<_>>())
         .bind(finishes.iter().map(|f| f.epoch).collect::<Vec<_>>())
         .bind(finishes.iter().map(|f| f.status).collect::<Vec<_>>())
-        .bind(finishes.iter().map(|f| f.result.as_deref()).collect::<Vec<_>>())
-        .bind(finishes.iter().map(|f| f.error.as_deref()).collect::<Vec<_>>())
-        .bind(finishes.iter().map(|f| f.logs.as_deref()).collect::<Vec<_>>())
+        .bind(
+            finishes
+                .iter()
+                .map(|f| f.result.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            finishes
+                .iter()
+                .map(|f| f.error.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            finishes
+                .iter()
+                .map(|f| f.logs.as_deref())
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(pool)
         .await?;
-    let mut finished: std::collections::HashSet<i64> = finished.into_iter().collect();
+    // Keyed by (run, epoch): only the element whose epoch matched finished the run.
+    let mut finished: HashSet<(i64, i64)> = finished.into_iter().collect();
     Ok(finishes
         .iter()
         .map(|f| {
-            if finished.remove(&f.run_id) {
+            if finished.remove(&(f.run_id, f.epoch)) {
                 Finished::Ok
             } else {
                 Finished::Fenced

@@ -1,7 +1,7 @@
 //! Cluster-wide settings: JSON values under string keys.
 
-use super::error::StoreError;
 use super::Store;
+use super::error::StoreError;
 
 impl Store {
     /// Every setting, by key.
@@ -24,7 +24,11 @@ impl Store {
     }
 
     /// Sets `key` to `value` (insert or replace).
-    pub async fn setting_put(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+    pub async fn setting_put(
+        &self,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         let upsert = sql!(
             "INSERT INTO settings (key, value, updated_at_ms) VALUES ($1, $2, ",
             now,

@@ -1,7 +1,7 @@
 //! Small key/value state that plugins keep between runs, written only by the job's owner.
 
-use super::error::StoreError;
 use super::Store;
+use super::error::StoreError;
 
 impl Store {
     /// The value stored under `key` for job `job_id`.

@@ -24,8 +24,7 @@ const PRELUDE: &str = r#"
 "#;
 
 /// The `run` export's core signature (the tick record flattened).
-const RUN_SIG: &str =
-    "(param i32 i32 i32 i32 i64 i32 i32 i32 i32 i32 i32) (result i32)";
+const RUN_SIG: &str = "(param i32 i32 i32 i32 i64 i32 i32 i32 i32 i32 i32) (result i32)";
 
 /// A component implementing the `job` world whose `run` body is `body` (WAT instructions that
 /// leave a return-area pointer on the stack), with extra module fields `extra`.
@@ -82,10 +81,10 @@ pub fn trap_at_start_plugin() -> Vec<u8> {
 fn encode(wat: &str) -> Vec<u8> {
     let mut module = wat::parse_str(wat).expect("fixture WAT parses");
     let mut resolve = Resolve::default();
-    let (pkg, _) = resolve
-        .push_dir(wit_dir())
-        .expect("wit/ parses");
-    let world = resolve.select_world(&[pkg], Some("job")).expect("job world");
+    let (pkg, _) = resolve.push_dir(wit_dir()).expect("wit/ parses");
+    let world = resolve
+        .select_world(&[pkg], Some("job"))
+        .expect("job world");
     wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)
         .expect("embed metadata");
     ComponentEncoder::default()

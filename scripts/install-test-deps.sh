@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond the Rust toolchain, on a Debian 12 machine of this kind:
+# PostgreSQL 15 server binaries (the tests start throwaway servers themselves; no service is
+# started here). Idempotent: a quick no-op when everything is present.
+set -euo pipefail
+say() { echo "install-test-deps: $*" >&2; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if [ -x /usr/lib/postgresql/15/bin/initdb ] && [ -x /usr/lib/postgresql/15/bin/pg_ctl ]; then
+    say "PostgreSQL 15 server binaries present"
+else
+    say "installing PostgreSQL 15 server binaries"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+fi

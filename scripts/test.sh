@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of the project, on a fresh machine of this kind, installing what it needs:
+#   1. PostgreSQL 15 server binaries and the wasm toolchain (Debian packages);
+#   2. the example and test plugins, built from source into dist/plugins;
+#   3. formatting and lints (cargo fmt --check, clippy -D warnings);
+#   4. the Rust tests: unit, integration (real components), end-to-end (the real binary, real
+#      PostgreSQL servers started by the tests, real plugins);
+#   5. the Helm chart tests (lint, render, offline schema validation, property checks).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing test dependencies"
+bash scripts/install-test-deps.sh
+step "building plugins from source"
+bash scripts/build-plugins.sh dist/plugins
+step "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "Rust tests"
+WASMCRON_TEST_PLUGINS="$repo/dist/plugins" cargo test --workspace --locked
+step "Helm chart tests"
+bash tests/chart/run.sh
