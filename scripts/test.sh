@@ -19,6 +19,7 @@ step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests"
+cargo build --workspace --locked --bins
 WASMCRON_TEST_PLUGINS="$repo/dist/plugins" cargo test --workspace --locked
 step "Helm chart tests"
 bash tests/chart/run.sh

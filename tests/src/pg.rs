@@ -102,7 +102,9 @@ impl PgServer {
         let as_postgres_user = is_root();
         let dir = tempfile::Builder::new().prefix("wasmcron-pg-").tempdir()?;
         if as_postgres_user {
-            run(Command::new("chown").arg("postgres:postgres").arg(dir.path()))?;
+            run(Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(dir.path()))?;
         }
         let mut server = PgServer {
             bin,
@@ -113,11 +115,16 @@ impl PgServer {
             watchdog: None,
         };
         let data = server.data_dir();
-        run(server
-            .server_command("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"]))?;
+        run(server.server_command("initdb").arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ]))?;
         server.watchdog = Some(server.spawn_watchdog()?);
         server.resume()?;
         Ok(server)
@@ -209,7 +216,11 @@ impl PgServer {
     fn spawn_watchdog(&self) -> Result<Child, PgError> {
         let stop = format!(
             "{runuser}'{pg_ctl}' -D '{data}' -m immediate stop",
-            runuser = if self.as_postgres_user { "runuser -u postgres -- " } else { "" },
+            runuser = if self.as_postgres_user {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
             pg_ctl = self.bin.join("pg_ctl").display(),
             data = self.data_dir().display(),
         );

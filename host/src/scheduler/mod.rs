@@ -15,9 +15,11 @@ mod timers;
 pub use self::clock::DbClock;
 pub use self::core::{Action, MAX_LISTED_MISSED, MISFIRE_GRACE_MS, NotRun, SchedulerCore};
 pub use self::execute::{Executor, RunEnd};
+
 pub use self::job_spec::JobSpec;
 pub use self::ledger::RunLedger;
 pub use self::timers::Timers;
+use futures::future::BoxFuture;
 
 use std::sync::Arc;
 
@@ -72,11 +74,59 @@ impl SchedulerHandle {
     }
 }
 
+/// What carries out the scheduler's actions. [`Executor`] is the real one (store + plugin
+/// runtime); benches plug in a no-op one to measure the scheduler itself.
+pub trait Execute: Send + Sync + 'static {
+    /// Record a tick, run it, finish it.
+    fn run_tick(&self, job: Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> BoxFuture<'_, RunEnd>;
+    /// Record ticks that are not run; `None` when recorded.
+    fn record_not_run<'a>(
+        &'a self,
+        job: &'a JobSpec,
+        ticks: &'a [(i64, NotRun)],
+        unlisted_missed: u64,
+        unlisted_range: Option<(i64, i64)>,
+    ) -> BoxFuture<'a, Option<RunEnd>>;
+    /// The grace period is over: runs in flight are about to be cancelled.
+    fn cancel_in_flight(&self) {}
+    /// Record the runs that were cancelled.
+    fn record_cancelled(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+impl Execute for Executor {
+    fn run_tick(&self, job: Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> BoxFuture<'_, RunEnd> {
+        Box::pin(Executor::run_tick(self, job, tick_ms, catch_up))
+    }
+    fn record_not_run<'a>(
+        &'a self,
+        job: &'a JobSpec,
+        ticks: &'a [(i64, NotRun)],
+        unlisted_missed: u64,
+        unlisted_range: Option<(i64, i64)>,
+    ) -> BoxFuture<'a, Option<RunEnd>> {
+        Box::pin(Executor::record_not_run(
+            self,
+            job,
+            ticks,
+            unlisted_missed,
+            unlisted_range,
+        ))
+    }
+    fn cancel_in_flight(&self) {
+        Executor::cancel_in_flight(self)
+    }
+    fn record_cancelled(&self) -> BoxFuture<'_, ()> {
+        Box::pin(Executor::record_cancelled(self))
+    }
+}
+
 /// The scheduler loop.
 pub struct Scheduler {
     core: SchedulerCore,
     clock: DbClock,
-    executor: Arc<Executor>,
+    executor: Arc<dyn Execute>,
     rx: mpsc::UnboundedReceiver<Command>,
     ends_tx: mpsc::UnboundedSender<(String, i64, RunEnd)>,
     ends_rx: mpsc::UnboundedReceiver<(String, i64, RunEnd)>,
@@ -84,7 +134,7 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(clock: DbClock, executor: Arc<Executor>) -> (Self, SchedulerHandle) {
+    pub fn new(clock: DbClock, executor: Arc<dyn Execute>) -> (Self, SchedulerHandle) {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ends_tx, ends_rx) = mpsc::unbounded_channel();
         (

@@ -9,14 +9,23 @@ use super::core::{Action, MISFIRE_GRACE_MS, NotRun, SchedulerCore};
 use super::job_spec::JobSpec;
 use crate::schedule::{JobTiming, MisfirePolicy, OverlapPolicy, Schedule};
 
-fn spec(schedule: &str, overlap: OverlapPolicy, misfire: MisfirePolicy, window: Duration) -> Arc<JobSpec> {
+fn spec(
+    schedule: &str,
+    overlap: OverlapPolicy,
+    misfire: MisfirePolicy,
+    window: Duration,
+) -> Arc<JobSpec> {
     Arc::new(JobSpec {
         id: "job".into(),
         name: "job".into(),
         plugin: "p".into(),
         input: "null".into(),
         config: Arc::new(HashMap::new()),
-        timing: JobTiming::new(Schedule::parse(schedule).unwrap(), chrono_tz::UTC, Duration::ZERO),
+        timing: JobTiming::new(
+            Schedule::parse(schedule).unwrap(),
+            chrono_tz::UTC,
+            Duration::ZERO,
+        ),
         overlap,
         misfire,
         catchup_window: window,
@@ -39,7 +48,9 @@ fn runs(actions: &[Action]) -> Vec<(i64, bool)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Run { tick_ms, catch_up, .. } => Some((*tick_ms, *catch_up)),
+            Action::Run {
+                tick_ms, catch_up, ..
+            } => Some((*tick_ms, *catch_up)),
             _ => None,
         })
         .collect()
@@ -61,7 +72,11 @@ const S: i64 = 1000;
 #[test]
 fn ticks_fire_on_time_and_the_next_is_computed_from_the_previous_instant() {
     let mut core = SchedulerCore::new();
-    let actions = core.take(every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce), 0, 0);
+    let actions = core.take(
+        every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
     assert!(actions.is_empty());
     assert_eq!(core.next_deadline(), Some(S));
     assert!(core.fire_due(S - 1).is_empty());
@@ -75,7 +90,11 @@ fn ticks_fire_on_time_and_the_next_is_computed_from_the_previous_instant() {
 #[test]
 fn overlap_skip_records_the_tick_skipped_with_reason_overlap() {
     let mut core = SchedulerCore::new();
-    core.take(every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce), 0, 0);
+    core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
     assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
     let second = core.fire_due(2 * S);
     assert!(runs(&second).is_empty());
@@ -88,7 +107,11 @@ fn overlap_skip_records_the_tick_skipped_with_reason_overlap() {
 #[test]
 fn overlap_allow_runs_concurrently() {
     let mut core = SchedulerCore::new();
-    core.take(every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce), 0, 0);
+    core.take(
+        every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
     assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
     assert_eq!(runs(&core.fire_due(2 * S)), vec![(2 * S, false)]);
     assert_eq!(runs(&core.fire_due(3 * S)), vec![(3 * S, false)]);
@@ -97,11 +120,19 @@ fn overlap_allow_runs_concurrently() {
 #[test]
 fn overlap_queue_keeps_at_most_one_waiting_tick() {
     let mut core = SchedulerCore::new();
-    core.take(every_second(OverlapPolicy::Queue, MisfirePolicy::RunOnce), 0, 0);
+    core.take(
+        every_second(OverlapPolicy::Queue, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
     assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
     assert!(core.fire_due(2 * S).is_empty(), "queued, not run");
     let third = core.fire_due(3 * S);
-    assert_eq!(recorded(&third), vec![(3 * S, NotRun::Overlap)], "one already waits");
+    assert_eq!(
+        recorded(&third),
+        vec![(3 * S, NotRun::Overlap)],
+        "one already waits"
+    );
     assert_eq!(runs(&core.finished("job")), vec![(2 * S, false)]);
     assert!(core.finished("job").is_empty());
 }
@@ -109,7 +140,11 @@ fn overlap_queue_keeps_at_most_one_waiting_tick() {
 /// A replica takes a 1-second job at 20 s whose last recorded tick is 10 s.
 fn take_late(misfire: MisfirePolicy, window: Duration) -> (SchedulerCore, Vec<Action>) {
     let mut core = SchedulerCore::new();
-    let actions = core.take(spec("@every 1s", OverlapPolicy::Skip, misfire, window), 10 * S, 20 * S);
+    let actions = core.take(
+        spec("@every 1s", OverlapPolicy::Skip, misfire, window),
+        10 * S,
+        20 * S,
+    );
     (core, actions)
 }
 
@@ -120,7 +155,11 @@ fn misfire_skip_records_every_late_tick_missed_and_runs_only_recent_ones() {
     assert_eq!(MISFIRE_GRACE_MS, 5 * S);
     let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
     assert_eq!(missed, vec![11 * S, 12 * S, 13 * S, 14 * S, 15 * S]);
-    assert!(recorded(&actions).iter().all(|(_, why)| *why == NotRun::Misfire));
+    assert!(
+        recorded(&actions)
+            .iter()
+            .all(|(_, why)| *why == NotRun::Misfire)
+    );
     assert_eq!(runs(&actions), vec![(16 * S, false)]);
     let mut ran = vec![16 * S];
     loop {
@@ -165,7 +204,13 @@ fn ticks_older_than_the_catchup_window_are_missed_with_that_reason() {
     let (_, actions) = take_late(MisfirePolicy::RunAll, Duration::from_secs(2));
     // Late cutoff 15 s, window 2 s: 13..=15 s may run, 11 and 12 s are outside the window.
     let rec = recorded(&actions);
-    assert_eq!(rec, vec![(11 * S, NotRun::CatchupWindow), (12 * S, NotRun::CatchupWindow)]);
+    assert_eq!(
+        rec,
+        vec![
+            (11 * S, NotRun::CatchupWindow),
+            (12 * S, NotRun::CatchupWindow)
+        ]
+    );
     assert_eq!(NotRun::CatchupWindow.status(), "missed");
     assert_eq!(runs(&actions), vec![(13 * S, true)]);
 }
@@ -174,13 +219,19 @@ fn ticks_older_than_the_catchup_window_are_missed_with_that_reason() {
 fn a_year_long_gap_of_a_one_second_job_is_bounded() {
     let mut core = SchedulerCore::new();
     let year = 365 * 24 * 3600 * S;
-    let actions = core.take(every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce), 0, year);
+    let actions = core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
+        0,
+        year,
+    );
     let listed = recorded(&actions).len();
     assert!(listed <= super::core::MAX_LISTED_MISSED, "{listed}");
     let unlisted: u64 = actions
         .iter()
         .map(|a| match a {
-            Action::Record { unlisted_missed, .. } => *unlisted_missed,
+            Action::Record {
+                unlisted_missed, ..
+            } => *unlisted_missed,
             _ => 0,
         })
         .sum();
@@ -201,7 +252,11 @@ fn a_year_long_gap_of_a_one_second_job_is_bounded() {
 #[test]
 fn a_late_timer_goes_through_the_misfire_policy() {
     let mut core = SchedulerCore::new();
-    core.take(every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce), 0, 0);
+    core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
     // The process was stopped for 30 s; its timer fires at 31 s for the 1 s tick.
     let actions = core.fire_due(31 * S);
     let missed = recorded(&actions);
@@ -212,7 +267,11 @@ fn a_late_timer_goes_through_the_misfire_policy() {
 #[test]
 fn the_maintenance_switch_holds_ticks_and_resuming_applies_the_misfire_policy() {
     let mut core = SchedulerCore::new();
-    core.take(every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce), 0, 0);
+    core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
     assert!(core.set_cluster_paused(true, 0).is_empty());
     for t in 1..=20 {
         assert!(core.fire_due(t * S).is_empty(), "nothing starts at {t} s");
@@ -225,7 +284,11 @@ fn the_maintenance_switch_holds_ticks_and_resuming_applies_the_misfire_policy() 
 #[test]
 fn a_tick_that_cannot_be_recorded_is_re_planned_when_the_database_returns() {
     let mut core = SchedulerCore::new();
-    core.take(every_second(OverlapPolicy::Skip, MisfirePolicy::RunAll), 0, 0);
+    core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunAll),
+        0,
+        0,
+    );
     assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
     core.stalled("job", S, true);
     assert_eq!(core.stalled_jobs(), vec!["job".to_string()]);
@@ -240,15 +303,33 @@ fn a_tick_that_cannot_be_recorded_is_re_planned_when_the_database_returns() {
         }
         ran.extend(next);
     }
-    assert_eq!(ran.iter().map(|(t, _)| *t).collect::<Vec<_>>(), vec![S, 2 * S, 3 * S]);
+    assert_eq!(
+        ran.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        vec![S, 2 * S, 3 * S]
+    );
 }
 
 #[test]
 fn an_edit_moves_the_anchor_and_re_arms_and_pause_disarms() {
     let mut core = SchedulerCore::new();
-    core.take(spec("@every 10s", OverlapPolicy::Skip, MisfirePolicy::RunOnce, Duration::from_secs(3600)), 0, 0);
+    core.take(
+        spec(
+            "@every 10s",
+            OverlapPolicy::Skip,
+            MisfirePolicy::RunOnce,
+            Duration::from_secs(3600),
+        ),
+        0,
+        0,
+    );
     assert_eq!(core.next_deadline(), Some(10 * S));
-    let mut edited = (*spec("@every 3s", OverlapPolicy::Skip, MisfirePolicy::RunOnce, Duration::from_secs(3600))).clone();
+    let mut edited = (*spec(
+        "@every 3s",
+        OverlapPolicy::Skip,
+        MisfirePolicy::RunOnce,
+        Duration::from_secs(3600),
+    ))
+    .clone();
     edited.version = 2;
     edited.anchor_ms = 4 * S;
     assert!(core.update(Arc::new(edited.clone()), 4 * S).is_empty());

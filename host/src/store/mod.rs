@@ -154,30 +154,36 @@ impl Store {
         {
             return Err(StoreError::SchemaTooNew { found, known });
         }
+        // Not bounded by the per-call limit: a migration may rewrite large tables.
         let migrator = self.migrator();
-        self.bounded(async {
-            match &self.pool {
-                Pool::Sqlite(pool) => migrator.run(pool).await?,
-                Pool::Postgres(pool) => migrator.run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => migrator.run(pool).await?,
+            Pool::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SET statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await?;
+                let migrated = migrator.run(&mut *conn).await;
+                // Back to the connection's configured limit before it returns to the pool.
+                sqlx::query("RESET statement_timeout")
+                    .execute(&mut *conn)
+                    .await?;
+                migrated?;
             }
-            Ok(())
-        })
-        .await
+        }
+        Ok(())
     }
 
     /// The newest schema version applied to the database, if it has been migrated at all.
     pub async fn applied_schema_version(&self) -> Result<Option<i64>, StoreError> {
-        let table_exists =
-            sql!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1");
-        let table_exists_pg = "SELECT COUNT(*) FROM pg_catalog.pg_tables \
-                               WHERE tablename = $1 AND schemaname = current_schema()";
+        let table_exists = sql::Sql {
+            sqlite: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+            postgres: "SELECT COUNT(*) FROM pg_catalog.pg_tables \
+                       WHERE tablename = $1 AND schemaname = current_schema()",
+        };
         let newest = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
         on_pool!(self, |pool, backend| {
-            let exists_sql = match backend {
-                Backend::Sqlite => table_exists.sqlite,
-                Backend::Postgres => table_exists_pg,
-            };
-            let count: i64 = sqlx::query_scalar(exists_sql)
+            let count: i64 = sqlx::query_scalar(table_exists.get(backend))
                 .bind(MIGRATIONS_TABLE)
                 .fetch_one(pool)
                 .await?;

@@ -1,0 +1,74 @@
+//! A small HTTP collector on loopback that the `reporter` plugin POSTs every execution to, so
+//! tests count side effects where they happen, not only in the runs table.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde_json::Value;
+
+/// One execution as reported by the plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Execution {
+    pub job_id: String,
+    pub scheduled_at: i64,
+    pub instance_id: String,
+    pub catch_up: bool,
+}
+
+/// The collector: every report received, in arrival order.
+#[derive(Debug, Clone, Default)]
+pub struct Collector {
+    reports: Arc<Mutex<Vec<Execution>>>,
+    pub port: u16,
+}
+
+impl Collector {
+    /// Start on a free loopback port.
+    pub async fn start() -> Collector {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut collector = Collector::default();
+        collector.port = listener.local_addr().unwrap().port();
+        let app = Router::new()
+            .route("/report", post(report))
+            .with_state(collector.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        collector
+    }
+
+    /// URL to put in the reporter job's input.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/report", self.port)
+    }
+
+    pub fn reports(&self) -> Vec<Execution> {
+        self.reports.lock().unwrap().clone()
+    }
+
+    /// (job, tick) pairs executed more than once, with their counts.
+    pub fn duplicates(&self) -> Vec<((String, i64), usize)> {
+        let mut counts: HashMap<(String, i64), usize> = HashMap::new();
+        for r in self.reports() {
+            *counts.entry((r.job_id, r.scheduled_at)).or_default() += 1;
+        }
+        let mut dups: Vec<_> = counts.into_iter().filter(|(_, n)| *n > 1).collect();
+        dups.sort();
+        dups
+    }
+}
+
+async fn report(State(c): State<Collector>, body: String) -> &'static str {
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        if let Ok(v) = serde_json::from_str::<Value>(line) {
+            c.reports.lock().unwrap().push(Execution {
+                job_id: v["job_id"].as_str().unwrap_or_default().to_string(),
+                scheduled_at: v["scheduled_at"].as_i64().unwrap_or_default(),
+                instance_id: v["instance_id"].as_str().unwrap_or_default().to_string(),
+                catch_up: v["catch_up"].as_bool().unwrap_or_default(),
+            });
+        }
+    }
+    "ok"
+}

@@ -1,0 +1,1319 @@
+//! The storage layer against real databases: every scenario runs once on SQLite (a temporary
+//! file) and once on PostgreSQL (a fresh database on a throwaway server).
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use wasmcron::store::{
+    Backend, BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch,
+    LOGS_LIMIT_BYTES, NewJob, NewRun, RESULT_LIMIT_BYTES, RunCursor, RunFilter, RunPage, RunStatus,
+    Store, StoreError, TRUNCATION_MARKER, reason,
+};
+use wasmcron_e2e::pg;
+
+/// A migrated store plus whatever keeps its database alive.
+struct Fixture {
+    store: Store,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite_fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
+    let store = Store::connect(&url).await.expect("open sqlite");
+    store.migrate().await.expect("migrate sqlite");
+    Fixture {
+        store,
+        url,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres_fixture() -> Fixture {
+    let url = pg::shared().fresh_database().expect("create database");
+    let store = Store::connect(&url).await.expect("open postgres");
+    store.migrate().await.expect("migrate postgres");
+    Fixture {
+        store,
+        url,
+        _dir: None,
+    }
+}
+
+/// Runs the async scenario `$body(&Store, &str url)` once per backend, as two tests.
+macro_rules! on_both_backends {
+    ($($body:ident),+ $(,)?) => {$(
+        mod $body {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let fixture = super::sqlite_fixture().await;
+                assert_eq!(fixture.store.backend(), super::Backend::Sqlite);
+                super::$body(&fixture.store, &fixture.url).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let fixture = super::postgres_fixture().await;
+                assert_eq!(fixture.store.backend(), super::Backend::Postgres);
+                super::$body(&fixture.store, &fixture.url).await;
+            }
+        }
+    )+};
+}
+
+on_both_backends!(
+    clock_ping_and_idempotent_migration,
+    job_create_get_list,
+    job_update_versions_and_conflicts,
+    pause_and_resume_move_the_anchor,
+    delete_cascades_to_runs_and_state,
+    begin_run_records_each_tick_once,
+    begin_run_with_stale_ownership_is_fenced,
+    finish_run_is_fenced_after_an_epoch_change,
+    finish_bounds_text,
+    batched_begin_and_finish,
+    concurrent_begin_of_one_tick_starts_once,
+    record_ticks_and_catch_up_cursor,
+    abandon_runs_of_a_lost_owner,
+    list_runs_newest_first_with_filters_and_cursor,
+    retention_keeps_the_newest_run_per_job,
+    state_is_fenced,
+    heartbeat_upserts_and_liveness,
+    claim_jobs_from_dead_and_departed_instances,
+    settings_round_trip,
+    schema_too_new_is_refused,
+);
+
+// ----- helpers -------------------------------------------------------------------------------
+
+const INSTANCE: &str = "replica-a";
+
+/// Creates a job and makes `INSTANCE` its owner; returns it as owned.
+async fn owned_job(store: &Store, name: &str) -> wasmcron::store::Job {
+    let job = store
+        .create_job(NewJob::new(name, "*/5 * * * *", "hello"))
+        .await
+        .expect("create job");
+    store
+        .heartbeat(INSTANCE, "127.0.0.1:1", "test")
+        .await
+        .expect("heartbeat");
+    let claimed = store.claim_jobs(INSTANCE, 60_000).await.expect("claim");
+    claimed
+        .into_iter()
+        .find(|j| j.id == job.id)
+        .or(store.get_job(&job.id).await.expect("get"))
+        .expect("job exists")
+}
+
+fn new_run(job: &wasmcron::store::Job, at: i64) -> NewRun {
+    NewRun {
+        job_id: job.id.clone(),
+        scheduled_at_ms: at,
+        instance_id: INSTANCE.to_owned(),
+        epoch: job.epoch,
+        plugin_digest: Some("sha256:abc".to_owned()),
+        attempt: 1,
+        catch_up: false,
+        manual: false,
+    }
+}
+
+fn succeeded(result: &str) -> FinishRun {
+    FinishRun {
+        status: RunStatus::Succeeded,
+        result: Some(result.to_owned()),
+        error: None,
+        logs: Some("line 1\nline 2\n".to_owned()),
+    }
+}
+
+async fn started(store: &Store, run: &NewRun) -> i64 {
+    match store.begin_run(run).await.expect("begin run") {
+        BeginRun::Started(id) => id,
+        other => panic!("expected the run to start, got {other:?}"),
+    }
+}
+
+/// Waits (with a deadline) until the database clock has passed `instant_ms`.
+async fn wait_for_db_clock_past(store: &Store, instant_ms: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.now_ms().await.expect("now") <= instant_ms {
+        assert!(Instant::now() < deadline, "database clock did not advance");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+// ----- scenarios -----------------------------------------------------------------------------
+
+async fn clock_ping_and_idempotent_migration(store: &Store, _url: &str) {
+    store.ping().await.expect("ping");
+    let system_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let db_ms = store.now_ms().await.expect("now");
+    assert!(
+        (db_ms - system_ms).abs() < 5_000,
+        "db clock {db_ms} vs system {system_ms}"
+    );
+    let later = store.now_ms().await.expect("now");
+    assert!(later >= db_ms);
+    store.migrate().await.expect("second migrate is a no-op");
+    assert_eq!(
+        store.applied_schema_version().await.expect("version"),
+        Some(store.known_schema_version())
+    );
+}
+
+async fn job_create_get_list(store: &Store, _url: &str) {
+    let before = store.now_ms().await.unwrap();
+    let job = store
+        .create_job(NewJob::new("alpha", "0 * * * *", "hello"))
+        .await
+        .expect("create");
+    assert!(uuid_like(&job.id), "id {} is a UUID", job.id);
+    assert_eq!(job.timezone, "UTC");
+    assert_eq!(job.overlap, "skip");
+    assert_eq!(job.misfire, "run_once");
+    assert_eq!(job.catchup_window_ms, 3_600_000);
+    assert_eq!(job.jitter_ms, 0);
+    assert_eq!(job.input, serde_json::Value::Null);
+    assert!(job.config.is_empty() && job.allowed_hosts.is_empty());
+    assert_eq!((job.version, job.epoch, job.owner.as_deref()), (1, 0, None));
+    assert!(!job.paused);
+    assert!(job.anchor_ms >= before && job.created_at_ms == job.anchor_ms);
+
+    let mut full = NewJob::new("beta", "*/10 * * * * *", "fetch");
+    full.timezone = "Europe/Paris".into();
+    full.input = serde_json::json!({"url": "https://example.com", "n": [1, 2]});
+    full.config = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
+    full.paused = true;
+    full.overlap = "queue".into();
+    full.misfire = "skip".into();
+    full.catchup_window_ms = 10;
+    full.jitter_ms = 20;
+    full.timeout_ms = Some(30);
+    full.memory_limit_bytes = Some(1 << 20);
+    full.allowed_hosts = vec!["example.com".into()];
+    let beta = store.create_job(full.clone()).await.expect("create beta");
+    assert_eq!(beta.input, full.input);
+    assert_eq!(beta.config, full.config);
+    assert_eq!(beta.allowed_hosts, full.allowed_hosts);
+    assert_eq!(beta.timeout_ms, Some(30));
+    assert_eq!(beta.memory_limit_bytes, Some(1 << 20));
+    assert!(beta.paused);
+
+    match store
+        .create_job(NewJob::new("alpha", "* * * * *", "x"))
+        .await
+    {
+        Err(StoreError::DuplicateName(name)) => assert_eq!(name, "alpha"),
+        other => panic!("expected DuplicateName, got {other:?}"),
+    }
+
+    assert_eq!(store.get_job(&job.id).await.unwrap(), Some(job.clone()));
+    assert_eq!(store.get_job("alpha").await.unwrap(), Some(job.clone()));
+    assert_eq!(store.get_job("nope").await.unwrap(), None);
+
+    store
+        .create_job(NewJob::new("gamma", "* * * * *", "hello"))
+        .await
+        .unwrap();
+    let all = store
+        .list_jobs(&JobFilter::default(), &JobPage::default())
+        .await
+        .unwrap();
+    let names: Vec<&str> = all.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+
+    let hello = store
+        .list_jobs(
+            &JobFilter {
+                plugin: Some("hello".into()),
+                ..JobFilter::default()
+            },
+            &JobPage::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hello.len(), 2);
+    let paused = store
+        .list_jobs(
+            &JobFilter {
+                paused: Some(true),
+                ..JobFilter::default()
+            },
+            &JobPage::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(paused.iter().map(|j| &j.name).collect::<Vec<_>>(), ["beta"]);
+
+    let first = store
+        .list_jobs(
+            &JobFilter::default(),
+            &JobPage {
+                limit: 2,
+                after_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    let second = store
+        .list_jobs(
+            &JobFilter::default(),
+            &JobPage {
+                limit: 2,
+                after_name: Some(first.last().unwrap().name.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(
+        second.iter().map(|j| &j.name).collect::<Vec<_>>(),
+        ["gamma"]
+    );
+
+    owned_job(store, "delta").await;
+    let mine = store
+        .list_jobs(
+            &JobFilter {
+                owner: Some(INSTANCE.into()),
+                ..JobFilter::default()
+            },
+            &JobPage::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 4, "the claim took every unowned job");
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
+}
+
+async fn job_update_versions_and_conflicts(store: &Store, _url: &str) {
+    let job = store
+        .create_job(NewJob::new("edit-me", "0 * * * *", "hello"))
+        .await
+        .unwrap();
+
+    // An edit that does not touch the schedule keeps the anchor.
+    let edited = store
+        .update_job(
+            &job.id,
+            &JobPatch {
+                input: Some(serde_json::json!({"a": 1})),
+                timeout_ms: Some(Some(5_000)),
+                ..JobPatch::default()
+            },
+            Some(1),
+        )
+        .await
+        .expect("edit at the expected version");
+    assert_eq!(edited.version, 2);
+    assert_eq!(edited.input, serde_json::json!({"a": 1}));
+    assert_eq!(edited.timeout_ms, Some(5_000));
+    assert_eq!(edited.anchor_ms, job.anchor_ms);
+    assert!(edited.updated_at_ms >= job.updated_at_ms);
+
+    // A stale expected version is refused and changes nothing.
+    match store
+        .update_job(
+            &job.id,
+            &JobPatch {
+                plugin: Some("other".into()),
+                ..JobPatch::default()
+            },
+            Some(1),
+        )
+        .await
+    {
+        Err(StoreError::VersionConflict {
+            expected, found, ..
+        }) => assert_eq!((expected, found), (1, 2)),
+        other => panic!("expected VersionConflict, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_job(&job.id).await.unwrap().unwrap().plugin,
+        "hello"
+    );
+
+    // A schedule change moves the anchor; clearing a nullable field works.
+    wait_for_db_clock_past(store, edited.anchor_ms).await;
+    let rescheduled = store
+        .update_job(
+            &job.id,
+            &JobPatch {
+                schedule: Some("*/2 * * * *".into()),
+                timeout_ms: Some(None),
+                ..JobPatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rescheduled.version, 3);
+    assert!(rescheduled.anchor_ms > edited.anchor_ms);
+    assert_eq!(rescheduled.timeout_ms, None);
+
+    // Same for a time zone change.
+    wait_for_db_clock_past(store, rescheduled.anchor_ms).await;
+    let moved = store
+        .update_job(
+            &job.id,
+            &JobPatch {
+                timezone: Some("Asia/Tokyo".into()),
+                ..JobPatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(moved.anchor_ms > rescheduled.anchor_ms);
+
+    // Renaming onto an existing name is a DuplicateName.
+    store
+        .create_job(NewJob::new("taken", "* * * * *", "hello"))
+        .await
+        .unwrap();
+    match store
+        .update_job(
+            &job.id,
+            &JobPatch {
+                name: Some("taken".into()),
+                ..JobPatch::default()
+            },
+            None,
+        )
+        .await
+    {
+        Err(StoreError::DuplicateName(name)) => assert_eq!(name, "taken"),
+        other => panic!("expected DuplicateName, got {other:?}"),
+    }
+    match store
+        .update_job("no-such-id", &JobPatch::default(), None)
+        .await
+    {
+        Err(StoreError::JobNotFound(_)) => {}
+        other => panic!("expected JobNotFound, got {other:?}"),
+    }
+}
+
+async fn pause_and_resume_move_the_anchor(store: &Store, _url: &str) {
+    let job = store
+        .create_job(NewJob::new("pausable", "* * * * *", "hello"))
+        .await
+        .unwrap();
+    let paused = store.set_paused(&job.id, true).await.unwrap();
+    assert!(paused.paused);
+    assert_eq!(paused.version, 2);
+    assert_eq!(paused.anchor_ms, job.anchor_ms, "pausing keeps the anchor");
+    let again = store.set_paused(&job.id, true).await.unwrap();
+    assert_eq!(again.version, 2, "pausing a paused job changes nothing");
+
+    wait_for_db_clock_past(store, paused.anchor_ms).await;
+    let resumed = store.set_paused(&job.id, false).await.unwrap();
+    assert!(!resumed.paused);
+    assert_eq!(resumed.version, 3);
+    assert!(
+        resumed.anchor_ms > paused.anchor_ms,
+        "resuming anchors at now so the pause gap is not missed"
+    );
+}
+
+async fn delete_cascades_to_runs_and_state(store: &Store, _url: &str) {
+    let job = owned_job(store, "doomed").await;
+    let run_id = started(store, &new_run(&job, 1_000)).await;
+    assert!(
+        store
+            .state_set(&job.id, "k", b"v", INSTANCE, job.epoch)
+            .await
+            .unwrap()
+    );
+    assert!(store.delete_job(&job.id).await.unwrap());
+    assert!(!store.delete_job(&job.id).await.unwrap(), "already gone");
+    assert_eq!(store.get_job(&job.id).await.unwrap(), None);
+    assert_eq!(store.get_run(run_id).await.unwrap(), None);
+    assert_eq!(store.state_get(&job.id, "k").await.unwrap(), None);
+}
+
+async fn begin_run_records_each_tick_once(store: &Store, _url: &str) {
+    let job = owned_job(store, "once").await;
+    let before = store.now_ms().await.unwrap();
+    let run = new_run(&job, 60_000);
+    let id = started(store, &run).await;
+    assert_eq!(
+        store.begin_run(&run).await.unwrap(),
+        BeginRun::AlreadyRecorded
+    );
+
+    let recorded = store.get_run(id).await.unwrap().expect("run row");
+    assert_eq!(recorded.status, RunStatus::Running);
+    assert_eq!(recorded.job_id, job.id);
+    assert_eq!(recorded.scheduled_at_ms, 60_000);
+    assert_eq!(recorded.instance_id.as_deref(), Some(INSTANCE));
+    assert_eq!(recorded.epoch, job.epoch);
+    assert_eq!(recorded.plugin_digest.as_deref(), Some("sha256:abc"));
+    assert_eq!(recorded.attempt, 1);
+    assert!(recorded.started_at_ms.unwrap() >= before);
+    assert_eq!(recorded.finished_at_ms, None);
+
+    assert_eq!(
+        store
+            .finish_run(id, job.epoch, &succeeded("done"))
+            .await
+            .unwrap(),
+        Finished::Ok
+    );
+    let done = store.get_run(id).await.unwrap().unwrap();
+    assert_eq!(done.status, RunStatus::Succeeded);
+    assert_eq!(done.result.as_deref(), Some("done"));
+    assert_eq!(done.logs.as_deref(), Some("line 1\nline 2\n"));
+    let (start, end) = (done.started_at_ms.unwrap(), done.finished_at_ms.unwrap());
+    assert!(end >= start);
+    assert_eq!(done.duration_ms, Some(end - start));
+    assert_eq!(
+        store
+            .finish_run(id, job.epoch, &succeeded("again"))
+            .await
+            .unwrap(),
+        Finished::Fenced,
+        "a finished run cannot be finished twice"
+    );
+    assert_eq!(
+        store.begin_run(&run).await.unwrap(),
+        BeginRun::AlreadyRecorded
+    );
+
+    match store
+        .finish_run(
+            id,
+            job.epoch,
+            &FinishRun {
+                status: RunStatus::Running,
+                result: None,
+                error: None,
+                logs: None,
+            },
+        )
+        .await
+    {
+        Err(StoreError::InvalidInput(_)) => {}
+        other => panic!("finishing as running must be refused, got {other:?}"),
+    }
+}
+
+async fn begin_run_with_stale_ownership_is_fenced(store: &Store, _url: &str) {
+    let job = owned_job(store, "fenced").await;
+    let mut stale = new_run(&job, 1_000);
+    stale.epoch = job.epoch - 1;
+    assert_eq!(store.begin_run(&stale).await.unwrap(), BeginRun::Fenced);
+    let mut stranger = new_run(&job, 1_000);
+    stranger.instance_id = "replica-b".into();
+    assert_eq!(store.begin_run(&stranger).await.unwrap(), BeginRun::Fenced);
+    let mut unknown = new_run(&job, 1_000);
+    unknown.job_id = "no-such-job".into();
+    assert_eq!(store.begin_run(&unknown).await.unwrap(), BeginRun::Fenced);
+    // Nothing was written: the rightful owner can still start that tick.
+    started(store, &new_run(&job, 1_000)).await;
+    assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), Some(1_000));
+}
+
+async fn finish_run_is_fenced_after_an_epoch_change(store: &Store, _url: &str) {
+    let job = owned_job(store, "moving").await;
+    let id = started(store, &new_run(&job, 5_000)).await;
+    // The owner leaves; another replica takes the job (new epoch).
+    store.leave(INSTANCE).await.unwrap();
+    store
+        .heartbeat("replica-b", "127.0.0.1:2", "test")
+        .await
+        .unwrap();
+    let taken = store.claim_jobs("replica-b", 60_000).await.unwrap();
+    let moved = taken.iter().find(|j| j.id == job.id).expect("taken over");
+    assert_eq!(moved.owner.as_deref(), Some("replica-b"));
+    assert_eq!(moved.epoch, job.epoch + 1);
+
+    assert_eq!(
+        store
+            .finish_run(id, job.epoch, &succeeded("late"))
+            .await
+            .unwrap(),
+        Finished::Fenced
+    );
+    assert_eq!(
+        store.get_run(id).await.unwrap().unwrap().status,
+        RunStatus::Running
+    );
+    assert_eq!(
+        store
+            .finish_runs(&[(id, job.epoch, succeeded("late"))])
+            .await
+            .unwrap(),
+        vec![Finished::Fenced]
+    );
+}
+
+async fn finish_bounds_text(store: &Store, _url: &str) {
+    let job = owned_job(store, "chatty").await;
+    let id = started(store, &new_run(&job, 7_000)).await;
+    let huge_result = "r".repeat(10 * 1024);
+    let huge_logs = format!("nul\0here\n{}", "l".repeat(200 * 1024));
+    let finish = FinishRun {
+        status: RunStatus::Failed,
+        result: Some(huge_result),
+        error: Some("e".repeat(5_000)),
+        logs: Some(huge_logs),
+    };
+    assert_eq!(
+        store.finish_run(id, job.epoch, &finish).await.unwrap(),
+        Finished::Ok
+    );
+    let run = store.get_run(id).await.unwrap().unwrap();
+    let result = run.result.unwrap();
+    assert!(result.len() <= RESULT_LIMIT_BYTES && result.ends_with(TRUNCATION_MARKER));
+    let logs = run.logs.unwrap();
+    assert!(logs.len() <= LOGS_LIMIT_BYTES && logs.ends_with(TRUNCATION_MARKER));
+    assert!(logs.starts_with("nul\u{FFFD}here\n"), "NUL is replaced");
+    assert!(run.error.unwrap().ends_with(TRUNCATION_MARKER));
+}
+
+async fn batched_begin_and_finish(store: &Store, _url: &str) {
+    let a = owned_job(store, "batch-a").await;
+    let b = owned_job(store, "batch-b").await;
+    let a = store.get_job(&a.id).await.unwrap().unwrap();
+    let b = store.get_job(&b.id).await.unwrap().unwrap();
+    started(store, &new_run(&a, 100)).await;
+    let mut stale = new_run(&b, 350);
+    stale.epoch -= 1;
+    let batch = vec![
+        new_run(&a, 100), // already recorded
+        new_run(&a, 200), // new
+        stale,            // fenced
+        new_run(&b, 300), // new
+        new_run(&a, 200), // listed twice: second is already recorded
+    ];
+    let answers = store.begin_runs(&batch).await.unwrap();
+    assert_eq!(answers[0], BeginRun::AlreadyRecorded);
+    assert!(matches!(answers[1], BeginRun::Started(_)));
+    assert_eq!(answers[2], BeginRun::Fenced);
+    assert!(matches!(answers[3], BeginRun::Started(_)));
+    assert_eq!(answers[4], BeginRun::AlreadyRecorded);
+    assert_eq!(store.begin_runs(&[]).await.unwrap(), vec![]);
+
+    let (BeginRun::Started(a200), BeginRun::Started(b300)) = (answers[1], answers[3]) else {
+        unreachable!()
+    };
+    let finishes = vec![
+        (a200, a.epoch, succeeded("a")),
+        (b300, b.epoch + 1, succeeded("wrong epoch")),
+        (
+            b300,
+            b.epoch,
+            FinishRun {
+                status: RunStatus::TimedOut,
+                result: None,
+                error: Some("took too long".into()),
+                logs: None,
+            },
+        ),
+        (987_654_321, a.epoch, succeeded("no such run")),
+    ];
+    let answers = store.finish_runs(&finishes).await.unwrap();
+    assert_eq!(
+        answers,
+        vec![
+            Finished::Ok,
+            Finished::Fenced,
+            Finished::Ok,
+            Finished::Fenced
+        ]
+    );
+    let b_run = store.get_run(b300).await.unwrap().unwrap();
+    assert_eq!(b_run.status, RunStatus::TimedOut);
+    assert_eq!(b_run.error.as_deref(), Some("took too long"));
+    assert_eq!(
+        store
+            .get_run(a200)
+            .await
+            .unwrap()
+            .unwrap()
+            .result
+            .as_deref(),
+        Some("a")
+    );
+}
+
+async fn concurrent_begin_of_one_tick_starts_once(store: &Store, _url: &str) {
+    let job = owned_job(store, "contended").await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let run = new_run(&job, 42_000);
+        tasks.push(tokio::spawn(async move { store.begin_run(&run).await }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task").expect("begin"));
+    }
+    let started = answers
+        .iter()
+        .filter(|a| matches!(a, BeginRun::Started(_)))
+        .count();
+    let recorded = answers
+        .iter()
+        .filter(|a| **a == BeginRun::AlreadyRecorded)
+        .count();
+    assert_eq!((started, recorded), (1, 7), "{answers:?}");
+
+    // The same through batches racing each other.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let batch: Vec<NewRun> = (0..20).map(|i| new_run(&job, 100_000 + i)).collect();
+        tasks.push(tokio::spawn(async move { store.begin_runs(&batch).await }));
+    }
+    let mut started_ids = HashSet::new();
+    for task in tasks {
+        for answer in task.await.expect("task").expect("begin batch") {
+            match answer {
+                BeginRun::Started(id) => assert!(started_ids.insert(id)),
+                BeginRun::AlreadyRecorded => {}
+                BeginRun::Fenced => panic!("the owner was fenced"),
+            }
+        }
+    }
+    assert_eq!(
+        started_ids.len(),
+        20,
+        "each of the 20 ticks started exactly once"
+    );
+}
+
+async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
+    let job = owned_job(store, "cursor").await;
+    assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), None);
+    started(store, &new_run(&job, 10_000)).await;
+    let mut manual = new_run(&job, 90_000);
+    manual.manual = true;
+    started(store, &manual).await;
+    assert_eq!(
+        store.last_tick_ms(&job.id).await.unwrap(),
+        Some(10_000),
+        "manual runs do not move the catch-up cursor"
+    );
+
+    let ticks = vec![
+        (20_000, RunStatus::Missed, reason::CATCHUP_WINDOW.to_owned()),
+        (30_000, RunStatus::Skipped, reason::OVERLAP.to_owned()),
+        (10_000, RunStatus::Skipped, reason::OVERLAP.to_owned()), // already recorded: left alone
+    ];
+    assert!(
+        store
+            .record_ticks(&job.id, INSTANCE, job.epoch, &ticks)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), Some(30_000));
+    let runs = store
+        .list_runs(
+            &RunFilter {
+                job_id: Some(job.id.clone()),
+                ..RunFilter::default()
+            },
+            &RunPage::default(),
+        )
+        .await
+        .unwrap();
+    let by_tick: Vec<(i64, RunStatus, Option<&str>)> = runs
+        .iter()
+        .map(|r| (r.scheduled_at_ms, r.status, r.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        by_tick,
+        vec![
+            (90_000, RunStatus::Running, None),
+            (30_000, RunStatus::Skipped, Some("overlap")),
+            (20_000, RunStatus::Missed, Some("catchup_window")),
+            (10_000, RunStatus::Running, None),
+        ]
+    );
+    let missed = runs.iter().find(|r| r.scheduled_at_ms == 20_000).unwrap();
+    assert!(missed.finished_at_ms.is_some() && missed.started_at_ms.is_none());
+
+    assert!(
+        !store
+            .record_ticks(
+                &job.id,
+                INSTANCE,
+                job.epoch - 1,
+                &[(40_000, RunStatus::Missed, "misfire".into())]
+            )
+            .await
+            .unwrap(),
+        "a stale epoch is fenced"
+    );
+    assert!(
+        !store
+            .record_ticks(
+                &job.id,
+                "replica-b",
+                job.epoch,
+                &[(40_000, RunStatus::Missed, "misfire".into())]
+            )
+            .await
+            .unwrap(),
+        "another instance is fenced"
+    );
+    assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), Some(30_000));
+    assert!(
+        store
+            .record_ticks(&job.id, INSTANCE, job.epoch, &[])
+            .await
+            .unwrap()
+    );
+    match store
+        .record_ticks(
+            &job.id,
+            INSTANCE,
+            job.epoch,
+            &[(50_000, RunStatus::Succeeded, String::new())],
+        )
+        .await
+    {
+        Err(StoreError::InvalidInput(_)) => {}
+        other => panic!("only skipped/missed ticks can be recorded, got {other:?}"),
+    }
+}
+
+async fn abandon_runs_of_a_lost_owner(store: &Store, _url: &str) {
+    let job = owned_job(store, "abandoned").await;
+    let old_run = started(store, &new_run(&job, 1_000)).await;
+    let done_run = started(store, &new_run(&job, 2_000)).await;
+    store
+        .finish_run(done_run, job.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+
+    // replica-a goes silent; replica-b takes over once a's heartbeat is older than dead_after.
+    let a_beat = store
+        .heartbeat(INSTANCE, "127.0.0.1:1", "test")
+        .await
+        .unwrap();
+    store
+        .heartbeat("replica-b", "127.0.0.1:2", "test")
+        .await
+        .unwrap();
+    wait_for_db_clock_past(store, a_beat + 50).await;
+    let taken = store.claim_jobs("replica-b", 50).await.unwrap();
+    let new_epoch = taken.iter().find(|j| j.id == job.id).expect("taken").epoch;
+
+    assert_eq!(store.abandon_runs(&job.id, new_epoch).await.unwrap(), 1);
+    let abandoned = store.get_run(old_run).await.unwrap().unwrap();
+    assert_eq!(abandoned.status, RunStatus::Failed);
+    assert_eq!(abandoned.reason.as_deref(), Some(reason::ABANDONED));
+    assert!(abandoned.error.is_some() && abandoned.finished_at_ms.is_some());
+    assert_eq!(
+        store.get_run(done_run).await.unwrap().unwrap().status,
+        RunStatus::Succeeded,
+        "finished runs are left alone"
+    );
+    assert_eq!(store.abandon_runs(&job.id, new_epoch).await.unwrap(), 0);
+}
+
+async fn list_runs_newest_first_with_filters_and_cursor(store: &Store, _url: &str) {
+    let a = owned_job(store, "list-a").await;
+    let b = owned_job(store, "list-b").await;
+    let a = store.get_job(&a.id).await.unwrap().unwrap();
+    let b = store.get_job(&b.id).await.unwrap().unwrap();
+    for at in [1_000, 2_000, 3_000, 4_000, 5_000] {
+        let id = started(store, &new_run(&a, at)).await;
+        if at % 2_000 == 0 {
+            store
+                .finish_run(id, a.epoch, &succeeded("ok"))
+                .await
+                .unwrap();
+        }
+    }
+    started(store, &new_run(&b, 2_500)).await;
+
+    let all = store
+        .list_runs(&RunFilter::default(), &RunPage::default())
+        .await
+        .unwrap();
+    let ticks: Vec<i64> = all.iter().map(|r| r.scheduled_at_ms).collect();
+    assert_eq!(ticks, [5_000, 4_000, 3_000, 2_500, 2_000, 1_000]);
+
+    let succeeded_a = store
+        .list_runs(
+            &RunFilter {
+                job_id: Some(a.id.clone()),
+                status: Some(RunStatus::Succeeded),
+                ..RunFilter::default()
+            },
+            &RunPage::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        succeeded_a
+            .iter()
+            .map(|r| r.scheduled_at_ms)
+            .collect::<Vec<_>>(),
+        [4_000, 2_000]
+    );
+
+    let window = store
+        .list_runs(
+            &RunFilter {
+                from_ms: Some(2_000),
+                to_ms: Some(4_000),
+                ..RunFilter::default()
+            },
+            &RunPage::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        window.iter().map(|r| r.scheduled_at_ms).collect::<Vec<_>>(),
+        [3_000, 2_500, 2_000]
+    );
+
+    // Page through everything two at a time.
+    let mut seen = Vec::new();
+    let mut before: Option<RunCursor> = None;
+    loop {
+        let page = store
+            .list_runs(&RunFilter::default(), &RunPage { limit: 2, before })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        seen.extend(page.iter().map(|r| r.scheduled_at_ms));
+        before = page.last().map(RunCursor::from);
+    }
+    assert_eq!(seen, ticks);
+}
+
+async fn retention_keeps_the_newest_run_per_job(store: &Store, _url: &str) {
+    let a = owned_job(store, "old-a").await;
+    let b = owned_job(store, "old-b").await;
+    let a = store.get_job(&a.id).await.unwrap().unwrap();
+    let b = store.get_job(&b.id).await.unwrap().unwrap();
+    let mut a_runs = Vec::new();
+    for at in [1_000, 2_000, 3_000] {
+        let id = started(store, &new_run(&a, at)).await;
+        store
+            .finish_run(id, a.epoch, &succeeded("ok"))
+            .await
+            .unwrap();
+        a_runs.push(id);
+    }
+    let mut a_manual = new_run(&a, 3_500);
+    a_manual.manual = true;
+    let manual_id = started(store, &a_manual).await;
+    store
+        .finish_run(manual_id, a.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+    let still_running = started(store, &new_run(&a, 500)).await;
+    let b_only = started(store, &new_run(&b, 1_000)).await;
+    store
+        .finish_run(b_only, b.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+    let b_new = started(store, &new_run(&b, 9_000)).await;
+    store
+        .finish_run(b_new, b.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+
+    let deleted = store.delete_runs_before(5_000).await.unwrap();
+    assert_eq!(deleted, 4, "a@1000, a@2000, the old manual run, b@1000");
+    let left: HashSet<i64> = store
+        .list_runs(&RunFilter::default(), &RunPage::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, HashSet::from([a_runs[2], still_running, b_new]));
+    assert_eq!(
+        store.last_tick_ms(&a.id).await.unwrap(),
+        Some(3_000),
+        "cursor survives"
+    );
+    assert_eq!(store.delete_runs_before(5_000).await.unwrap(), 0);
+}
+
+async fn state_is_fenced(store: &Store, _url: &str) {
+    let job = owned_job(store, "stateful").await;
+    assert_eq!(store.state_get(&job.id, "count").await.unwrap(), None);
+    assert!(
+        store
+            .state_set(&job.id, "count", b"1", INSTANCE, job.epoch)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .state_set(&job.id, "count", b"2", INSTANCE, job.epoch)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .state_set(&job.id, "bin", &[0, 255, 0], INSTANCE, job.epoch)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.state_get(&job.id, "count").await.unwrap(),
+        Some(b"2".to_vec())
+    );
+    assert_eq!(
+        store.state_get(&job.id, "bin").await.unwrap(),
+        Some(vec![0, 255, 0])
+    );
+    assert_eq!(store.state_keys(&job.id).await.unwrap(), ["bin", "count"]);
+
+    assert!(
+        !store
+            .state_set(&job.id, "count", b"3", INSTANCE, job.epoch - 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .state_set(&job.id, "count", b"3", "replica-b", job.epoch)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .release_job(&job.id, INSTANCE, job.epoch)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .state_set(&job.id, "count", b"3", INSTANCE, job.epoch)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.state_get(&job.id, "count").await.unwrap(),
+        Some(b"2".to_vec())
+    );
+}
+
+async fn heartbeat_upserts_and_liveness(store: &Store, _url: &str) {
+    let first = store
+        .heartbeat("r1", "10.0.0.1:8080", "0.1.0")
+        .await
+        .unwrap();
+    store
+        .heartbeat("r2", "10.0.0.2:8080", "0.1.0")
+        .await
+        .unwrap();
+    let live = store.live_instances(60_000).await.unwrap();
+    assert_eq!(
+        live.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2"]
+    );
+    let r1 = &live[0];
+    assert_eq!(
+        (r1.address.as_str(), r1.started_at_ms, r1.heartbeat_at_ms),
+        ("10.0.0.1:8080", first, first)
+    );
+
+    wait_for_db_clock_past(store, first).await;
+    let second = store
+        .heartbeat("r1", "10.0.0.1:9090", "0.2.0")
+        .await
+        .unwrap();
+    assert!(second > first);
+    let r1 = store.live_instances(60_000).await.unwrap().remove(0);
+    assert_eq!(
+        (r1.address.as_str(), r1.version.as_str()),
+        ("10.0.0.1:9090", "0.2.0")
+    );
+    assert_eq!(r1.started_at_ms, first, "a heartbeat keeps the start time");
+
+    store.leave("r1").await.unwrap();
+    let live = store.live_instances(60_000).await.unwrap();
+    assert_eq!(
+        live.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["r2"]
+    );
+    assert!(store.all_instances().await.unwrap()[0].left_at_ms.is_some());
+
+    // Coming back after leaving registers again, as a fresh start.
+    wait_for_db_clock_past(store, second).await;
+    let third = store
+        .heartbeat("r1", "10.0.0.1:9090", "0.2.0")
+        .await
+        .unwrap();
+    let r1 = store.live_instances(60_000).await.unwrap().remove(0);
+    assert_eq!(
+        (r1.id.as_str(), r1.left_at_ms, r1.started_at_ms),
+        ("r1", None, third)
+    );
+
+    // Dead by silence: nobody heartbeats within the last 50 ms.
+    wait_for_db_clock_past(store, third + 50).await;
+    assert!(
+        store
+            .live_instances(50)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.id != "r1")
+    );
+}
+
+async fn claim_jobs_from_dead_and_departed_instances(store: &Store, _url: &str) {
+    for name in ["c1", "c2", "c3"] {
+        store
+            .create_job(NewJob::new(name, "* * * * *", "hello"))
+            .await
+            .unwrap();
+    }
+    store.heartbeat("a", "x", "v").await.unwrap();
+    store.heartbeat("b", "x", "v").await.unwrap();
+    let first = store
+        .claim_jobs_limited("a", 60_000, Some(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+    assert!(
+        first
+            .iter()
+            .all(|j| j.owner.as_deref() == Some("a") && j.epoch == 1)
+    );
+    let rest = store.claim_jobs("b", 60_000).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(),
+        ["c3"]
+    );
+    assert!(
+        store.claim_jobs("b", 60_000).await.unwrap().is_empty(),
+        "a is live"
+    );
+    assert!(
+        store.claim_jobs("a", 60_000).await.unwrap().is_empty(),
+        "nothing for a either"
+    );
+
+    let counts = store.owned_job_counts().await.unwrap();
+    assert_eq!(counts, vec![("a".to_owned(), 2), ("b".to_owned(), 1)]);
+    let versions = store.owned_job_versions("a").await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert!(
+        versions
+            .iter()
+            .all(|(_, version, epoch)| (*version, *epoch) == (1, 1))
+    );
+    assert_eq!(store.list_owned_jobs("a").await.unwrap().len(), 2);
+
+    // a goes silent: b takes a's jobs once a's heartbeat is older than dead_after.
+    let b_beat = store.heartbeat("b", "x", "v").await.unwrap();
+    wait_for_db_clock_past(store, b_beat + 30).await;
+    store.heartbeat("b", "x", "v").await.unwrap();
+    let taken = store.claim_jobs("b", 30).await.unwrap();
+    assert_eq!(
+        taken.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+    assert!(
+        taken
+            .iter()
+            .all(|j| j.owner.as_deref() == Some("b") && j.epoch == 2)
+    );
+    assert!(store.list_owned_jobs("a").await.unwrap().is_empty());
+
+    // a heartbeats again (re-registers) but owns nothing until jobs are released.
+    store.heartbeat("a", "x", "v").await.unwrap();
+    assert!(store.claim_jobs("a", 60_000).await.unwrap().is_empty());
+    assert_eq!(store.release_jobs("b").await.unwrap(), 3);
+    let released = store.get_job("c1").await.unwrap().unwrap();
+    assert_eq!((released.owner, released.epoch), (None, 3));
+    let back = store.claim_jobs("a", 60_000).await.unwrap();
+    assert_eq!(back.len(), 3);
+    assert!(back.iter().all(|j| j.owner.as_deref() == Some("a")));
+
+    // A departed owner's jobs are free at once.
+    store.leave("a").await.unwrap();
+    assert_eq!(store.claim_jobs("b", 60_000).await.unwrap().len(), 3);
+}
+
+async fn settings_round_trip(store: &Store, _url: &str) {
+    assert!(store.settings_all().await.unwrap().is_empty());
+    store
+        .setting_put("paused", &serde_json::json!(true))
+        .await
+        .unwrap();
+    store
+        .setting_put("config", &serde_json::json!({"region": "eu"}))
+        .await
+        .unwrap();
+    store
+        .setting_put("paused", &serde_json::json!(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.settings_all().await.unwrap(),
+        vec![
+            ("config".to_owned(), serde_json::json!({"region": "eu"})),
+            ("paused".to_owned(), serde_json::json!(false)),
+        ]
+    );
+    assert!(store.setting_delete("paused").await.unwrap());
+    assert!(!store.setting_delete("paused").await.unwrap());
+    assert_eq!(store.settings_all().await.unwrap().len(), 1);
+}
+
+async fn schema_too_new_is_refused(store: &Store, url: &str) {
+    let known = store.known_schema_version();
+    let future = known + 1;
+    let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                  VALUES ($1, 'from a newer wasmcron', $2, $3, 0)";
+    match store.backend() {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query(insert)
+                .bind(future)
+                .bind(true)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(insert)
+                .bind(future)
+                .bind(true)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
+    let again = Store::connect(url).await.unwrap();
+    let error = again
+        .migrate()
+        .await
+        .expect_err("a newer schema must be refused");
+    match &error {
+        StoreError::SchemaTooNew { found, known: k } => assert_eq!((*found, *k), (future, known)),
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "database schema version {future} is newer than this wasmcron knows ({known}); upgrade wasmcron"
+        )
+    );
+    assert!(!error.is_unavailable());
+}
+
+// ----- backend-specific ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn unsupported_and_unopenable_urls_are_clear_errors() {
+    match Store::connect("mysql://u:secret@h/db").await {
+        Err(e @ StoreError::UnsupportedUrl(_)) => {
+            assert!(e.to_string().contains("mysql://u:***@h/db"), "{e}");
+        }
+        other => panic!("expected UnsupportedUrl, got {other:?}"),
+    }
+    let missing = "sqlite:///nonexistent-dir-for-wasmcron-tests/x.db";
+    match Store::connect(missing).await {
+        Err(e @ StoreError::Open { .. }) => {
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("cannot open database \"{missing}\": ")),
+                "{e}"
+            );
+        }
+        other => panic!("expected Open error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sqlite_memory_database_works() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    store
+        .create_job(NewJob::new("m", "* * * * *", "hello"))
+        .await
+        .unwrap();
+    assert!(store.get_job("m").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_outage_is_unavailable_then_recovers() {
+    let server = pg::PgServer::start().expect("own server");
+    let url = server.create_database("outage").unwrap();
+    let options = ConnectOptions {
+        operation_timeout: Duration::from_secs(10),
+        ..ConnectOptions::default()
+    };
+    let store = Store::connect_with(&url, options.clone()).await.unwrap();
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+
+    server.stop().unwrap();
+    let began = Instant::now();
+    let error = loop {
+        // The first call on a pooled connection may notice the cut itself; any call fails.
+        match store.ping().await {
+            Err(e) => break e,
+            Ok(()) => assert!(
+                began.elapsed() < Duration::from_secs(5),
+                "server still answers"
+            ),
+        }
+    };
+    assert!(error.is_unavailable(), "{error:?}");
+    assert!(
+        error.to_string().starts_with("database unavailable: "),
+        "{error}"
+    );
+    assert!(
+        began.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        began.elapsed()
+    );
+    match Store::connect_with(&url, options).await {
+        Err(e) => assert!(
+            e.is_unavailable() && e.to_string().starts_with("cannot open database"),
+            "{e}"
+        ),
+        Ok(_) => panic!("connected to a stopped server"),
+    }
+
+    server.resume().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match store.ping().await {
+            Ok(()) => break,
+            Err(e) => {
+                assert!(e.is_unavailable(), "{e:?}");
+                assert!(Instant::now() < deadline, "no recovery: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert!(store.get_job("anything").await.unwrap().is_none());
+}
