@@ -275,3 +275,89 @@ async fn postgres_outage_is_survived_without_duplicates() {
         assert_eq!(pair[1] - pair[0], 1000, "a tick is missing: {ticks:?}");
     }
 }
+
+/// A component with a custom section appended: the same behaviour, a different digest.
+fn with_custom_section(component: &[u8], marker: &str) -> Vec<u8> {
+    let name = b"wasmcron-test";
+    let mut payload = vec![name.len() as u8];
+    payload.extend_from_slice(name);
+    payload.extend_from_slice(marker.as_bytes());
+    let mut out = component.to_vec();
+    out.push(0); // custom section id
+    let mut size = payload.len();
+    loop {
+        let byte = (size & 0x7f) as u8;
+        size >>= 7;
+        if size == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Replace a plugin file while its job fires every second: the next ticks run the new digest
+/// and no tick fails because of the swap.
+#[tokio::test]
+async fn hot_reload_swaps_the_plugin_under_a_running_job_without_failures() {
+    let db = Db::sqlite();
+    let plugins = tempfile::tempdir().unwrap();
+    let original = std::fs::read(plugins_dir().join("hello.wasm")).unwrap();
+    std::fs::write(plugins.path().join("hello.wasm"), &original).unwrap();
+    let host = Host::start(HostOptions::new(&db.url(), "reload", plugins.path())).await;
+    create(
+        &host,
+        json!({"name": "greet", "schedule": "* * * * * *", "plugin": "hello"}),
+    )
+    .await;
+    host.wait_for(
+        "2 runs on the first version",
+        Duration::from_secs(20),
+        || async { count(&host.runs("greet").await, "succeeded") >= 2 },
+    )
+    .await;
+    let first_digest = host.runs("greet").await[0]["plugin_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let swapped = with_custom_section(&original, "v2");
+    let tmp = plugins.path().join(".hello.wasm.tmp");
+    std::fs::write(&tmp, &swapped).unwrap();
+    std::fs::rename(&tmp, plugins.path().join("hello.wasm")).unwrap();
+    host.wait_for(
+        "3 runs on the new version",
+        Duration::from_secs(20),
+        || async {
+            let runs = host.runs("greet").await;
+            runs.iter()
+                .filter(|r| {
+                    r["status"] == "succeeded" && r["plugin_digest"] != first_digest.as_str()
+                })
+                .count()
+                >= 3
+        },
+    )
+    .await;
+    let runs = host.runs("greet").await;
+    assert_eq!(
+        count(&runs, "failed"),
+        0,
+        "a tick failed because of the swap: {runs:?}"
+    );
+    assert_unique_ticks(&runs);
+    // Once the new version ran, the old one never ran again.
+    let first_new = runs
+        .iter()
+        .position(|r| r["plugin_digest"] != first_digest.as_str())
+        .unwrap();
+    assert!(
+        runs[first_new..]
+            .iter()
+            .all(|r| r["plugin_digest"] != first_digest.as_str())
+    );
+    let (_, listed) = host.get("/api/v1/plugins").await;
+    assert_eq!(listed[0]["digest"], runs.last().unwrap()["plugin_digest"]);
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every benchmark, in release mode, printing markdown tables with baselines measured in the
+# same run. Results are recorded in BENCHMARKS.md.
+#   plugin runtime:   instantiate + call + drop (pooling vs on-demand), cold load (cache vs compile)
+#   schedules:        fire lateness of 10,000 one-second jobs vs tokio-cron-scheduler
+#   store:            durable begin+finish throughput, batched vs one statement per call
+#   replica:          sustained recorded plugin runs per second on one replica, SQLite and PostgreSQL
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+bash scripts/install-test-deps.sh
+bash scripts/build-plugins.sh dist/plugins
+cargo build --release --locked -p wasmcron -p wasmcron-e2e --bins
+export WASMCRON_BIN="$repo/target/release/wasmcron" WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
+cargo bench --locked -p wasmcron --bench runtime -- --plugins dist/plugins
+cargo bench --locked -p wasmcron --bench lateness
+cargo run --release --locked -q -p wasmcron-e2e --bin store-bench
+cargo run --release --locked -q -p wasmcron-e2e --bin replica-bench
