@@ -20,6 +20,8 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests"
 cargo build --workspace --locked --bins
-WASMCRON_TEST_PLUGINS="$repo/dist/plugins" cargo test --workspace --locked
+export WASMCRON_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/wasmcron"
+export WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
+cargo test --workspace --locked
 step "Helm chart tests"
 bash tests/chart/run.sh
