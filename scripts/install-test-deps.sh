@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, on a Debian 12 machine of this kind:
 # PostgreSQL 15 server binaries (the tests start throwaway servers themselves; no service is
-# started here). Idempotent: a quick no-op when everything is present.
+# started here) and libfaketime (one cluster test skews a replica's clock). Idempotent: a quick no-op when everything is present.
 set -euo pipefail
 say() { echo "install-test-deps: $*" >&2; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -12,4 +12,13 @@ else
     say "installing PostgreSQL 15 server binaries"
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+fi
+
+# libfaketime: the cluster tests run one replica with its clock 30 s ahead.
+if [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || command -v faketime >/dev/null 2>&1; then
+    say "faketime present"
+else
+    say "installing faketime"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
 fi

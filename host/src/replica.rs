@@ -1,6 +1,7 @@
 //! One replica: the store, the plugin runtime, the settings cache, membership, the scheduler
-//! and the HTTP API, started together and stopped in order (no new ticks → runs in flight
-//! finish within the grace period → jobs handed over → deregistered).
+//! and the HTTP API, started together and stopped in order (jobs handed to live peers as their
+//! runs in flight finish → no new ticks → the rest finish within the grace period → what is
+//! left is released for the peers, or kept by the last replica standing → deregistered).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +16,12 @@ use crate::runtime::{EngineOptions, Runtime};
 use crate::scheduler::{Command, DbClock, Executor, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
 use crate::store::Store;
+
+/// How often the leader does cluster housekeeping.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Instance rows without a heartbeat for this long (and owning no job) are deleted.
+const STALE_INSTANCE_AFTER: Duration = Duration::from_secs(3600);
 
 /// How a replica is configured (from the command line).
 #[derive(Clone, Debug)]
@@ -173,7 +180,7 @@ impl Replica {
         let watch_task = tokio::spawn(async move {
             let membership = this.membership.clone();
             this.runtime
-                .watch(stopped(rx), move |_change| membership.poke())
+                .watch(stopped(rx), move |_change| membership.poke_local())
                 .await
         });
         let this = self.clone();
@@ -205,37 +212,51 @@ impl Replica {
 
         signal.await;
         tracing::info!(
-            "shutting down: no new ticks; runs in flight may finish within {}",
+            "shutting down: handing jobs to live peers; runs in flight may finish within {}",
             humantime::format_duration(grace)
         );
+        // Hand every job to the live peers as soon as its run in flight (if any) finishes, so
+        // a rolling update loses no tick; the scheduler keeps the others going meanwhile.
+        let (handed, peers) = self.membership.hand_off_all(grace).await;
+        if peers > 0 {
+            tracing::info!(handed, peers, "jobs handed to live peers");
+        } else {
+            tracing::info!("no live peer: this replica keeps its jobs");
+        }
         let _ = stop_tx.send(true);
         let _ = sched_task.await;
         let _ = membership_task.await;
         let _ = watch_task.await;
         let _ = settings_task.await;
         let _ = housekeeping_task.await;
-        match self.store.release_jobs(&self.options.instance_id).await {
-            Ok(n) => tracing::info!(handed_over = n, "jobs released for other replicas"),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot release jobs; peers take them after the dead threshold")
+        if peers > 0 {
+            // Whatever could not be handed over in time: peers claim it at once.
+            match self.store.release_jobs(&self.options.instance_id).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "remaining jobs released for the peers"),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot release jobs; peers take them after the dead threshold")
+                }
             }
         }
-        if let Err(e) = self.store.leave(&self.options.instance_id).await {
-            tracing::warn!(error = %e, "cannot deregister");
-        }
+        self.membership.leave().await;
         let _ = http_stop_tx.send(true);
         let _ = server.await;
         tracing::info!("stopped");
         Ok(())
     }
 
-    /// Run-history retention (every minute).
+    /// Cluster housekeeping, on the leader only (every minute): run-history retention and
+    /// instance rows that have not heartbeat for an hour and own no job.
     async fn housekeeping(&self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
             tokio::select! {
                 _ = &mut stop => return,
-                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                _ = tokio::time::sleep(HOUSEKEEPING_INTERVAL) => {}
+            }
+            if self.membership.leadership().confirmed().await.is_none() {
+                continue;
             }
             let retention = self.settings.get().runs_retention.as_millis() as i64;
             let cutoff = self.clock.now_ms() - retention;
@@ -243,6 +264,16 @@ impl Replica {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "old runs deleted (retention)"),
                 Err(e) => tracing::warn!(error = %e, "retention failed"),
+            }
+            let stale = STALE_INSTANCE_AFTER.max(self.options.dead_after * 2);
+            match self
+                .store
+                .delete_stale_instances(stale.as_millis() as i64)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "stale instance rows deleted"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete stale instance rows"),
             }
         }
     }

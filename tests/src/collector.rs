@@ -29,8 +29,10 @@ impl Collector {
     /// Start on a free loopback port.
     pub async fn start() -> Collector {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut collector = Collector::default();
-        collector.port = listener.local_addr().unwrap().port();
+        let collector = Collector {
+            port: listener.local_addr().unwrap().port(),
+            ..Collector::default()
+        };
         let app = Router::new()
             .route("/report", post(report))
             .with_state(collector.clone());

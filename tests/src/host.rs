@@ -60,9 +60,33 @@ pub struct HostOptions {
     pub port: u16,
     pub extra_args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// The binary to run instead of [`binary()`].
+    pub binary: Option<PathBuf>,
 }
 
+/// Debian's libfaketime (package `faketime`), preloaded to run a replica with a skewed clock.
+pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+
 impl HostOptions {
+    /// Extra command-line arguments (for example `--heartbeat-interval 1s`).
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.extra_args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Run the replica with its system clock shifted by `offset` (libfaketime syntax, e.g.
+    /// `"+30s"`): every clock the process reads, wall and monotonic, is shifted. Panics when
+    /// libfaketime is missing (`apt-get install faketime`; scripts/install-test-deps.sh does).
+    pub fn clock_offset(mut self, offset: &str) -> Self {
+        assert!(
+            Path::new(LIBFAKETIME).is_file(),
+            "{LIBFAKETIME} is missing: install Debian's faketime package (scripts/install-test-deps.sh)"
+        );
+        self.env.push(("LD_PRELOAD".into(), LIBFAKETIME.into()));
+        self.env.push(("FAKETIME".into(), offset.into()));
+        self
+    }
+
     pub fn new(db: &str, instance_id: &str, plugins: &Path) -> Self {
         HostOptions {
             db: db.to_string(),
@@ -71,6 +95,7 @@ impl HostOptions {
             port: free_port(),
             extra_args: Vec::new(),
             env: Vec::new(),
+            binary: None,
         }
     }
 }
@@ -89,7 +114,7 @@ impl Host {
     pub async fn start(options: HostOptions) -> Host {
         let dir = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(dir.path().join("log")).unwrap();
-        let mut cmd = Command::new(binary());
+        let mut cmd = Command::new(options.binary.clone().unwrap_or_else(binary));
         cmd.arg("serve")
             .args(["--db", &options.db])
             .args(["--plugins", options.plugins.to_str().unwrap()])
@@ -137,6 +162,11 @@ impl Host {
     pub fn stop(&mut self, deadline: Duration) -> ExitStatus {
         self.signal("-TERM");
         self.wait_exit(deadline)
+    }
+
+    /// Whether the process is still running (not yet stopped, killed or reaped).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 
     /// SIGKILL (a crash), and reap.
@@ -242,5 +272,199 @@ impl Drop for Host {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// Several replicas sharing one database, with direct SQL access to check ownership and runs.
+#[derive(Debug)]
+pub struct Cluster {
+    pub db: String,
+    pub pool: sqlx::PgPool,
+    pub plugins: PathBuf,
+    /// Arguments given to every replica (e.g. shorter heartbeat and dead thresholds).
+    pub args: Vec<String>,
+    /// The binary every replica runs (default: [`binary()`]).
+    pub binary: Option<PathBuf>,
+    pub hosts: Vec<Host>,
+}
+
+/// A run as the database has it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunRow {
+    pub job_id: String,
+    pub scheduled_at_ms: i64,
+    pub status: String,
+    pub reason: Option<String>,
+    pub instance_id: Option<String>,
+    pub catch_up: bool,
+}
+
+impl Cluster {
+    /// A cluster on database `db` (already created, not yet migrated); no replica yet.
+    pub async fn new(db: &str, args: &[&str]) -> Cluster {
+        Cluster {
+            db: db.to_string(),
+            pool: sqlx::PgPool::connect(db)
+                .await
+                .expect("connect to the test database"),
+            plugins: plugins_dir(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            binary: None,
+            hosts: Vec::new(),
+        }
+    }
+
+    /// Options for replica `id` with the cluster's arguments (and binary, if set).
+    pub fn options(&self, id: &str) -> HostOptions {
+        let mut options = HostOptions::new(&self.db, id, &self.plugins);
+        options.extra_args = self.args.clone();
+        options.binary = self.binary.clone();
+        options
+    }
+
+    /// Start a replica with `options` and wait until it is ready; returns its index.
+    pub async fn start_with(&mut self, options: HostOptions) -> usize {
+        let host = Host::start(options).await;
+        host.wait_for("ready", Duration::from_secs(30), || async {
+            host.status_of("/readyz").await == Some(200)
+        })
+        .await;
+        self.hosts.push(host);
+        self.hosts.len() - 1
+    }
+
+    /// Start replica `id` with the cluster's arguments; returns its index.
+    pub async fn start(&mut self, id: &str) -> usize {
+        let options = self.options(id);
+        self.start_with(options).await
+    }
+
+    /// The replica named `id` (the latest started with that id).
+    pub fn host(&self, id: &str) -> &Host {
+        self.hosts
+            .iter()
+            .rev()
+            .find(|h| h.options.instance_id == id)
+            .unwrap_or_else(|| panic!("no replica {id}"))
+    }
+
+    /// The replica named `id`, mutably.
+    pub fn host_mut(&mut self, id: &str) -> &mut Host {
+        self.hosts
+            .iter_mut()
+            .rev()
+            .find(|h| h.options.instance_id == id)
+            .unwrap_or_else(|| panic!("no replica {id}"))
+    }
+
+    /// Create `n` reporter jobs named `{prefix}-{i}` through `via` (16 requests at a time);
+    /// `extra` fields are merged into each body. Returns the job ids.
+    pub async fn create_reporter_jobs(
+        &self,
+        via: &str,
+        n: usize,
+        prefix: &str,
+        collector: &crate::collector::Collector,
+        extra: Value,
+    ) -> Vec<String> {
+        let base = self.host(via).base.clone();
+        let client = reqwest::Client::new();
+        let mut ids = Vec::with_capacity(n);
+        for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
+            let mut set = tokio::task::JoinSet::new();
+            for &i in chunk {
+                let mut body = serde_json::json!({
+                    "name": format!("{prefix}-{i:04}"),
+                    "schedule": "@every 1s",
+                    "plugin": "reporter",
+                    "input": {"collector": collector.url()},
+                    "allowed_hosts": [format!("127.0.0.1:{}", collector.port)],
+                });
+                if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+                    body.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                let request = client
+                    .post(format!("{base}/api/v1/jobs"))
+                    .json(&body)
+                    .send();
+                set.spawn(async move {
+                    let r = request.await.expect("POST /api/v1/jobs");
+                    let status = r.status().as_u16();
+                    let job: Value = r.json().await.unwrap_or(Value::Null);
+                    assert_eq!(status, 201, "{job}");
+                    job["id"].as_str().unwrap().to_string()
+                });
+            }
+            while let Some(id) = set.join_next().await {
+                ids.push(id.unwrap());
+            }
+        }
+        ids
+    }
+
+    /// How many jobs each owner holds (`""` for no owner).
+    pub async fn owner_counts(&self) -> std::collections::BTreeMap<String, i64> {
+        sqlx::query_as::<_, (Option<String>, i64)>(
+            "SELECT owner, COUNT(*) FROM jobs GROUP BY owner",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(owner, n)| (owner.unwrap_or_default(), n))
+        .collect()
+    }
+
+    /// `(job id, owner, epoch)` of every job, by id.
+    pub async fn owners(&self) -> Vec<(String, Option<String>, i64)> {
+        sqlx::query_as("SELECT id, owner, epoch FROM jobs ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Every run, by job and tick.
+    pub async fn runs(&self) -> Vec<RunRow> {
+        sqlx::query_as(
+            "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up FROM runs \
+             ORDER BY job_id, scheduled_at_ms",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    /// Poll `cond` until it holds, or panic after `deadline` with the tail of every
+    /// replica's log.
+    pub async fn wait_for<F, Fut>(&self, what: &str, deadline: Duration, mut cond: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let start = Instant::now();
+        while !cond().await {
+            if start.elapsed() > deadline {
+                panic!(
+                    "timed out after {deadline:?} waiting for {what}\n{}",
+                    self.logs_tail(60)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The last `lines` lines of every replica's log.
+    pub fn logs_tail(&self, lines: usize) -> String {
+        let mut out = String::new();
+        for host in &self.hosts {
+            let log = host.log();
+            let tail: Vec<&str> = log.lines().rev().take(lines).collect();
+            out += &format!("--- {} ---\n", host.options.instance_id);
+            for line in tail.into_iter().rev() {
+                out += line;
+                out.push('\n');
+            }
+        }
+        out
     }
 }

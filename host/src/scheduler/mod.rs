@@ -21,6 +21,7 @@ pub use self::ledger::RunLedger;
 pub use self::timers::Timers;
 use futures::future::BoxFuture;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -36,8 +37,16 @@ pub enum Command {
     },
     /// A held job was edited (same epoch).
     Update(Arc<JobSpec>),
-    /// Stop holding a job (deleted, or owned by another replica now).
+    /// Stop holding a job (deleted, or owned by another replica now): its timer stops and its
+    /// runs in flight are cancelled (they were fenced; the new owner records them abandoned).
     Drop(String),
+    /// Stop scheduling a job to hand it to another replica: its timer stops at once, and the
+    /// reply (the epoch it was held under, `None` if it was not held) comes once its runs in
+    /// flight have finished, so the receiver's catch-up neither misses nor repeats a tick.
+    Release {
+        job_id: String,
+        reply: tokio::sync::oneshot::Sender<Option<i64>>,
+    },
     /// The cluster-wide maintenance switch changed.
     ClusterPaused(bool),
     /// The database is reachable again: re-plan jobs whose ticks could not be recorded.
@@ -64,6 +73,17 @@ impl SchedulerHandle {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Command::Versions(tx));
         rx.await.unwrap_or_default()
+    }
+
+    /// Stop scheduling `job_id` and wait until its runs in flight have finished; the epoch it
+    /// was held under, `None` if it was not held (see [`Command::Release`]).
+    pub async fn release(&self, job_id: &str) -> Option<i64> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Command::Release {
+            job_id: job_id.to_owned(),
+            reply: tx,
+        });
+        rx.await.ok().flatten()
     }
 
     /// The next scheduled tick of every held job.
@@ -131,6 +151,12 @@ pub struct Scheduler {
     ends_tx: mpsc::UnboundedSender<(String, i64, RunEnd)>,
     ends_rx: mpsc::UnboundedReceiver<(String, i64, RunEnd)>,
     in_flight: tokio::task::JoinSet<()>,
+    /// The job each task in flight works for.
+    task_jobs: HashMap<tokio::task::Id, String>,
+    /// The tasks in flight of each job.
+    job_tasks: HashMap<String, HashMap<tokio::task::Id, tokio::task::AbortHandle>>,
+    /// Releases waiting for the job's tasks to finish: (epoch, reply).
+    releasing: HashMap<String, (i64, tokio::sync::oneshot::Sender<Option<i64>>)>,
 }
 
 impl Scheduler {
@@ -146,6 +172,9 @@ impl Scheduler {
                 ends_tx,
                 ends_rx,
                 in_flight: tokio::task::JoinSet::new(),
+                task_jobs: HashMap::new(),
+                job_tasks: HashMap::new(),
+                releasing: HashMap::new(),
             },
             SchedulerHandle { tx },
         )
@@ -174,7 +203,13 @@ impl Scheduler {
                     let actions = self.core.fire_due(now);
                     self.execute(actions);
                 }
-                Some(_) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {}
+                Some(done) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
+                    let id = match done {
+                        Ok((id, ())) => id,
+                        Err(e) => e.id(),
+                    };
+                    self.task_done(id);
+                }
             }
         }
         tracing::info!(
@@ -200,10 +235,35 @@ impl Scheduler {
             Command::Take {
                 spec,
                 last_accounted_ms,
-            } => self.core.take(spec, last_accounted_ms, now),
+            } => {
+                if self
+                    .core
+                    .spec(&spec.id)
+                    .is_some_and(|held| held.epoch != spec.epoch)
+                {
+                    // Held under an older epoch: whatever still runs under it is fenced.
+                    self.cancel_tasks(&spec.id);
+                }
+                self.core.take(spec, last_accounted_ms, now)
+            }
             Command::Update(spec) => self.core.update(spec, now),
             Command::Drop(id) => {
                 self.core.remove(&id);
+                self.cancel_tasks(&id);
+                Vec::new()
+            }
+            Command::Release { job_id, reply } => {
+                match self.core.remove(&job_id) {
+                    None => {
+                        let _ = reply.send(None);
+                    }
+                    Some(spec) if !self.job_tasks.contains_key(&job_id) => {
+                        let _ = reply.send(Some(spec.epoch));
+                    }
+                    Some(spec) => {
+                        self.releasing.insert(job_id, (spec.epoch, reply));
+                    }
+                }
                 Vec::new()
             }
             Command::ClusterPaused(paused) => self.core.set_cluster_paused(paused, now),
@@ -240,6 +300,56 @@ impl Scheduler {
         self.execute(actions);
     }
 
+    /// A task in flight ended: forget it, and answer a release waiting for its job.
+    fn task_done(&mut self, id: tokio::task::Id) {
+        let Some(job_id) = self.task_jobs.remove(&id) else {
+            return;
+        };
+        let idle = match self.job_tasks.get_mut(&job_id) {
+            Some(tasks) => {
+                tasks.remove(&id);
+                tasks.is_empty()
+            }
+            None => true,
+        };
+        if idle {
+            self.job_tasks.remove(&job_id);
+            if let Some((epoch, reply)) = self.releasing.remove(&job_id) {
+                let _ = reply.send(Some(epoch));
+            }
+        }
+    }
+
+    /// Cancel the tasks in flight of a job this replica no longer owns (fenced: nothing they
+    /// would still write is accepted; the new owner records their runs abandoned).
+    fn cancel_tasks(&mut self, job_id: &str) {
+        if let Some(tasks) = self.job_tasks.get(job_id) {
+            if !tasks.is_empty() {
+                tracing::warn!(
+                    job_id,
+                    cancelled = tasks.len(),
+                    "cancelling runs of a job owned elsewhere now"
+                );
+            }
+            for handle in tasks.values() {
+                handle.abort();
+            }
+        }
+        // A release of a job that is dropped meanwhile is not handed over by this replica.
+        if let Some((_, reply)) = self.releasing.remove(job_id) {
+            let _ = reply.send(None);
+        }
+    }
+
+    /// Track a spawned task as working for `job_id`.
+    fn track(&mut self, job_id: &str, handle: tokio::task::AbortHandle) {
+        self.task_jobs.insert(handle.id(), job_id.to_owned());
+        self.job_tasks
+            .entry(job_id.to_owned())
+            .or_default()
+            .insert(handle.id(), handle);
+    }
+
     fn on_end(&mut self, job_id: &str, tick_ms: i64, end: RunEnd) {
         let actions = match end {
             RunEnd::Done => self.core.finished(job_id),
@@ -273,11 +383,13 @@ impl Scheduler {
                     tick_ms,
                     catch_up,
                 } => {
-                    self.in_flight.spawn(async move {
+                    let job_id = job.id.clone();
+                    let handle = self.in_flight.spawn(async move {
                         let id = job.id.clone();
                         let end = executor.run_tick(job, tick_ms, catch_up).await;
                         let _ = ends.send((id, tick_ms, end));
                     });
+                    self.track(&job_id, handle);
                 }
                 Action::Record {
                     job,
@@ -285,7 +397,8 @@ impl Scheduler {
                     unlisted_missed,
                     unlisted_range,
                 } => {
-                    self.in_flight.spawn(async move {
+                    let job_id = job.id.clone();
+                    let handle = self.in_flight.spawn(async move {
                         if let Some(end) = executor
                             .record_not_run(&job, &ticks, unlisted_missed, unlisted_range)
                             .await
@@ -294,11 +407,14 @@ impl Scheduler {
                             let _ = ends.send((job.id.clone(), first, end));
                         }
                     });
+                    self.track(&job_id, handle);
                 }
             }
         }
     }
 }
 
+#[cfg(test)]
+mod loop_tests;
 #[cfg(test)]
 mod tests;

@@ -39,7 +39,7 @@ fn spec(
     })
 }
 
-fn every_second(overlap: OverlapPolicy, misfire: MisfirePolicy) -> Arc<JobSpec> {
+pub(super) fn every_second(overlap: OverlapPolicy, misfire: MisfirePolicy) -> Arc<JobSpec> {
     spec("@every 1s", overlap, misfire, Duration::from_secs(3600))
 }
 

@@ -13,11 +13,16 @@ mod sql;
 mod error;
 mod instances;
 mod jobs;
+pub mod leases;
 pub mod model;
+pub mod notify;
+pub mod ownership;
 mod rows;
 mod runs;
+pub mod session;
 mod settings;
 mod state;
+pub mod takeover;
 mod text;
 
 use std::future::Future;
