@@ -89,6 +89,8 @@ pub struct SchedulerCore {
     keys: HashMap<u64, String>,
     next_key: u64,
     timers: Timers,
+    /// Jobs fired by the last `fire_due` whose next tick is still to be armed.
+    fired: Vec<u64>,
     /// Cluster-wide maintenance switch.
     pub cluster_paused: bool,
 }
@@ -265,6 +267,27 @@ impl SchedulerCore {
     }
 
     /// Process every timer due at `now_ms`.
+    /// Arm the timers of the jobs [`Self::fire_due`] fired, from the tick each just fired
+    /// (never from "now"). Call it after dispatching `fire_due`'s actions.
+    pub fn rearm_fired(&mut self) {
+        for key in std::mem::take(&mut self.fired) {
+            let Some(slot) = self.keys.get(&key).and_then(|id| self.slots.get_mut(id)) else {
+                continue;
+            };
+            if slot.next_tick.is_none() {
+                continue;
+            }
+            let spec = &slot.spec;
+            let next = spec.timing.next_tick_ms(slot.cursor_ms);
+            slot.next_tick = next;
+            match next {
+                Some(next) => self.timers.arm(key, spec.timing.fire_at_ms(next, &spec.id)),
+                None => self.timers.disarm(key),
+            }
+        }
+    }
+
+    /// Process every timer due at `now_ms`. Follow with [`Self::rearm_fired`].
     pub fn fire_due(&mut self, now_ms: i64) -> Vec<Action> {
         let mut actions = Vec::new();
         while let Some((key, _fire_at)) = self.timers.pop_due(now_ms) {
@@ -295,12 +318,9 @@ impl SchedulerCore {
         }
         let spec = slot.spec.clone();
         slot.cursor_ms = tick;
-        let next = spec.timing.next_tick_ms(tick);
-        slot.next_tick = next;
-        if let Some(next) = next {
-            self.timers
-                .arm(slot.key, spec.timing.fire_at_ms(next, &spec.id));
-        }
+        // The next tick is computed and armed by `rearm_fired`, after this burst's runs are
+        // dispatched: with thousands of jobs due at one instant, the last one starts sooner.
+        self.fired.push(slot.key);
         match decide_overlap(spec.overlap, slot.running > 0, slot.queued.is_some()) {
             OverlapDecision::Run => {
                 slot.running += 1;

@@ -202,6 +202,7 @@ impl Scheduler {
                     let now = self.clock.now_ms();
                     let actions = self.core.fire_due(now);
                     self.execute(actions);
+                    self.core.rearm_fired();
                 }
                 Some(done) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
                     let id = match done {

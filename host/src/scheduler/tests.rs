@@ -69,6 +69,13 @@ fn recorded(actions: &[Action]) -> Vec<(i64, NotRun)> {
 
 const S: i64 = 1000;
 
+/// One pass of the scheduler loop: fire what is due, then re-arm.
+fn fire(core: &mut SchedulerCore, now_ms: i64) -> Vec<Action> {
+    let actions = core.fire_due(now_ms);
+    core.rearm_fired();
+    actions
+}
+
 #[test]
 fn ticks_fire_on_time_and_the_next_is_computed_from_the_previous_instant() {
     let mut core = SchedulerCore::new();
@@ -79,12 +86,12 @@ fn ticks_fire_on_time_and_the_next_is_computed_from_the_previous_instant() {
     );
     assert!(actions.is_empty());
     assert_eq!(core.next_deadline(), Some(S));
-    assert!(core.fire_due(S - 1).is_empty());
+    assert!(fire(&mut core, S - 1).is_empty());
     // The timer fires 300 ms late: the tick is still the nominal instant, and the next one
     // is one period after it (no drift).
-    assert_eq!(runs(&core.fire_due(S + 300)), vec![(S, false)]);
+    assert_eq!(runs(&fire(&mut core, S + 300)), vec![(S, false)]);
     assert_eq!(core.next_deadline(), Some(2 * S));
-    assert_eq!(runs(&core.fire_due(2 * S)), vec![(2 * S, false)]);
+    assert_eq!(runs(&fire(&mut core, 2 * S)), vec![(2 * S, false)]);
 }
 
 #[test]
@@ -95,13 +102,13 @@ fn overlap_skip_records_the_tick_skipped_with_reason_overlap() {
         0,
         0,
     );
-    assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
-    let second = core.fire_due(2 * S);
+    assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
+    let second = fire(&mut core, 2 * S);
     assert!(runs(&second).is_empty());
     assert_eq!(recorded(&second), vec![(2 * S, NotRun::Overlap)]);
     assert_eq!(NotRun::Overlap.status(), "skipped");
     assert!(core.finished("job").is_empty(), "nothing waits under skip");
-    assert_eq!(runs(&core.fire_due(3 * S)), vec![(3 * S, false)]);
+    assert_eq!(runs(&fire(&mut core, 3 * S)), vec![(3 * S, false)]);
 }
 
 #[test]
@@ -112,9 +119,9 @@ fn overlap_allow_runs_concurrently() {
         0,
         0,
     );
-    assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
-    assert_eq!(runs(&core.fire_due(2 * S)), vec![(2 * S, false)]);
-    assert_eq!(runs(&core.fire_due(3 * S)), vec![(3 * S, false)]);
+    assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
+    assert_eq!(runs(&fire(&mut core, 2 * S)), vec![(2 * S, false)]);
+    assert_eq!(runs(&fire(&mut core, 3 * S)), vec![(3 * S, false)]);
 }
 
 #[test]
@@ -125,9 +132,9 @@ fn overlap_queue_keeps_at_most_one_waiting_tick() {
         0,
         0,
     );
-    assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
-    assert!(core.fire_due(2 * S).is_empty(), "queued, not run");
-    let third = core.fire_due(3 * S);
+    assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
+    assert!(fire(&mut core, 2 * S).is_empty(), "queued, not run");
+    let third = fire(&mut core, 3 * S);
     assert_eq!(
         recorded(&third),
         vec![(3 * S, NotRun::Overlap)],
@@ -258,7 +265,7 @@ fn a_late_timer_goes_through_the_misfire_policy() {
         0,
     );
     // The process was stopped for 30 s; its timer fires at 31 s for the 1 s tick.
-    let actions = core.fire_due(31 * S);
+    let actions = fire(&mut core, 31 * S);
     let missed = recorded(&actions);
     assert_eq!(missed.len(), 25, "1..=25 s missed (26 s runs as catch-up)");
     assert_eq!(runs(&actions), vec![(26 * S, true)]);
@@ -274,7 +281,7 @@ fn the_maintenance_switch_holds_ticks_and_resuming_applies_the_misfire_policy() 
     );
     assert!(core.set_cluster_paused(true, 0).is_empty());
     for t in 1..=20 {
-        assert!(core.fire_due(t * S).is_empty(), "nothing starts at {t} s");
+        assert!(fire(&mut core, t * S).is_empty(), "nothing starts at {t} s");
     }
     let actions = core.set_cluster_paused(false, 20 * S);
     assert_eq!(recorded(&actions).len(), 14, "1..=14 s missed");
@@ -289,10 +296,10 @@ fn a_tick_that_cannot_be_recorded_is_re_planned_when_the_database_returns() {
         0,
         0,
     );
-    assert_eq!(runs(&core.fire_due(S)), vec![(S, false)]);
+    assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
     core.stalled("job", S, true);
     assert_eq!(core.stalled_jobs(), vec!["job".to_string()]);
-    assert!(core.fire_due(5 * S).is_empty(), "no timer while stalled");
+    assert!(fire(&mut core, 5 * S).is_empty(), "no timer while stalled");
     // Back at 3 s: the unrecorded tick and the ones after it run, in order, once each.
     let actions = core.catch_up("job", 3 * S);
     let mut ran = runs(&actions);
