@@ -5,7 +5,9 @@
 #   3. formatting and lints (cargo fmt --check, clippy -D warnings);
 #   4. the Rust tests: unit, integration (real components), end-to-end (the real binary, real
 #      PostgreSQL servers started by the tests, real plugins);
-#   5. the Helm chart tests (lint, render, offline schema validation, property checks).
+#   5. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
+#   6. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
+#   7. the Helm chart tests (lint, render, offline schema validation, property checks).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -23,5 +25,9 @@ cargo build --workspace --locked --bins
 export WASMCRON_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/wasmcron"
 export WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
 cargo test --workspace --locked
+step "API fuzz run"
+bash tests/fuzz/run.sh
+step "dashboard browser tests"
+bash tests/browser/run.sh
 step "Helm chart tests"
 bash tests/chart/run.sh

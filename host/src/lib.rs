@@ -8,7 +8,10 @@
 pub mod api;
 pub mod cli;
 pub mod cluster;
+pub mod dashboard;
+pub mod events;
 pub mod jobs_file;
+pub mod metrics;
 pub mod replica;
 pub mod runtime;
 pub mod schedule;

@@ -84,6 +84,9 @@ impl From<StoreError> for ApiError {
                 message: format!("a job named {name:?} already exists"),
                 field: Some("name".into()),
             },
+            // Deleted between the handler's read and its write.
+            StoreError::JobNotFound(id) => ApiError::not_found(format!("no job with id {id:?}")),
+            StoreError::InvalidInput(message) => ApiError::bad_request("invalid_input", message),
             StoreError::VersionConflict { .. } => {
                 ApiError::conflict("version_conflict", e.to_string())
             }

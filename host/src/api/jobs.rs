@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::job_fields::{JobFields, millis};
 use super::views::{JobView, Page};
+use crate::events::{Event, JobChange, publish};
 use crate::replica::Replica;
 use crate::settings::parse_bytes;
 use crate::store::{Job, JobFilter, JobPage, JobPatch, NewJob, RunFilter, RunPage};
@@ -147,7 +148,7 @@ async fn view(replica: &Replica, job: Job) -> Result<JobView, ApiError> {
     Ok(view)
 }
 
-async fn find(replica: &Replica, id: &str) -> Result<Job, ApiError> {
+pub(super) async fn find(replica: &Replica, id: &str) -> Result<Job, ApiError> {
     replica
         .store
         .get_job(id)
@@ -163,6 +164,7 @@ pub async fn create(
     fields.validate(true)?;
     let job = replica.store.create_job(new_job(&fields)).await?;
     replica.membership.poke();
+    publish(&replica.store, Event::job_changed(&job, JobChange::Created));
     Ok((StatusCode::CREATED, Json(view(&replica, job).await?)))
 }
 
@@ -239,6 +241,7 @@ pub async fn update(
         .update_job(&job.id, &patch(&fields), None)
         .await?;
     replica.membership.poke();
+    publish(&replica.store, Event::job_changed(&job, JobChange::Updated));
     Ok(Json(view(&replica, job).await?))
 }
 
@@ -249,6 +252,7 @@ pub async fn delete(
     let job = find(&replica, &id).await?;
     replica.store.delete_job(&job.id).await?;
     replica.membership.poke();
+    publish(&replica.store, Event::job_changed(&job, JobChange::Deleted));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -260,6 +264,12 @@ async fn set_paused(
     let job = find(&replica, &id).await?;
     let job = replica.store.set_paused(&job.id, paused).await?;
     replica.membership.poke();
+    let change = if paused {
+        JobChange::Paused
+    } else {
+        JobChange::Resumed
+    };
+    publish(&replica.store, Event::job_changed(&job, change));
     Ok(Json(view(&replica, job).await?))
 }
 

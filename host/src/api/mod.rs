@@ -1,11 +1,20 @@
 //! The HTTP API (axum), served by every replica; any replica answers for the whole cluster.
+//!
+//! Building the router also starts the API's background work, which ends when the replica is
+//! dropped: the manual-trigger worker ([`trigger::worker`]) and the event watchers
+//! ([`crate::events::spawn_watchers`]).
 
 mod auth;
 mod error;
+mod events;
 mod job_fields;
 mod jobs;
+mod metrics;
+pub mod openapi;
 mod runs;
+mod state;
 mod system;
+mod trigger;
 mod views;
 
 use std::sync::Arc;
@@ -13,18 +22,31 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use tokio::sync::Notify;
 
 pub use error::ApiError;
 pub use job_fields::JobFields;
 pub use jobs::new_job;
+pub use state::ApiState;
 
+use crate::events::EventHub;
 use crate::replica::Replica;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Every route.
+/// Every route; starts the API's background work (see the module docs).
 pub fn router(replica: Arc<Replica>) -> Router {
+    let state = ApiState {
+        hub: EventHub::start(replica.store.clone()),
+        triggers: Arc::new(Notify::new()),
+        replica: replica.clone(),
+    };
+    tokio::spawn(trigger::worker::run(
+        Arc::downgrade(&replica),
+        state.triggers.clone(),
+    ));
+    crate::events::spawn_watchers(&replica);
     let api = Router::new()
         .route("/jobs", post(jobs::create).get(jobs::list))
         .route(
@@ -33,6 +55,7 @@ pub fn router(replica: Arc<Replica>) -> Router {
         )
         .route("/jobs/{id}/pause", post(jobs::pause))
         .route("/jobs/{id}/resume", post(jobs::resume))
+        .route("/jobs/{id}/trigger", post(trigger::trigger))
         .route("/jobs/{id}/runs", get(runs::list_for_job))
         .route("/runs", get(runs::list))
         .route("/plugins", get(system::plugins))
@@ -44,6 +67,8 @@ pub fn router(replica: Arc<Replica>) -> Router {
                 .put(system::setting_put)
                 .delete(system::setting_delete),
         )
+        .route("/events", get(events::stream))
+        .route("/openapi.json", get(openapi::serve))
         .layer(axum::middleware::from_fn_with_state(
             replica.clone(),
             auth::require_token,
@@ -53,6 +78,8 @@ pub fn router(replica: Arc<Replica>) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .merge(crate::dashboard::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(replica)
+        .with_state(state)
 }

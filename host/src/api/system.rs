@@ -74,6 +74,7 @@ pub struct InstanceView {
     started_at: String,
     last_heartbeat: String,
     jobs: i64,
+    leader: bool,
 }
 
 pub async fn instances(
@@ -82,6 +83,10 @@ pub async fn instances(
     let dead_after = replica.options.dead_after.as_millis() as i64;
     let live = replica.store.live_instances(dead_after).await?;
     let counts = replica.store.owned_job_counts().await?;
+    let leader = replica
+        .store
+        .lease_holder(crate::cluster::HOUSEKEEPING_LEASE)
+        .await?;
     Ok(Json(
         live.into_iter()
             .map(|i| InstanceView {
@@ -90,6 +95,7 @@ pub async fn instances(
                     .find(|(id, _)| *id == i.id)
                     .map(|(_, n)| *n)
                     .unwrap_or(0),
+                leader: leader.as_deref() == Some(i.id.as_str()),
                 id: i.id,
                 address: i.address,
                 version: i.version,

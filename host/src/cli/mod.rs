@@ -1,5 +1,6 @@
 //! The `wasmcron` command line. The binary is a thin shell around [`main`].
 
+mod client;
 mod plugin_check;
 mod schedule_next;
 mod serve;
@@ -31,6 +32,40 @@ enum Command {
     Schedule(ScheduleCommand),
     /// Apply database migrations and exit.
     Migrate(serve::DbArgs),
+    /// Manage jobs through the API of a running replica.
+    Job(JobArgs),
+    /// List the live replicas.
+    Instances(client::ClientArgs),
+    /// List the plugins of the replica answering.
+    Plugins(client::ClientArgs),
+    /// Read and change cluster settings.
+    Settings(SettingsArgs),
+    /// Follow the cluster's events (runs, job changes, replicas, plugins).
+    Events(EventsCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct JobArgs {
+    #[command(flatten)]
+    client: client::ClientArgs,
+    #[command(subcommand)]
+    command: client::JobCommand,
+}
+
+#[derive(Debug, clap::Args)]
+struct SettingsArgs {
+    #[command(flatten)]
+    client: client::ClientArgs,
+    #[command(subcommand)]
+    command: client::SettingsCommand,
+}
+
+#[derive(Debug, clap::Args)]
+struct EventsCommand {
+    #[command(flatten)]
+    client: client::ClientArgs,
+    #[command(flatten)]
+    events: client::EventsArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +89,11 @@ pub fn main() -> ExitCode {
         Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(args),
         Command::Schedule(ScheduleCommand::Next(args)) => schedule_next::run(args),
         Command::Migrate(args) => serve::migrate(args),
+        Command::Job(a) => client::block_on(client::run_job(&a.client, a.command)),
+        Command::Instances(c) => client::block_on(client::run_instances(&c)),
+        Command::Plugins(c) => client::block_on(client::run_plugins(&c)),
+        Command::Settings(a) => client::block_on(client::run_settings(&a.client, a.command)),
+        Command::Events(a) => client::block_on(client::run_events(&a.client, a.events)),
     };
     match result {
         Ok(code) => code,

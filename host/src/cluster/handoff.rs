@@ -168,6 +168,7 @@ impl Membership {
                 match self.store.hand_over(&me, &to, &jobs).await {
                     Ok(moved) => {
                         handed += moved.len();
+                        crate::metrics::global().handed_off(moved.len() as u64);
                         tracing::debug!(to = %to, moved = moved.len(), "jobs handed over");
                         let _ = self.store.notify_cluster_changed(&to).await;
                     }

@@ -295,6 +295,7 @@ impl Membership {
                     .claim_jobs_limited(me, dead_after, Some(limit))
                     .await?;
                 if !claimed.is_empty() {
+                    crate::metrics::global().claimed(claimed.len() as u64);
                     tracing::info!(count = claimed.len(), "claimed jobs without a live owner");
                 }
             }

@@ -53,6 +53,10 @@ impl std::fmt::Debug for Executor {
     }
 }
 
+fn stored_name(status: RunStatus) -> &'static str {
+    to_stored(status).as_str()
+}
+
 fn to_stored(status: RunStatus) -> StoredStatus {
     match status {
         RunStatus::Succeeded => StoredStatus::Succeeded,
@@ -135,13 +139,21 @@ impl Executor {
                     tracing::debug!("tick already recorded: not run again");
                     return RunEnd::Done;
                 }
-                Ok(BeginRun::Fenced) => return RunEnd::Fenced,
+                Ok(BeginRun::Fenced) => {
+                    crate::metrics::global().fenced("run");
+                    return RunEnd::Fenced;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot record tick; it waits for the database");
                     return RunEnd::Stalled;
                 }
             };
             self.in_flight.lock().expect("in-flight lock").insert(run_id, job.epoch);
+            crate::metrics::global().tick_fired_at(tick_ms);
+            crate::events::publish(
+                &self.store,
+                crate::events::Event::run_started(&job, run_id, tick_ms, &self.instance_id, catch_up, false),
+            );
             let outcome = match plugin {
                 Ok(plugin) => {
                     let request = self.request(&job, tick_ms, catch_up);
@@ -150,7 +162,12 @@ impl Executor {
                 Err(e) => RunOutcome::failed(e.to_string()),
             };
             tracing::info!(status = ?outcome.status, duration_ms = outcome.duration.as_millis() as u64, "run finished");
+            crate::metrics::global().run_finished(stored_name(outcome.status), outcome.duration);
+            let finished = crate::events::Event::run_finished(&job, run_id, tick_ms, &self.instance_id, &outcome);
             let end = self.finish(run_id, job.epoch, outcome).await;
+            if end == RunEnd::Done {
+                crate::events::publish(&self.store, finished);
+            }
             self.in_flight.lock().expect("in-flight lock").remove(&run_id);
             end
         }
@@ -202,6 +219,7 @@ impl Executor {
             match self.ledger.finish(run_id, epoch, finish.clone()).await {
                 Ok(Finished::Ok) => return RunEnd::Done,
                 Ok(Finished::Fenced) => {
+                    crate::metrics::global().fenced("finish");
                     tracing::warn!(
                         run_id,
                         "run finished after its job was fenced: outcome not recorded"
@@ -257,8 +275,23 @@ impl Executor {
             .record_ticks(&job.id, &self.instance_id, job.epoch, &rows)
             .await
         {
-            Ok(true) => None,
-            Ok(false) => Some(RunEnd::Fenced),
+            Ok(true) => {
+                for (_, why) in ticks {
+                    crate::metrics::global().ticks_not_run(why.status(), why.reason(), 1);
+                }
+                if unlisted_missed > 0 {
+                    crate::metrics::global().ticks_not_run(
+                        "missed",
+                        "catchup_window",
+                        unlisted_missed,
+                    );
+                }
+                None
+            }
+            Ok(false) => {
+                crate::metrics::global().fenced("record");
+                Some(RunEnd::Fenced)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot record missed/skipped ticks; they wait for the database");
                 Some(RunEnd::RecordStalled)

@@ -11,6 +11,7 @@
 #[macro_use]
 mod sql;
 mod error;
+pub mod events;
 mod instances;
 mod jobs;
 pub mod leases;

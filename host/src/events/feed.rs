@@ -1,0 +1,180 @@
+//! Following the event history: one [`EventHub`] per replica wakes every subscriber when an
+//! event may have arrived (PostgreSQL `LISTEN wasmcron_events` on a dedicated connection, or
+//! a local publish), and each subscriber reads the table from its own cursor.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use futures::Stream;
+use tokio::sync::watch;
+
+use crate::store::Store;
+use crate::store::events::StoredEvent;
+
+/// How often a subscriber reads the table when nothing woke it: SQLite's only wake-up.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// On PostgreSQL, where notifications wake subscribers, the fallback read interval (for
+/// notifications lost while the listener reconnects).
+pub const PG_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long a subscriber waits for a missing id (an insert that took a sequence number but
+/// has not committed yet) before it moves past it.
+pub const GAP_WAIT: Duration = Duration::from_secs(2);
+
+/// Events read per query.
+const BATCH: i64 = 200;
+
+/// Wakes subscribers of one replica.
+#[derive(Debug)]
+pub struct EventHub {
+    store: Store,
+    wake: watch::Sender<u64>,
+}
+
+impl EventHub {
+    /// Start the hub; on PostgreSQL also its listener task (which ends with the hub).
+    pub fn start(store: Store) -> Arc<EventHub> {
+        let (wake, _) = watch::channel(0);
+        let hub = Arc::new(EventHub { store, wake });
+        if store_is_postgres(&hub.store) {
+            tokio::spawn(listen(Arc::downgrade(&hub)));
+        }
+        hub
+    }
+
+    /// Wake the subscribers now (an event was just published by this replica).
+    pub fn poke(&self) {
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The newest event id now (where a subscriber without `Last-Event-ID` starts).
+    pub async fn head(&self) -> Result<i64, crate::store::StoreError> {
+        self.store.last_event_id().await
+    }
+
+    /// Every event with an id above `after`, in order, forever (until dropped).
+    pub fn subscribe(&self, after: i64) -> impl Stream<Item = StoredEvent> + Send + use<> {
+        let state = Follower {
+            store: self.store.clone(),
+            wake: self.wake.subscribe(),
+            poll: if store_is_postgres(&self.store) {
+                PG_POLL_INTERVAL
+            } else {
+                POLL_INTERVAL
+            },
+            cursor: after,
+            first: true,
+            gap_since: None,
+            buffer: VecDeque::new(),
+        };
+        futures::stream::unfold(state, |mut state| async move {
+            let event = state.next().await;
+            Some((event, state))
+        })
+    }
+}
+
+fn store_is_postgres(store: &Store) -> bool {
+    store.backend() == crate::store::Backend::Postgres
+}
+
+/// One subscriber's position in the history.
+struct Follower {
+    store: Store,
+    wake: watch::Receiver<u64>,
+    poll: Duration,
+    cursor: i64,
+    first: bool,
+    gap_since: Option<Instant>,
+    buffer: VecDeque<StoredEvent>,
+}
+
+impl Follower {
+    async fn next(&mut self) -> StoredEvent {
+        loop {
+            if let Some(event) = self.buffer.pop_front() {
+                return event;
+            }
+            match self.store.events_after(self.cursor, BATCH).await {
+                Ok(events) if !events.is_empty() => self.accept(events),
+                Ok(_) => self.wait(self.poll).await,
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot read events; retrying");
+                    self.wait(Duration::from_secs(1)).await;
+                }
+            }
+            if self.buffer.is_empty() && self.gap_since.is_some() {
+                self.wait(POLL_INTERVAL).await;
+            }
+        }
+    }
+
+    /// Take the events that follow the cursor without a hole; a hole is waited for up to
+    /// [`GAP_WAIT`] (ids are handed out before commit, so a later id can commit first).
+    fn accept(&mut self, events: Vec<StoredEvent>) {
+        for event in events {
+            let contiguous = event.id == self.cursor + 1 || self.first;
+            let waited = self
+                .gap_since
+                .is_some_and(|since| since.elapsed() >= GAP_WAIT);
+            if !contiguous && !waited {
+                self.gap_since.get_or_insert_with(Instant::now);
+                return;
+            }
+            self.first = false;
+            self.gap_since = None;
+            self.cursor = event.id;
+            self.buffer.push_back(event);
+        }
+    }
+
+    async fn wait(&mut self, most: Duration) {
+        let _ = tokio::time::timeout(most, self.wake.changed()).await;
+    }
+}
+
+/// The PostgreSQL listener: every notification on `wasmcron_events` wakes the subscribers.
+async fn listen(hub: Weak<EventHub>) {
+    let mut listener = None;
+    loop {
+        let Some(strong) = hub.upgrade() else { return };
+        if listener.is_none() {
+            match strong.store.event_listener().await {
+                Ok(l) => {
+                    listener = l;
+                    // Anything published while (re)connecting is read by the next poll.
+                    strong.poke();
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot listen for events; retrying");
+                }
+            }
+        }
+        drop(strong);
+        let Some(l) = listener.as_mut() else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        match tokio::time::timeout(Duration::from_secs(5), l.try_recv()).await {
+            Err(_) => {}
+            Ok(Ok(Some(_))) => {
+                if let Some(hub) = hub.upgrade() {
+                    hub.poke();
+                }
+            }
+            // The connection was lost (and is re-established by the next receive).
+            Ok(Ok(None)) => {
+                if let Some(hub) = hub.upgrade() {
+                    hub.poke();
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "event listener failed; reconnecting");
+                listener = None;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

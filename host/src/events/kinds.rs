@@ -1,0 +1,236 @@
+//! The kinds of events and their JSON payloads.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+/// An instant as RFC 3339 (UTC, milliseconds), as the API writes instants.
+pub(crate) fn instant(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+/// What happened to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobChange {
+    Created,
+    Updated,
+    Paused,
+    Resumed,
+    Deleted,
+    Triggered,
+}
+
+/// One event. Its [`Event::kind`] is the SSE event name; the fields are its payload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Event {
+    /// A tick was recorded `running` and its plugin called.
+    RunStarted {
+        job_id: String,
+        job: String,
+        run_id: i64,
+        scheduled_at: String,
+        instance_id: String,
+        catch_up: bool,
+        manual: bool,
+    },
+    /// A run ended (`succeeded`, `failed`, `timed_out`).
+    RunFinished {
+        job_id: String,
+        job: String,
+        run_id: i64,
+        scheduled_at: String,
+        instance_id: String,
+        status: String,
+        duration_ms: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A job was created, edited, paused, resumed, deleted or triggered.
+    JobChanged {
+        job_id: String,
+        job: String,
+        change: JobChange,
+        version: i64,
+    },
+    /// A replica registered.
+    InstanceJoined {
+        instance_id: String,
+        address: String,
+    },
+    /// A replica left (gracefully, or its heartbeat stopped).
+    InstanceLeft { instance_id: String },
+    /// A plugin version was loaded by a replica.
+    PluginLoaded {
+        plugin: String,
+        digest: String,
+        instance_id: String,
+    },
+    /// A plugin failed to load on a replica.
+    PluginFailed {
+        plugin: String,
+        error: String,
+        instance_id: String,
+    },
+}
+
+impl Event {
+    /// Every kind, as streamed.
+    pub const KINDS: [&'static str; 7] = [
+        "run.started",
+        "run.finished",
+        "job.changed",
+        "instance.joined",
+        "instance.left",
+        "plugin.loaded",
+        "plugin.failed",
+    ];
+
+    /// The SSE event name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run.started",
+            Event::RunFinished { .. } => "run.finished",
+            Event::JobChanged { .. } => "job.changed",
+            Event::InstanceJoined { .. } => "instance.joined",
+            Event::InstanceLeft { .. } => "instance.left",
+            Event::PluginLoaded { .. } => "plugin.loaded",
+            Event::PluginFailed { .. } => "plugin.failed",
+        }
+    }
+
+    /// The payload as JSON.
+    pub fn payload(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// A run started (scheduled or manual).
+    pub fn run_started(
+        job: &crate::scheduler::JobSpec,
+        run_id: i64,
+        tick_ms: i64,
+        instance_id: &str,
+        catch_up: bool,
+        manual: bool,
+    ) -> Event {
+        Event::RunStarted {
+            job_id: job.id.clone(),
+            job: job.name.clone(),
+            run_id,
+            scheduled_at: instant(tick_ms),
+            instance_id: instance_id.to_string(),
+            catch_up,
+            manual,
+        }
+    }
+
+    /// A run finished with `outcome`.
+    pub fn run_finished(
+        job: &crate::scheduler::JobSpec,
+        run_id: i64,
+        tick_ms: i64,
+        instance_id: &str,
+        outcome: &crate::runtime::RunOutcome,
+    ) -> Event {
+        use crate::runtime::RunStatus;
+        Event::RunFinished {
+            job_id: job.id.clone(),
+            job: job.name.clone(),
+            run_id,
+            scheduled_at: instant(tick_ms),
+            instance_id: instance_id.to_string(),
+            status: match outcome.status {
+                RunStatus::Succeeded => "succeeded",
+                RunStatus::Failed => "failed",
+                RunStatus::TimedOut => "timed_out",
+            }
+            .to_string(),
+            duration_ms: outcome.duration.as_millis() as u64,
+            error: outcome.error.clone(),
+        }
+    }
+
+    /// A job changed.
+    pub fn job_changed(job: &crate::store::Job, change: JobChange) -> Event {
+        Event::JobChanged {
+            job_id: job.id.clone(),
+            job: job.name.clone(),
+            change,
+            version: job.version,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::runtime::RunOutcome;
+    use crate::scheduler::JobSpec;
+    use crate::store::{Job, NewJob};
+
+    fn job() -> Job {
+        let new = NewJob::new(
+            String::from("nightly"),
+            String::from("@hourly"),
+            String::from("hello"),
+        );
+        Job {
+            id: "j1".into(),
+            name: new.name,
+            schedule: new.schedule,
+            timezone: new.timezone,
+            plugin: new.plugin,
+            input: new.input,
+            config: new.config,
+            paused: false,
+            overlap: new.overlap,
+            misfire: new.misfire,
+            catchup_window_ms: new.catchup_window_ms,
+            jitter_ms: 0,
+            timeout_ms: None,
+            memory_limit_bytes: None,
+            allowed_hosts: vec![],
+            owner: Some("a".into()),
+            epoch: 3,
+            version: 2,
+            anchor_ms: 0,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        }
+    }
+
+    /// The scheduler's hooks pass an `Arc<JobSpec>` and a runtime outcome, as here.
+    #[test]
+    fn run_events_carry_the_job_tick_and_outcome() {
+        let spec: Arc<JobSpec> = Arc::new(JobSpec::from_job(&job()).unwrap());
+        let started = Event::run_started(&spec, 7, 1_000, "a", false, false);
+        assert_eq!(started.kind(), "run.started");
+        assert_eq!(
+            started.payload()["scheduled_at"],
+            "1970-01-01T00:00:01.000Z"
+        );
+        let mut outcome = RunOutcome::failed("boom");
+        outcome.duration = Duration::from_millis(12);
+        let finished = Event::run_finished(&spec, 7, 1_000, "a", &outcome);
+        assert_eq!(finished.kind(), "run.finished");
+        let p = finished.payload();
+        assert_eq!(
+            (p["status"].as_str(), p["duration_ms"].as_u64()),
+            (Some("failed"), Some(12))
+        );
+        assert_eq!(p["error"], "boom");
+        let changed = Event::job_changed(&job(), JobChange::Paused).payload();
+        assert_eq!(changed["change"], "paused");
+        assert_eq!(changed["version"], 2);
+        crate::metrics::global().run_finished(
+            crate::store::RunStatus::Succeeded.as_str(),
+            outcome.duration,
+        );
+    }
+}

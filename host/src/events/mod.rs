@@ -1,0 +1,32 @@
+//! Cluster-wide events: run started/finished, job changed, instance joined/left, plugin
+//! loaded/failed. Every event is persisted in the `events` table (bounded retention) so any
+//! replica can stream it (`GET /api/v1/events`) and a client can resume with `Last-Event-ID`.
+//!
+//! Publishing is one call, [`publish`], that never blocks its caller: the write happens on a
+//! task, and a failure is logged (an event is worth less than the work that produced it).
+
+mod feed;
+mod kinds;
+mod watch;
+
+pub use feed::{EventHub, GAP_WAIT, PG_POLL_INTERVAL, POLL_INTERVAL};
+pub(crate) use kinds::instant;
+pub use kinds::{Event, JobChange};
+pub use watch::{RETENTION, RETENTION_COUNT, spawn_watchers};
+
+use crate::store::Store;
+
+/// Persist `event` (and, on PostgreSQL, wake every replica's listeners). Returns at once.
+pub fn publish(store: &Store, event: Event) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let store = store.clone();
+    runtime.spawn(async move {
+        let kind = event.kind();
+        match store.append_event(kind, &event.payload()).await {
+            Ok(_) => crate::metrics::global().event_published(),
+            Err(e) => tracing::debug!(error = %e, kind, "cannot persist event"),
+        }
+    });
+}

@@ -1,0 +1,285 @@
+// The dashboard's behaviour, step by step, on replicas A and B of one cluster (and a replica
+// that requires a token). Steps share pages: a page open on B stays open (never reloaded)
+// while things happen through A, so what it shows arrived through the live event stream.
+
+import { assert, waitFor } from './lib/runner.mjs';
+
+const POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+
+async function apiJson(replica, method, path, body, token) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(`${replica.base}/api/v1${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+async function jobs(replica) {
+  const r = await apiJson(replica, 'GET', '/jobs?limit=500');
+  return r.body.items;
+}
+
+/** Open `hash` on `replica` in a new page and wait for the live stream. */
+async function open(ctx, replica, hash) {
+  const page = await ctx.context.newPage();
+  await page.goto(`${replica.base}/${hash}`);
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 15_000 });
+  // A marker that a reload or navigation would erase: what the page shows later came live.
+  await page.evaluate(() => { window.__stayedOpen = true; });
+  return page;
+}
+
+async function stayedOpen(page) {
+  assert(await page.evaluate(() => window.__stayedOpen === true), 'the page was reloaded');
+}
+
+async function rowCount(locator) {
+  return locator.count();
+}
+
+export const tests = [
+  {
+    name: 'the dashboard is served at / with a strict Content-Security-Policy',
+    async fn({ a }) {
+      const r = await fetch(`${a.base}/`);
+      assert(r.status === 200, `status ${r.status}`);
+      assert(r.headers.get('content-type').startsWith('text/html'), r.headers.get('content-type'));
+      const csp = r.headers.get('content-security-policy') || '';
+      for (const part of POLICY.split('; ')) assert(csp.includes(part), `CSP ${csp} lacks ${part}`);
+      const html = await r.text();
+      assert(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html) && !/<style/.test(html), 'inline script or style in the page');
+      const js = await fetch(`${a.base}/assets/app.js`);
+      assert(js.headers.get('content-type').startsWith('text/javascript'), js.headers.get('content-type'));
+    },
+  },
+  {
+    name: 'Cluster view on both replicas lists the two live replicas',
+    async fn(ctx) {
+      ctx.pageA = await open(ctx, ctx.a, '#/cluster');
+      ctx.clusterB = await open(ctx, ctx.b, '#/cluster');
+      for (const page of [ctx.pageA, ctx.clusterB]) {
+        await page.locator('#instances tr[data-instance="replica-a"]').waitFor({ timeout: 15_000 });
+        await page.locator('#instances tr[data-instance="replica-b"]').waitFor({ timeout: 15_000 });
+      }
+      const heartbeat = ctx.clusterB.locator('#instances tr[data-instance="replica-a"] time').first();
+      assert(/UTC/.test(await heartbeat.getAttribute('title')), 'heartbeat time has its UTC instant in a title');
+      await ctx.shot(ctx.clusterB, 'cluster');
+    },
+  },
+  {
+    name: 'an invalid cron is rejected at the schedule field with the API message',
+    async fn(ctx) {
+      const page = ctx.pageA;
+      await page.goto(`${ctx.a.base}/#/jobs/new`);
+      await page.getByLabel('Name', { exact: true }).fill('bad-cron');
+      await page.getByLabel('Schedule', { exact: true }).fill('61 * * * *');
+      await page.getByLabel('Plugin', { exact: true }).fill('hello');
+      await page.getByRole('button', { name: 'Create job' }).click();
+      const error = page.locator('#err-schedule');
+      await error.waitFor({ state: 'visible', timeout: 10_000 });
+      const message = await error.textContent();
+      assert(/61|minute|range/i.test(message), `schedule error names the problem: ${message}`);
+      assert(await page.locator('#field-schedule').getAttribute('aria-invalid') === 'true', 'schedule input marked invalid');
+      assert(await page.locator('#err-name').isHidden(), 'no error on the name field');
+      const described = await page.locator('#field-schedule').getAttribute('aria-describedby');
+      assert(described.includes('err-schedule'), 'the error describes the input');
+      assert(!(await jobs(ctx.a)).some((j) => j.name === 'bad-cron'), 'no job was created');
+      await ctx.shot(page, 'job-form-invalid-cron');
+    },
+  },
+  {
+    name: 'a job created in the page on A shows its runs live on a page open on B',
+    async fn(ctx) {
+      const jobsB = await open(ctx, ctx.b, '#/jobs');
+      ctx.jobsB = jobsB;
+      const page = ctx.pageA;
+      await page.getByLabel('Name', { exact: true }).fill('live-2s');
+      await page.getByLabel('Schedule', { exact: true }).fill('@every 2s');
+      await page.getByLabel('Time zone', { exact: true }).fill('Europe/Paris');
+      await page.getByLabel('Input (JSON)').fill('{"name": "dashboard"}');
+      await page.getByRole('button', { name: 'Create job' }).click();
+      await page.locator('h1#job-h', { hasText: 'live-2s' }).waitFor({ timeout: 10_000 });
+      // B's Jobs view shows it without a reload.
+      const row = jobsB.locator('tr[data-job="live-2s"]');
+      await row.waitFor({ timeout: 10_000 });
+      await stayedOpen(jobsB);
+      assert((await row.textContent()).includes('every 2 seconds') || (await row.textContent()).includes('@every 2s'), 'schedule shown');
+      // Open its detail on B (in-page navigation) and watch runs arrive.
+      await row.getByRole('link', { name: 'live-2s' }).click();
+      await jobsB.locator('h1#job-h', { hasText: 'live-2s' }).waitFor({ timeout: 10_000 });
+      const runs = jobsB.locator('#runs tbody tr[data-status="succeeded"]');
+      await waitFor('a first succeeded run on B (scheduled runs must publish run.started/run.finished events)', 20_000, async () => (await rowCount(runs)) >= 1);
+      const first = await rowCount(runs);
+      await waitFor('more runs arriving live on B', 20_000, async () => (await rowCount(runs)) >= first + 2);
+      await stayedOpen(jobsB);
+      const cells = await runs.first().locator('td').allTextContents();
+      assert(cells.some((c) => /\d+(\.\d+)? ?(ms|s)$/.test(c.trim())), `duration and lateness shown: ${cells}`);
+      assert(await jobsB.locator('.chart svg circle').count() >= 2, 'chart of the last runs drawn');
+      await jobsB.locator('#runs tbody tr').first().locator('details summary').click().catch(() => {});
+      await ctx.shot(jobsB, 'job-detail');
+    },
+  },
+  {
+    name: 'pausing in the page on A shows paused live on B and stops next ticks',
+    async fn(ctx) {
+      const page = ctx.pageA;
+      await page.getByRole('button', { name: 'Pause live-2s' }).click();
+      await ctx.jobsB.locator('#job-summary [data-field="status"]', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
+      await page.getByRole('button', { name: 'Resume live-2s' }).waitFor({ timeout: 10_000 });
+      await stayedOpen(ctx.jobsB);
+      const job = (await jobs(ctx.a)).find((j) => j.name === 'live-2s');
+      assert(job.status === 'paused' && job.next_tick_at === null, `paused in the API: ${job.status} ${job.next_tick_at}`);
+    },
+  },
+  {
+    name: 'triggering a paused job in the page on B runs one manual tick',
+    async fn(ctx) {
+      const page = ctx.jobsB;
+      const manual = page.locator('#runs tbody tr', { hasText: 'manual' });
+      const before = await manual.count();
+      await page.getByRole('button', { name: 'Trigger live-2s now' }).click();
+      await waitFor('a manual run on B', 20_000, async () => (await manual.count()) > before);
+      await waitFor('the manual run on A too', 20_000, async () => (await ctx.pageA.locator('#runs tbody tr', { hasText: 'manual' }).count()) > before);
+    },
+  },
+  {
+    name: 'Job detail view shows runs with lateness, duration, attempt, kind, logs, and a chart',
+    async fn(ctx) {
+      const page = await ctx.context.newPage();
+      const job = (await jobs(ctx.b)).find((j) => j.name === 'live-2s');
+      await page.goto(`${ctx.b.base}/#/jobs/${job.id}`);
+      const rows = page.locator('#runs tbody tr');
+      await waitFor('runs listed', 10_000, async () => (await rows.count()) >= 2);
+      const headers = await page.locator('#runs thead th').allTextContents();
+      for (const h of ['Lateness', 'Duration', 'Attempt', 'Kind', 'Result / error', 'Logs']) assert(headers.includes(h), `column ${h}`);
+      assert(await page.locator('.chart svg circle').count() >= 2, 'chart of the last runs drawn');
+      await rows.first().locator('details summary').click();
+      await ctx.shot(page, 'job-detail');
+      await page.close();
+    },
+  },
+  {
+    name: 'Jobs view lists schedules in words, zones, owners and last status',
+    async fn(ctx) {
+      for (const [name, schedule, timezone] of [['nightly-report', '30 2 * * *', 'America/New_York'],
+        ['hourly-sync', '0 * * * *', 'Europe/Paris'], ['weekday-digest', '0 9 * * 1-5', 'Asia/Tokyo']]) {
+        const r = await apiJson(ctx.b, 'POST', '/jobs', { name, schedule, timezone, plugin: 'hello' });
+        assert(r.status === 201, `create ${name}: ${JSON.stringify(r.body)}`);
+      }
+      const page = await open(ctx, ctx.b, '#/jobs');
+      ctx.jobsViewB = page;
+      await page.locator('tr[data-job="weekday-digest"]').waitFor({ timeout: 10_000 });
+      await waitFor('owners assigned', 20_000, async () => {
+        const owners = await page.locator('#jobs [data-field="owner"]').allTextContents();
+        return owners.length >= 4 && owners.every((o) => o.startsWith('replica-'));
+      });
+      const text = await page.locator('tr[data-job="live-2s"]').textContent();
+      assert(text.includes('succeeded') && text.includes('paused'), `last status and state: ${text}`);
+      await ctx.shot(page, 'jobs');
+    },
+  },
+  {
+    name: 'Plugins view lists the loaded plugins with digest and size',
+    async fn(ctx) {
+      const page = ctx.pageA;
+      await page.goto(`${ctx.a.base}/#/plugins`);
+      const hello = page.locator('tr[data-plugin="hello"]');
+      await hello.waitFor({ timeout: 10_000 });
+      assert(/KiB|MiB|B/.test(await hello.textContent()), 'size shown');
+      assert((await hello.locator('code').getAttribute('title')).length > 20, 'full digest on hover');
+      await ctx.shot(page, 'plugins');
+    },
+  },
+  {
+    name: 'Settings: an invalid value is rejected at the field, a valid one is saved and reset',
+    async fn(ctx) {
+      const page = ctx.pageA;
+      await page.goto(`${ctx.a.base}/#/settings`);
+      await page.getByLabel('Key').fill('runs.retention');
+      await page.getByLabel('Value').fill('banana');
+      await page.getByRole('button', { name: 'Set', exact: true }).click();
+      await page.locator('#err-value').waitFor({ state: 'visible', timeout: 10_000 });
+      assert(await page.locator('#setting-value').getAttribute('aria-invalid') === 'true', 'value marked invalid');
+      await page.getByLabel('Value').fill('3d');
+      await page.getByRole('button', { name: 'Set', exact: true }).click();
+      await page.locator('tr[data-setting="runs.retention"] [data-field="value"]', { hasText: '3d' }).waitFor({ timeout: 10_000 });
+      const r = await apiJson(ctx.b, 'GET', '/settings/runs.retention');
+      assert(r.body.value === '3d', `stored: ${JSON.stringify(r.body)}`);
+      await page.getByLabel('Key').fill('scheduler.max_concurrent_runs');
+      await page.getByLabel('Value').fill('64');
+      await page.getByRole('button', { name: 'Set', exact: true }).click();
+      await page.locator('tr[data-setting="scheduler.max_concurrent_runs"]').waitFor({ timeout: 10_000 });
+      await ctx.shot(page, 'settings');
+      await page.getByRole('button', { name: 'Reset scheduler.max_concurrent_runs to its default' }).click();
+      await page.locator('tr[data-setting="scheduler.max_concurrent_runs"]').waitFor({ state: 'detached', timeout: 10_000 });
+    },
+  },
+  {
+    name: 'the Jobs view is readable on a phone (no horizontal scrolling)',
+    async fn(ctx) {
+      const page = await ctx.context.newPage();
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${ctx.b.base}/#/jobs`);
+      await page.locator('tr[data-job="live-2s"]').waitFor({ timeout: 10_000 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 1, `page is ${overflow}px wider than the phone`);
+      await page.screenshot({ path: `${ctx.screenshots}/jobs-phone.png` });
+      await page.close();
+    },
+  },
+  {
+    name: 'killing replica A: it leaves the Cluster view on B and its jobs change owner',
+    async fn(ctx) {
+      for (let i = 1; i <= 4; i += 1) {
+        await apiJson(ctx.b, 'POST', '/jobs', { name: `failover-${i}`, schedule: '@every 2s', plugin: 'hello' });
+      }
+      const ownedByA = await waitFor('some job owned by replica-a', 30_000, async () => {
+        const owned = (await jobs(ctx.b)).filter((j) => j.owner === 'replica-a').map((j) => j.name);
+        return owned.length ? owned : null;
+      }, 250);
+      const cluster = ctx.clusterB;
+      await cluster.locator('#instances tr[data-instance="replica-a"]').waitFor({ timeout: 5_000 });
+      const killedAt = Date.now();
+      ctx.a.kill('SIGKILL');
+      await cluster.locator('#instances tr[data-instance="replica-a"]').waitFor({ state: 'detached', timeout: 30_000 });
+      const gone = Date.now() - killedAt;
+      console.log(`     replica-a left B's Cluster view ${gone} ms after SIGKILL (dead-after 5s)`);
+      await stayedOpen(cluster);
+      const jobsPage = ctx.jobsViewB;
+      for (const name of ownedByA) {
+        await jobsPage.locator(`tr[data-job="${name}"] [data-field="owner"]`, { hasText: 'replica-b' }).waitFor({ timeout: 30_000 });
+      }
+      console.log(`     ${ownedByA.length} jobs of replica-a shown owned by replica-b ${Date.now() - killedAt} ms after SIGKILL`);
+      await stayedOpen(jobsPage);
+      await ctx.shot(cluster, 'cluster-after-failover');
+    },
+  },
+  {
+    name: 'a replica that requires a token: the page asks for it, refuses a wrong one, works with the right one',
+    async fn(ctx) {
+      const page = await ctx.context.newPage();
+      await page.goto(`${ctx.secured.base}/#/jobs`);
+      const dialog = page.locator('#token-dialog[open]');
+      await dialog.waitFor({ timeout: 10_000 });
+      await ctx.shot(page, 'token-prompt');
+      await page.getByRole('textbox', { name: 'Token' }).fill('not-the-token');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('#token-error', { hasText: 'refused' }).waitFor({ state: 'visible', timeout: 10_000 });
+      await page.getByRole('textbox', { name: 'Token' }).fill(ctx.token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+      await page.locator('#jobs-summary', { hasText: '0 jobs' }).waitFor({ timeout: 10_000 });
+      await page.locator('#live[data-state="live"]').waitFor({ timeout: 10_000 });
+      // The stream carries events to the signed-in page.
+      await apiJson(ctx.secured, 'POST', '/jobs', { name: 'secured-job', schedule: '@hourly', plugin: 'hello' }, ctx.token);
+      await page.locator('tr[data-job="secured-job"]').waitFor({ timeout: 10_000 });
+      await page.close();
+    },
+  },
+  {
+    name: 'no Content-Security-Policy violation or script error on any page',
+    async fn(ctx) {
+      assert(ctx.problems.length === 0, ctx.problems.join('\n'));
+    },
+  },
+];

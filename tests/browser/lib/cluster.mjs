@@ -1,0 +1,109 @@
+// A throwaway PostgreSQL server and real wasmcron replicas, as child processes.
+//
+// PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user in a
+// directory handed to that user (like tests/src/pg.rs). Everything started here is stopped by
+// `stopAll()`, which main.mjs calls however the run ends.
+
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { waitFor } from './runner.mjs';
+
+const PG_BIN = process.env.WASMCRON_PG_BIN || '/usr/lib/postgresql/15/bin';
+const isRoot = process.getuid && process.getuid() === 0;
+const cleanups = [];
+
+/** A free loopback port. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function pgCommand(tool, args) {
+  const bin = path.join(PG_BIN, tool);
+  const [cmd, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  return execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' }).toString();
+}
+
+/** Start a fresh PostgreSQL cluster; returns `{ url(db), createDatabase(name) }`. */
+export async function startPostgres() {
+  if (!fs.existsSync(path.join(PG_BIN, 'initdb'))) {
+    throw new Error(`PostgreSQL server binaries not found in ${PG_BIN} (apt-get install postgresql-15, or set WASMCRON_PG_BIN)`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmcron-browser-pg-'));
+  if (isRoot) execFileSync('chown', ['postgres:postgres', dir]);
+  const data = path.join(dir, 'data');
+  const port = await freePort();
+  pgCommand('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
+  pgCommand('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o',
+    `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+  cleanups.push(() => {
+    try { pgCommand('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already stopped */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    url: (db = 'postgres') => `postgresql://postgres@127.0.0.1:${port}/${db}`,
+    createDatabase: (name) => pgCommand('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name]),
+  };
+}
+
+/** The wasmcron binary under test. */
+export function binary(repo) {
+  const bin = process.env.WASMCRON_BIN || path.join(repo, 'target/debug/wasmcron');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p wasmcron (or set WASMCRON_BIN)`);
+  return bin;
+}
+
+/** A running replica: `{ id, base, log(), kill(), alive }`. */
+export async function startReplica({ bin, db, id, plugins, args = [], env = {} }) {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `wasmcron-browser-${id}-`));
+  const logPath = path.join(dir, 'log');
+  const out = fs.openSync(logPath, 'w');
+  const child = spawn(bin, ['serve', '--db', db, '--plugins', plugins, '--cache-dir', path.join(dir, 'cache'),
+    '--listen', `127.0.0.1:${port}`, '--instance-id', id, ...args], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, WASMCRON_LOG: 'info', ...env },
+  });
+  const replica = {
+    id,
+    base: `http://127.0.0.1:${port}`,
+    alive: true,
+    log: () => fs.readFileSync(logPath, 'utf8'),
+    kill(signal = 'SIGKILL') {
+      if (!this.alive) return;
+      this.alive = false;
+      child.kill(signal);
+    },
+  };
+  child.on('exit', () => { replica.alive = false; });
+  cleanups.push(() => {
+    replica.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await waitFor(`replica ${id} answers /healthz`, 30_000, async () => {
+    if (!replica.alive) throw new Error(`replica ${id} exited:\n${replica.log()}`);
+    try {
+      return (await fetch(`${replica.base}/healthz`)).ok;
+    } catch {
+      return false;
+    }
+  });
+  return replica;
+}
+
+/** Stop everything this module started (newest first). */
+export function stopAll() {
+  while (cleanups.length) {
+    try { cleanups.pop()(); } catch (e) { console.error('cleanup:', e.message); }
+  }
+}

@@ -1,0 +1,124 @@
+//! Helpers shared by the API tests: raw requests, and a Server-Sent Events reader.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// Send `body` as raw bytes with a JSON content type; returns status and JSON body.
+pub async fn send_raw(base: &str, method: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A request with an optional bearer token; returns status and body text.
+pub async fn with_token(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, String) {
+    let mut request =
+        reqwest::Client::new().request(method.parse().unwrap(), format!("{base}{path}"));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let r = request.send().await.expect("request");
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+/// An open event stream: every message's `data` JSON, in order.
+pub struct Events {
+    rx: mpsc::UnboundedReceiver<Value>,
+    pub seen: Vec<Value>,
+}
+
+/// Connect to `{base}/api/v1/events{query}` (optionally resuming after `last_event_id`) and
+/// wait until the server has answered with its headers.
+pub async fn subscribe(base: &str, query: &str, last_event_id: Option<i64>) -> Events {
+    let mut request = reqwest::Client::new().get(format!("{base}/api/v1/events{query}"));
+    if let Some(id) = last_event_id {
+        request = request.header("Last-Event-ID", id.to_string());
+    }
+    let response = request.send().await.expect("events");
+    assert_eq!(response.status().as_u16(), 200, "events stream refused");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut body = response.bytes_stream();
+        let mut buffer = String::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut event = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse::<i64>().ok();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = serde_json::from_str::<Value>(v.trim()).ok();
+                    }
+                }
+                if let Some(data) = data {
+                    assert_eq!(data["id"].as_i64(), id, "SSE id matches the payload id");
+                    assert_eq!(
+                        data["kind"].as_str(),
+                        event.as_deref(),
+                        "SSE event is the kind"
+                    );
+                    if tx.send(data).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Events {
+        rx,
+        seen: Vec::new(),
+    }
+}
+
+impl Events {
+    /// The first event (from now on) matching `pred`, or panic after `deadline`.
+    pub async fn wait_for(
+        &mut self,
+        what: &str,
+        deadline: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let start = Instant::now();
+        loop {
+            let left = deadline.saturating_sub(start.elapsed());
+            match tokio::time::timeout(left, self.rx.recv()).await {
+                Ok(Some(event)) => {
+                    self.seen.push(event.clone());
+                    if pred(&event) {
+                        return event;
+                    }
+                }
+                Ok(None) => panic!("event stream ended while waiting for {what}"),
+                Err(_) => panic!("no event {what} within {deadline:?}; saw {:#?}", self.seen),
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The `wasmcron` command-line client against a running replica: add a job, see its runs,
+//! pause, trigger, delete, JSON output, settings, and a clear message when nothing answers.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wasmcron_e2e::host::{Host, HostOptions, binary, free_port, plugins_dir};
+
+/// Run the client against `server` (through `WASMCRON_SERVER`, as a user would set it).
+fn cli(server: &str, args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .env("WASMCRON_SERVER", server)
+        .env_remove("WASMCRON_TOKEN")
+        .output()
+        .expect("run wasmcron")
+}
+
+fn ok(server: &str, args: &[&str]) -> String {
+    let out = cli(server, args);
+    assert!(
+        out.status.success(),
+        "wasmcron {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(server: &str, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    serde_json::from_str(&ok(server, &all)).expect("JSON output")
+}
+
+/// Poll `cond` until it holds or `deadline` passes.
+fn eventually(what: &str, deadline: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test]
+async fn the_cli_manages_jobs_on_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db").display());
+    let host = Host::start(HostOptions::new(&db, "cli-client", &plugins_dir())).await;
+    let server = host.base.clone();
+    let s = server.as_str();
+
+    let out = ok(
+        s,
+        &[
+            "job",
+            "add",
+            "greeter",
+            "--schedule",
+            "@every 1s",
+            "--plugin",
+            "hello",
+            "--input",
+            r#"{"name":"cli"}"#,
+            "--config",
+            "greeting=Hey",
+            "--timeout",
+            "5s",
+        ],
+    );
+    assert!(out.starts_with("job greeter created (id "), "{out}");
+    let job = json(s, &["job", "get", "greeter"]);
+    assert_eq!(job["schedule"], "@every 1s");
+    assert_eq!(job["config"]["greeting"], "Hey");
+    assert_eq!(job["timeout"], "5s");
+
+    // Runs appear, in a table and as JSON.
+    eventually("two runs", Duration::from_secs(20), || {
+        json(s, &["job", "runs", "greeter"])
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2
+    });
+    let table = ok(s, &["job", "runs", "greeter", "--limit", "2"]);
+    let mut lines = table.lines();
+    assert!(
+        lines.next().unwrap().starts_with("ID  SCHEDULED"),
+        "{table}"
+    );
+    assert!(
+        table.contains("succeeded") && table.contains("Hey, cli!"),
+        "{table}"
+    );
+    let runs = json(s, &["job", "runs", "greeter", "--status", "succeeded"]);
+    assert!(runs[0]["result"].as_str().unwrap().contains("Hey, cli!"));
+
+    // List (table and JSON), with a filter.
+    let list = ok(s, &["job", "list"]);
+    assert!(list.lines().next().unwrap().starts_with("NAME"), "{list}");
+    assert!(
+        list.contains("greeter") && list.contains("@every 1s"),
+        "{list}"
+    );
+    assert_eq!(
+        json(s, &["job", "list", "--plugin", "nope"]),
+        Value::Array(vec![])
+    );
+
+    // Edit bumps the version; pause stops the ticks.
+    let edited = json(
+        s,
+        &[
+            "job",
+            "edit",
+            "greeter",
+            "--jitter",
+            "0s",
+            "--overlap",
+            "allow",
+        ],
+    );
+    assert_eq!(edited["version"], 2);
+    assert_eq!(edited["overlap"], "allow");
+    let out = ok(s, &["job", "pause", "greeter"]);
+    assert!(out.contains("paused"), "{out}");
+    assert_eq!(json(s, &["job", "get", "greeter"])["status"], "paused");
+    let paused_runs = json(s, &["job", "runs", "greeter", "--limit", "1000"])
+        .as_array()
+        .unwrap()
+        .len();
+
+    // Trigger runs a paused job once, by hand.
+    let out = ok(s, &["job", "trigger", "greeter"]);
+    assert!(out.contains("triggered"), "{out}");
+    eventually("the manual run", Duration::from_secs(10), || {
+        json(s, &["job", "runs", "greeter", "--limit", "1000"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["manual"] == true && r["status"] == "succeeded")
+    });
+    let after = json(s, &["job", "runs", "greeter", "--limit", "1000"]);
+    assert_eq!(after.as_array().unwrap().len(), paused_runs + 1);
+    ok(s, &["job", "resume", "greeter"]);
+
+    // Errors are one line, name the field, exit non-zero.
+    let out = cli(
+        s,
+        &[
+            "job",
+            "add",
+            "bad",
+            "--schedule",
+            "61 * * * *",
+            "--plugin",
+            "hello",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("(field: schedule)") && err.contains("400"),
+        "{err}"
+    );
+    let out = cli(
+        s,
+        &[
+            "job",
+            "add",
+            "greeter",
+            "--schedule",
+            "@hourly",
+            "--plugin",
+            "hello",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    let out = cli(
+        s,
+        &[
+            "job",
+            "add",
+            "ghost",
+            "--schedule",
+            "@hourly",
+            "--plugin",
+            "not-yet",
+        ],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: plugin \"not-yet\""));
+
+    // Cluster views.
+    let instances = json(s, &["instances"]);
+    assert_eq!(instances[0]["id"], "cli-client");
+    assert!(ok(s, &["instances"]).contains("cli-client"));
+    assert!(ok(s, &["plugins"]).contains("hello"));
+    assert!(
+        json(s, &["plugins"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "hello")
+    );
+    assert_eq!(
+        ok(s, &["settings", "set", "runs.retention", "3d"]).trim(),
+        "runs.retention = \"3d\""
+    );
+    assert_eq!(
+        json(s, &["settings", "get", "runs.retention"])["value"],
+        "3d"
+    );
+    assert_eq!(json(s, &["settings", "get"])["runs.retention"], "3d");
+    let out = cli(s, &["settings", "set", "no.such", "1"]);
+    assert!(!out.status.success());
+
+    // Events: the history from the start holds the job's creation.
+    let events = ok(
+        s,
+        &[
+            "events",
+            "--after",
+            "0",
+            "--kind",
+            "job.changed",
+            "--count",
+            "1",
+        ],
+    );
+    assert!(
+        events.contains("job.changed") && events.contains("job=greeter created"),
+        "{events}"
+    );
+
+    // Delete.
+    assert_eq!(json(s, &["job", "delete", "greeter"])["deleted"], "greeter");
+    let out = cli(s, &["job", "get", "greeter"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("404"));
+}
+
+#[test]
+fn an_unreachable_server_is_named_in_one_clear_line() {
+    let server = format!("http://127.0.0.1:{}", free_port());
+    for args in [&["job", "list"][..], &["instances"], &["events"]] {
+        let out = cli(&server, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(&format!("error: cannot reach wasmcron at {server}: ")),
+            "{err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    // --server wins over the environment.
+    let out = Command::new(binary())
+        .args(["job", "list", "--server", &server])
+        .env("WASMCRON_SERVER", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&server));
+}
