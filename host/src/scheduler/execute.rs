@@ -5,16 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use super::core::NotRun;
 use super::job_spec::JobSpec;
 use super::ledger::RunLedger;
-use crate::runtime::{
-    HostFailure, JobHost, LogLimits, RunOutcome, RunRequest, RunStatus, Runtime, Tick,
-};
+use super::run_request::run_request;
+use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime};
 use crate::settings::SettingsCache;
 use crate::store::{BeginRun, FinishRun, Finished, NewRun, RunStatus as StoredStatus, Store};
 
@@ -176,33 +174,14 @@ impl Executor {
     }
 
     fn request(&self, job: &Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> RunRequest {
-        let settings = self.settings.get();
-        let allowed_hosts = if job.allowed_hosts.is_empty() {
-            settings.default_allowed_hosts.clone()
-        } else {
-            job.allowed_hosts.clone()
-        };
-        RunRequest {
-            tick: Tick {
-                job_id: job.id.clone(),
-                job_name: job.name.clone(),
-                scheduled_at: tick_ms,
-                attempt: 1,
-                catch_up,
-                instance_id: self.instance_id.clone(),
-                input: job.input.clone(),
-            },
-            timeout: job.timeout.unwrap_or(settings.default_timeout),
-            memory_limit: job.memory_limit.unwrap_or(settings.default_memory_limit),
-            allowed_hosts,
-            job: Arc::new(StoreJobHost {
-                store: self.store.clone(),
-                job: job.clone(),
-                instance_id: self.instance_id.clone(),
-                settings: self.settings.clone(),
-            }),
-            log_limits: LogLimits::default(),
-        }
+        run_request(
+            &self.store,
+            &self.settings,
+            &self.instance_id,
+            job,
+            tick_ms,
+            catch_up,
+        )
     }
 
     /// Finish a run, retrying while the database is unreachable: the run happened, so its
@@ -337,56 +316,5 @@ impl Executor {
         if let Err(e) = self.store.finish_runs(&items).await {
             tracing::error!(error = %e, "cannot record cancelled runs");
         }
-    }
-}
-
-/// [`JobHost`] over the store: config from the job then the cluster settings; state fenced by
-/// the run's epoch.
-struct StoreJobHost {
-    store: Store,
-    job: Arc<JobSpec>,
-    instance_id: String,
-    settings: SettingsCache,
-}
-
-impl JobHost for StoreJobHost {
-    fn config_get(&self, key: &str) -> Option<String> {
-        self.job
-            .config
-            .get(key)
-            .cloned()
-            .or_else(|| self.settings.get().config.get(key).cloned())
-    }
-
-    fn state_get<'a>(
-        &'a self,
-        key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>> {
-        Box::pin(async move {
-            self.store
-                .state_get(&self.job.id, key)
-                .await
-                .map_err(|e| HostFailure(format!("state-get failed: {e}")))
-        })
-    }
-
-    fn state_set<'a>(
-        &'a self,
-        key: &'a str,
-        value: Vec<u8>,
-    ) -> BoxFuture<'a, Result<Result<(), String>, HostFailure>> {
-        Box::pin(async move {
-            match self
-                .store
-                .state_set(&self.job.id, key, &value, &self.instance_id, self.job.epoch)
-                .await
-            {
-                Ok(true) => Ok(Ok(())),
-                Ok(false) => Ok(Err(
-                    "state-set refused: this run lost ownership of its job (fenced)".to_string(),
-                )),
-                Err(e) => Err(HostFailure(format!("state-set failed: {e}"))),
-            }
-        })
     }
 }

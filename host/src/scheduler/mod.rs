@@ -10,6 +10,7 @@ mod core;
 mod execute;
 mod job_spec;
 mod ledger;
+mod run_request;
 mod timers;
 
 pub use self::clock::DbClock;
@@ -18,6 +19,7 @@ pub use self::execute::{Executor, RunEnd};
 
 pub use self::job_spec::JobSpec;
 pub use self::ledger::RunLedger;
+pub use self::run_request::run_request;
 pub use self::timers::Timers;
 use futures::future::BoxFuture;
 

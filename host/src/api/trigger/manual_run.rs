@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use super::job_host::StoreJobHost;
 use crate::events::{Event, publish};
 use crate::replica::Replica;
-use crate::runtime::{LogLimits, RunOutcome, RunRequest, RunStatus, Tick};
+use crate::runtime::{RunOutcome, RunRequest, RunStatus};
 use crate::scheduler::JobSpec;
 use crate::store::events::PendingTrigger;
 use crate::store::{BeginRun, FinishRun, Finished, NewRun, RunStatus as StoredStatus};
@@ -101,33 +100,14 @@ pub async fn start(replica: &Arc<Replica>, trigger: PendingTrigger) {
 }
 
 fn request(replica: &Replica, job: &Arc<JobSpec>, tick_ms: i64) -> RunRequest {
-    let settings = replica.settings.get();
-    let allowed_hosts = if job.allowed_hosts.is_empty() {
-        settings.default_allowed_hosts.clone()
-    } else {
-        job.allowed_hosts.clone()
-    };
-    RunRequest {
-        tick: Tick {
-            job_id: job.id.clone(),
-            job_name: job.name.clone(),
-            scheduled_at: tick_ms,
-            attempt: 1,
-            catch_up: false,
-            instance_id: replica.options.instance_id.clone(),
-            input: job.input.clone(),
-        },
-        timeout: job.timeout.unwrap_or(settings.default_timeout),
-        memory_limit: job.memory_limit.unwrap_or(settings.default_memory_limit),
-        allowed_hosts,
-        job: Arc::new(StoreJobHost {
-            store: replica.store.clone(),
-            job: job.clone(),
-            instance_id: replica.options.instance_id.clone(),
-            settings: replica.settings.clone(),
-        }),
-        log_limits: LogLimits::default(),
-    }
+    crate::scheduler::run_request(
+        &replica.store,
+        &replica.settings,
+        &replica.options.instance_id,
+        job,
+        tick_ms,
+        false,
+    )
 }
 
 /// Record the outcome, retrying while the database is unreachable (for up to a minute).

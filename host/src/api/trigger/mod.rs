@@ -10,7 +10,6 @@
 //!
 //! 409 when the job's overlap policy is `skip` or `queue` and a run of it is in progress.
 
-mod job_host;
 mod manual_run;
 pub mod worker;
 
