@@ -64,8 +64,14 @@ status=0
     --suppress-health-check all \
     --no-color \
     --report ndjson --report-ndjson-path "$work/events.ndjson" \
-    >"$work/schemathesis.log" 2>&1) || status=$?
-if [ "$status" -eq 0 ]; then tail -n 30 "$work/schemathesis.log"; else cat "$work/schemathesis.log"; fi
+    >"$work/schemathesis.log" 2>&1) || tool_status=$?
+# The verdict comes from the event log (summary.py), the replica's health and its log:
+# schemathesis also exits non-zero for errors inside itself, which say nothing of the server.
+if [ "${tool_status:-0}" -eq 0 ]; then tail -n 30 "$work/schemathesis.log"; else cat "$work/schemathesis.log"; fi
+if [ ! -s "$work/events.ndjson" ]; then
+    echo "schemathesis produced no event log (exit ${tool_status:-0})"
+    status=1
+fi
 
 if ! kill -0 "$replica" 2>/dev/null; then
     echo "the replica died during the run; its log:"
