@@ -76,7 +76,7 @@ export const tests = [
       await page.getByLabel('Plugin', { exact: true }).fill('hello');
       await page.getByRole('button', { name: 'Create job' }).click();
       const error = page.locator('#err-schedule');
-      await error.waitFor({ state: 'visible', timeout: 10_000 });
+      await error.waitFor({ state: 'visible', timeout: 20_000 });
       const message = await error.textContent();
       assert(/61|minute|range/i.test(message), `schedule error names the problem: ${message}`);
       assert(await page.locator('#field-schedule').getAttribute('aria-invalid') === 'true', 'schedule input marked invalid');
@@ -98,15 +98,15 @@ export const tests = [
       await page.getByLabel('Time zone', { exact: true }).fill('Europe/Paris');
       await page.getByLabel('Input (JSON)').fill('{"name": "dashboard"}');
       await page.getByRole('button', { name: 'Create job' }).click();
-      await page.locator('h1#job-h', { hasText: 'live-2s' }).waitFor({ timeout: 10_000 });
+      await page.locator('h1#job-h', { hasText: 'live-2s' }).waitFor({ timeout: 20_000 });
       // B's Jobs view shows it without a reload.
       const row = jobsB.locator('tr[data-job="live-2s"]');
-      await row.waitFor({ timeout: 10_000 });
+      await row.waitFor({ timeout: 20_000 });
       await stayedOpen(jobsB);
       assert((await row.textContent()).includes('every 2 seconds') || (await row.textContent()).includes('@every 2s'), 'schedule shown');
       // Open its detail on B (in-page navigation) and watch runs arrive.
       await row.getByRole('link', { name: 'live-2s' }).click();
-      await jobsB.locator('h1#job-h', { hasText: 'live-2s' }).waitFor({ timeout: 10_000 });
+      await jobsB.locator('h1#job-h', { hasText: 'live-2s' }).waitFor({ timeout: 20_000 });
       const runs = jobsB.locator('#runs tbody tr[data-status="succeeded"]');
       await waitFor('a first succeeded run on B (scheduled runs must publish run.started/run.finished events)', 20_000, async () => (await rowCount(runs)) >= 1);
       const first = await rowCount(runs);
@@ -124,8 +124,8 @@ export const tests = [
     async fn(ctx) {
       const page = ctx.pageA;
       await page.getByRole('button', { name: 'Pause live-2s' }).click();
-      await ctx.jobsB.locator('#job-summary [data-field="status"]', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
-      await page.getByRole('button', { name: 'Resume live-2s' }).waitFor({ timeout: 10_000 });
+      await ctx.jobsB.locator('#job-summary [data-field="status"]', { hasText: 'paused' }).waitFor({ timeout: 20_000 });
+      await page.getByRole('button', { name: 'Resume live-2s' }).waitFor({ timeout: 20_000 });
       await stayedOpen(ctx.jobsB);
       const job = (await jobs(ctx.a)).find((j) => j.name === 'live-2s');
       assert(job.status === 'paused' && job.next_tick_at === null, `paused in the API: ${job.status} ${job.next_tick_at}`);
@@ -168,7 +168,7 @@ export const tests = [
       }
       const page = await open(ctx, ctx.b, '#/jobs');
       ctx.jobsViewB = page;
-      await page.locator('tr[data-job="weekday-digest"]').waitFor({ timeout: 10_000 });
+      await page.locator('tr[data-job="weekday-digest"]').waitFor({ timeout: 20_000 });
       await waitFor('owners assigned', 20_000, async () => {
         const owners = await page.locator('#jobs [data-field="owner"]').allTextContents();
         return owners.length >= 4 && owners.every((o) => o.startsWith('replica-'));
@@ -184,7 +184,7 @@ export const tests = [
       const page = ctx.pageA;
       await page.goto(`${ctx.a.base}/#/plugins`);
       const hello = page.locator('tr[data-plugin="hello"]');
-      await hello.waitFor({ timeout: 10_000 });
+      await hello.waitFor({ timeout: 20_000 });
       assert(/KiB|MiB|B/.test(await hello.textContent()), 'size shown');
       assert((await hello.locator('code').getAttribute('title')).length > 20, 'full digest on hover');
       await ctx.shot(page, 'plugins');
@@ -198,20 +198,20 @@ export const tests = [
       await page.getByLabel('Key').fill('runs.retention');
       await page.getByLabel('Value').fill('banana');
       await page.getByRole('button', { name: 'Set', exact: true }).click();
-      await page.locator('#err-value').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('#err-value').waitFor({ state: 'visible', timeout: 20_000 });
       assert(await page.locator('#setting-value').getAttribute('aria-invalid') === 'true', 'value marked invalid');
       await page.getByLabel('Value').fill('3d');
       await page.getByRole('button', { name: 'Set', exact: true }).click();
-      await page.locator('tr[data-setting="runs.retention"] [data-field="value"]', { hasText: '3d' }).waitFor({ timeout: 10_000 });
+      await page.locator('tr[data-setting="runs.retention"] [data-field="value"]', { hasText: '3d' }).waitFor({ timeout: 20_000 });
       const r = await apiJson(ctx.b, 'GET', '/settings/runs.retention');
       assert(r.body.value === '3d', `stored: ${JSON.stringify(r.body)}`);
       await page.getByLabel('Key').fill('scheduler.max_concurrent_runs');
       await page.getByLabel('Value').fill('64');
       await page.getByRole('button', { name: 'Set', exact: true }).click();
-      await page.locator('tr[data-setting="scheduler.max_concurrent_runs"]').waitFor({ timeout: 10_000 });
+      await page.locator('tr[data-setting="scheduler.max_concurrent_runs"]').waitFor({ timeout: 20_000 });
       await ctx.shot(page, 'settings');
       await page.getByRole('button', { name: 'Reset scheduler.max_concurrent_runs to its default' }).click();
-      await page.locator('tr[data-setting="scheduler.max_concurrent_runs"]').waitFor({ state: 'detached', timeout: 10_000 });
+      await page.locator('tr[data-setting="scheduler.max_concurrent_runs"]').waitFor({ state: 'detached', timeout: 20_000 });
     },
   },
   {
@@ -220,7 +220,7 @@ export const tests = [
       const page = await ctx.context.newPage();
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${ctx.b.base}/#/jobs`);
-      await page.locator('tr[data-job="live-2s"]').waitFor({ timeout: 10_000 });
+      await page.locator('tr[data-job="live-2s"]').waitFor({ timeout: 20_000 });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert(overflow <= 1, `page is ${overflow}px wider than the phone`);
       await page.screenshot({ path: `${ctx.screenshots}/jobs-phone.png` });
@@ -238,7 +238,7 @@ export const tests = [
         return owned.length ? owned : null;
       }, 250);
       const cluster = ctx.clusterB;
-      await cluster.locator('#instances tr[data-instance="replica-a"]').waitFor({ timeout: 5_000 });
+      await cluster.locator('#instances tr[data-instance="replica-a"]').waitFor({ timeout: 15_000 });
       const killedAt = Date.now();
       ctx.a.kill('SIGKILL');
       await cluster.locator('#instances tr[data-instance="replica-a"]').waitFor({ state: 'detached', timeout: 30_000 });
@@ -260,19 +260,19 @@ export const tests = [
       const page = await ctx.context.newPage();
       await page.goto(`${ctx.secured.base}/#/jobs`);
       const dialog = page.locator('#token-dialog[open]');
-      await dialog.waitFor({ timeout: 10_000 });
+      await dialog.waitFor({ timeout: 20_000 });
       await ctx.shot(page, 'token-prompt');
       await page.getByRole('textbox', { name: 'Token' }).fill('not-the-token');
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.locator('#token-error', { hasText: 'refused' }).waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('#token-error', { hasText: 'refused' }).waitFor({ state: 'visible', timeout: 20_000 });
       await page.getByRole('textbox', { name: 'Token' }).fill(ctx.token);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await dialog.waitFor({ state: 'detached', timeout: 10_000 });
-      await page.locator('#jobs-summary', { hasText: '0 jobs' }).waitFor({ timeout: 10_000 });
-      await page.locator('#live[data-state="live"]').waitFor({ timeout: 10_000 });
+      await dialog.waitFor({ state: 'detached', timeout: 20_000 });
+      await page.locator('#jobs-summary', { hasText: '0 jobs' }).waitFor({ timeout: 20_000 });
+      await page.locator('#live[data-state="live"]').waitFor({ timeout: 20_000 });
       // The stream carries events to the signed-in page.
       await apiJson(ctx.secured, 'POST', '/jobs', { name: 'secured-job', schedule: '@hourly', plugin: 'hello' }, ctx.token);
-      await page.locator('tr[data-job="secured-job"]').waitFor({ timeout: 10_000 });
+      await page.locator('tr[data-job="secured-job"]').waitFor({ timeout: 20_000 });
       await page.close();
     },
   },
