@@ -12,8 +12,9 @@ use crate::store::{BeginRun, FinishRun, Finished, NewRun, Store, StoreError};
 /// Largest batch sent in one statement.
 const MAX_BATCH: usize = 512;
 
-type BeginReply = oneshot::Sender<Result<BeginRun, Arc<StoreError>>>;
-type FinishReply = oneshot::Sender<Result<Finished, Arc<StoreError>>>;
+type Reply<R> = oneshot::Sender<Result<R, Arc<StoreError>>>;
+type BeginReply = Reply<BeginRun>;
+type FinishReply = Reply<Finished>;
 
 /// Handle to the batching writers.
 #[derive(Clone, Debug)]
@@ -25,48 +26,18 @@ pub struct RunLedger {
 impl RunLedger {
     /// Start the writer tasks.
     pub fn start(store: Store) -> Self {
-        let (begins, mut begin_rx) = mpsc::unbounded_channel::<(NewRun, BeginReply)>();
-        let (finishes, mut finish_rx) =
+        let (begins, begin_rx) = mpsc::unbounded_channel::<(NewRun, BeginReply)>();
+        let (finishes, finish_rx) =
             mpsc::unbounded_channel::<((i64, i64, FinishRun), FinishReply)>();
         let s = store.clone();
-        tokio::spawn(async move {
-            let mut batch = Vec::new();
-            while begin_rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let (runs, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-                match s.begin_runs(&runs).await {
-                    Ok(results) => {
-                        for (reply, result) in replies.into_iter().zip(results) {
-                            let _ = reply.send(Ok(result));
-                        }
-                    }
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        for reply in replies {
-                            let _ = reply.send(Err(e.clone()));
-                        }
-                    }
-                }
-            }
-        });
-        tokio::spawn(async move {
-            let mut batch = Vec::new();
-            while finish_rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let (items, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-                match store.finish_runs(&items).await {
-                    Ok(results) => {
-                        for (reply, result) in replies.into_iter().zip(results) {
-                            let _ = reply.send(Ok(result));
-                        }
-                    }
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        for reply in replies {
-                            let _ = reply.send(Err(e.clone()));
-                        }
-                    }
-                }
-            }
-        });
+        tokio::spawn(write_batches(begin_rx, move |runs| {
+            let s = s.clone();
+            async move { s.begin_runs(&runs).await }
+        }));
+        tokio::spawn(write_batches(finish_rx, move |items| {
+            let store = store.clone();
+            async move { store.finish_runs(&items).await }
+        }));
         RunLedger { begins, finishes }
     }
 
@@ -91,5 +62,31 @@ impl RunLedger {
             .send(((run_id, epoch, finish), tx))
             .map_err(|_| Arc::new(StoreError::Closed))?;
         rx.await.map_err(|_| Arc::new(StoreError::Closed))?
+    }
+}
+
+/// Group commit: take whatever requests are queued (up to [`MAX_BATCH`]), write them in one
+/// store call, and answer each request with its own result (or the batch's error).
+async fn write_batches<T, R, F, Fut>(mut rx: mpsc::UnboundedReceiver<(T, Reply<R>)>, write: F)
+where
+    F: Fn(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Vec<R>, StoreError>>,
+{
+    let mut batch = Vec::new();
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (items, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        match write(items).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                let e = Arc::new(e);
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
     }
 }
