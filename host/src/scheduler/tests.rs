@@ -69,6 +69,19 @@ fn recorded(actions: &[Action]) -> Vec<(i64, NotRun)> {
 
 const S: i64 = 1000;
 
+/// The runs `started` began with, followed by every run started as each earlier one ends,
+/// until nothing more waits.
+fn drain(core: &mut SchedulerCore, started: Vec<(i64, bool)>) -> Vec<(i64, bool)> {
+    let mut ran = started;
+    loop {
+        let next = runs(&core.finished("job"));
+        if next.is_empty() {
+            return ran;
+        }
+        ran.extend(next);
+    }
+}
+
 /// One pass of the scheduler loop: fire what is due, then re-arm.
 fn fire(core: &mut SchedulerCore, now_ms: i64) -> Vec<Action> {
     let actions = core.fire_due(now_ms);
@@ -168,15 +181,9 @@ fn misfire_skip_records_every_late_tick_missed_and_runs_only_recent_ones() {
             .all(|(_, why)| *why == NotRun::Misfire)
     );
     assert_eq!(runs(&actions), vec![(16 * S, false)]);
-    let mut ran = vec![16 * S];
-    loop {
-        let next = runs(&core.finished("job"));
-        if next.is_empty() {
-            break;
-        }
-        assert!(next.iter().all(|(_, catch_up)| !catch_up));
-        ran.extend(next.iter().map(|(t, _)| *t));
-    }
+    let drained = drain(&mut core, vec![(16 * S, false)]);
+    assert!(drained.iter().all(|(_, catch_up)| !catch_up));
+    let ran: Vec<i64> = drained.iter().map(|(t, _)| *t).collect();
     assert_eq!(ran, (16..=20).map(|s| s * S).collect::<Vec<_>>());
     assert_eq!(core.next_deadline(), Some(21 * S));
 }
@@ -194,14 +201,7 @@ fn misfire_run_once_runs_the_latest_late_tick_with_catch_up() {
 fn misfire_run_all_runs_every_late_tick_in_order() {
     let (mut core, actions) = take_late(MisfirePolicy::RunAll, Duration::from_secs(3600));
     assert!(recorded(&actions).is_empty());
-    let mut ran = runs(&actions);
-    loop {
-        let next = runs(&core.finished("job"));
-        if next.is_empty() {
-            break;
-        }
-        ran.extend(next);
-    }
+    let ran = drain(&mut core, runs(&actions));
     let expected: Vec<(i64, bool)> = (11..=20).map(|s| (s * S, s <= 15)).collect();
     assert_eq!(ran, expected);
 }
@@ -244,14 +244,7 @@ fn a_year_long_gap_of_a_one_second_job_is_bounded() {
         .sum();
     // Every due tick is accounted for: listed or counted as missed, or run (the catch-up tick,
     // then the in-grace ticks as each run ends).
-    let mut run_count = runs(&actions).len() as u64;
-    loop {
-        let next = runs(&core.finished("job")).len() as u64;
-        if next == 0 {
-            break;
-        }
-        run_count += next;
-    }
+    let run_count = drain(&mut core, runs(&actions)).len() as u64;
     assert_eq!(run_count, 1 + 5);
     assert_eq!(listed as u64 + unlisted + run_count, (year / S) as u64);
 }
@@ -302,14 +295,7 @@ fn a_tick_that_cannot_be_recorded_is_re_planned_when_the_database_returns() {
     assert!(fire(&mut core, 5 * S).is_empty(), "no timer while stalled");
     // Back at 3 s: the unrecorded tick and the ones after it run, in order, once each.
     let actions = core.catch_up("job", 3 * S);
-    let mut ran = runs(&actions);
-    loop {
-        let next = runs(&core.finished("job"));
-        if next.is_empty() {
-            break;
-        }
-        ran.extend(next);
-    }
+    let ran = drain(&mut core, runs(&actions));
     assert_eq!(
         ran.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         vec![S, 2 * S, 3 * S]
