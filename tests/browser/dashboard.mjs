@@ -29,6 +29,20 @@ async function open(ctx, replica, hash) {
   return page;
 }
 
+/** Sign in through the token dialog the page shows. */
+async function signIn(page, token) {
+  const dialog = page.locator('#token-dialog[open]');
+  await dialog.waitFor({ timeout: 20_000 });
+  await page.getByRole('textbox', { name: 'Token', exact: true }).fill(token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await dialog.waitFor({ state: 'detached', timeout: 20_000 });
+}
+
+/** Controls a viewer could act with in the page's main area (forms, buttons, action links). */
+async function visibleControls(page) {
+  return page.locator('main button:visible, main form:visible, main [data-action]:visible, main select:visible').count();
+}
+
 async function stayedOpen(page) {
   assert(await page.evaluate(() => window.__stayedOpen === true), 'the page was reloaded');
 }
@@ -274,6 +288,131 @@ export const tests = [
       await apiJson(ctx.secured, 'POST', '/jobs', { name: 'secured-job', schedule: '@hourly', plugin: 'hello' }, ctx.token);
       await page.locator('tr[data-job="secured-job"]').waitFor({ timeout: 20_000 });
       await page.close();
+    },
+  },
+  {
+    name: 'a read token sees the jobs but no action control, and a forced action is refused',
+    async fn(ctx) {
+      const s = ctx.secured;
+      const made = await apiJson(s, 'POST', '/tokens', { name: 'viewer', role: 'read' }, ctx.token);
+      assert(made.status === 201 && /^wcr_/.test(made.body.token || ''), `token created: ${made.status} ${JSON.stringify(made.body)}`);
+      const set = await apiJson(s, 'PUT', '/settings/metrics.token', { value: 'metrics-secret-for-the-test' }, ctx.token);
+      assert(set.status === 200, `metrics.token set: ${set.status} ${JSON.stringify(set.body)}`);
+      const job = (await apiJson(s, 'GET', '/jobs?limit=500', undefined, ctx.token)).body.items.find((j) => j.name === 'secured-job');
+
+      const page = await ctx.context.newPage();
+      await page.goto(`${s.base}/#/jobs`);
+      await signIn(page, made.body.token);
+      await page.locator('tr[data-job="secured-job"]').waitFor({ timeout: 20_000 });
+      await page.locator('#who', { hasText: 'viewer · read' }).waitFor({ timeout: 20_000 });
+      await page.locator('#role-notice', { hasText: 'read role' }).waitFor({ state: 'visible', timeout: 20_000 });
+      assert(await visibleControls(page) === 0, `no action control in the Jobs view (${await visibleControls(page)} shown)`);
+      await ctx.shot(page, 'jobs-read-only');
+
+      await page.goto(`${s.base}/#/jobs/${job.id}`);
+      await page.locator('#job-summary [data-field="status"]', { hasText: 'active' }).waitFor({ timeout: 20_000 });
+      assert(await visibleControls(page) === 0, 'no action control in the job view');
+
+      await page.goto(`${s.base}/#/jobs/new`);
+      await page.locator('main .read-only-note', { hasText: 'read role' }).waitFor({ state: 'visible', timeout: 20_000 });
+      assert(await page.getByRole('button', { name: 'Create job' }).count() === 0
+        || await page.getByRole('button', { name: 'Create job' }).isHidden(), 'no Create job button');
+
+      await page.goto(`${s.base}/#/settings`);
+      await page.locator('tr[data-setting="metrics.token"] [data-field="value"]', { hasText: '********' }).waitFor({ timeout: 20_000 });
+      await page.locator('#tokens-section .read-only-note').waitFor({ state: 'visible', timeout: 20_000 });
+      assert(await page.locator('#tokens').count() === 0, 'a read token is not shown the tokens');
+      assert(await visibleControls(page) === 0, 'no action control in the Settings view');
+      assert(!(await page.content()).includes('metrics-secret-for-the-test'), 'the metrics token is masked');
+      await ctx.shot(page, 'settings-read-only');
+
+      // The API refuses what a read token tries, and the page says so even when forced to try.
+      const direct = await apiJson(s, 'POST', `/jobs/${job.id}/pause`, undefined, made.body.token);
+      assert(direct.status === 403 && direct.body.error.code === 'forbidden', `direct pause: ${direct.status} ${JSON.stringify(direct.body)}`);
+      await page.goto(`${s.base}/#/jobs/${job.id}`);
+      await page.locator('#job-summary [data-field="status"]', { hasText: 'active' }).waitFor({ timeout: 20_000 });
+      await page.evaluate(() => {
+        document.body.classList.remove('read-only');
+        for (const b of document.querySelectorAll('[data-action]')) b.disabled = false;
+      });
+      await page.getByRole('button', { name: 'Pause secured-job', exact: true }).click();
+      await page.locator('#banner', { hasText: 'read role' }).waitFor({ state: 'visible', timeout: 20_000 });
+      await waitFor('the page back in read-only mode', 20_000, () => page.evaluate(() => document.body.classList.contains('read-only')));
+      await page.locator('#role-notice', { hasText: 'Refused' }).waitFor({ state: 'visible', timeout: 20_000 });
+      const after = await apiJson(s, 'GET', `/jobs/${job.id}`, undefined, ctx.token);
+      assert(after.body.status === 'active', `the job stayed active: ${after.body.status}`);
+      await page.close();
+    },
+  },
+  {
+    name: 'an admin creates a token in Settings (secret shown once); revoking it makes the page using it ask again',
+    async fn(ctx) {
+      const s = ctx.secured;
+      // A job every 2 s keeps the Jobs view of the page that uses the new token busy.
+      const busy = await apiJson(s, 'POST', '/jobs', { name: 'secured-2s', schedule: '@every 2s', plugin: 'hello' }, ctx.token);
+      assert(busy.status === 201, `create secured-2s: ${busy.status}`);
+      const admin = await ctx.context.newPage();
+      await admin.goto(`${s.base}/#/settings`);
+      await signIn(admin, ctx.token);
+      await admin.locator('#who', { hasText: 'bootstrap · admin' }).waitFor({ timeout: 20_000 });
+      await admin.locator('tr[data-token="viewer"]', { hasText: 'read' }).waitFor({ timeout: 20_000 });
+
+      const name = admin.getByLabel('Name', { exact: true });
+      await name.fill('not a name!');
+      await admin.getByRole('button', { name: 'Create token', exact: true }).click();
+      const nameError = admin.locator('#err-new-token-name');
+      await nameError.waitFor({ state: 'visible', timeout: 20_000 });
+      assert(await name.getAttribute('aria-invalid') === 'true', 'name marked invalid');
+      assert((await nameError.textContent()).length > 5, 'the API message is shown at the name');
+
+      await name.fill('ci-robot');
+      await admin.getByLabel('Role', { exact: true }).selectOption('admin');
+      await admin.getByRole('button', { name: 'Create token', exact: true }).click();
+      const secretInput = admin.locator('#token-secret-value');
+      await secretInput.waitFor({ state: 'visible', timeout: 20_000 });
+      assert(await nameError.isHidden(), 'the old error is gone');
+      const secret = await secretInput.inputValue();
+      assert(/^wcr_/.test(secret), `secret shown: ${secret.slice(0, 4)}…`);
+      assert(/only time it is shown/.test(await admin.locator('#token-secret').textContent()), 'a warning that it is shown once');
+      await admin.getByRole('button', { name: 'Copy', exact: true }).waitFor({ timeout: 5_000 });
+      const row = admin.locator('tr[data-token="ci-robot"]');
+      await row.waitFor({ timeout: 20_000 });
+      const rowText = await row.textContent();
+      assert(rowText.includes('admin') && rowText.includes('bootstrap'), `role and creator listed: ${rowText}`);
+      await ctx.shot(admin, 'settings-tokens');
+
+      // A second token of that name is refused at the field; the secret is not shown again.
+      await name.fill('ci-robot');
+      await admin.getByRole('button', { name: 'Create token', exact: true }).click();
+      await nameError.waitFor({ state: 'visible', timeout: 20_000 });
+      assert(await admin.locator('#token-secret').isHidden(), 'the secret is hidden');
+      assert(!(await admin.content()).includes(secret), 'the secret is no longer in the page');
+      const listed = await apiJson(s, 'GET', '/tokens', undefined, ctx.token);
+      assert(!JSON.stringify(listed.body).includes(secret), 'the API never lists a secret');
+
+      const user = await ctx.context.newPage();
+      await user.goto(`${s.base}/#/jobs`);
+      await signIn(user, secret);
+      await user.locator('#who', { hasText: 'ci-robot · admin' }).waitFor({ timeout: 20_000 });
+      await user.locator('tr[data-job="secured-2s"]').waitFor({ timeout: 20_000 });
+      await user.locator('#live[data-state="live"]').waitFor({ timeout: 20_000 });
+      await user.evaluate(() => { window.__stayedOpen = true; });
+      assert(await user.getByRole('button', { name: 'Pause secured-2s', exact: true }).isVisible(), 'an admin token acts');
+
+      admin.once('dialog', (d) => d.accept());
+      await admin.getByRole('button', { name: 'Revoke ci-robot', exact: true }).click();
+      await row.waitFor({ state: 'detached', timeout: 20_000 });
+      const revokedAt = Date.now();
+      await user.locator('#token-dialog[open]').waitFor({ timeout: 20_000 });
+      await user.locator('#token-error', { hasText: 'refused' }).waitFor({ state: 'visible', timeout: 5_000 });
+      console.log(`     the page using the revoked token asked again ${Date.now() - revokedAt} ms after the revocation`);
+      await stayedOpen(user);
+      await ctx.shot(user, 'token-revoked');
+      // The bootstrap token works again in the same page.
+      await signIn(user, ctx.token);
+      await user.locator('#who', { hasText: 'bootstrap · admin' }).waitFor({ timeout: 20_000 });
+      await user.close();
+      await admin.close();
     },
   },
   {

@@ -1,5 +1,6 @@
 // The API client: JSON in and out, the bearer token (kept in sessionStorage), the one error
-// shape `{"error": {"code", "message", "field"}}`, and read-only mode after a 403.
+// shape `{"error": {"code", "message", "field"}}`, and the session's role (from
+// `GET /api/v1/whoami`, and read-only after a 403).
 
 const TOKEN_KEY = 'wasmcron.token';
 
@@ -13,14 +14,21 @@ export class ApiError extends Error {
   }
 }
 
-/** What the page knows about its session. */
+/**
+ * What the page knows about its session: who the token is (`GET /api/v1/whoami`) and what it
+ * may do. `role` is `admin` or `read` (null until known); `name` is the token's name (null when
+ * the API needs no token). Listeners run whenever any of it changes.
+ */
 export const session = {
-  /** True once the API refused an action with 403: the token may read, not act. */
-  readOnly: false,
+  role: null,
+  name: null,
+  authRequired: false,
+  /** The API's words when it last refused an action (403), if it did. */
+  refusal: null,
   listeners: new Set(),
-  setReadOnly() {
-    if (this.readOnly) return;
-    this.readOnly = true;
+  get readOnly() { return this.role === 'read'; },
+  set(fields) {
+    Object.assign(this, fields);
     for (const fn of this.listeners) fn();
   },
 };
@@ -115,8 +123,11 @@ export async function api(method, path, body) {
       continue;
     }
     if (response.status === 403) {
-      session.setReadOnly();
-      throw await errorOf(response);
+      const err = await errorOf(response);
+      err.message = `Refused: ${err.message}`;
+      // The token may read but not act: whatever the page believed, act on what the API says.
+      session.set({ role: 'read', refusal: err.message });
+      throw err;
     }
     if (!response.ok) throw await errorOf(response);
     if (response.status === 204) return null;
@@ -127,3 +138,18 @@ export async function api(method, path, body) {
 
 /** Path segment, encoded. */
 export const seg = (s) => encodeURIComponent(s);
+
+/**
+ * Ask the API who this page's token is and record it in `session`. An API that predates
+ * `/whoami` (404) is taken as one that lets everyone act.
+ */
+export async function whoami() {
+  try {
+    const me = await api('GET', '/whoami');
+    session.set({ role: me.role === 'read' ? 'read' : 'admin', name: me.name ?? null, authRequired: !!me.auth_required, refusal: null });
+  } catch (e) {
+    if (e.status === 404) session.set({ role: 'admin', name: null, authRequired: false });
+    else throw e;
+  }
+  return session;
+}

@@ -1,7 +1,8 @@
-// The page shell: hash routes to views, the live indicator, read-only mode, the token button.
+// The page shell: hash routes to views, the live indicator, the token's role (read tokens
+// see no action controls), the token button.
 
-import { forgetToken, session, token } from './api.js';
-import { h, replace } from './dom.js';
+import { forgetToken, session, token, whoami } from './api.js';
+import { alertError, h, replace } from './dom.js';
 import * as live from './live.js';
 import * as cluster from './views/cluster.js';
 import * as jobs from './views/jobs.js';
@@ -40,27 +41,48 @@ function route() {
   unmount = r.view.mount(main, r.params ? r.params(m) : {}) || null;
 }
 
-function applyReadOnly() {
-  document.body.classList.toggle('read-only', session.readOnly);
-  const banner = document.getElementById('banner');
-  if (session.readOnly) {
-    banner.textContent = 'This token can read but not act: changes are disabled.';
-    banner.hidden = false;
-  }
-  for (const b of document.querySelectorAll('[data-action]')) b.disabled = true;
-}
-session.listeners.add(applyReadOnly);
+const roleNotice = document.getElementById('role-notice');
+const who = document.getElementById('who');
 
-// Views render action buttons later too; keep them disabled in read-only mode.
-new MutationObserver(() => {
-  if (!session.readOnly) return;
-  for (const b of main.querySelectorAll('[data-action]:not([disabled])')) b.disabled = true;
-}).observe(main, { childList: true, subtree: true });
+/** Disable the action controls under `root` for a read token (and enable them again after). */
+function lock(root) {
+  const ro = session.readOnly;
+  for (const el of root.querySelectorAll('[data-action]')) {
+    if (!('disabled' in el)) continue;
+    if (ro && !el.disabled) { el.disabled = true; el.dataset.locked = 'true'; }
+    if (!ro && el.dataset.locked) { el.disabled = false; delete el.dataset.locked; }
+  }
+}
+
+/** Show who the token is; a read token sees every view with its action controls hidden. */
+function applyRole() {
+  const ro = session.readOnly;
+  document.body.classList.toggle('read-only', ro);
+  document.body.dataset.role = session.role || 'unknown';
+  who.hidden = !session.name;
+  who.textContent = session.name ? `${session.name} · ${session.role}` : '';
+  who.title = session.name ? `Signed in with the API token "${session.name}" (role ${session.role})` : '';
+  roleNotice.hidden = !ro;
+  if (ro) {
+    roleNotice.textContent = `${session.refusal ? `${session.refusal}. ` : ''}`
+      + `This token${session.name ? ` ("${session.name}")` : ''} has the read role: it sees everything but cannot change anything, so actions are hidden.`;
+  }
+  lock(document);
+}
+session.listeners.add(applyRole);
+
+// Views render action controls later too; keep them locked for a read token.
+new MutationObserver(() => { if (session.readOnly) lock(main); })
+  .observe(main, { childList: true, subtree: true });
 
 const signOut = document.getElementById('sign-out');
 function showSignOut() { signOut.hidden = !token(); }
 signOut.addEventListener('click', () => { forgetToken(); location.reload(); });
-document.addEventListener('wasmcron:token', showSignOut);
+document.addEventListener('wasmcron:token', () => {
+  showSignOut();
+  // A new token may have another role: ask again.
+  whoami().catch(alertError);
+});
 showSignOut();
 
 const indicator = document.getElementById('live');
@@ -72,5 +94,8 @@ live.onState((state) => {
 
 window.addEventListener('hashchange', route);
 if (!location.hash) history.replaceState(null, '', '#/cluster');
-route();
-live.start();
+// Know the token's role before the first view draws its controls.
+whoami().catch(alertError).finally(() => {
+  route();
+  live.start();
+});

@@ -43,19 +43,85 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
-/** A table with a caption, header cells and rows (arrays of cells). */
-export function table(caption, headers, rows, attrs = {}) {
-  return h('div', { class: 'table-wrap' },
-    h('table', attrs,
+/**
+ * A table whose rows are updated in place as data changes, so what the viewer is pointing at,
+ * focusing or has opened survives a live refresh. Rows are keyed by `key(item)`; `columns` are
+ * `{ label, cell(item) }` (content re-rendered on each update, swapped in only when its markup
+ * changed) or `{ label, mount(item) }` (a component `{ el, update(item) }` created once per row
+ * and updated in place: for action buttons); a column's `class` goes on its header and cells
+ * (`admin-only`: hidden for a read token). `rowAttrs(item)` sets the row's attributes.
+ * Returns `{ el, update(items) }`; `update` keeps the order of `items`.
+ */
+export function keyedTable(caption, columns, { id, key, rowAttrs = () => ({}) }) {
+  const tbody = h('tbody');
+  const el = h('div', { class: 'table-wrap' },
+    h('table', { id },
       h('caption', { class: 'sr-only', text: caption }),
-      h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col', text: t })))),
-      h('tbody', {}, rows)));
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class, text: c.label })))),
+      tbody));
+  const rows = new Map();
+
+  function fill(row, item) {
+    for (const [name, value] of Object.entries(rowAttrs(item))) {
+      const v = value === null || value === undefined ? null : String(value);
+      if (v === null) row.tr.removeAttribute(name);
+      else if (row.tr.getAttribute(name) !== v) row.tr.setAttribute(name, v);
+    }
+    columns.forEach((c, i) => {
+      const slot = row.cells[i];
+      if (c.mount) {
+        if (!slot.component) {
+          slot.component = c.mount(item);
+          slot.td.append(slot.component.el);
+        } else slot.component.update(item);
+        return;
+      }
+      const fresh = h('td', {}, c.cell(item));
+      const markup = fresh.innerHTML;
+      if (markup === slot.markup) return;
+      slot.markup = markup;
+      slot.td.replaceChildren(...fresh.childNodes);
+    });
+  }
+
+  function update(items) {
+    const seen = new Set();
+    for (const item of items) seen.add(String(key(item)));
+    for (const [k, row] of rows) {
+      if (!seen.has(k)) { row.tr.remove(); rows.delete(k); }
+    }
+    let prev = null;
+    for (const item of items) {
+      const k = String(key(item));
+      let row = rows.get(k);
+      if (!row) {
+        row = { tr: h('tr'), cells: columns.map((c) => ({ td: h('td', { 'data-label': c.label, class: c.class }), markup: null, component: null })) };
+        row.tr.append(...row.cells.map((c) => c.td));
+        rows.set(k, row);
+      }
+      fill(row, item);
+      const expected = prev ? prev.nextSibling : tbody.firstChild;
+      if (row.tr !== expected) tbody.insertBefore(row.tr, expected);
+      prev = row.tr;
+    }
+  }
+
+  return { el, update };
 }
 
-/** A data-labelled cell (the label shows on narrow screens, where rows stack). */
-export function td(label, ...content) {
-  return h('td', { 'data-label': label }, ...content);
+/**
+ * Set the content of `el` to `content` unless the same markup is already there (as last
+ * rendered by this function), so unchanged parts of a live view are not rebuilt.
+ */
+export function patch(el, ...content) {
+  const fresh = h(el.tagName.toLowerCase(), {}, ...content);
+  const markup = fresh.innerHTML;
+  if (el.__markup === markup) return false;
+  el.__markup = markup;
+  el.replaceChildren(...fresh.childNodes);
+  return true;
 }
+
 
 /** `fn` called at most once per `ms` burst (trailing). */
 export function debounce(fn, ms) {
@@ -73,10 +139,15 @@ export function errorBox(message) {
   return h('p', { class: 'error-box', role: 'alert', text: message });
 }
 
-/** A button that runs an action (disabled in read-only mode); shows errors via `onError`. */
+/**
+ * A button that runs an action (hidden and disabled for a read-only token); shows errors via
+ * `onError`. While the action runs the button is disabled and marked busy.
+ */
 export function actionButton(label, action, { kind = '', ariaLabel, onError } = {}) {
   const b = h('button', { type: 'button', class: kind, 'data-action': label.toLowerCase(), 'aria-label': ariaLabel || label, text: label });
   b.addEventListener('click', async () => {
+    if (b.dataset.busy) return;
+    b.dataset.busy = 'true';
     b.disabled = true;
     try {
       await action();
@@ -84,6 +155,7 @@ export function actionButton(label, action, { kind = '', ariaLabel, onError } = 
       if (onError) onError(e);
       else alertError(e);
     } finally {
+      delete b.dataset.busy;
       if (!document.body.classList.contains('read-only')) b.disabled = false;
     }
   });
@@ -96,5 +168,5 @@ export function alertError(e) {
   banner.textContent = e.message;
   banner.hidden = false;
   clearTimeout(alertError.timer);
-  alertError.timer = setTimeout(() => { banner.hidden = !document.body.classList.contains('read-only'); }, 8000);
+  alertError.timer = setTimeout(() => { banner.hidden = true; }, 8000);
 }

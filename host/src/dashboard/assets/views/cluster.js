@@ -1,7 +1,7 @@
 // Cluster: the live replicas, the jobs each owns, their heartbeats and versions.
 
 import { api } from '../api.js';
-import { debounce, errorBox, h, replace, table, td } from '../dom.js';
+import { debounce, errorBox, h, keyedTable, replace } from '../dom.js';
 import { time } from '../format.js';
 import { subscribe } from '../live.js';
 
@@ -13,26 +13,40 @@ export function mount(main) {
   const body = h('div', { id: 'cluster-body' });
   replace(main, h('h1', { text: 'Cluster' }), summary, body);
 
+  const columns = [
+    { label: 'Replica', cell: (i) => h('strong', { text: i.id }) },
+    { label: 'Address', cell: (i) => h('code', { text: i.address || '—' }) },
+    { label: 'Owned jobs', cell: (i) => h('span', { class: 'num', 'data-field': 'jobs', text: i.jobs }) },
+    { label: 'Last heartbeat', cell: (i) => time(i.last_heartbeat, { relative: true }) },
+    { label: 'Started', cell: (i) => time(i.started_at) },
+    { label: 'Version', cell: (i) => i.version },
+  ];
+  const leader = { label: 'Leader', cell: (i) => (i.leader ? h('span', { class: 'badge badge-leader', text: 'leader' }) : '') };
+  // Rows are updated in place; the table is made again only if the Leader column comes or goes.
+  let rows = null;
+  let withLeader = null;
+  let latest = 0;
+
   async function load() {
+    const mine = ++latest;
     try {
       const instances = await api('GET', '/instances');
+      if (mine !== latest) return;
       instances.sort((a, b) => a.id.localeCompare(b.id));
       const jobs = instances.reduce((n, i) => n + (i.jobs || 0), 0);
-      summary.textContent = `${instances.length} live ${instances.length === 1 ? 'replica' : 'replicas'}, ${jobs} owned ${jobs === 1 ? 'job' : 'jobs'}`;
+      const text = `${instances.length} live ${instances.length === 1 ? 'replica' : 'replicas'}, ${jobs} owned ${jobs === 1 ? 'job' : 'jobs'}`;
+      if (summary.textContent !== text) summary.textContent = text;
       const hasLeader = instances.some((i) => 'leader' in i);
-      const headers = ['Replica', 'Address', 'Owned jobs', 'Last heartbeat', 'Started', 'Version'];
-      if (hasLeader) headers.push('Leader');
-      replace(body, table('Live replicas', headers, instances.map((i) => h('tr', { 'data-instance': i.id },
-        td('Replica', h('strong', { text: i.id })),
-        td('Address', h('code', { text: i.address || '—' })),
-        td('Owned jobs', h('span', { class: 'num', 'data-field': 'jobs', text: i.jobs })),
-        td('Last heartbeat', time(i.last_heartbeat, { relative: true })),
-        td('Started', time(i.started_at)),
-        td('Version', i.version),
-        hasLeader ? td('Leader', i.leader ? h('span', { class: 'badge badge-leader', text: 'leader' }) : '') : null,
-      )), { id: 'instances' }));
+      if (!rows || hasLeader !== withLeader) {
+        withLeader = hasLeader;
+        rows = keyedTable('Live replicas', hasLeader ? [...columns, leader] : columns, {
+          id: 'instances', key: (i) => i.id, rowAttrs: (i) => ({ 'data-instance': i.id }),
+        });
+      }
+      rows.update(instances);
+      if (body.firstChild !== rows.el || body.childNodes.length !== 1) replace(body, rows.el);
     } catch (e) {
-      replace(body, errorBox(e.message));
+      if (mine === latest) replace(body, errorBox(e.message));
     }
   }
 

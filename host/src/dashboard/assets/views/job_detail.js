@@ -4,7 +4,7 @@
 
 import { api, seg } from '../api.js';
 import { runChart } from '../chart.js';
-import { debounce, errorBox, h, replace, table, td } from '../dom.js';
+import { debounce, errorBox, h, keyedTable, patch, replace } from '../dom.js';
 import { badge, bytes, duration, lateness, time } from '../format.js';
 import { subscribe } from '../live.js';
 import { jobActions } from './jobs.js';
@@ -40,78 +40,107 @@ function outcome(run) {
   return '—';
 }
 
-function runRow(run) {
-  const late = lateness(run);
-  return h('tr', { 'data-run': run.id, 'data-status': run.status },
-    td('Scheduled', time(run.scheduled_at)),
-    td('Status', badge(run.status)),
-    td('Lateness', h('span', { class: 'num', text: duration(late) })),
-    td('Duration', h('span', { class: 'num', text: duration(run.duration_ms) })),
-    td('Attempt', String(run.attempt)),
-    td('Kind', [run.catch_up ? h('span', { class: 'tag', text: 'catch-up' }) : null, run.manual ? h('span', { class: 'tag', text: 'manual' }) : null,
-      !run.catch_up && !run.manual ? 'scheduled' : null]),
-    td('Replica', run.instance_id || '—'),
-    td('Result / error', outcome(run)),
-    td('Logs', run.logs ? h('details', {}, h('summary', { text: lines(run.logs) }), h('pre', { class: 'logs', text: run.logs })) : '—'));
-}
+/** The runs table's columns; a row's cells are re-rendered only when they change, so an
+ * opened log stays open while runs arrive. */
+const RUN_COLUMNS = [
+  { label: 'Scheduled', cell: (run) => time(run.scheduled_at) },
+  { label: 'Status', cell: (run) => badge(run.status) },
+  { label: 'Lateness', cell: (run) => h('span', { class: 'num', text: duration(lateness(run)) }) },
+  { label: 'Duration', cell: (run) => h('span', { class: 'num', text: duration(run.duration_ms) }) },
+  { label: 'Attempt', cell: (run) => String(run.attempt) },
+  { label: 'Kind', cell: (run) => [run.catch_up ? h('span', { class: 'tag', text: 'catch-up' }) : null, run.manual ? h('span', { class: 'tag', text: 'manual' }) : null,
+    !run.catch_up && !run.manual ? 'scheduled' : null] },
+  { label: 'Replica', cell: (run) => run.instance_id || '—' },
+  { label: 'Result / error', cell: (run) => outcome(run) },
+  { label: 'Logs', cell: (run) => (run.logs ? h('details', {}, h('summary', { text: lines(run.logs) }), h('pre', { class: 'logs', text: run.logs })) : '—') },
+];
 
 function lines(text) {
   const n = text.split('\n').filter(Boolean).length;
   return `${n} ${n === 1 ? 'line' : 'lines'}`;
 }
 
-function missedRow(run) {
-  return h('tr', { 'data-run': run.id, 'data-status': run.status },
-    td('Scheduled', time(run.scheduled_at)),
-    td('Status', badge(run.status)),
-    td('Reason', h('code', { text: run.reason || '—' })),
-    td('Recorded by', run.instance_id || '—'));
-}
+const MISSED_COLUMNS = [
+  { label: 'Scheduled', cell: (run) => time(run.scheduled_at) },
+  { label: 'Status', cell: (run) => badge(run.status) },
+  { label: 'Reason', cell: (run) => h('code', { text: run.reason || '—' }) },
+  { label: 'Recorded by', cell: (run) => run.instance_id || '—' },
+];
+
+const runAttrs = (run) => ({ 'data-run': run.id, 'data-status': run.status });
 
 export function mount(main, params) {
   const id = params.id;
-  const head = h('div', { class: 'title-row' });
+  const title = h('h1', { id: 'job-h', text: id });
+  const head = h('div', { class: 'title-row' }, title);
   const info = h('section', { 'aria-labelledby': 'job-h' });
   const chart = h('section', { 'aria-labelledby': 'chart-h', class: 'panel' });
-  const runs = h('section', { 'aria-labelledby': 'runs-h' });
+  const count = h('span', { class: 'count', id: 'run-count', text: '0' });
+  const runsBody = h('div');
+  const runs = h('section', { 'aria-labelledby': 'runs-h' }, h('h2', { id: 'runs-h' }, 'Runs ', count), runsBody);
   const crumb = h('span', { text: id });
-  const missed = h('section', { 'aria-labelledby': 'missed-h' });
+  const missedBody = h('div');
+  const missed = h('section', { 'aria-labelledby': 'missed-h' }, h('h2', { id: 'missed-h', text: 'Missed and skipped ticks' }), missedBody);
   replace(main, h('p', { class: 'crumbs' }, h('a', { href: '#/jobs', text: 'Jobs' }), ' / ', crumb), head, info, chart, runs, missed);
+  const runRows = keyedTable('Runs, newest first', RUN_COLUMNS, { id: 'runs', key: (r) => r.id, rowAttrs: runAttrs });
+  const missedRows = keyedTable('Missed and skipped ticks', MISSED_COLUMNS, { id: 'missed', key: (r) => r.id, rowAttrs: runAttrs });
+  const noRuns = h('p', { class: 'muted', text: 'No run yet: runs appear here as they start.' });
+  const noMissed = h('p', { class: 'muted', text: 'None among the last runs.' });
+  /** Put `content` alone in `el` unless it is there already. */
+  const show = (el, content) => { if (el.firstChild !== content || el.childNodes.length !== 1) replace(el, content); };
   let jobId = null;
+  let actions = null;
+  let deleted = false;
 
+  // Each loader shows only the newest of its answers (they can arrive out of order).
+  let latestJob = 0;
   async function loadJob() {
+    const mine = ++latestJob;
     try {
       const job = await api('GET', `/jobs/${seg(id)}`);
+      if (mine !== latestJob || deleted) return;
       jobId = job.id;
-      crumb.textContent = job.name;
-      replace(head, h('h1', { id: 'job-h', text: job.name }),
-        jobActions(job, { after: loadAll, onDeleted: () => { location.hash = '#/jobs'; } }));
-      replace(info, job.warning ? h('p', { class: 'warn', text: job.warning }) : null, summary(job));
+      if (crumb.textContent !== job.name) crumb.textContent = job.name;
+      if (title.textContent !== job.name) title.textContent = job.name;
+      // The buttons are made once and updated in place: a click never lands on a button
+      // that a live refresh is replacing.
+      if (actions) actions.update(job);
+      else {
+        actions = jobActions(job, { after: loadAll, onDeleted: () => { location.hash = '#/jobs'; } });
+        head.append(actions.el);
+      }
+      patch(info, job.warning ? h('p', { class: 'warn', text: job.warning }) : null, summary(job));
     } catch (e) {
-      replace(head, h('h1', { id: 'job-h', text: id }));
-      replace(info, errorBox(e.status === 404 ? 'This job does not exist (any more).' : e.message));
+      if (mine !== latestJob) return;
+      if (actions) { actions.el.remove(); actions = null; }
+      patch(info, errorBox(e.status === 404 ? 'This job does not exist (any more).' : e.message));
     }
   }
 
+  let latestRuns = 0;
+  let chartKey = null;
   async function loadRuns() {
+    const mine = ++latestRuns;
     try {
       const page = await api('GET', `/jobs/${seg(id)}/runs?limit=${RUN_LIMIT}`);
+      if (mine !== latestRuns) return;
       const executed = page.items.filter((r) => EXECUTED.has(r.status));
       const other = page.items.filter((r) => !EXECUTED.has(r.status));
       const points = executed.filter((r) => r.status !== 'running').slice(0, CHART_RUNS).reverse()
         .map((r) => ({ id: r.id, duration_ms: r.duration_ms, lateness_ms: lateness(r) }));
-      replace(chart, h('h2', { id: 'chart-h', text: 'Last runs' }),
-        points.length ? runChart(points) : h('p', { class: 'muted', text: 'No finished run yet.' }));
-      replace(runs, h('h2', { id: 'runs-h' }, 'Runs ', h('span', { class: 'count', id: 'run-count', text: String(executed.length) })),
-        executed.length
-          ? table('Runs, newest first', ['Scheduled', 'Status', 'Lateness', 'Duration', 'Attempt', 'Kind', 'Replica', 'Result / error', 'Logs'], executed.map(runRow), { id: 'runs' })
-          : h('p', { class: 'muted', text: 'No run yet: runs appear here as they start.' }));
-      replace(missed, h('h2', { id: 'missed-h', text: 'Missed and skipped ticks' }),
-        other.length
-          ? table('Missed and skipped ticks', ['Scheduled', 'Status', 'Reason', 'Recorded by'], other.map(missedRow), { id: 'missed' })
-          : h('p', { class: 'muted', text: 'None among the last runs.' }));
+      const key = JSON.stringify(points);
+      if (key !== chartKey) {
+        chartKey = key;
+        replace(chart, h('h2', { id: 'chart-h', text: 'Last runs' }),
+          points.length ? runChart(points) : h('p', { class: 'muted', text: 'No finished run yet.' }));
+      }
+      if (count.textContent !== String(executed.length)) count.textContent = String(executed.length);
+      runRows.update(executed);
+      show(runsBody, executed.length ? runRows.el : noRuns);
+      missedRows.update(other);
+      show(missedBody, other.length ? missedRows.el : noMissed);
     } catch (e) {
-      replace(runs, errorBox(e.message));
+      if (mine === latestRuns) replace(runsBody, errorBox(e.message));
     }
   }
 
@@ -125,8 +154,11 @@ export function mount(main, params) {
     if (e.kind === 'connected') { reloadJob(); reloadRuns(); }
     if ((e.kind === 'run.started' || e.kind === 'run.finished') && mine) { reloadRuns(); reloadJob(); }
     if (e.kind === 'job.changed' && mine) {
-      if (d.change === 'deleted') replace(info, errorBox('This job was deleted.'));
-      else { reloadJob(); reloadRuns(); }
+      if (d.change === 'deleted') {
+        deleted = true;
+        if (actions) { actions.el.remove(); actions = null; }
+        patch(info, errorBox('This job was deleted.'));
+      } else { reloadJob(); reloadRuns(); }
     }
   });
   loadAll();

@@ -58,6 +58,7 @@ export function mount(main, params) {
   replace(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/jobs', text: 'Jobs' }), ' / ', editing ? 'Edit' : 'New job'),
     h('h1', { text: editing ? 'Edit job' : 'New job' }),
+    h('p', { class: 'read-only-note error-box', text: `This token has the read role: it cannot ${editing ? 'change' : 'create'} jobs.` }),
     formEl, zones, pluginNames);
 
   api('GET', '/plugins').then((plugins) => {

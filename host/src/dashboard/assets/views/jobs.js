@@ -2,7 +2,7 @@
 // resume, trigger and delete.
 
 import { api, seg } from '../api.js';
-import { actionButton, alertError, debounce, errorBox, h, replace, table, td } from '../dom.js';
+import { actionButton, alertError, debounce, errorBox, h, keyedTable, replace } from '../dom.js';
 import { badge, time } from '../format.js';
 import { subscribe } from '../live.js';
 import * as form from './job_form.js';
@@ -23,38 +23,61 @@ export async function listJobs() {
   return all;
 }
 
-/** The action buttons of a job (pause/resume, trigger, edit, delete). */
+/**
+ * The action buttons of a job (pause or resume, trigger, edit, delete) as a component
+ * `{ el, update(job) }`: the buttons are made once and relabelled in place when the job
+ * changes, so a live refresh never swaps a button out from under the viewer's pointer.
+ */
 export function jobActions(job, { after, onDeleted } = {}) {
-  const id = seg(job.id);
+  let current = job;
+  const path = () => `/jobs/${seg(current.id)}`;
   const done = async () => { if (after) await after(); };
-  const paused = job.status === 'paused';
-  return h('div', { class: 'row-actions' },
-    paused
-      ? actionButton('Resume', async () => { await api('POST', `/jobs/${id}/resume`); await done(); }, { ariaLabel: `Resume ${job.name}` })
-      : actionButton('Pause', async () => { await api('POST', `/jobs/${id}/pause`); await done(); }, { ariaLabel: `Pause ${job.name}` }),
-    actionButton('Trigger', async () => { await api('POST', `/jobs/${id}/trigger`); await done(); }, { ariaLabel: `Trigger ${job.name} now` }),
-    actionButton('Edit', async () => { location.hash = `#/jobs/${id}/edit`; }, { ariaLabel: `Edit ${job.name}` }),
-    actionButton('Delete', async () => {
-      if (!window.confirm(`Delete job "${job.name}" with its runs and state?`)) return;
-      await api('DELETE', `/jobs/${id}`);
-      if (onDeleted) onDeleted(); else await done();
-    }, { kind: 'danger', ariaLabel: `Delete ${job.name}` }),
-  );
+  // Pause and Resume are one button: it does what its label said when it was clicked.
+  const toggle = actionButton('Pause', async () => {
+    const verb = toggle.dataset.action === 'resume' ? 'resume' : 'pause';
+    await api('POST', `${path()}/${verb}`);
+    await done();
+  });
+  const trigger = actionButton('Trigger', async () => { await api('POST', `${path()}/trigger`); await done(); });
+  const edit = actionButton('Edit', async () => { location.hash = `#${path()}/edit`; });
+  const remove = actionButton('Delete', async () => {
+    if (!window.confirm(`Delete job "${current.name}" with its runs and state?`)) return;
+    await api('DELETE', path());
+    if (onDeleted) onDeleted(); else await done();
+  }, { kind: 'danger' });
+  const el = h('div', { class: 'row-actions' }, toggle, trigger, edit, remove);
+
+  function update(next) {
+    current = next;
+    const verb = next.status === 'paused' ? 'Resume' : 'Pause';
+    if (toggle.textContent !== verb) {
+      toggle.textContent = verb;
+      toggle.dataset.action = verb.toLowerCase();
+    }
+    const labels = [[toggle, `${verb} ${next.name}`], [trigger, `Trigger ${next.name} now`],
+      [edit, `Edit ${next.name}`], [remove, `Delete ${next.name}`]];
+    for (const [b, label] of labels) if (b.getAttribute('aria-label') !== label) b.setAttribute('aria-label', label);
+  }
+  update(job);
+  return { el, update };
 }
 
-function row(job, reload) {
-  const last = job.last_run;
-  return h('tr', { 'data-job': job.name, 'data-status': job.status },
-    td('Name', h('a', { href: `#/jobs/${seg(job.id)}`, text: job.name }),
-      job.warning ? h('p', { class: 'warn', text: job.warning }) : null),
-    td('Schedule', h('span', { text: job.schedule_description || job.schedule }), h('br'), h('code', { text: job.schedule })),
-    td('Time zone', job.timezone),
-    td('Next tick', time(job.next_tick_at)),
-    td('Owner', h('span', { 'data-field': 'owner', text: job.owner || '—' })),
-    td('Last run', last ? [badge(last.status), ' ', time(last.finished_at || last.started_at || last.scheduled_at)] : badge(null)),
-    td('Status', h('span', { class: `state state-${job.status}`, 'data-field': 'status', text: job.status })),
-    td('Actions', jobActions(job, { after: reload })),
-  );
+/** The columns of the Jobs table; `reload` refreshes the view after an action. */
+function columns(reload) {
+  return [
+    { label: 'Name', cell: (job) => [h('a', { href: `#/jobs/${seg(job.id)}`, text: job.name }),
+      job.warning ? h('p', { class: 'warn', text: job.warning }) : null] },
+    { label: 'Schedule', cell: (job) => [h('span', { text: job.schedule_description || job.schedule }), h('br'), h('code', { text: job.schedule })] },
+    { label: 'Time zone', cell: (job) => job.timezone },
+    { label: 'Next tick', cell: (job) => time(job.next_tick_at) },
+    { label: 'Owner', cell: (job) => h('span', { 'data-field': 'owner', text: job.owner || '—' }) },
+    { label: 'Last run', cell: (job) => {
+      const last = job.last_run;
+      return last ? [badge(last.status), ' ', time(last.finished_at || last.started_at || last.scheduled_at)] : badge(null);
+    } },
+    { label: 'Status', cell: (job) => h('span', { class: `state state-${job.status}`, 'data-field': 'status', text: job.status }) },
+    { label: 'Actions', class: 'admin-only', mount: (job) => jobActions(job, { after: reload }) },
+  ];
 }
 
 export function mount(main, params) {
@@ -70,24 +93,38 @@ export function mount(main, params) {
     body);
 
   let jobs = [];
+  const rows = keyedTable('Jobs', columns(() => load()), {
+    id: 'jobs',
+    key: (job) => job.id,
+    rowAttrs: (job) => ({ 'data-job': job.name, 'data-status': job.status }),
+  });
+  const empty = h('p', { class: 'empty' }, 'No jobs yet.', h('span', { 'data-action': 'new' }, ' ', h('a', { href: '#/jobs/new', text: 'Create one' }), '.'));
+  /** Show `content` in the body unless it is there already. */
+  const show = (content) => { if (body.firstChild !== content || body.childNodes.length !== 1) replace(body, content); };
   function render() {
     const q = filter.value.trim().toLowerCase();
     const shown = jobs.filter((j) => !q || j.name.toLowerCase().includes(q) || j.plugin.toLowerCase().includes(q));
     const paused = jobs.filter((j) => j.status === 'paused').length;
-    summary.textContent = `${jobs.length} ${jobs.length === 1 ? 'job' : 'jobs'}, ${paused} paused${q ? `; ${shown.length} shown` : ''}`;
+    const text = `${jobs.length} ${jobs.length === 1 ? 'job' : 'jobs'}, ${paused} paused${q ? `; ${shown.length} shown` : ''}`;
+    if (summary.textContent !== text) summary.textContent = text;
     if (!jobs.length) {
-      replace(body, h('p', { class: 'empty' }, 'No jobs yet. ', h('a', { href: '#/jobs/new', text: 'Create one' }), '.'));
+      show(empty);
       return;
     }
-    replace(body, table('Jobs', ['Name', 'Schedule', 'Time zone', 'Next tick', 'Owner', 'Last run', 'Status', 'Actions'],
-      shown.map((j) => row(j, load)), { id: 'jobs' }));
+    rows.update(shown);
+    show(rows.el);
   }
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     try {
-      jobs = await listJobs();
+      const all = await listJobs();
+      // Answers can arrive out of order: only the newest request's is shown.
+      if (mine !== latest) return;
+      jobs = all;
       render();
     } catch (e) {
-      replace(body, errorBox(e.message));
+      if (mine === latest) replace(body, errorBox(e.message));
     }
   }
   filter.addEventListener('input', render);

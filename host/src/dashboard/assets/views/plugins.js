@@ -1,7 +1,7 @@
 // Plugins: every component this replica has loaded (or failed to load), live.
 
 import { api } from '../api.js';
-import { debounce, errorBox, h, replace, table, td } from '../dom.js';
+import { debounce, errorBox, h, keyedTable, replace } from '../dom.js';
 import { bytes, time } from '../format.js';
 import { subscribe } from '../live.js';
 
@@ -10,25 +10,29 @@ export function mount(main) {
   const body = h('div', { id: 'plugins-body' });
   replace(main, h('h1', { text: 'Plugins' }), summary, body);
 
+  const rows = keyedTable('Plugins', [
+    { label: 'Name', cell: (p) => h('strong', { text: p.name }) },
+    { label: 'Digest', cell: (p) => (p.digest ? h('code', { title: p.digest, text: `${p.digest.replace(/^sha256:/, '').slice(0, 12)}…` }) : '—') },
+    { label: 'Size', cell: (p) => bytes(p.size) },
+    { label: 'Loaded at', cell: (p) => time(p.loaded_at) },
+    { label: 'Load error', cell: (p) => (p.error ? h('span', { class: 'error-text', text: p.error }) : '—') },
+  ], { id: 'plugins', key: (p) => p.name, rowAttrs: (p) => ({ 'data-plugin': p.name, class: p.error ? 'failed' : null }) });
+  const empty = h('p', { class: 'empty', text: 'No plugin: put *.wasm components in the plugins directory.' });
+  let latest = 0;
+
   async function load() {
+    const mine = ++latest;
     try {
       const plugins = await api('GET', '/plugins');
+      if (mine !== latest) return;
       plugins.sort((a, b) => a.name.localeCompare(b.name));
       const failed = plugins.filter((p) => p.error).length;
       summary.textContent = `${plugins.length} ${plugins.length === 1 ? 'plugin' : 'plugins'} in this replica's plugins directory${failed ? `, ${failed} failed to load` : ''}`;
-      if (!plugins.length) {
-        replace(body, h('p', { class: 'empty', text: 'No plugin: put *.wasm components in the plugins directory.' }));
-        return;
-      }
-      replace(body, table('Plugins', ['Name', 'Digest', 'Size', 'Loaded at', 'Load error'], plugins.map((p) => h('tr', { 'data-plugin': p.name, class: p.error ? 'failed' : '' },
-        td('Name', h('strong', { text: p.name })),
-        td('Digest', p.digest ? h('code', { title: p.digest, text: `${p.digest.replace(/^sha256:/, '').slice(0, 12)}…` }) : '—'),
-        td('Size', bytes(p.size)),
-        td('Loaded at', time(p.loaded_at)),
-        td('Load error', p.error ? h('span', { class: 'error-text', text: p.error }) : '—'),
-      )), { id: 'plugins' }));
+      const content = plugins.length ? rows.el : empty;
+      rows.update(plugins);
+      if (body.firstChild !== content || body.childNodes.length !== 1) replace(body, content);
     } catch (e) {
-      replace(body, errorBox(e.message));
+      if (mine === latest) replace(body, errorBox(e.message));
     }
   }
   const reload = debounce(load, 150);
