@@ -1,16 +1,27 @@
-//! Bearer-token check for `/api/`: when `WASMCRON_API_TOKEN` is set, every request needs it.
-//! Comparison is constant-time; the token never appears in logs.
+//! Bearer tokens for `/api/`. When `WASMCRON_API_TOKEN` (the bootstrap admin token) is set,
+//! every request needs a token: the bootstrap one or a named token created through
+//! `/api/v1/tokens`, looked up in the replica's settings cache (so a revoked token is refused
+//! as soon as the cache hears of it: within a second on PostgreSQL, within the settings TTL on
+//! SQLite). A `read` token may only read, and may not see the tokens. Comparisons are
+//! constant-time; tokens never appear in logs.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+use super::state::ApiState;
 use crate::replica::Replica;
+use crate::settings::{Identity, Role};
+
+/// A token's `last_used_at` is written at most this often.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 /// Compare two secrets in time independent of where they differ (hashes first, so lengths
 /// leak nothing either).
@@ -22,34 +33,105 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
         == 0
 }
 
-pub async fn require_token(
-    State(replica): State<Arc<Replica>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(expected) = replica.options.api_token.as_deref() else {
-        return next.run(request).await;
-    };
-    let given = request
-        .headers()
+/// When each named token was last recorded as used, by this replica.
+#[derive(Debug, Default)]
+pub struct TokenUses(Mutex<HashMap<String, Instant>>);
+
+impl TokenUses {
+    /// True when `name`'s use should be written now (and notes that it is).
+    fn due(&self, name: &str) -> bool {
+        let mut seen = self.0.lock().expect("token uses lock");
+        let now = Instant::now();
+        match seen.get(name) {
+            Some(at) if now.duration_since(*at) < TOUCH_EVERY => false,
+            _ => {
+                seen.insert(name.to_string(), now);
+                true
+            }
+        }
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(token) if constant_time_eq(token, expected) => next.run(request).await,
-        Some(_) => ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            code: "invalid_token",
-            message: "the bearer token is not valid".into(),
-            field: None,
-        }
-        .into_response(),
-        None => ApiError {
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// Who presents `token` to `replica`, if anyone. With no bootstrap token configured, the API
+/// is open and everyone is an anonymous admin.
+pub fn identify(replica: &Replica, token: Option<&str>) -> Result<Identity, ApiError> {
+    let Some(bootstrap) = replica.options.api_token.as_deref() else {
+        return Ok(Identity {
+            name: None,
+            role: Role::Admin,
+        });
+    };
+    let Some(token) = token else {
+        return Err(ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: "missing_token",
             message: "this API requires a bearer token (Authorization: Bearer …)".into(),
             field: None,
-        }
-        .into_response(),
+        });
+    };
+    replica
+        .settings
+        .tokens()
+        .identify(token, Some(bootstrap))
+        .ok_or_else(|| ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_token",
+            message: "the bearer token is not valid (unknown or revoked)".into(),
+            field: None,
+        })
+}
+
+fn forbidden(name: &str, what: &str) -> Response {
+    ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message: format!("the token {name:?} has the read role: it cannot {what}"),
+        field: None,
     }
+    .into_response()
+}
+
+pub async fn require_token(
+    State(state): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let identity = match identify(&state.replica, bearer(request.headers())) {
+        Ok(identity) => identity,
+        Err(e) => return e.into_response(),
+    };
+    if identity.role == Role::Read {
+        let name = identity.name.as_deref().unwrap_or_default();
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            return forbidden(name, "change anything");
+        }
+        let path = request.uri().path();
+        let path = path.strip_prefix("/api/v1").unwrap_or(path);
+        if path == "/tokens" || path.starts_with("/tokens/") {
+            return forbidden(name, "see the API tokens");
+        }
+    }
+    if let Some(name) = identity.name.as_deref()
+        && name != crate::settings::tokens::BOOTSTRAP_NAME
+        && state.token_uses.due(name)
+    {
+        let store = state.replica.store.clone();
+        let name = name.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = store.token_touch(&name).await {
+                tracing::debug!(error = %e, token = %name, "cannot record a token's last use");
+            }
+        });
+    }
+    request.extensions_mut().insert(identity);
+    next.run(request).await
 }

@@ -20,6 +20,9 @@ use super::error::ApiError;
 use super::state::ApiState;
 use crate::events::Event;
 
+/// How often an open stream checks that its token is still valid.
+const REVOCATION_CHECK: Duration = Duration::from_millis(250);
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
@@ -88,5 +91,20 @@ pub async fn stream(
                 .event(e.kind)
                 .data(data.to_string()))
         });
+    // A stream ends when the token that opened it is revoked.
+    let replica = state.replica.clone();
+    let token = super::auth::bearer(&headers).map(str::to_owned);
+    let revoked = async move {
+        if replica.options.api_token.is_none() {
+            return std::future::pending().await;
+        }
+        loop {
+            tokio::time::sleep(REVOCATION_CHECK).await;
+            if super::auth::identify(&replica, token.as_deref()).is_err() {
+                return;
+            }
+        }
+    };
+    let events = events.take_until(revoked);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -14,6 +14,7 @@ pub mod openapi;
 mod runs;
 mod state;
 mod system;
+mod tokens;
 mod trigger;
 mod views;
 
@@ -40,6 +41,7 @@ pub fn router(replica: Arc<Replica>) -> Router {
     let state = ApiState {
         hub: EventHub::start(replica.store.clone()),
         triggers: Arc::new(Notify::new()),
+        token_uses: Arc::default(),
         replica: replica.clone(),
     };
     tokio::spawn(trigger::worker::run(
@@ -61,16 +63,20 @@ pub fn router(replica: Arc<Replica>) -> Router {
         .route("/plugins", get(system::plugins))
         .route("/instances", get(system::instances))
         .route("/settings", get(system::settings_list))
+        .route("/settings/effective", get(system::settings_effective))
         .route(
             "/settings/{key}",
             get(system::setting_get)
                 .put(system::setting_put)
                 .delete(system::setting_delete),
         )
+        .route("/whoami", get(tokens::whoami))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{name}", axum::routing::delete(tokens::revoke))
         .route("/events", get(events::stream))
         .route("/openapi.json", get(openapi::serve))
         .layer(axum::middleware::from_fn_with_state(
-            replica.clone(),
+            state.clone(),
             auth::require_token,
         ))
         .fallback(system::not_found);

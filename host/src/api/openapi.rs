@@ -20,9 +20,14 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("/plugins", "get", "listPlugins"),
     ("/instances", "get", "listInstances"),
     ("/settings", "get", "listSettings"),
+    ("/settings/effective", "get", "effectiveSettings"),
     ("/settings/{key}", "get", "getSetting"),
     ("/settings/{key}", "put", "putSetting"),
     ("/settings/{key}", "delete", "deleteSetting"),
+    ("/whoami", "get", "whoami"),
+    ("/tokens", "get", "listTokens"),
+    ("/tokens", "post", "createToken"),
+    ("/tokens/{name}", "delete", "revokeToken"),
     ("/events", "get", "streamEvents"),
     ("/openapi.json", "get", "openapi"),
 ];
@@ -62,6 +67,10 @@ fn limit() -> Value {
 /// Errors every operation may answer.
 fn common_errors(responses: &mut Map<String, Value>) {
     responses.insert("401".into(), error("missing or invalid bearer token"));
+    responses.insert(
+        "403".into(),
+        error("the token has the read role and this is a change (or the token list)"),
+    );
     responses.insert("503".into(), error("the database is unreachable"));
 }
 
@@ -186,6 +195,23 @@ fn paths() -> Value {
             responses(&[("200", ok("replicas", json!({"type": "array", "items": reference("Instance")})))]))},
         "/settings": {"get": operation("listSettings", "Every cluster setting that is set", vec![],
             responses(&[("200", ok("settings by key", json!({"type": "object", "additionalProperties": true})))]))},
+        "/settings/effective": {"get": operation("effectiveSettings", "The values this replica applies now (its settings cache)", vec![],
+            responses(&[("200", ok("effective settings", reference("EffectiveSettings")))]))},
+        "/whoami": {"get": operation("whoami", "The identity and role of the presented token", vec![],
+            responses(&[("200", ok("who is asking", reference("WhoAmI")))]))},
+        "/tokens": {
+            "get": operation("listTokens", "Every named API token (admins only; never the secrets)", vec![],
+                responses(&[("200", ok("the tokens", reference("TokenList")))])),
+            "post": with_body(operation("createToken", "Create a named API token; its secret is shown once", vec![],
+                responses(&[
+                    ("201", ok("the token, with its secret", reference("NewTokenSecret"))),
+                    ("400", error("invalid name or role")),
+                    ("409", error("a token of that name exists, or tokens are not enabled")),
+                    ("413", error("request body too large")),
+                ])), reference("NewToken")),
+        },
+        "/tokens/{name}": {"delete": operation("revokeToken", "Revoke a token: every replica refuses it within a second", vec![path_param("name", "token name")],
+            responses(&[("204", json!({"description": "revoked"})), ("404", error("no such token"))]))},
         "/settings/{key}": {
             "get": operation("getSetting", "Read a setting", vec![path_param("key", "setting key")],
                 responses(&[("200", ok("the setting", reference("Setting"))), ("404", error("not set"))])),
@@ -305,6 +331,23 @@ fn schemas() -> Value {
             "last_heartbeat": time(), "jobs": {"type": "integer"},
             "leader": {"type": "boolean", "description": "holds the housekeeping lease"}}},
         "Setting": {"type": "object", "required": ["key", "value"], "properties": {"key": string(), "value": {}}},
+        "EffectiveSettings": {"type": "object", "required": ["instance", "age_ms", "ttl_ms", "tokens", "settings"], "properties": {
+            "instance": string(), "age_ms": {"type": "integer"}, "ttl_ms": {"type": "integer"},
+            "tokens": {"type": "integer"}, "settings": {"type": "object", "additionalProperties": true}}},
+        "WhoAmI": {"type": "object", "required": ["auth_required", "name", "role"], "properties": {
+            "auth_required": {"type": "boolean"}, "name": nullable(string()),
+            "role": {"type": "string", "enum": ["admin", "read"]}}},
+        "Token": {"type": "object", "required": ["name", "role", "created_at", "created_by", "last_used_at"], "properties": {
+            "name": string(), "role": {"type": "string", "enum": ["admin", "read"]}, "created_at": time(),
+            "created_by": nullable(string()), "last_used_at": nullable(time())}},
+        "TokenList": {"type": "object", "required": ["tokens"], "properties": {
+            "tokens": {"type": "array", "items": reference("Token")}}},
+        "NewToken": {"type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._-]+$"},
+            "role": {"type": "string", "enum": ["admin", "read"]}}},
+        "NewTokenSecret": {"type": "object", "required": ["name", "role", "created_at", "token"], "properties": {
+            "name": string(), "role": {"type": "string", "enum": ["admin", "read"]}, "created_at": time(),
+            "created_by": nullable(string()), "last_used_at": nullable(time()), "token": string()}},
         "SettingValue": {"type": "object", "additionalProperties": false, "required": ["value"], "properties": {"value": {}}},
     })
 }

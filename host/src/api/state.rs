@@ -15,6 +15,8 @@ pub struct ApiState {
     pub hub: Arc<EventHub>,
     /// Wakes this replica's manual-trigger worker.
     pub triggers: Arc<Notify>,
+    /// When named tokens were last recorded as used.
+    pub token_uses: Arc<super::auth::TokenUses>,
 }
 
 impl FromRef<ApiState> for Arc<Replica> {

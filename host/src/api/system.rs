@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::jobs::body;
 use super::views::instant;
 use crate::replica::Replica;
-use crate::settings::Settings;
+use crate::settings::{Identity, Role, Settings};
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
@@ -106,19 +106,54 @@ pub async fn instances(
     ))
 }
 
-pub async fn settings_list(State(replica): State<Arc<Replica>>) -> Result<Json<Value>, ApiError> {
+/// Settings whose values a `read` token does not see.
+const SECRET_SETTINGS: &[&str] = &["metrics.token"];
+
+/// The value as `identity` may see it.
+fn shown(identity: &Identity, key: &str, value: Value) -> Value {
+    if identity.role == Role::Read && SECRET_SETTINGS.contains(&key) {
+        Value::String("********".into())
+    } else {
+        value
+    }
+}
+
+pub async fn settings_list(
+    State(replica): State<Arc<Replica>>,
+    Extension(identity): Extension<Identity>,
+) -> Result<Json<Value>, ApiError> {
     let rows = replica.store.settings_all().await?;
-    Ok(Json(Value::Object(rows.into_iter().collect())))
+    Ok(Json(Value::Object(
+        rows.into_iter()
+            .map(|(key, value)| {
+                let value = shown(&identity, &key, value);
+                (key, value)
+            })
+            .collect(),
+    )))
+}
+
+/// `GET /api/v1/settings/effective`: the values this replica applies now, from its cache.
+pub async fn settings_effective(State(replica): State<Arc<Replica>>) -> Json<Value> {
+    let cache = &replica.settings;
+    Json(json!({
+        "instance": replica.options.instance_id,
+        "age_ms": cache.age().as_millis() as u64,
+        "ttl_ms": cache.ttl().as_millis() as u64,
+        "tokens": cache.tokens().len(),
+        "settings": cache.get().effective(),
+    }))
 }
 
 pub async fn setting_get(
     State(replica): State<Arc<Replica>>,
+    Extension(identity): Extension<Identity>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let rows = replica.store.settings_all().await?;
     rows.into_iter()
         .find(|(k, _)| *k == key)
-        .map(|(key, value)| Json(json!({"key": key, "value": value})))
+        .map(|(key, value)| Json(json!({"value": shown(&identity, &key, value), "key": key})))
         .ok_or_else(|| {
             ApiError::not_found(format!("setting {key:?} is not set (its default applies)"))
         })
@@ -139,7 +174,10 @@ pub async fn setting_put(
     Settings::validate(&key, &payload.value)
         .map_err(|e| ApiError::invalid("value", e.to_string()))?;
     replica.store.setting_put(&key, &payload.value).await?;
-    replica.settings.invalidate();
+    // Applied on this replica before answering; the others hear of it by notification.
+    if let Err(e) = replica.settings.refresh(&replica.store).await {
+        tracing::warn!(error = %e, "cannot reload settings after a change");
+    }
     Ok(Json(json!({"key": key, "value": payload.value})))
 }
 
@@ -148,6 +186,8 @@ pub async fn setting_delete(
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     replica.store.setting_delete(&key).await?;
-    replica.settings.invalidate();
+    if let Err(e) = replica.settings.refresh(&replica.store).await {
+        tracing::warn!(error = %e, "cannot reload settings after a change");
+    }
     Ok(StatusCode::NO_CONTENT)
 }

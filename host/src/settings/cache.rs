@@ -1,6 +1,9 @@
-//! The settings cache: every replica reads settings from memory; the cache refreshes from the
-//! database every TTL and at once when told a setting changed. A failed refresh keeps the last
-//! good values (and is logged): it never falls back to defaults.
+//! The settings cache: every replica reads settings and API tokens from memory. The cache
+//! refreshes from the database every TTL, at once when this replica wrote a setting or token,
+//! and (PostgreSQL) at once when another replica did: writes `NOTIFY wasmcron_settings`, and
+//! the cache listens. A lost notification is covered by the TTL, which is also the only
+//! mechanism on SQLite. A failed refresh keeps the last good values (and is logged): it never
+//! falls back to defaults.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -9,11 +12,21 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::keys::Settings;
+use super::tokens::TokenSet;
+use crate::store::notify::ChangeListener;
 use crate::store::{Store, StoreError};
+
+/// One consistent view: the settings and tokens loaded by one refresh.
+#[derive(Debug)]
+struct Snapshot {
+    settings: Arc<Settings>,
+    tokens: Arc<TokenSet>,
+    loaded_at: Instant,
+}
 
 #[derive(Debug)]
 struct Inner {
-    current: RwLock<(Arc<Settings>, Instant)>,
+    current: RwLock<Snapshot>,
     changed: Notify,
     ttl: Duration,
 }
@@ -24,12 +37,24 @@ pub struct SettingsCache {
     inner: Arc<Inner>,
 }
 
+/// How long to wait before subscribing again after the notification connection failed.
+const RELISTEN_AFTER: Duration = Duration::from_secs(1);
+
 impl SettingsCache {
-    /// A cache holding `settings`, refreshed every `ttl` by [`SettingsCache::run`].
+    /// A cache holding `settings` and no named token, refreshed every `ttl` by
+    /// [`SettingsCache::run`].
     pub fn new(settings: Settings, ttl: Duration) -> Self {
+        Self::with_tokens(settings, TokenSet::default(), ttl)
+    }
+
+    fn with_tokens(settings: Settings, tokens: TokenSet, ttl: Duration) -> Self {
         SettingsCache {
             inner: Arc::new(Inner {
-                current: RwLock::new((Arc::new(settings), Instant::now())),
+                current: RwLock::new(Snapshot {
+                    settings: Arc::new(settings),
+                    tokens: Arc::new(tokens),
+                    loaded_at: Instant::now(),
+                }),
                 changed: Notify::new(),
                 ttl,
             }),
@@ -38,13 +63,45 @@ impl SettingsCache {
 
     /// Load the settings now (at start: a replica that cannot read them does not start).
     pub async fn load(store: &Store, ttl: Duration) -> Result<Self, StoreError> {
+        let (settings, tokens) = Self::read(store).await?;
+        Ok(SettingsCache::with_tokens(settings, tokens, ttl))
+    }
+
+    async fn read(store: &Store) -> Result<(Settings, TokenSet), StoreError> {
         let rows = store.settings_all().await?;
-        Ok(SettingsCache::new(Settings::from_rows(&rows), ttl))
+        let tokens = store.tokens_all().await?;
+        Ok((Settings::from_rows(&rows), TokenSet::from_rows(&tokens)))
     }
 
     /// The current settings.
     pub fn get(&self) -> Arc<Settings> {
-        self.inner.current.read().expect("settings lock").0.clone()
+        self.inner
+            .current
+            .read()
+            .expect("settings lock")
+            .settings
+            .clone()
+    }
+
+    /// The current named API tokens.
+    pub fn tokens(&self) -> Arc<TokenSet> {
+        self.inner
+            .current
+            .read()
+            .expect("settings lock")
+            .tokens
+            .clone()
+    }
+
+    /// Drop a named token from the cached set at once (it was revoked by this replica).
+    pub fn forget_token(&self, name: &str) {
+        let mut current = self.inner.current.write().expect("settings lock");
+        current.tokens = Arc::new(current.tokens.without(name));
+    }
+
+    /// The TTL: the longest a value may stay stale when a notification is lost.
+    pub fn ttl(&self) -> Duration {
+        self.inner.ttl
     }
 
     /// How long ago the values were last refreshed successfully.
@@ -53,25 +110,31 @@ impl SettingsCache {
             .current
             .read()
             .expect("settings lock")
-            .1
+            .loaded_at
             .elapsed()
     }
 
-    /// Ask for a refresh now (a change notification arrived, or this replica wrote a setting).
+    /// Ask for a refresh now (a change notification arrived).
     pub fn invalidate(&self) {
         self.inner.changed.notify_one();
     }
 
     /// Refresh once. On failure the previous values stay.
     pub async fn refresh(&self, store: &Store) -> Result<Arc<Settings>, StoreError> {
-        let rows = store.settings_all().await?;
-        let settings = Arc::new(Settings::from_rows(&rows));
-        *self.inner.current.write().expect("settings lock") = (settings.clone(), Instant::now());
+        let (settings, tokens) = Self::read(store).await?;
+        let settings = Arc::new(settings);
+        *self.inner.current.write().expect("settings lock") = Snapshot {
+            settings: settings.clone(),
+            tokens: Arc::new(tokens),
+            loaded_at: Instant::now(),
+        };
+        // Wake the loop, so its `on_refresh` sees the new values.
+        self.invalidate();
         Ok(settings)
     }
 
-    /// Refresh every TTL and on [`SettingsCache::invalidate`], until `stop`; `on_refresh` sees
-    /// every successfully loaded value set.
+    /// Refresh every TTL, on [`SettingsCache::invalidate`] and on every settings notification
+    /// from the database, until `stop`; `on_refresh` sees every successfully loaded value set.
     pub async fn run(
         &self,
         store: Store,
@@ -79,18 +142,63 @@ impl SettingsCache {
         mut on_refresh: impl FnMut(&Settings) + Send,
     ) {
         tokio::pin!(stop);
+        let mut listener: Option<ChangeListener> = None;
+        let mut listenable = true;
+        let mut relisten_at = Instant::now();
+        let mut next_refresh = Instant::now() + self.inner.ttl;
         loop {
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = tokio::time::sleep(self.inner.ttl) => {}
-                _ = self.inner.changed.notified() => {}
-            }
-            match self.refresh(&store).await {
-                Ok(settings) => on_refresh(&settings),
-                Err(e) => {
-                    tracing::warn!(error = %e, age_s = self.age().as_secs(), "settings refresh failed; keeping the last good values")
+            if listenable && listener.is_none() && Instant::now() >= relisten_at {
+                match store.listen_settings().await {
+                    Ok(Some(subscribed)) => {
+                        listener = Some(subscribed);
+                        // Changes made while not subscribed were not announced to us.
+                        self.invalidate();
+                    }
+                    Ok(None) => listenable = false,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot listen for settings changes yet");
+                        relisten_at = Instant::now() + RELISTEN_AFTER;
+                    }
                 }
             }
+            let retry_listen = listenable && listener.is_none();
+            let refresh = tokio::select! {
+                _ = &mut stop => return,
+                _ = tokio::time::sleep_until(next_refresh) => true,
+                _ = self.inner.changed.notified() => true,
+                _ = tokio::time::sleep_until(relisten_at), if retry_listen => false,
+                next = async { listener.as_mut().expect("listener").next().await }, if listener.is_some() => {
+                    match next {
+                        Ok(_) => true,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "settings notifications interrupted");
+                            listener = None;
+                            relisten_at = Instant::now() + RELISTEN_AFTER;
+                            false
+                        }
+                    }
+                }
+            };
+            if !refresh {
+                continue;
+            }
+            // Several notifications at once: one refresh covers them all.
+            let (settings, tokens) = match Self::read(&store).await {
+                Ok(read) => read,
+                Err(e) => {
+                    tracing::warn!(error = %e, age_s = self.age().as_secs(), "settings refresh failed; keeping the last good values");
+                    next_refresh = Instant::now() + self.inner.ttl.min(RELISTEN_AFTER * 5);
+                    continue;
+                }
+            };
+            let settings = Arc::new(settings);
+            *self.inner.current.write().expect("settings lock") = Snapshot {
+                settings: settings.clone(),
+                tokens: Arc::new(tokens),
+                loaded_at: Instant::now(),
+            };
+            next_refresh = Instant::now() + self.inner.ttl;
+            on_refresh(&settings);
         }
     }
 }

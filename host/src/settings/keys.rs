@@ -156,6 +156,39 @@ impl Settings {
         Ok(())
     }
 
+    /// Every effective value under its key, as JSON (defaults included); `metrics.token` is
+    /// shown only as whether it is set.
+    pub fn effective(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        let d = |d: Duration| Value::String(humantime::format_duration(d).to_string());
+        out.insert("runs.retention".into(), d(self.runs_retention));
+        out.insert("runs.default_timeout".into(), d(self.default_timeout));
+        out.insert(
+            "runs.default_memory_limit".into(),
+            self.default_memory_limit.into(),
+        );
+        out.insert(
+            "scheduler.max_concurrent_runs".into(),
+            self.max_concurrent_runs.into(),
+        );
+        out.insert("scheduler.paused".into(), self.scheduler_paused.into());
+        out.insert(
+            "plugins.default_allowed_hosts".into(),
+            self.default_allowed_hosts
+                .iter()
+                .map(|h| Value::String(h.to_string()))
+                .collect(),
+        );
+        out.insert(
+            "metrics.token_set".into(),
+            self.metrics_token.is_some().into(),
+        );
+        for (key, value) in &self.config {
+            out.insert(format!("config.{key}"), Value::String(value.clone()));
+        }
+        Value::Object(out)
+    }
+
     /// Build settings from stored rows. A stored row that no longer validates (written by a
     /// newer version, say) is skipped with a warning; it never resets the others.
     pub fn from_rows(rows: &[(String, Value)]) -> Settings {

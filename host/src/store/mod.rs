@@ -25,6 +25,7 @@ mod settings;
 mod state;
 pub mod takeover;
 mod text;
+mod tokens;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -38,6 +39,7 @@ use sqlx::sqlite::{
 
 pub use error::{StoreError, redact_url};
 pub use model::*;
+pub use tokens::StoredToken;
 pub use text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, TRUNCATION_MARKER};
 
 /// Schema migrations for SQLite, embedded at build time.

@@ -12,8 +12,10 @@ pub const JOBS_CHANNEL: &str = "wasmcron_jobs";
 /// Channel for membership and ownership events (a replica joined, jobs handed over); the
 /// payload names the replica concerned.
 pub const CLUSTER_CHANNEL: &str = "wasmcron_cluster";
+/// Channel for settings and API-token writes; every replica reloads its settings cache.
+pub const SETTINGS_CHANNEL: &str = "wasmcron_settings";
 
-/// A subscription to both channels.
+/// A subscription to some of the channels.
 pub struct ChangeListener {
     listener: PgListener,
 }
@@ -47,7 +49,7 @@ impl Store {
         self.notify(CLUSTER_CHANNEL, instance).await
     }
 
-    async fn notify(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
+    pub(super) async fn notify(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
         let Pool::Postgres(pool) = &self.pool else {
             return Ok(());
         };
@@ -62,14 +64,23 @@ impl Store {
         .await
     }
 
-    /// Subscribes to the change channels (PostgreSQL); `None` on SQLite.
+    /// Subscribes to the job and cluster channels (PostgreSQL); `None` on SQLite.
     pub async fn listen(&self) -> Result<Option<ChangeListener>, StoreError> {
+        self.listen_to(&[JOBS_CHANNEL, CLUSTER_CHANNEL]).await
+    }
+
+    /// Subscribes to the settings channel (PostgreSQL); `None` on SQLite.
+    pub async fn listen_settings(&self) -> Result<Option<ChangeListener>, StoreError> {
+        self.listen_to(&[SETTINGS_CHANNEL]).await
+    }
+
+    async fn listen_to(&self, channels: &[&str]) -> Result<Option<ChangeListener>, StoreError> {
         let Pool::Postgres(pool) = &self.pool else {
             return Ok(None);
         };
         self.bounded(async {
             let mut listener = PgListener::connect_with(pool).await?;
-            listener.listen_all([JOBS_CHANNEL, CLUSTER_CHANNEL]).await?;
+            listener.listen_all(channels.iter().copied()).await?;
             Ok(Some(ChangeListener { listener }))
         })
         .await

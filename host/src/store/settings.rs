@@ -23,7 +23,7 @@ impl Store {
         })
     }
 
-    /// Sets `key` to `value` (insert or replace).
+    /// Sets `key` to `value` (insert or replace), and tells every replica.
     pub async fn setting_put(
         &self,
         key: &str,
@@ -42,18 +42,24 @@ impl Store {
                 .bind(&text)
                 .execute(pool)
                 .await?;
-            Ok(())
-        })
+            Ok::<_, StoreError>(())
+        })?;
+        self.announce_settings_change().await;
+        Ok(())
     }
 
-    /// Removes `key`; false when it was not set.
+    /// Removes `key` (false when it was not set), and tells every replica.
     pub async fn setting_delete(&self, key: &str) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, _backend| {
+        let deleted = on_pool!(self, |pool, _backend| {
             let done = sqlx::query("DELETE FROM settings WHERE key = $1")
                 .bind(key)
                 .execute(pool)
                 .await?;
-            Ok(done.rows_affected() > 0)
-        })
+            Ok::<_, StoreError>(done.rows_affected() > 0)
+        })?;
+        if deleted {
+            self.announce_settings_change().await;
+        }
+        Ok(deleted)
     }
 }

@@ -1,0 +1,547 @@
+//! Cluster settings and API tokens across real replicas on a real PostgreSQL server: a change
+//! made on one replica applies on the others within a second (LISTEN/NOTIFY), a revoked token
+//! is refused everywhere within a second, a change that was never announced still arrives
+//! within the settings TTL, `scheduler.paused` stops ticks cluster-wide and resuming applies
+//! the misfire policy, and a database error during a refresh keeps the last good values.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wasmcron::settings::SettingsCache;
+use wasmcron::store::Store;
+use wasmcron_e2e::collector::Collector;
+use wasmcron_e2e::host::{Cluster, Host};
+use wasmcron_e2e::pg::{self, PgServer};
+
+/// One test at a time (they share two cores).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const BOOTSTRAP: &str = "bootstrap-admin-secret";
+
+/// A request with an optional bearer token; returns status and JSON body.
+async fn call(
+    host: &Host,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{}{path}", host.base))
+        .timeout(Duration::from_secs(10));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    if !body.is_null() {
+        request = request.json(&body);
+    }
+    let r = request.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// This replica's effective value of `key`, from its settings cache.
+async fn effective(host: &Host, token: Option<&str>, key: &str) -> Value {
+    let (status, body) = call(
+        host,
+        token,
+        "GET",
+        "/api/v1/settings/effective",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["settings"][key].clone()
+}
+
+/// Poll `cond` every 10 ms; the time it took to hold, or a panic after `deadline`.
+async fn time_until<F, Fut>(what: &str, deadline: Duration, mut cond: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !cond().await {
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    start.elapsed()
+}
+
+async fn cluster_with_tokens(ttl: &str) -> Cluster {
+    let db = pg::shared().fresh_database().unwrap();
+    let mut c = Cluster::new(&db, &["--settings-ttl", ttl]).await;
+    for id in ["a", "b"] {
+        let mut options = c.options(id);
+        options
+            .env
+            .push(("WASMCRON_API_TOKEN".into(), BOOTSTRAP.into()));
+        c.start_with(options).await;
+    }
+    c
+}
+
+#[tokio::test]
+async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
+    let _serial = SERIAL.lock().await;
+    // A long TTL: only the notification can explain convergence within a second.
+    let c = cluster_with_tokens("5m").await;
+    let (a, b) = (c.host("a"), c.host("b"));
+    let admin = Some(BOOTSTRAP);
+
+    // A setting written on A applies on B.
+    assert_eq!(effective(b, admin, "config.region").await, Value::Null);
+    let started = Instant::now();
+    let (status, body) = call(
+        a,
+        admin,
+        "PUT",
+        "/api/v1/settings/config.region",
+        json!({"value": "eu"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    time_until(
+        "B applies config.region",
+        Duration::from_secs(5),
+        || async { effective(b, admin, "config.region").await == "eu" },
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "B applied the setting {took:?} after the write on A"
+    );
+    println!("setting applied on B {took:?} after the write on A");
+
+    // Unsetting it too.
+    let (status, _) = call(
+        a,
+        admin,
+        "DELETE",
+        "/api/v1/settings/config.region",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let took = time_until("B drops config.region", Duration::from_secs(5), || async {
+        effective(b, admin, "config.region").await.is_null()
+    })
+    .await;
+    assert!(
+        took < Duration::from_secs(1),
+        "B dropped the setting after {took:?}"
+    );
+
+    // A read token made on A works on B at once, reads everything, changes nothing.
+    let (status, _) = call(
+        a,
+        admin,
+        "PUT",
+        "/api/v1/settings/metrics.token",
+        json!({"value": "metrics-secret-0123456789"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, reader) = call(
+        a,
+        admin,
+        "POST",
+        "/api/v1/tokens",
+        json!({"name": "dash", "role": "read"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{reader}");
+    assert_eq!(
+        (reader["name"].as_str(), reader["role"].as_str()),
+        (Some("dash"), Some("read"))
+    );
+    assert_eq!(reader["created_by"], "bootstrap");
+    let secret = reader["token"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("wcr_"), "{secret}");
+    let read = Some(secret.as_str());
+    let took = time_until(
+        "B accepts the new token",
+        Duration::from_secs(5),
+        || async { call(b, read, "GET", "/api/v1/jobs", Value::Null).await.0 == 200 },
+    )
+    .await;
+    assert!(
+        took < Duration::from_secs(1),
+        "B accepted the new token after {took:?}"
+    );
+    let (_, me) = call(b, read, "GET", "/api/v1/whoami", Value::Null).await;
+    assert_eq!(
+        me,
+        json!({"auth_required": true, "name": "dash", "role": "read"})
+    );
+    let (status, body) = call(
+        b,
+        read,
+        "POST",
+        "/api/v1/jobs",
+        json!({"name": "x", "schedule": "@hourly", "plugin": "hello"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    let (status, _) = call(
+        b,
+        read,
+        "PUT",
+        "/api/v1/settings/config.x",
+        json!({"value": "y"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call(b, read, "GET", "/api/v1/tokens", Value::Null).await;
+    assert_eq!(status, 403, "a read token may not list tokens");
+    let (status, settings) = call(b, read, "GET", "/api/v1/settings", Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(settings["metrics.token"], "********", "{settings}");
+    let (_, settings) = call(b, admin, "GET", "/api/v1/settings", Value::Null).await;
+    assert_eq!(settings["metrics.token"], "metrics-secret-0123456789");
+
+    // Names are checked; a second token of the same name is refused; the list has no secret.
+    let (status, body) = call(
+        a,
+        admin,
+        "POST",
+        "/api/v1/tokens",
+        json!({"name": "dash", "role": "admin"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let (status, body) = call(
+        a,
+        admin,
+        "POST",
+        "/api/v1/tokens",
+        json!({"name": "no spaces", "role": "read"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("name")),
+        "{body}"
+    );
+    let (status, body) = call(
+        a,
+        admin,
+        "POST",
+        "/api/v1/tokens",
+        json!({"name": "ok", "role": "root"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("role")),
+        "{body}"
+    );
+    let (status, list) = call(b, admin, "GET", "/api/v1/tokens", Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 1, "{list}");
+    assert!(
+        !list.to_string().contains(&secret),
+        "the list shows a secret: {list}"
+    );
+    assert!(
+        list["tokens"][0]["last_used_at"].is_string(),
+        "use recorded: {list}"
+    );
+
+    // An event stream opened with the token ends when it is revoked.
+    let stream = reqwest::Client::new()
+        .get(format!("{}/api/v1/events", b.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+
+    // Revoked on A → refused on B within a second.
+    let started = Instant::now();
+    let (status, _) = call(a, admin, "DELETE", "/api/v1/tokens/dash", Value::Null).await;
+    assert_eq!(status, 204);
+    let (status, _) = call(a, read, "GET", "/api/v1/jobs", Value::Null).await;
+    assert_eq!(
+        status, 401,
+        "the revoking replica refuses the token at once"
+    );
+    time_until(
+        "B refuses the revoked token",
+        Duration::from_secs(5),
+        || async { call(b, read, "GET", "/api/v1/jobs", Value::Null).await.0 == 401 },
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "B refused the revoked token {took:?} after the revocation on A"
+    );
+    println!("revoked token refused on B {took:?} after the revocation on A");
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut body = stream.bytes_stream();
+        use futures::StreamExt;
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the revoked token's event stream is still open"
+    );
+    let (status, _) = call(a, admin, "DELETE", "/api/v1/tokens/dash", Value::Null).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn without_notifications_replicas_converge_within_the_ttl() {
+    let _serial = SERIAL.lock().await;
+    let c = cluster_with_tokens("2s").await;
+    let b = c.host("b");
+    let admin = Some(BOOTSTRAP);
+    let (status, made) = call(
+        c.host("a"),
+        admin,
+        "POST",
+        "/api/v1/tokens",
+        json!({"name": "ci", "role": "admin"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let secret = made["token"].as_str().unwrap().to_string();
+    time_until("B accepts the token", Duration::from_secs(5), || async {
+        call(b, Some(&secret), "GET", "/api/v1/jobs", Value::Null)
+            .await
+            .0
+            == 200
+    })
+    .await;
+
+    // Written behind the replicas' backs: no notification; the TTL brings it.
+    let started = Instant::now();
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at_ms) VALUES ('config.mode', '\"direct\"', 0)",
+    )
+    .execute(&c.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM api_tokens WHERE name = 'ci'")
+        .execute(&c.pool)
+        .await
+        .unwrap();
+    time_until(
+        "B applies the unannounced setting",
+        Duration::from_secs(10),
+        || async { effective(b, admin, "config.mode").await == "direct" },
+    )
+    .await;
+    time_until(
+        "B refuses the token deleted in SQL",
+        Duration::from_secs(10),
+        || async {
+            call(b, Some(&secret), "GET", "/api/v1/jobs", Value::Null)
+                .await
+                .0
+                == 401
+        },
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(2000 + 500),
+        "converged after {took:?}, beyond the 2 s TTL"
+    );
+    println!("without notifications: converged after {took:?} (TTL 2 s)");
+}
+
+#[tokio::test]
+async fn scheduler_paused_stops_ticks_cluster_wide_and_resuming_applies_the_misfire_policy() {
+    let _serial = SERIAL.lock().await;
+    let db = pg::shared().fresh_database().unwrap();
+    let mut c = Cluster::new(&db, &["--settings-ttl", "5m"]).await;
+    c.start("a").await;
+    c.start("b").await;
+    let collector = Collector::start().await;
+    let ids = c
+        .create_reporter_jobs("a", 6, "paused", &collector, json!({"misfire": "run_once"}))
+        .await;
+    c.wait_for(
+        "both replicas run jobs",
+        Duration::from_secs(20),
+        || async {
+            let executors: std::collections::HashSet<String> = collector
+                .reports()
+                .into_iter()
+                .map(|r| r.instance_id)
+                .collect();
+            executors.len() == 2
+        },
+    )
+    .await;
+
+    let (a, b) = (c.host("a"), c.host("b"));
+    let (status, _) = call(
+        a,
+        None,
+        "PUT",
+        "/api/v1/settings/scheduler.paused",
+        json!({"value": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    time_until("both replicas paused", Duration::from_secs(1), || async {
+        effective(a, None, "scheduler.paused").await == true
+            && effective(b, None, "scheduler.paused").await == true
+    })
+    .await;
+    let paused_at = chrono::Utc::now().timestamp_millis();
+    // Let ticks come due while paused (runs in flight at the switch may still finish).
+    let seen = collector.reports().len();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let resume_at = chrono::Utc::now().timestamp_millis();
+    let during: Vec<_> = collector.reports()[seen..]
+        .iter()
+        .filter(|r| r.scheduled_at > paused_at + 1000)
+        .cloned()
+        .collect();
+    assert!(during.is_empty(), "ticks ran while paused: {during:?}");
+
+    // Resume through the other replica: each job runs its latest missed tick once
+    // (catch-up) and records the others as missed.
+    let (status, _) = call(
+        b,
+        None,
+        "PUT",
+        "/api/v1/settings/scheduler.paused",
+        json!({"value": false}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    c.wait_for(
+        "a catch-up run of every job",
+        Duration::from_secs(10),
+        || async {
+            let caught: std::collections::HashSet<String> = collector
+                .reports()
+                .into_iter()
+                .filter(|r| r.catch_up && r.scheduled_at >= paused_at)
+                .map(|r| r.job_id)
+                .collect();
+            ids.iter().all(|id| caught.contains(id))
+        },
+    )
+    .await;
+    let dups = collector.duplicates();
+    assert!(dups.is_empty(), "ticks executed twice: {dups:?}");
+
+    let runs = c.runs().await;
+    let mut by_job: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for r in &runs {
+        if r.scheduled_at_ms > paused_at + 1000 && r.scheduled_at_ms < resume_at - 1000 {
+            by_job.entry(r.job_id.as_str()).or_default().push(r);
+        }
+    }
+    for id in &ids {
+        let gap = by_job.get(id.as_str()).cloned().unwrap_or_default();
+        let missed = gap.iter().filter(|r| r.status == "missed").count();
+        let caught = runs
+            .iter()
+            .filter(|r| r.job_id == *id && r.catch_up && r.scheduled_at_ms >= paused_at)
+            .count();
+        assert_eq!(
+            caught, 1,
+            "job {id}: one catch-up run for the pause: {runs:?}"
+        );
+        assert!(
+            missed >= 1,
+            "job {id}: the paused ticks are recorded missed: {gap:?}"
+        );
+        assert!(
+            gap.iter().all(|r| r.status == "missed" || r.catch_up),
+            "job {id}: a tick inside the pause ran normally: {gap:?}"
+        );
+        assert!(
+            gap.iter()
+                .filter(|r| r.status == "missed")
+                .all(|r| r.reason.is_some()),
+            "job {id}: a missed tick without its reason: {gap:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_database_error_during_refresh_keeps_the_last_good_values() {
+    let _serial = SERIAL.lock().await;
+    // Its own server: the test stops it.
+    let server = PgServer::start().unwrap();
+    let url = server.fresh_database().unwrap();
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+        .setting_put("scheduler.max_concurrent_runs", &json!(7))
+        .await
+        .unwrap();
+    store
+        .token_create(
+            "ci",
+            "read",
+            &wasmcron::settings::tokens::hash_secret("wcr_x"),
+            None,
+        )
+        .await
+        .unwrap();
+    let cache = SettingsCache::load(&store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(cache.get().max_concurrent_runs, 7);
+    assert_eq!(cache.tokens().len(), 1);
+
+    server.stop().unwrap();
+    let failed = cache.refresh(&store).await;
+    assert!(failed.is_err(), "refresh succeeded with the database down");
+    assert_eq!(
+        cache.get().max_concurrent_runs,
+        7,
+        "a failed refresh changed the values"
+    );
+    assert_eq!(
+        cache.tokens().len(),
+        1,
+        "a failed refresh dropped the tokens"
+    );
+    assert!(cache.tokens().identify("wcr_x", None).is_some());
+
+    server.resume().unwrap();
+    let back = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if store
+                .setting_put("scheduler.max_concurrent_runs", &json!(9))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(back.is_ok(), "the database did not come back");
+    cache.refresh(&store).await.unwrap();
+    assert_eq!(cache.get().max_concurrent_runs, 9);
+}
