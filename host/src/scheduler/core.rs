@@ -189,6 +189,11 @@ impl SchedulerCore {
     /// the misfire policy; ticks due within the grace are run as ordinary ticks, in order, so
     /// a handover between replicas costs no tick.
     pub fn catch_up(&mut self, job_id: &str, now_ms: i64) -> Vec<Action> {
+        self.catch_up_with_grace(job_id, now_ms, MISFIRE_GRACE_MS)
+    }
+
+    /// [`Self::catch_up`] with ticks late by more than `grace_ms` following the misfire policy.
+    fn catch_up_with_grace(&mut self, job_id: &str, now_ms: i64, grace_ms: i64) -> Vec<Action> {
         let cluster_paused = self.cluster_paused;
         let Some(slot) = self.slots.get_mut(job_id) else {
             return Vec::new();
@@ -197,7 +202,7 @@ impl SchedulerCore {
             return Vec::new();
         }
         let spec = slot.spec.clone();
-        let late_cutoff = (now_ms - MISFIRE_GRACE_MS).max(slot.cursor_ms);
+        let late_cutoff = (now_ms - grace_ms).max(slot.cursor_ms);
         let plan: CatchUpPlan = plan_catch_up(
             &spec.timing,
             slot.cursor_ms,
@@ -404,7 +409,9 @@ impl SchedulerCore {
             for id in self.job_ids() {
                 actions.extend(self.finished_like_idle(&id));
                 if self.slots.get(&id).is_some_and(|s| s.next_tick.is_none()) {
-                    actions.extend(self.catch_up(&id, now_ms));
+                    // Every tick that came due during the maintenance pause follows the
+                    // misfire policy (none runs late as if nothing had happened).
+                    actions.extend(self.catch_up_with_grace(&id, now_ms, 0));
                 }
             }
         }
