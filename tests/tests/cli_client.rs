@@ -262,3 +262,72 @@ fn an_unreachable_server_is_named_in_one_clear_line() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains(&server));
 }
+
+/// Run the client with a bearer token (through `WASMCRON_TOKEN`).
+fn cli_as(server: &str, token: &str, args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .env("WASMCRON_SERVER", server)
+        .env("WASMCRON_TOKEN", token)
+        .output()
+        .expect("run wasmcron")
+}
+
+fn ok_as(server: &str, token: &str, args: &[&str]) -> String {
+    let out = cli_as(server, token, args);
+    assert!(
+        out.status.success(),
+        "wasmcron {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_cli_creates_lists_and_revokes_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db").display());
+    let mut options = HostOptions::new(&db, "cli-tokens", &plugins_dir());
+    options
+        .env
+        .push(("WASMCRON_API_TOKEN".into(), "cli-bootstrap".into()));
+    let host = Host::start(options).await;
+    let s = host.base.as_str();
+    let admin = "cli-bootstrap";
+
+    assert_eq!(
+        ok_as(s, admin, &["token", "whoami"]).trim(),
+        "bootstrap (admin)"
+    );
+    let out = ok_as(s, admin, &["token", "create", "reader", "--role", "read"]);
+    assert!(out.starts_with("token reader (read) created"), "{out}");
+    let secret = out.lines().nth(1).unwrap().trim().to_string();
+    assert!(secret.starts_with("wcr_"), "{out}");
+    assert_eq!(
+        ok_as(s, &secret, &["token", "whoami"]).trim(),
+        "reader (read)"
+    );
+    let list = ok_as(s, admin, &["token", "list"]);
+    assert!(
+        list.contains("reader") && list.contains("bootstrap"),
+        "{list}"
+    );
+    assert!(!list.contains(&secret), "the list shows the secret: {list}");
+
+    // The read token reads, and is refused a change with the reason.
+    ok_as(s, &secret, &["job", "list"]);
+    let out = cli_as(s, &secret, &["settings", "set", "config.x", "y"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("read role"), "{err}");
+
+    assert_eq!(
+        ok_as(s, admin, &["token", "revoke", "reader"]).trim(),
+        "token reader revoked"
+    );
+    let out = cli_as(s, &secret, &["job", "list"]);
+    assert!(!out.status.success(), "a revoked token still works");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not valid"), "{err}");
+}

@@ -40,6 +40,8 @@ enum Command {
     Plugins(client::ClientArgs),
     /// Read and change cluster settings.
     Settings(SettingsArgs),
+    /// Manage API tokens (create, list, revoke) and show the one in use.
+    Token(TokenArgs),
     /// Follow the cluster's events (runs, job changes, replicas, plugins).
     Events(EventsCommand),
 }
@@ -58,6 +60,14 @@ struct SettingsArgs {
     client: client::ClientArgs,
     #[command(subcommand)]
     command: client::SettingsCommand,
+}
+
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    #[command(flatten)]
+    client: client::ClientArgs,
+    #[command(subcommand)]
+    command: client::TokenCommand,
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Instances(c) => client::block_on(client::run_instances(&c)),
         Command::Plugins(c) => client::block_on(client::run_plugins(&c)),
         Command::Settings(a) => client::block_on(client::run_settings(&a.client, a.command)),
+        Command::Token(a) => client::block_on(client::run_token(&a.client, a.command)),
         Command::Events(a) => client::block_on(client::run_events(&a.client, a.events)),
     };
     match result {

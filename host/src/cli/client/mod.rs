@@ -1,5 +1,5 @@
 //! The command-line client of the HTTP API: `wasmcron job …`, `instances`, `plugins`,
-//! `settings …`, `events`. Human tables by default, `--output json` for programs.
+//! `settings …`, `token …`, `events`. Human tables by default, `--output json` for programs.
 
 mod cluster;
 mod error;
@@ -7,6 +7,7 @@ mod events;
 mod http;
 mod jobs;
 mod table;
+mod tokens;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,7 @@ pub use cluster::{SettingsCommand, run_instances, run_plugins, run_settings};
 pub use error::ClientError;
 pub use events::{EventsArgs, run_events};
 pub use jobs::{JobCommand, run_job};
+pub use tokens::{TokenCommand, run_token};
 
 /// Where the server is and how to print; every client command takes these.
 #[derive(Debug, Clone, clap::Args)]
