@@ -163,7 +163,7 @@ export const tests = [
       const job = (await jobs(ctx.b)).find((j) => j.name === 'live-2s');
       await page.goto(`${ctx.b.base}/#/jobs/${job.id}`);
       const rows = page.locator('#runs tbody tr');
-      await waitFor('runs listed', 10_000, async () => (await rows.count()) >= 2);
+      await waitFor('runs listed', 20_000, async () => (await rows.count()) >= 2);
       const headers = await page.locator('#runs thead th').allTextContents();
       for (const h of ['Lateness', 'Duration', 'Attempt', 'Kind', 'Result / error', 'Logs']) assert(headers.includes(h), `column ${h}`);
       assert(await page.locator('.chart svg circle').count() >= 2, 'chart of the last runs drawn');
@@ -190,6 +190,35 @@ export const tests = [
       const text = await page.locator('tr[data-job="live-2s"]').textContent();
       assert(text.includes('succeeded') && text.includes('paused'), `last status and state: ${text}`);
       await ctx.shot(page, 'jobs');
+    },
+  },
+  {
+    name: 'the Jobs table updates rows in place: a focused Pause button survives live updates and pauses',
+    async fn(ctx) {
+      const page = ctx.jobsViewB;
+      const made = await apiJson(ctx.a, 'POST', '/jobs', { name: 'busy-1s', schedule: '@every 1s', plugin: 'hello' });
+      assert(made.status === 201, `create busy-1s: ${made.status}`);
+      const row = page.locator('tr[data-job="busy-1s"]');
+      await row.waitFor({ timeout: 20_000 });
+      const button = await row.getByRole('button', { name: 'Pause busy-1s', exact: true }).elementHandle();
+      await button.focus();
+      const lastRun = row.locator('td[data-label="Last run"]');
+      // Runs every second redraw the row's Last run cell; the button stays the same element.
+      const seen = new Set([await lastRun.textContent()]);
+      await waitFor('three live updates of the busy-1s row', 30_000, async () => {
+        seen.add(await lastRun.textContent());
+        return seen.size >= 4;
+      }, 50);
+      assert(await button.evaluate((b) => b.isConnected && document.activeElement === b), 'the Pause button kept its element and the focus');
+      await button.click();
+      await row.locator('[data-field="status"]', { hasText: 'paused' }).waitFor({ timeout: 20_000 });
+      assert(await button.evaluate((b) => b.isConnected && b.textContent === 'Resume'), 'the same button now resumes');
+      const job = (await jobs(ctx.b)).find((j) => j.name === 'busy-1s');
+      assert(job.status === 'paused', `paused in the API: ${job.status}`);
+      page.once('dialog', (d) => d.accept());
+      await row.getByRole('button', { name: 'Delete busy-1s', exact: true }).click();
+      await row.waitFor({ state: 'detached', timeout: 20_000 });
+      await stayedOpen(page);
     },
   },
   {
@@ -331,11 +360,13 @@ export const tests = [
       assert(direct.status === 403 && direct.body.error.code === 'forbidden', `direct pause: ${direct.status} ${JSON.stringify(direct.body)}`);
       await page.goto(`${s.base}/#/jobs/${job.id}`);
       await page.locator('#job-summary [data-field="status"]', { hasText: 'active' }).waitFor({ timeout: 20_000 });
+      // Forced: un-hide and enable the Pause button, and click it, in one go.
       await page.evaluate(() => {
         document.body.classList.remove('read-only');
-        for (const b of document.querySelectorAll('[data-action]')) b.disabled = false;
+        const pause = document.querySelector('button[aria-label="Pause secured-job"]');
+        pause.disabled = false;
+        pause.click();
       });
-      await page.getByRole('button', { name: 'Pause secured-job', exact: true }).click();
       await page.locator('#banner', { hasText: 'read role' }).waitFor({ state: 'visible', timeout: 20_000 });
       await waitFor('the page back in read-only mode', 20_000, () => page.evaluate(() => document.body.classList.contains('read-only')));
       await page.locator('#role-notice', { hasText: 'Refused' }).waitFor({ state: 'visible', timeout: 20_000 });
