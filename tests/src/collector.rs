@@ -22,6 +22,8 @@ pub struct Execution {
 #[derive(Debug, Clone, Default)]
 pub struct Collector {
     reports: Arc<Mutex<Vec<Execution>>>,
+    /// The `attempt` of each report, by the same index as `reports` (pushed under its lock).
+    attempts: Arc<Mutex<Vec<i64>>>,
     pub port: u16,
 }
 
@@ -49,6 +51,27 @@ impl Collector {
         self.reports.lock().unwrap().clone()
     }
 
+    /// How many reports arrived so far.
+    pub fn len(&self) -> usize {
+        self.reports.lock().unwrap().len()
+    }
+
+    /// Whether no report arrived yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every report with the attempt number the plugin reported, in arrival order.
+    pub fn reports_with_attempts(&self) -> Vec<(Execution, i64)> {
+        let reports = self.reports.lock().unwrap();
+        let attempts = self.attempts.lock().unwrap();
+        reports
+            .iter()
+            .cloned()
+            .zip(attempts.iter().copied())
+            .collect()
+    }
+
     /// (job, tick) pairs executed more than once, with their counts.
     pub fn duplicates(&self) -> Vec<((String, i64), usize)> {
         let mut counts: HashMap<(String, i64), usize> = HashMap::new();
@@ -64,12 +87,17 @@ impl Collector {
 async fn report(State(c): State<Collector>, body: String) -> &'static str {
     for line in body.lines().filter(|l| !l.trim().is_empty()) {
         if let Ok(v) = serde_json::from_str::<Value>(line) {
-            c.reports.lock().unwrap().push(Execution {
+            let mut reports = c.reports.lock().unwrap();
+            reports.push(Execution {
                 job_id: v["job_id"].as_str().unwrap_or_default().to_string(),
                 scheduled_at: v["scheduled_at"].as_i64().unwrap_or_default(),
                 instance_id: v["instance_id"].as_str().unwrap_or_default().to_string(),
                 catch_up: v["catch_up"].as_bool().unwrap_or_default(),
             });
+            c.attempts
+                .lock()
+                .unwrap()
+                .push(v["attempt"].as_i64().unwrap_or_default());
         }
     }
     "ok"

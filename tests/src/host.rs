@@ -150,6 +150,23 @@ impl Host {
         self.child.as_ref().expect("running").id()
     }
 
+    /// Where the replica's log is written (inside a directory removed when the host drops).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("log")
+    }
+
+    /// Resident set size of the running process in KiB (`VmRSS` of `/proc/<pid>/status`);
+    /// `None` once it has exited or when the figure cannot be read.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+    }
+
     fn signal(&self, sig: &str) {
         let status = Command::new("kill")
             .args([sig, &self.pid().to_string()])

@@ -1,9 +1,10 @@
 //! Test-only wasmcron plugin: reports each execution to an HTTP collector, so that tests
 //! can count the executions whose side effect really happened.
 //!
-//! Input: `{"collector": "http://127.0.0.1:PORT/report"}`. POSTs one JSON line
-//! `{"job_id", "scheduled_at", "instance_id", "attempt", "catch_up"}` and fails the run
-//! when the POST fails or the collector answers with a non-2xx status.
+//! Input: `{"collector": "http://127.0.0.1:PORT/report"}`, optionally `"sleep_ms": N` to work
+//! for N milliseconds before reporting (a slow job, to exercise the overlap policies). POSTs
+//! one JSON line `{"job_id", "scheduled_at", "instance_id", "attempt", "catch_up"}` and fails
+//! the run when the POST fails or the collector answers with a non-2xx status.
 
 // The export glue that `generate!` emits passes the tick's fields as flat arguments.
 #![allow(clippy::too_many_arguments)]
@@ -27,6 +28,15 @@ impl Guest for Reporter {
             .get("collector")
             .and_then(Value::as_str)
             .ok_or("input needs a string field \"collector\"")?;
+        match input.get("sleep_ms") {
+            None | Some(Value::Null) => {}
+            Some(ms) => {
+                let ms = ms
+                    .as_u64()
+                    .ok_or("input field \"sleep_ms\" must be a non-negative integer")?;
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
+        }
         let mut line = json!({
             "job_id": tick.job_id,
             "scheduled_at": tick.scheduled_at,

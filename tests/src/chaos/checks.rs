@@ -1,0 +1,421 @@
+//! The end-of-run checks of the chaos runner, as pure functions over what the collector saw,
+//! what the runs table holds, and what the runner did to each job.
+//!
+//! 1. No `(job, tick)` executed twice at the collector; every execution of a live job has its
+//!    run record, written by the replica that executed it.
+//! 2. Every tick that was due is in the runs table: run (`running`, `succeeded`, `failed`,
+//!    `timed_out`), `missed` or `skipped`, the latter two with a reason. The store writes one
+//!    row per tick and nothing else: the "unlisted" missed ticks of a catch-up longer than
+//!    `MAX_LISTED_MISSED` (10 000) ticks are only logged and counted in metrics, never written,
+//!    so a tick is accounted for only by its own row. No outage of a chaos run comes near
+//!    10 000 ticks; an absent tick is a violation whatever the reason.
+//! 3. The misfire policy held: `run_all` jobs have no missed tick; for `run_once` every block of
+//!    consecutive missed ticks is closed by exactly the catch-up run of the next tick
+//!    (`catch_up = true`), which is what one catch-up planning does (all due ticks older than
+//!    the misfire grace but the latest are missed, the latest runs); `skip` jobs have no
+//!    catch-up run. Missed ticks are missed for `misfire` (the one-hour catch-up window is never
+//!    exceeded), skipped ticks for `overlap`, and an `allow` job skips nothing.
+//! 4. RSS of each replica process does not keep growing (see [`rss`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use wasmcron_e2e::collector::Execution;
+use wasmcron_e2e::host::RunRow;
+
+/// Ticks within this distance before a pause, an edit or a delete may be absent (the change
+/// reached the owner before the tick's timer), and ticks of the old schedule within it after
+/// the change may still have run (the owner learnt of the change after the timer).
+pub const BOUNDARY_MS: i64 = 3_000;
+
+/// What the runner did to one job.
+#[derive(Debug, Clone)]
+pub struct JobHistory {
+    pub id: String,
+    pub name: String,
+    /// `run_once`, `run_all` or `skip`.
+    pub misfire: &'static str,
+    /// `skip`, `queue` or `allow`.
+    pub overlap: &'static str,
+    /// A slow job (each run lasts longer than the period).
+    pub slow: bool,
+    /// Periods during which the job was scheduled (created or resumed or edited, until paused,
+    /// edited, deleted or still running).
+    pub segments: Vec<Segment>,
+    pub deleted: bool,
+}
+
+impl JobHistory {
+    /// The job's policies, for messages.
+    pub fn kind(&self) -> String {
+        format!(
+            "misfire {} overlap {}{}",
+            self.misfire,
+            self.overlap,
+            if self.slow { " slow" } else { "" }
+        )
+    }
+}
+
+/// A stretch of a job's life with one schedule, unpaused: ticks in `(start_ms, end_ms]` are due.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment {
+    pub period_ms: i64,
+    /// The job's `anchor_ms` (database clock) when the stretch began.
+    pub start_ms: i64,
+    /// The `updated_at_ms` of the change that ended it; `None` while it lasts.
+    pub end_ms: Option<i64>,
+}
+
+/// Ticks of an `@every period` schedule in `(after, upto]`.
+pub fn ticks(period: i64, after: i64, upto: i64) -> impl Iterator<Item = i64> {
+    let first = after.div_euclid(period) * period + period;
+    (0..)
+        .map(move |k| first + k * period)
+        .take_while(move |t| *t <= upto)
+}
+
+/// A check's outcome: numbers to print and violations (each a line naming job and tick).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub name: &'static str,
+    pub figures: Vec<(String, String)>,
+    pub violations: Vec<String>,
+}
+
+impl Outcome {
+    fn new(name: &'static str) -> Self {
+        Outcome {
+            name,
+            ..Outcome::default()
+        }
+    }
+
+    pub fn figure(&mut self, key: &str, value: impl ToString) {
+        self.figures.push((key.to_string(), value.to_string()));
+    }
+
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The outcome as text: a header line, the figures, then at most `max` violations.
+    pub fn render(&self, max: usize) -> String {
+        let mut out = format!(
+            "check {}: {}\n",
+            self.name,
+            if self.passed() {
+                "PASS".to_string()
+            } else {
+                format!("FAIL ({} violations)", self.violations.len())
+            }
+        );
+        for (k, v) in &self.figures {
+            out += &format!("    {k}: {v}\n");
+        }
+        for v in self.violations.iter().take(max) {
+            out += &format!("    VIOLATION {v}\n");
+        }
+        if self.violations.len() > max {
+            out += &format!("    ... and {} more\n", self.violations.len() - max);
+        }
+        out
+    }
+}
+
+fn is_run(status: &str) -> bool {
+    matches!(status, "running" | "succeeded" | "failed" | "timed_out")
+}
+
+/// Check 1: duplicates at the collector, and executions without their run record.
+pub fn executions(reports: &[(Execution, i64)], runs: &[RunRow], jobs: &[JobHistory]) -> Outcome {
+    let mut out = Outcome::new("1 no tick executed twice");
+    let names: HashMap<&str, &str> = jobs
+        .iter()
+        .map(|j| (j.id.as_str(), j.name.as_str()))
+        .collect();
+    let mut by_tick: HashMap<(&str, i64), Vec<(&str, i64)>> = HashMap::new();
+    for (e, attempt) in reports {
+        by_tick
+            .entry((e.job_id.as_str(), e.scheduled_at))
+            .or_default()
+            .push((e.instance_id.as_str(), *attempt));
+    }
+    let mut dups: Vec<_> = by_tick.iter().filter(|(_, v)| v.len() > 1).collect();
+    dups.sort();
+    for ((job, tick), by) in &dups {
+        out.violations.push(format!(
+            "job {} ({job}) tick {tick} executed {} times: (instance, attempt) {by:?}",
+            names.get(job).unwrap_or(&"?"),
+            by.len()
+        ));
+    }
+    let live: HashSet<&str> = jobs
+        .iter()
+        .filter(|j| !j.deleted)
+        .map(|j| j.id.as_str())
+        .collect();
+    let recorded: HashMap<(&str, i64), &RunRow> = runs
+        .iter()
+        .map(|r| ((r.job_id.as_str(), r.scheduled_at_ms), r))
+        .collect();
+    let mut unrecorded = 0;
+    for (e, attempt) in reports {
+        if !live.contains(e.job_id.as_str()) {
+            continue;
+        }
+        match recorded.get(&(e.job_id.as_str(), e.scheduled_at)) {
+            None => {
+                unrecorded += 1;
+                out.violations.push(format!(
+                    "job {} tick {} executed by {} (attempt {attempt}) has no run record",
+                    names.get(e.job_id.as_str()).unwrap_or(&"?"),
+                    e.scheduled_at,
+                    e.instance_id
+                ));
+            }
+            Some(r) if !is_run(&r.status) || r.instance_id.as_deref() != Some(&e.instance_id) => {
+                unrecorded += 1;
+                out.violations.push(format!(
+                    "job {} tick {} executed by {} but recorded {} by {:?}",
+                    names.get(e.job_id.as_str()).unwrap_or(&"?"),
+                    e.scheduled_at,
+                    e.instance_id,
+                    r.status,
+                    r.instance_id
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let retried = reports.iter().filter(|(_, a)| *a > 1).count();
+    out.figure("executions reported", reports.len());
+    out.figure("distinct (job, tick) executed", by_tick.len());
+    out.figure("duplicates", dups.len());
+    out.figure("executions with attempt > 1", retried);
+    out.figure(
+        "executions of live jobs without a matching run record",
+        unrecorded,
+    );
+    out
+}
+
+/// Each live job's expected ticks up to `cutoff`: tick → required (false: within
+/// [`BOUNDARY_MS`] of a change, may be absent or present).
+fn expected_ticks(job: &JobHistory, cutoff: i64) -> BTreeMap<i64, bool> {
+    let mut expected: BTreeMap<i64, bool> = BTreeMap::new();
+    for seg in &job.segments {
+        match seg.end_ms {
+            None => {
+                for t in ticks(seg.period_ms, seg.start_ms, cutoff) {
+                    expected.insert(t, true);
+                }
+            }
+            Some(end) => {
+                for t in ticks(seg.period_ms, seg.start_ms, (end + BOUNDARY_MS).min(cutoff)) {
+                    let required = t <= end - BOUNDARY_MS;
+                    *expected.entry(t).or_insert(false) |= required;
+                }
+            }
+        }
+    }
+    expected
+}
+
+/// Checks 2 and 3 over the runs table, up to `cutoff` (database clock).
+pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome, Outcome) {
+    let mut acc = Outcome::new("2 every due tick accounted for");
+    let mut pol = Outcome::new("3 misfire and overlap policies held");
+    let mut by_job: HashMap<&str, BTreeMap<i64, &RunRow>> = HashMap::new();
+    for r in runs {
+        by_job
+            .entry(r.job_id.as_str())
+            .or_default()
+            .insert(r.scheduled_at_ms, r);
+    }
+    let empty = BTreeMap::new();
+    let mut due = 0u64;
+    let mut boundary_present = 0u64;
+    let mut boundary_absent = 0u64;
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    // Per misfire policy: (missed, blocks, longest block, catch-up runs).
+    let mut per_policy: BTreeMap<&str, (u64, u64, u64, u64)> = BTreeMap::new();
+    for job in jobs.iter().filter(|j| !j.deleted) {
+        let rows = by_job.get(job.id.as_str()).unwrap_or(&empty);
+        let expected = expected_ticks(job, cutoff);
+        for (&t, &required) in &expected {
+            match (rows.get(&t), required) {
+                (Some(_), true) => due += 1,
+                (None, true) => {
+                    due += 1;
+                    acc.violations.push(format!(
+                        "job {} ({}, {}) tick {t}: due and absent from the runs table",
+                        job.name,
+                        job.id,
+                        job.kind()
+                    ));
+                }
+                (Some(_), false) => boundary_present += 1,
+                (None, false) => boundary_absent += 1,
+            }
+        }
+        let in_range: Vec<&RunRow> = rows.range(..=cutoff).map(|(_, r)| *r).collect();
+        for r in &in_range {
+            let key = match &r.reason {
+                Some(reason) => format!("{} ({reason})", r.status),
+                None => r.status.clone(),
+            };
+            *by_status.entry(key).or_default() += 1;
+            if !expected.contains_key(&r.scheduled_at_ms) {
+                acc.violations.push(format!(
+                    "job {} tick {}: recorded {} but not due (paused, deleted or off-schedule)",
+                    job.name, r.scheduled_at_ms, r.status
+                ));
+            }
+            if matches!(r.status.as_str(), "missed" | "skipped")
+                && r.reason.as_deref().is_none_or(str::is_empty)
+            {
+                acc.violations.push(format!(
+                    "job {} tick {}: {} without a reason",
+                    job.name, r.scheduled_at_ms, r.status
+                ));
+            }
+            match (r.status.as_str(), r.reason.as_deref()) {
+                ("missed", Some("misfire")) | ("skipped", Some("overlap")) => {}
+                ("missed" | "skipped", reason) => pol.violations.push(format!(
+                    "job {} tick {}: {} for {reason:?}",
+                    job.name, r.scheduled_at_ms, r.status
+                )),
+                _ => {}
+            }
+            if r.status == "skipped" && job.overlap == "allow" {
+                pol.violations.push(format!(
+                    "job {} tick {}: skipped although overlap is allow",
+                    job.name, r.scheduled_at_ms
+                ));
+            }
+            if r.catch_up && job.misfire == "skip" {
+                pol.violations.push(format!(
+                    "job {} tick {}: catch-up run although misfire is skip",
+                    job.name, r.scheduled_at_ms
+                ));
+            }
+        }
+        let stats = per_policy.entry(job.misfire).or_default();
+        stats.3 += in_range.iter().filter(|r| r.catch_up).count() as u64;
+        // Blocks of consecutive missed ticks (consecutive rows: every due tick has a row).
+        let mut i = 0;
+        while i < in_range.len() {
+            if in_range[i].status != "missed" {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < in_range.len() && in_range[i].status == "missed" {
+                i += 1;
+            }
+            let len = (i - start) as u64;
+            stats.0 += len;
+            stats.1 += 1;
+            stats.2 = stats.2.max(len);
+            let first = in_range[start].scheduled_at_ms;
+            let last = in_range[i - 1].scheduled_at_ms;
+            match job.misfire {
+                "run_all" => pol.violations.push(format!(
+                    "job {} (run_all): {len} ticks missed in {first}..={last}",
+                    job.name
+                )),
+                "run_once" => {
+                    let seg_end = job
+                        .segments
+                        .iter()
+                        .find(|s| s.start_ms < last && s.end_ms.is_none_or(|e| last <= e))
+                        .and_then(|s| s.end_ms)
+                        .unwrap_or(cutoff);
+                    let next = rows.range(last + 1..).next().map(|(_, r)| *r);
+                    let closed = next.is_some_and(|r| is_run(&r.status) && r.catch_up);
+                    // A block may stay open only where its catch-up tick lies beyond the
+                    // end of the stretch (a pause, an edit, or the cut-off).
+                    let open_allowed = next.is_none_or(|r| r.scheduled_at_ms > seg_end)
+                        || last > seg_end - BOUNDARY_MS;
+                    if !closed && !open_allowed {
+                        pol.violations.push(format!(
+                            "job {} (run_once): {len} ticks missed in {first}..={last}, then {}",
+                            job.name,
+                            next.map(|r| format!(
+                                "tick {} {} catch_up={}",
+                                r.scheduled_at_ms, r.status, r.catch_up
+                            ))
+                            .unwrap_or_else(|| "nothing".into())
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    acc.figure("ticks due (required)", due);
+    acc.figure(
+        "boundary ticks (within 3 s of a pause/edit/delete): present / absent",
+        format!("{boundary_present} / {boundary_absent}"),
+    );
+    for (k, v) in &by_status {
+        acc.figure(&format!("rows {k}"), v);
+    }
+    for (policy, (missed, blocks, longest, catch_up)) in &per_policy {
+        pol.figure(
+            &format!("misfire {policy}"),
+            format!(
+                "{missed} missed in {blocks} gaps (longest {longest}), {catch_up} catch-up runs"
+            ),
+        );
+    }
+    (acc, pol)
+}
+
+/// Check 4: RSS samples `(seconds since the process started, KiB)` per replica process.
+///
+/// Criterion: for every process that lived at least `min_life_s` seconds, drop the first
+/// `warmup_s` seconds (plugin compilation, claiming, caches filling); of the rest, the mean of
+/// the last third must not exceed 1.5 × the mean of the first third, unless the difference is
+/// below 32 MiB (allocator noise on a process of a few tens of MiB). Unbounded growth (a leak
+/// proportional to ticks) breaks the ratio in a long run; a plateau does not.
+pub fn rss(samples: &BTreeMap<String, Vec<(f64, u64)>>, warmup_s: f64, min_life_s: f64) -> Outcome {
+    let mut out = Outcome::new("4 replica memory bounded");
+    let mut judged = 0;
+    for (process, s) in samples {
+        let peak = s.iter().map(|x| x.1).max().unwrap_or(0);
+        let life = s.last().map(|x| x.0).unwrap_or(0.0);
+        let steady: Vec<u64> = s.iter().filter(|x| x.0 >= warmup_s).map(|x| x.1).collect();
+        if life < min_life_s || steady.len() < 6 {
+            out.figure(
+                process,
+                format!(
+                    "lived {life:.0} s, peak {} MiB (too short to judge)",
+                    peak / 1024
+                ),
+            );
+            continue;
+        }
+        judged += 1;
+        let third = steady.len() / 3;
+        let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / v.len() as f64 / 1024.0;
+        let first = mean(&steady[..third]);
+        let last = mean(&steady[steady.len() - third..]);
+        out.figure(
+            process,
+            format!(
+                "lived {life:.0} s, first third {first:.1} MiB, last third {last:.1} MiB \
+                 (x{:.2}), peak {} MiB",
+                last / first,
+                peak / 1024
+            ),
+        );
+        if last > 1.5 * first && last - first > 32.0 {
+            out.violations.push(format!(
+                "{process}: RSS grew from {first:.1} MiB to {last:.1} MiB"
+            ));
+        }
+    }
+    out.figure("processes judged", judged);
+    out
+}
