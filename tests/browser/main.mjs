@@ -1,6 +1,7 @@
 // Browser tests of the dashboard: headless Chromium (Debian's, driven by playwright-core)
 // against two real replicas on a throwaway PostgreSQL, plus a third replica that requires an
-// API token. Screenshots go to target/screenshots/. Prints `N passed, M failed`.
+// API token (its bootstrap admin token makes the read and admin tokens the tests use).
+// Screenshots go to target/screenshots/. Prints `N passed, M failed`.
 
 import fs from 'node:fs';
 import path from 'node:path';

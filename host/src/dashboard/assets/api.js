@@ -37,8 +37,11 @@ export function token() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
+/** Drop the stored token (refused, or the viewer signs out): the page no longer knows who it is. */
 export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
+  if (session.name !== null) session.set({ name: null });
+  document.dispatchEvent(new CustomEvent('wasmcron:token-forgotten'));
 }
 
 /** Headers that authenticate a request (none when no token is stored). */

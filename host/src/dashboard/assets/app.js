@@ -78,6 +78,7 @@ new MutationObserver(() => { if (session.readOnly) lock(main); })
 const signOut = document.getElementById('sign-out');
 function showSignOut() { signOut.hidden = !token(); }
 signOut.addEventListener('click', () => { forgetToken(); location.reload(); });
+document.addEventListener('wasmcron:token-forgotten', showSignOut);
 document.addEventListener('wasmcron:token', () => {
   showSignOut();
   // A new token may have another role: ask again.

@@ -48,7 +48,7 @@ export function mount(main, params) {
   const formError = h('div', { id: 'form-error' });
   const paused = h('input', { type: 'checkbox', id: 'field-paused', name: 'paused' });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-action': 'save', text: editing ? 'Save changes' : 'Create job' });
-  const formEl = h('form', { id: 'job-form', class: 'job-form', novalidate: true },
+  const formEl = h('form', { id: 'job-form', class: 'job-form admin-only', novalidate: true },
     FIELDS.map(control),
     editing ? null : h('div', { class: 'field checkbox' }, paused, h('label', { for: 'field-paused', text: 'Create paused' })),
     formError,
