@@ -123,8 +123,13 @@ export const tests = [
       await jobsB.locator('h1#job-h', { hasText: 'live-2s' }).waitFor({ timeout: 20_000 });
       const runs = jobsB.locator('#runs tbody tr[data-status="succeeded"]');
       await waitFor('a first succeeded run on B (scheduled runs must publish run.started/run.finished events)', 20_000, async () => (await rowCount(runs)) >= 1);
+      // Open the newest run's logs: runs arriving later must not close them (rows are updated in place).
+      const openedId = await runs.first().getAttribute('data-run');
+      const logs = jobsB.locator(`#runs tr[data-run="${openedId}"] details`);
+      await logs.locator('summary').click();
       const first = await rowCount(runs);
       await waitFor('more runs arriving live on B', 20_000, async () => (await rowCount(runs)) >= first + 2);
+      assert(await logs.evaluate((d) => d.open), 'the opened logs stayed open');
       await stayedOpen(jobsB);
       const cells = await runs.first().locator('td').allTextContents();
       assert(cells.some((c) => /\d+(\.\d+)? ?(ms|s)$/.test(c.trim())), `duration and lateness shown: ${cells}`);
