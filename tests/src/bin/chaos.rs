@@ -921,7 +921,7 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
     let reports = ch.collector.reports_with_attempts();
     let samples = samples.lock().unwrap().clone();
 
-    let first = checks::executions(&reports, &runs, &ch.jobs);
+    let first = checks::executions(&reports, &runs, &ch.jobs, cutoff);
     let (second, third) = checks::accounting(&runs, &ch.jobs, cutoff);
     let fourth = checks::rss(&samples, RSS_WARMUP_S, RSS_MIN_LIFE_S);
     let outcomes = [first, second, third, fourth, balance];
