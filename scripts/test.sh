@@ -4,11 +4,11 @@
 #   2. the example and test plugins, built from source into dist/plugins;
 #   3. formatting and lints (cargo fmt --check, clippy -D warnings);
 #   4. the Rust tests: unit, integration (real components), end-to-end (the real binary, real
-#      PostgreSQL servers started by the tests, real plugins);
-#   5. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
-#   6. the Helm chart tests (lint, render, offline schema validation, property checks).
-# The dashboard's browser tests (tests/browser/run.sh) are not part of this run yet: one of
-# them races the Jobs table's live re-render when it clicks Pause (see README, Dashboard).
+#      PostgreSQL servers started by the tests, real plugins), and the chaos run in its short
+#      mode (tests/tests/chaos.rs: random kills, pauses, restarts and edits; end checks);
+#   5. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
+#   6. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
+#   7. the Helm chart tests (lint, render, offline schema validation, property checks).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -26,6 +26,8 @@ cargo build --workspace --locked --bins
 export WASMCRON_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/wasmcron"
 export WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
 cargo test --workspace --locked
+step "dashboard browser tests"
+bash tests/browser/run.sh
 step "API fuzz run"
 bash tests/fuzz/run.sh
 step "Helm chart tests"
