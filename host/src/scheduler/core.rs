@@ -7,6 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::job_spec::JobSpec;
+use super::slab::Slab;
 use super::timers::Timers;
 use crate::schedule::{CatchUpPlan, OverlapDecision, OverlapPolicy, decide_overlap, plan_catch_up};
 
@@ -55,12 +56,16 @@ pub enum Action {
     /// Run the tick (record it as running first).
     Run {
         job: Arc<JobSpec>,
+        /// The key the job is held under ([`SchedulerCore::key_of`]).
+        key: u64,
         tick_ms: i64,
         catch_up: bool,
     },
     /// Record ticks that are not run.
     Record {
         job: Arc<JobSpec>,
+        /// The key the job is held under ([`SchedulerCore::key_of`]).
+        key: u64,
         ticks: Vec<(i64, NotRun)>,
         /// Further missed ticks not listed (a very long outage of a frequent job).
         unlisted_missed: u64,
@@ -72,6 +77,11 @@ pub enum Action {
 struct Slot {
     key: u64,
     spec: Arc<JobSpec>,
+    /// Copied from `spec` (read for every tick; the spec itself is not touched then).
+    overlap: OverlapPolicy,
+    jitter_ms: i64,
+    /// This job's firing delay ([`crate::schedule::JobTiming::fire_delay`]).
+    fire_delay_ms: i64,
     /// Every tick at or before this instant is accounted for (run, recorded or handed to a run).
     cursor_ms: i64,
     /// The next tick the timer is armed for.
@@ -85,9 +95,10 @@ struct Slot {
 /// The state machine.
 #[derive(Debug, Default)]
 pub struct SchedulerCore {
-    slots: HashMap<String, Slot>,
-    keys: HashMap<u64, String>,
-    next_key: u64,
+    /// Held jobs by key (fresh for every take).
+    slots: Slab<Slot>,
+    /// The key of each held job id.
+    keys: HashMap<String, u64>,
     timers: Timers,
     /// Jobs fired by the last `fire_due` whose next tick is still to be armed.
     fired: Vec<u64>,
@@ -110,12 +121,28 @@ impl SchedulerCore {
     }
 
     pub fn owns(&self, job_id: &str) -> bool {
-        self.slots.contains_key(job_id)
+        self.keys.contains_key(job_id)
+    }
+
+    /// The key a held job is held under: a small number, fresh for every take, that
+    /// [`Action`]s carry.
+    pub fn key_of(&self, job_id: &str) -> Option<u64> {
+        self.keys.get(job_id).copied()
+    }
+
+    fn slot(&self, job_id: &str) -> Option<&Slot> {
+        self.keys.get(job_id).and_then(|&key| self.slots.get(key))
+    }
+
+    fn slot_mut(&mut self, job_id: &str) -> Option<&mut Slot> {
+        self.keys
+            .get(job_id)
+            .and_then(|&key| self.slots.get_mut(key))
     }
 
     /// The job's spec as held now.
     pub fn spec(&self, job_id: &str) -> Option<&Arc<JobSpec>> {
-        self.slots.get(job_id).map(|s| &s.spec)
+        self.slot(job_id).map(|s| &s.spec)
     }
 
     /// (id, version, epoch) of every held job, for reconciling with the database.
@@ -127,61 +154,62 @@ impl SchedulerCore {
 
     /// The next tick of a held job (for listings).
     pub fn next_tick(&self, job_id: &str) -> Option<i64> {
-        self.slots.get(job_id).and_then(|s| s.next_tick)
+        self.slot(job_id).and_then(|s| s.next_tick)
     }
 
     /// Take a job: ticks after `last_accounted_ms` that are already due follow the misfire
     /// policy; the timer is armed for the first future tick.
     pub fn take(&mut self, spec: Arc<JobSpec>, last_accounted_ms: i64, now_ms: i64) -> Vec<Action> {
         self.remove(&spec.id);
-        let key = self.next_key;
-        self.next_key += 1;
         let cursor = last_accounted_ms.max(spec.anchor_ms);
-        self.keys.insert(key, spec.id.clone());
-        self.slots.insert(
-            spec.id.clone(),
-            Slot {
-                key,
-                spec,
-                cursor_ms: cursor,
-                next_tick: None,
-                running: 0,
-                queued: None,
-                catch_up: VecDeque::new(),
-            },
-        );
-        let id = self.keys[&key].clone();
-        self.catch_up(&id, now_ms)
+        let spec_id = spec.id.clone();
+        let key = self.slots.insert_with(|key| Slot {
+            key,
+            overlap: spec.overlap,
+            jitter_ms: spec.timing.jitter.as_millis() as i64,
+            fire_delay_ms: spec.timing.fire_delay(&spec.id).as_millis() as i64,
+            spec,
+            cursor_ms: cursor,
+            next_tick: None,
+            running: 0,
+            queued: None,
+            catch_up: VecDeque::new(),
+        });
+        self.keys.insert(spec_id, key);
+        self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS)
     }
 
     /// Apply an edit of a held job (new version, same epoch). A changed schedule or a resume
     /// moves the anchor, which re-arms the timer from it.
     pub fn update(&mut self, spec: Arc<JobSpec>, now_ms: i64) -> Vec<Action> {
-        let Some(slot) = self.slots.get_mut(&spec.id) else {
+        let Some(slot) = self.keys.get(&spec.id).and_then(|&k| self.slots.get_mut(k)) else {
             return Vec::new();
         };
         slot.cursor_ms = slot.cursor_ms.max(spec.anchor_ms);
         slot.spec = spec.clone();
+        slot.overlap = spec.overlap;
+        slot.jitter_ms = spec.timing.jitter.as_millis() as i64;
+        slot.fire_delay_ms = spec.timing.fire_delay(&spec.id).as_millis() as i64;
         let key = slot.key;
         self.timers.disarm(key);
         slot.next_tick = None;
         if spec.paused {
             return Vec::new();
         }
-        self.catch_up(&spec.id, now_ms)
+        self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS)
     }
 
     /// Stop holding a job (deleted, or owned elsewhere now).
     pub fn remove(&mut self, job_id: &str) -> Option<Arc<JobSpec>> {
-        let slot = self.slots.remove(job_id)?;
-        self.timers.disarm(slot.key);
-        self.keys.remove(&slot.key);
+        let key = self.keys.remove(job_id)?;
+        let slot = self.slots.remove(key)?;
+        self.timers.disarm(key);
         Some(slot.spec)
     }
 
     /// Every held job id.
     pub fn job_ids(&self) -> Vec<String> {
-        self.slots.keys().cloned().collect()
+        self.keys.keys().cloned().collect()
     }
 
     /// Re-plan a job from its cursor (after it was taken, or after ticks could not be
@@ -194,8 +222,15 @@ impl SchedulerCore {
 
     /// [`Self::catch_up`] with ticks late by more than `grace_ms` following the misfire policy.
     fn catch_up_with_grace(&mut self, job_id: &str, now_ms: i64, grace_ms: i64) -> Vec<Action> {
+        match self.keys.get(job_id) {
+            Some(&key) => self.catch_up_key(key, now_ms, grace_ms),
+            None => Vec::new(),
+        }
+    }
+
+    fn catch_up_key(&mut self, key: u64, now_ms: i64, grace_ms: i64) -> Vec<Action> {
         let cluster_paused = self.cluster_paused;
-        let Some(slot) = self.slots.get_mut(job_id) else {
+        let Some(slot) = self.slots.get_mut(key) else {
             return Vec::new();
         };
         if slot.spec.paused {
@@ -234,6 +269,7 @@ impl SchedulerCore {
             });
             actions.push(Action::Record {
                 job: spec.clone(),
+                key,
                 ticks: recorded,
                 unlisted_missed: plan.missed_truncated,
                 unlisted_range,
@@ -257,36 +293,45 @@ impl SchedulerCore {
             slot.running += 1;
             actions.push(Action::Run {
                 job: spec.clone(),
+                key,
                 tick_ms: tick,
                 catch_up,
             });
         }
         let next = spec.timing.next_tick_ms(slot.cursor_ms.max(now_ms));
         slot.next_tick = next;
-        let key = slot.key;
         match next {
-            Some(tick) => self.timers.arm(key, spec.timing.fire_at_ms(tick, &spec.id)),
+            Some(tick) => self
+                .timers
+                .arm(key, tick.saturating_add(slot.fire_delay_ms)),
             None => self.timers.disarm(key),
         }
         actions
     }
 
-    /// Process every timer due at `now_ms`.
     /// Arm the timers of the jobs [`Self::fire_due`] fired, from the tick each just fired
     /// (never from "now"). Call it after dispatching `fire_due`'s actions.
     pub fn rearm_fired(&mut self) {
-        for key in std::mem::take(&mut self.fired) {
-            let Some(slot) = self.keys.get(&key).and_then(|id| self.slots.get_mut(id)) else {
+        self.rearm_fired_at_most(usize::MAX);
+    }
+
+    /// [`Self::rearm_fired`] for up to `max` of the fired jobs (the rest wait for the next
+    /// call): computing next ticks is the costly part of a burst, and can be spread out.
+    pub fn rearm_fired_at_most(&mut self, max: usize) {
+        let from = self.fired.len().saturating_sub(max);
+        for key in self.fired.split_off(from) {
+            let Some(slot) = self.slots.get_mut(key) else {
                 continue;
             };
             if slot.next_tick.is_none() {
                 continue;
             }
-            let spec = &slot.spec;
-            let next = spec.timing.next_tick_ms(slot.cursor_ms);
+            let next = slot.spec.timing.next_tick_ms(slot.cursor_ms);
             slot.next_tick = next;
             match next {
-                Some(next) => self.timers.arm(key, spec.timing.fire_at_ms(next, &spec.id)),
+                Some(next) => self
+                    .timers
+                    .arm(key, next.saturating_add(slot.fire_delay_ms)),
                 None => self.timers.disarm(key),
             }
         }
@@ -294,19 +339,37 @@ impl SchedulerCore {
 
     /// Process every timer due at `now_ms`. Follow with [`Self::rearm_fired`].
     pub fn fire_due(&mut self, now_ms: i64) -> Vec<Action> {
-        let mut actions = Vec::new();
-        while let Some((key, _fire_at)) = self.timers.pop_due(now_ms) {
-            let Some(id) = self.keys.get(&key).cloned() else {
-                continue;
-            };
-            self.fire_one(&id, now_ms, &mut actions);
+        self.fire_due_at_most(now_ms, usize::MAX)
+    }
+
+    /// Whether a timer is due at `now_ms`.
+    pub fn has_due(&self, now_ms: i64) -> bool {
+        self.timers.next_deadline().is_some_and(|at| at <= now_ms)
+    }
+
+    /// Whether jobs fired by [`Self::fire_due`] wait for [`Self::rearm_fired`].
+    pub fn has_fired(&self) -> bool {
+        !self.fired.is_empty()
+    }
+
+    /// Process up to `max` of the timers due at `now_ms`, earliest first, so a burst can be
+    /// handed out in parts while the rest is still being decided. Follow with
+    /// [`Self::rearm_fired`] once nothing more is due.
+    pub fn fire_due_at_most(&mut self, now_ms: i64, max: usize) -> Vec<Action> {
+        let mut actions = Vec::with_capacity(max.min(64));
+        let mut fired = 0;
+        while fired < max
+            && let Some((key, _fire_at)) = self.timers.pop_due(now_ms)
+        {
+            fired += 1;
+            self.fire_one(key, now_ms, &mut actions);
         }
         actions
     }
 
-    fn fire_one(&mut self, job_id: &str, now_ms: i64, actions: &mut Vec<Action>) {
+    fn fire_one(&mut self, key: u64, now_ms: i64, actions: &mut Vec<Action>) {
         let cluster_paused = self.cluster_paused;
-        let Some(slot) = self.slots.get_mut(job_id) else {
+        let Some(slot) = self.slots.get_mut(key) else {
             return;
         };
         let Some(tick) = slot.next_tick else { return };
@@ -316,9 +379,9 @@ impl SchedulerCore {
             slot.next_tick = None;
             return;
         }
-        if now_ms - tick > MISFIRE_GRACE_MS + slot.spec.timing.jitter.as_millis() as i64 {
+        if now_ms - tick > MISFIRE_GRACE_MS + slot.jitter_ms {
             // Late (the process was paused, the loop starved, …): the misfire policy decides.
-            actions.extend(self.catch_up(job_id, now_ms));
+            actions.extend(self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS));
             return;
         }
         let spec = slot.spec.clone();
@@ -326,11 +389,12 @@ impl SchedulerCore {
         // The next tick is computed and armed by `rearm_fired`, after this burst's runs are
         // dispatched: with thousands of jobs due at one instant, the last one starts sooner.
         self.fired.push(slot.key);
-        match decide_overlap(spec.overlap, slot.running > 0, slot.queued.is_some()) {
+        match decide_overlap(slot.overlap, slot.running > 0, slot.queued.is_some()) {
             OverlapDecision::Run => {
                 slot.running += 1;
                 actions.push(Action::Run {
                     job: spec,
+                    key,
                     tick_ms: tick,
                     catch_up: false,
                 });
@@ -338,6 +402,7 @@ impl SchedulerCore {
             OverlapDecision::Queue => slot.queued = Some((tick, false)),
             OverlapDecision::Skip => actions.push(Action::Record {
                 job: spec,
+                key,
                 ticks: vec![(tick, NotRun::Overlap)],
                 unlisted_missed: 0,
                 unlisted_range: None,
@@ -347,11 +412,25 @@ impl SchedulerCore {
 
     /// A run of the job ended: start what waits for it (a queued tick, the next catch-up tick).
     pub fn finished(&mut self, job_id: &str) -> Vec<Action> {
-        let Some(slot) = self.slots.get_mut(job_id) else {
+        match self.keys.get(job_id) {
+            Some(&key) => self.finished_key(key),
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether a job is held under `key` (it was not dropped or re-taken since).
+    pub fn holds_key(&self, key: u64) -> bool {
+        self.slots.contains(key)
+    }
+
+    /// [`Self::finished`] for the job held under `key`.
+    pub fn finished_key(&mut self, key: u64) -> Vec<Action> {
+        let cluster_paused = self.cluster_paused;
+        let Some(slot) = self.slots.get_mut(key) else {
             return Vec::new();
         };
         slot.running = slot.running.saturating_sub(1);
-        if self.cluster_paused || (slot.running > 0 && slot.spec.overlap != OverlapPolicy::Allow) {
+        if cluster_paused || (slot.running > 0 && slot.overlap != OverlapPolicy::Allow) {
             return Vec::new();
         }
         let next = slot.catch_up.pop_front().or_else(|| slot.queued.take());
@@ -360,6 +439,7 @@ impl SchedulerCore {
                 slot.running += 1;
                 vec![Action::Run {
                     job: slot.spec.clone(),
+                    key: slot.key,
                     tick_ms,
                     catch_up,
                 }]
@@ -372,7 +452,7 @@ impl SchedulerCore {
     /// is re-planned by the misfire policy once the database is back ([`Self::catch_up`]).
     /// `was_run` tells whether the tick was handed out as a run (then it no longer runs).
     pub fn stalled(&mut self, job_id: &str, tick_ms: i64, was_run: bool) {
-        if let Some(slot) = self.slots.get_mut(job_id) {
+        if let Some(slot) = self.keys.get(job_id).and_then(|&k| self.slots.get_mut(k)) {
             if was_run {
                 slot.running = slot.running.saturating_sub(1);
             }
@@ -408,7 +488,7 @@ impl SchedulerCore {
         if was && !paused {
             for id in self.job_ids() {
                 actions.extend(self.finished_like_idle(&id));
-                if self.slots.get(&id).is_some_and(|s| s.next_tick.is_none()) {
+                if self.slot(&id).is_some_and(|s| s.next_tick.is_none()) {
                     // Every tick that came due during the maintenance pause follows the
                     // misfire policy (none runs late as if nothing had happened).
                     actions.extend(self.catch_up_with_grace(&id, now_ms, 0));
@@ -420,7 +500,7 @@ impl SchedulerCore {
 
     /// Start what waits for a job that has nothing running.
     fn finished_like_idle(&mut self, job_id: &str) -> Vec<Action> {
-        match self.slots.get_mut(job_id) {
+        match self.slot_mut(job_id) {
             Some(slot) if slot.running == 0 => {
                 slot.running = 1;
                 self.finished(job_id)

@@ -119,3 +119,196 @@ async fn a_job_owned_elsewhere_is_dropped_with_its_run_in_flight_cancelled() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(h.started.try_recv().is_err(), "a dropped job ticked again");
 }
+
+/// Counts runs per job and the ticks recorded as not run.
+#[derive(Default)]
+struct Counting {
+    runs: std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>,
+    not_run: std::sync::atomic::AtomicUsize,
+}
+
+impl Execute for Counting {
+    fn run_tick(&self, job: Arc<JobSpec>, tick_ms: i64, _catch_up: bool) -> BoxFuture<'_, RunEnd> {
+        self.runs
+            .lock()
+            .unwrap()
+            .entry(job.id.clone())
+            .or_default()
+            .push(tick_ms);
+        Box::pin(async { RunEnd::Done })
+    }
+
+    fn record_not_run<'a>(
+        &'a self,
+        _job: &'a JobSpec,
+        ticks: &'a [(i64, NotRun)],
+        _unlisted_missed: u64,
+        _unlisted_range: Option<(i64, i64)>,
+    ) -> BoxFuture<'a, Option<RunEnd>> {
+        self.not_run.fetch_add(ticks.len(), Ordering::SeqCst);
+        Box::pin(async { None })
+    }
+}
+
+/// Wait (up to `secs`) until `cond` holds.
+async fn until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_jobs_due_at_one_instant_runs_every_tick_and_acts_on_every_end() {
+    const JOBS: usize = 1000;
+    let executor = Arc::new(Counting::default());
+    let (scheduler, handle) = Scheduler::new(DbClock::new(0), executor.clone());
+    tokio::spawn(scheduler.run(std::future::pending(), Duration::from_secs(1)));
+    for i in 0..JOBS {
+        let mut spec = (*every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce)).clone();
+        spec.id = format!("job-{i}");
+        handle.send(Command::Take {
+            spec: Arc::new(spec),
+            last_accounted_ms: 0,
+        });
+    }
+    // With `skip`, a second tick runs only if the end of the first reached the loop.
+    let ran_twice = until(10, || {
+        let runs = executor.runs.lock().unwrap();
+        runs.len() == JOBS && runs.values().all(|ticks| ticks.len() >= 2)
+    })
+    .await;
+    assert!(ran_twice, "every job ran its first two ticks");
+    for (job, ticks) in executor.runs.lock().unwrap().iter() {
+        assert_eq!(
+            &ticks[..2],
+            &[1000, 2000],
+            "{job} ran its ticks once, in order"
+        );
+    }
+    assert_eq!(
+        executor.not_run.load(Ordering::SeqCst),
+        0,
+        "no tick skipped"
+    );
+}
+
+/// A scheduler running [`Gated`] with a stop switch, and whether `run` has returned.
+async fn stoppable(
+    grace: Duration,
+) -> (
+    Harness,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, started) = mpsc::unbounded_channel();
+    let gate = Arc::new(Semaphore::new(0));
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let executor = Arc::new(Gated {
+        started: tx,
+        gate: gate.clone(),
+        cancelled: cancelled.clone(),
+    });
+    let (scheduler, handle) = Scheduler::new(DbClock::new(0), executor);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(scheduler.run(
+        async {
+            let _ = stop_rx.await;
+        },
+        grace,
+    ));
+    handle.send(Command::Take {
+        spec: every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        last_accounted_ms: 0,
+    });
+    let h = Harness {
+        handle,
+        started,
+        gate,
+        cancelled,
+    };
+    (h, stop_tx, task)
+}
+
+#[tokio::test]
+async fn a_stopping_scheduler_waits_for_its_runs_in_flight() {
+    let (mut h, stop, task) = stoppable(Duration::from_secs(30)).await;
+    assert_eq!(h.started.recv().await, Some(1000));
+    let _ = stop.send(());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!task.is_finished(), "stopped with a run in flight");
+    h.gate.add_permits(1);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops once its run finished")
+        .unwrap();
+    assert!(!h.cancelled.load(Ordering::SeqCst), "the run was cancelled");
+    assert!(
+        h.started.try_recv().is_err(),
+        "a tick started while stopping"
+    );
+}
+
+#[tokio::test]
+async fn runs_still_going_after_the_grace_period_are_cancelled() {
+    let (mut h, stop, task) = stoppable(Duration::from_millis(200)).await;
+    assert_eq!(h.started.recv().await, Some(1000));
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops after the grace period")
+        .unwrap();
+    assert!(
+        h.cancelled.load(Ordering::SeqCst),
+        "the run was not cancelled"
+    );
+}
+
+/// Panics in its first run.
+struct PanicsOnce(AtomicBool);
+
+impl Execute for PanicsOnce {
+    fn run_tick(
+        &self,
+        _job: Arc<JobSpec>,
+        _tick_ms: i64,
+        _catch_up: bool,
+    ) -> BoxFuture<'_, RunEnd> {
+        Box::pin(async move {
+            if !self.0.swap(true, Ordering::SeqCst) {
+                panic!("a run that panics");
+            }
+            RunEnd::Done
+        })
+    }
+
+    fn record_not_run<'a>(
+        &'a self,
+        _job: &'a JobSpec,
+        _ticks: &'a [(i64, NotRun)],
+        _unlisted_missed: u64,
+        _unlisted_range: Option<(i64, i64)>,
+    ) -> BoxFuture<'a, Option<RunEnd>> {
+        Box::pin(async { None })
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_panics_does_not_hold_up_its_job_release() {
+    let executor = Arc::new(PanicsOnce(AtomicBool::new(false)));
+    let (scheduler, handle) = Scheduler::new(DbClock::new(0), executor.clone());
+    tokio::spawn(scheduler.run(std::future::pending(), Duration::from_secs(1)));
+    handle.send(Command::Take {
+        spec: every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        last_accounted_ms: 0,
+    });
+    assert!(until(5, || executor.0.load(Ordering::SeqCst)).await, "ran");
+    let released = tokio::time::timeout(Duration::from_secs(5), handle.release("job"))
+        .await
+        .expect("release answered");
+    assert_eq!(released, Some(1));
+}

@@ -11,6 +11,7 @@ mod execute;
 mod job_spec;
 mod ledger;
 mod run_request;
+mod slab;
 mod timers;
 
 pub use self::clock::DbClock;
@@ -20,13 +21,16 @@ pub use self::execute::{Executor, RunEnd};
 pub use self::job_spec::JobSpec;
 pub use self::ledger::RunLedger;
 pub use self::run_request::run_request;
+use self::slab::KeyedVec;
 pub use self::timers::Timers;
 use futures::future::BoxFuture;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use tokio::sync::mpsc;
+use futures::FutureExt;
+use tokio::sync::{Notify, mpsc};
 
 /// Messages to the scheduler loop.
 #[derive(Debug)]
@@ -144,38 +148,100 @@ impl Execute for Executor {
     }
 }
 
+/// Most runs one start task begins (see [`Scheduler::execute`]).
+const RUNS_PER_START_TASK: usize = 64;
+
+/// Parts of a burst handed out between two turns of the loop's worker at the runs handed out
+/// so far (see [`Scheduler::run`]).
+const PARTS_PER_TURN: usize = 2;
+
+/// Fired jobs whose next tick the loop computes between two looks at the runtime's other work.
+const REARM_PER_TURN: usize = 256;
+
+/// The runs of one job: how many are in flight (kept by the loop), and their cancellation:
+/// each run carries the generation it was dispatched under and stops (its future is dropped)
+/// once the generation moves on.
+#[derive(Debug)]
+struct JobRuns {
+    job_id: String,
+    in_flight: AtomicUsize,
+    generation: AtomicU64,
+    cancel: Notify,
+}
+
+/// What every run shares: the executor, the way back to the loop, the shutdown switch.
+struct Shared {
+    executor: Arc<dyn Execute>,
+    ends: mpsc::UnboundedSender<Vec<Ended>>,
+    /// Set when the grace period is over: every run still going is cancelled, none starts.
+    stopping: AtomicBool,
+    stop: Notify,
+}
+
+/// A task's own handle on [`Shared`]: the runs a task begins hold it (not `Shared` itself), so
+/// workers beginning runs at the same time do not all count references in one place.
+struct Local(Arc<Shared>);
+
+impl std::ops::Deref for Local {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// One action handed to a run, with the generation of its job it belongs to.
+struct Dispatch {
+    action: Action,
+    runs: Arc<JobRuns>,
+    generation: u64,
+}
+
+/// A run (or record) left the executor: `end` is what the loop must act on; `None` when
+/// there is nothing (recorded fine, cancelled, or panicked).
+struct Ended {
+    key: u64,
+    runs: Arc<JobRuns>,
+    tick_ms: i64,
+    end: Option<RunEnd>,
+}
+
 /// The scheduler loop.
 pub struct Scheduler {
     core: SchedulerCore,
     clock: DbClock,
-    executor: Arc<dyn Execute>,
+    shared: Arc<Shared>,
     rx: mpsc::UnboundedReceiver<Command>,
-    ends_tx: mpsc::UnboundedSender<(String, i64, RunEnd)>,
-    ends_rx: mpsc::UnboundedReceiver<(String, i64, RunEnd)>,
-    in_flight: tokio::task::JoinSet<()>,
-    /// The job each task in flight works for.
-    task_jobs: HashMap<tokio::task::Id, String>,
-    /// The tasks in flight of each job.
-    job_tasks: HashMap<String, HashMap<tokio::task::Id, tokio::task::AbortHandle>>,
-    /// Releases waiting for the job's tasks to finish: (epoch, reply).
+    ends_rx: mpsc::UnboundedReceiver<Vec<Ended>>,
+    /// Runs handed out whose end has not come back yet.
+    in_flight: usize,
+    /// Per job id held or with runs in flight: its runs.
+    tracked: HashMap<String, Arc<JobRuns>>,
+    /// The same by the key the job is held under now, for handing out runs without hashing
+    /// job ids (a key leaves when its job stops being held under it).
+    by_key: KeyedVec<Arc<JobRuns>>,
+    /// Releases waiting for the job's runs to finish: (epoch, reply).
     releasing: HashMap<String, (i64, tokio::sync::oneshot::Sender<Option<i64>>)>,
 }
 
 impl Scheduler {
     pub fn new(clock: DbClock, executor: Arc<dyn Execute>) -> (Self, SchedulerHandle) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let (ends_tx, ends_rx) = mpsc::unbounded_channel();
+        let (ends, ends_rx) = mpsc::unbounded_channel();
         (
             Scheduler {
                 core: SchedulerCore::new(),
                 clock,
-                executor,
+                shared: Arc::new(Shared {
+                    executor,
+                    ends,
+                    stopping: AtomicBool::new(false),
+                    stop: Notify::new(),
+                }),
                 rx,
-                ends_tx,
                 ends_rx,
-                in_flight: tokio::task::JoinSet::new(),
-                task_jobs: HashMap::new(),
-                job_tasks: HashMap::new(),
+                in_flight: 0,
+                tracked: HashMap::new(),
+                by_key: KeyedVec::default(),
                 releasing: HashMap::new(),
             },
             SchedulerHandle { tx },
@@ -187,6 +253,15 @@ impl Scheduler {
     pub async fn run(mut self, stop: impl Future<Output = ()>, grace: std::time::Duration) {
         tokio::pin!(stop);
         loop {
+            if self.core.has_fired() {
+                // Ticks were just handed out: let their runs start before the next ticks of
+                // the fired jobs are computed, a part at a time (thousands in a burst).
+                tokio::task::yield_now().await;
+                self.core.rearm_fired_at_most(REARM_PER_TURN);
+                if self.core.has_fired() {
+                    continue;
+                }
+            }
             let sleep = match self.core.next_deadline() {
                 Some(at) => tokio::time::sleep_until(
                     self.clock
@@ -198,37 +273,61 @@ impl Scheduler {
             tokio::select! {
                 biased;
                 _ = &mut stop => break,
-                Some((job_id, tick_ms, end)) = self.ends_rx.recv() => self.on_end(&job_id, tick_ms, end),
+                Some(ended) = self.ends_rx.recv() => {
+                    self.on_ended(ended);
+                    // A burst ends in a burst: take what has come in at once.
+                    while let Ok(ended) = self.ends_rx.try_recv() {
+                        self.on_ended(ended);
+                    }
+                }
                 Some(command) = self.rx.recv() => self.on_command(command),
                 _ = sleep => {
                     let now = self.clock.now_ms();
-                    let actions = self.core.fire_due(now);
-                    self.execute(actions);
-                    self.core.rearm_fired();
-                }
-                Some(done) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
-                    let id = match done {
-                        Ok((id, ())) => id,
-                        Err(e) => e.id(),
-                    };
-                    self.task_done(id);
+                    // Hand the due runs out in parts as they are decided: the first ones
+                    // start while the rest of a burst is still being worked through. Every
+                    // few parts this worker begins the runs handed out so far itself, so they
+                    // do not wait for the whole burst (nor for another worker to wake up).
+                    let mut parts = 0;
+                    while self.core.has_due(now) {
+                        let actions = self.core.fire_due_at_most(now, RUNS_PER_START_TASK);
+                        self.execute(actions);
+                        parts += 1;
+                        if parts % PARTS_PER_TURN == 0 && self.core.has_due(now) {
+                            tokio::task::yield_now().await;
+                        }
+                    }
                 }
             }
         }
         tracing::info!(
-            in_flight = self.in_flight.len(),
+            in_flight = self.in_flight,
             "scheduler stopping: no new ticks"
         );
-        let drain = async { while self.in_flight.join_next().await.is_some() {} };
-        if tokio::time::timeout(grace, drain).await.is_err() {
+        if tokio::time::timeout(grace, self.drain()).await.is_err() {
             tracing::warn!(
-                cancelled = self.in_flight.len(),
+                cancelled = self.in_flight,
                 "grace period over: cancelling runs still in flight"
             );
-            self.executor.cancel_in_flight();
-            self.in_flight.abort_all();
-            while self.in_flight.join_next().await.is_some() {}
-            self.executor.record_cancelled().await;
+            self.shared.executor.cancel_in_flight();
+            self.shared.stopping.store(true, Ordering::SeqCst);
+            self.shared.stop.notify_waiters();
+            self.drain().await;
+            self.shared.executor.record_cancelled().await;
+        }
+    }
+
+    /// Wait for every run in flight to end, starting nothing new.
+    async fn drain(&mut self) {
+        while self.in_flight > 0 {
+            match self.ends_rx.recv().await {
+                Some(ended) => {
+                    for ended in ended {
+                        self.in_flight -= 1;
+                        ended.runs.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+                None => break,
+            }
         }
     }
 
@@ -247,20 +346,25 @@ impl Scheduler {
                     // Held under an older epoch: whatever still runs under it is fenced.
                     self.cancel_tasks(&spec.id);
                 }
+                self.retire_key(&spec.id);
                 self.core.take(spec, last_accounted_ms, now)
             }
             Command::Update(spec) => self.core.update(spec, now),
             Command::Drop(id) => {
+                self.retire_key(&id);
                 self.core.remove(&id);
                 self.cancel_tasks(&id);
+                self.forget_if_idle(&id);
                 Vec::new()
             }
             Command::Release { job_id, reply } => {
+                self.retire_key(&job_id);
                 match self.core.remove(&job_id) {
                     None => {
                         let _ = reply.send(None);
                     }
-                    Some(spec) if !self.job_tasks.contains_key(&job_id) => {
+                    Some(spec) if self.runs_of(&job_id) == 0 => {
+                        self.tracked.remove(&job_id);
                         let _ = reply.send(Some(spec.epoch));
                     }
                     Some(spec) => {
@@ -303,54 +407,75 @@ impl Scheduler {
         self.execute(actions);
     }
 
-    /// A task in flight ended: forget it, and answer a release waiting for its job.
-    fn task_done(&mut self, id: tokio::task::Id) {
-        let Some(job_id) = self.task_jobs.remove(&id) else {
-            return;
-        };
-        let idle = match self.job_tasks.get_mut(&job_id) {
-            Some(tasks) => {
-                tasks.remove(&id);
-                tasks.is_empty()
+    /// Runs of `job_id` in flight.
+    fn runs_of(&self, job_id: &str) -> usize {
+        self.tracked
+            .get(job_id)
+            .map_or(0, |runs| runs.in_flight.load(Ordering::Relaxed))
+    }
+
+    /// The job stops being held under its current key (it is dropped, released or re-taken).
+    fn retire_key(&mut self, job_id: &str) {
+        if let Some(key) = self.core.key_of(job_id) {
+            self.by_key.remove(key);
+        }
+    }
+
+    /// Runs ended: act on each end, then, once its job has nothing in flight, answer a release
+    /// waiting for it and forget a job no longer held.
+    fn on_ended(&mut self, ended: Vec<Ended>) {
+        for ended in ended {
+            self.in_flight -= 1;
+            ended.runs.in_flight.fetch_sub(1, Ordering::Relaxed);
+            let job_id = ended.runs.job_id.as_str();
+            match ended.end {
+                // The common case, without looking the job up by id.
+                Some(RunEnd::Done) if self.core.holds_key(ended.key) => {
+                    let actions = self.core.finished_key(ended.key);
+                    self.execute(actions);
+                }
+                Some(end) => self.on_end(job_id, ended.tick_ms, end),
+                None => {}
             }
-            None => true,
-        };
-        if idle {
-            self.job_tasks.remove(&job_id);
-            if let Some((epoch, reply)) = self.releasing.remove(&job_id) {
-                let _ = reply.send(Some(epoch));
+            if ended.runs.in_flight.load(Ordering::Relaxed) == 0 {
+                if !self.releasing.is_empty()
+                    && let Some((epoch, reply)) = self.releasing.remove(job_id)
+                {
+                    let _ = reply.send(Some(epoch));
+                }
+                if !self.core.holds_key(ended.key) {
+                    self.forget_if_idle(job_id);
+                }
             }
         }
     }
 
-    /// Cancel the tasks in flight of a job this replica no longer owns (fenced: nothing they
+    /// Drop the bookkeeping of a job that is neither held nor running.
+    fn forget_if_idle(&mut self, job_id: &str) {
+        if self.runs_of(job_id) == 0 && !self.core.owns(job_id) {
+            self.tracked.remove(job_id);
+        }
+    }
+
+    /// Cancel the runs in flight of a job this replica no longer owns (fenced: nothing they
     /// would still write is accepted; the new owner records their runs abandoned).
     fn cancel_tasks(&mut self, job_id: &str) {
-        if let Some(tasks) = self.job_tasks.get(job_id) {
-            if !tasks.is_empty() {
+        if let Some(runs) = self.tracked.get(job_id) {
+            let in_flight = runs.in_flight.load(Ordering::Relaxed);
+            if in_flight > 0 {
                 tracing::warn!(
                     job_id,
-                    cancelled = tasks.len(),
+                    cancelled = in_flight,
                     "cancelling runs of a job owned elsewhere now"
                 );
             }
-            for handle in tasks.values() {
-                handle.abort();
-            }
+            runs.generation.fetch_add(1, Ordering::SeqCst);
+            runs.cancel.notify_waiters();
         }
         // A release of a job that is dropped meanwhile is not handed over by this replica.
         if let Some((_, reply)) = self.releasing.remove(job_id) {
             let _ = reply.send(None);
         }
-    }
-
-    /// Track a spawned task as working for `job_id`.
-    fn track(&mut self, job_id: &str, handle: tokio::task::AbortHandle) {
-        self.task_jobs.insert(handle.id(), job_id.to_owned());
-        self.job_tasks
-            .entry(job_id.to_owned())
-            .or_default()
-            .insert(handle.id(), handle);
     }
 
     fn on_end(&mut self, job_id: &str, tick_ms: i64, end: RunEnd) {
@@ -369,6 +494,7 @@ impl Scheduler {
                     job = job_id,
                     "fenced: the job is owned elsewhere now; dropping it"
                 );
+                self.retire_key(job_id);
                 self.core.remove(job_id);
                 Vec::new()
             }
@@ -376,43 +502,158 @@ impl Scheduler {
         self.execute(actions);
     }
 
+    /// Hand actions to the executor. Runs are begun by start tasks of up to
+    /// [`RUNS_PER_START_TASK`] runs rather than by one task each: a start task begins its runs
+    /// one after the other (each up to the point where it first waits, when it continues in a
+    /// task of its own), so a burst of thousands of ticks due at one instant costs a few
+    /// spawns, and the workers share it.
     fn execute(&mut self, actions: Vec<Action>) {
+        let mut batch = Vec::with_capacity(actions.len().min(RUNS_PER_START_TASK));
         for action in actions {
-            let executor = self.executor.clone();
-            let ends = self.ends_tx.clone();
-            match action {
-                Action::Run {
-                    job,
-                    tick_ms,
-                    catch_up,
-                } => {
-                    let job_id = job.id.clone();
-                    let handle = self.in_flight.spawn(async move {
-                        let id = job.id.clone();
-                        let end = executor.run_tick(job, tick_ms, catch_up).await;
-                        let _ = ends.send((id, tick_ms, end));
-                    });
-                    self.track(&job_id, handle);
+            let (job, key) = match &action {
+                Action::Run { job, key, .. } | Action::Record { job, key, .. } => (job, *key),
+            };
+            let runs = match self.by_key.get(key) {
+                Some(runs) => runs,
+                None => {
+                    let runs = self
+                        .tracked
+                        .entry(job.id.clone())
+                        .or_insert_with(|| {
+                            Arc::new(JobRuns {
+                                job_id: job.id.clone(),
+                                in_flight: AtomicUsize::new(0),
+                                generation: AtomicU64::new(0),
+                                cancel: Notify::new(),
+                            })
+                        })
+                        .clone();
+                    self.by_key.insert(key, runs);
+                    self.by_key.get(key).expect("just stored")
                 }
-                Action::Record {
-                    job,
-                    ticks,
-                    unlisted_missed,
-                    unlisted_range,
-                } => {
-                    let job_id = job.id.clone();
-                    let handle = self.in_flight.spawn(async move {
-                        if let Some(end) = executor
-                            .record_not_run(&job, &ticks, unlisted_missed, unlisted_range)
-                            .await
-                        {
-                            let first = ticks.first().map(|t| t.0).unwrap_or(0);
-                            let _ = ends.send((job.id.clone(), first, end));
-                        }
-                    });
-                    self.track(&job_id, handle);
+            };
+            runs.in_flight.fetch_add(1, Ordering::Relaxed);
+            self.in_flight += 1;
+            batch.push(Dispatch {
+                generation: runs.generation.load(Ordering::SeqCst),
+                runs: runs.clone(),
+                action,
+            });
+            if batch.len() == RUNS_PER_START_TASK {
+                tokio::spawn(start(self.shared.clone(), std::mem::take(&mut batch)));
+            }
+        }
+        match batch.pop() {
+            Some(dispatch) if batch.is_empty() => {
+                let shared = Arc::new(Local(self.shared.clone()));
+                tokio::spawn(async move {
+                    let ended = run_one(shared.clone(), dispatch).await;
+                    let _ = shared.ends.send(vec![ended]);
+                });
+            }
+            Some(dispatch) => {
+                batch.push(dispatch);
+                tokio::spawn(start(self.shared.clone(), batch));
+            }
+            None => {}
+        }
+    }
+}
+
+/// Begin each run of a batch in turn; one that has to wait continues in a task of its own.
+/// The ends of the runs done at once go back to the loop together.
+async fn start(shared: Arc<Shared>, batch: Vec<Dispatch>) {
+    let shared = Arc::new(Local(shared));
+    let mut ends = Vec::with_capacity(batch.len());
+    for dispatch in batch {
+        let mut run = Box::pin(run_one(shared.clone(), dispatch));
+        match futures::poll!(run.as_mut()) {
+            std::task::Poll::Ready(ended) => ends.push(ended),
+            std::task::Poll::Pending => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let ended = run.await;
+                    let _ = shared.ends.send(vec![ended]);
+                });
+            }
+        }
+    }
+    if !ends.is_empty() {
+        let _ = shared.ends.send(ends);
+    }
+}
+
+/// Carry out one action unless its job's runs were cancelled (or the grace period is over).
+async fn run_one(shared: Arc<Local>, dispatch: Dispatch) -> Ended {
+    let Dispatch {
+        action,
+        runs,
+        generation,
+    } = dispatch;
+    let (key, tick_ms) = match &action {
+        Action::Run { key, tick_ms, .. } => (*key, *tick_ms),
+        Action::Record { key, ticks, .. } => (*key, ticks.first().map_or(0, |t| t.0)),
+    };
+    let called_off = || {
+        runs.generation.load(Ordering::SeqCst) != generation
+            || shared.stopping.load(Ordering::SeqCst)
+    };
+    let end = if called_off() {
+        None
+    } else {
+        let work = std::panic::AssertUnwindSafe(act(&*shared.executor, action)).catch_unwind();
+        let mut work = std::pin::pin!(work);
+        // Most runs of a burst either finish or reach their first wait here; only a run that
+        // waits listens for cancellation.
+        let done = match futures::poll!(work.as_mut()) {
+            std::task::Poll::Ready(done) => done,
+            std::task::Poll::Pending => {
+                // Listen before checking again, so a cancellation between the two is not missed.
+                let cancelled = runs.cancel.notified();
+                let stopped = shared.stop.notified();
+                if called_off() {
+                    Ok(None)
+                } else {
+                    tokio::select! {
+                        biased;
+                        done = &mut work => done,
+                        _ = cancelled => Ok(None),
+                        _ = stopped => Ok(None),
+                    }
                 }
             }
+        };
+        done.unwrap_or_else(|_| {
+            tracing::error!(job_id = %runs.job_id, tick = tick_ms, "run panicked");
+            None
+        })
+    };
+    Ended {
+        key,
+        runs,
+        tick_ms,
+        end,
+    }
+}
+
+async fn act(executor: &dyn Execute, action: Action) -> Option<RunEnd> {
+    match action {
+        Action::Run {
+            job,
+            tick_ms,
+            catch_up,
+            ..
+        } => Some(executor.run_tick(job, tick_ms, catch_up).await),
+        Action::Record {
+            job,
+            ticks,
+            unlisted_missed,
+            unlisted_range,
+            ..
+        } => {
+            executor
+                .record_not_run(&job, &ticks, unlisted_missed, unlisted_range)
+                .await
         }
     }
 }

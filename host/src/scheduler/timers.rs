@@ -1,28 +1,35 @@
 //! One timing structure for all of a replica's jobs: an ordered set of `(fire at, job)`
 //! entries. Re-arming is O(log n); a job due in a year costs the same as one due in a second.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-/// Timers keyed by job id.
+use super::slab::KeyedVec;
+
+/// Timers keyed by job key.
 #[derive(Debug, Default)]
 pub struct Timers {
     by_time: BTreeSet<(i64, u64)>,
-    by_key: HashMap<u64, i64>,
+    by_key: KeyedVec<i64>,
+    len: usize,
 }
 
 impl Timers {
     /// Arm (or re-arm) the timer of `key` to fire at `at_ms`.
     pub fn arm(&mut self, key: u64, at_ms: i64) {
-        if let Some(old) = self.by_key.insert(key, at_ms) {
-            self.by_time.remove(&(old, key));
+        match self.by_key.insert(key, at_ms) {
+            Some(old) => {
+                self.by_time.remove(&(old, key));
+            }
+            None => self.len += 1,
         }
         self.by_time.insert((at_ms, key));
     }
 
     /// Disarm the timer of `key`, if any.
     pub fn disarm(&mut self, key: u64) {
-        if let Some(old) = self.by_key.remove(&key) {
+        if let Some(old) = self.by_key.remove(key) {
             self.by_time.remove(&(old, key));
+            self.len -= 1;
         }
     }
 
@@ -38,16 +45,17 @@ impl Timers {
             return None;
         }
         self.by_time.pop_first();
-        self.by_key.remove(&key);
+        self.by_key.remove(key);
+        self.len -= 1;
         Some((key, at))
     }
 
     pub fn len(&self) -> usize {
-        self.by_key.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
+        self.len == 0
     }
 }
 
