@@ -2,8 +2,9 @@
 //! fresh for every insertion (high 32 bits), so a key outlives its entry safely: once the entry
 //! is removed, the key finds nothing, even after its slot is reused.
 //!
-//! Entries sit in one vector, and a burst of jobs due at the same instant fires in key order,
-//! so the scheduler walks its jobs' state in memory order instead of hopping through a hash
+//! Entries sit in one vector, and a burst of jobs due at the same instant fires in key order
+//! (the order they were taken in, which is also slot order until slots are reused), so the
+//! scheduler mostly walks its jobs' state in memory order instead of hopping through a hash
 //! table: with thousands of jobs the difference is the cache misses that dominate a burst.
 
 /// The slot index of a key.
