@@ -10,7 +10,7 @@
 //! change notifications (job writes on any replica, a replica joining, jobs handed over) and
 //! reacts at once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,10 +23,14 @@ use super::health::Health;
 use super::leader::Leadership;
 use crate::scheduler::{Command, DbClock, JobSpec, SchedulerHandle};
 use crate::store::session::Session;
+use crate::store::takeover::TakenJob;
 use crate::store::{Store, StoreError};
 
 /// Rounds in a row with orphaned jobs after which a replica at its share claims one more.
 const ORPHAN_PATIENCE: u32 = 2;
+
+/// Jobs with more ticks than this in the hole-check window are not scanned tick by tick.
+const MAX_HOLE_SCAN: u64 = 5_000;
 
 /// How often, at most, the orphan probe runs between heartbeats.
 const PROBE_INTERVAL: Duration = Duration::from_millis(250);
@@ -385,12 +389,53 @@ impl Membership {
                     continue;
                 }
             };
+            let mut last_accounted_ms = t.last_tick_ms.unwrap_or(i64::MIN);
+            if let Some((hole, recorded)) = self.find_hole(&t, &spec).await? {
+                tracing::warn!(job = %t.job.name, tick = hole, "a tick below the newest recorded one was never recorded (it waited on the previous owner); the misfire policy applies to it");
+                last_accounted_ms = hole - 1;
+                self.scheduler.send(Command::Recorded {
+                    job_id: spec.id.clone(),
+                    ticks: recorded,
+                });
+            }
             self.scheduler.send(Command::Take {
                 spec: Arc::new(spec),
-                last_accounted_ms: t.last_tick_ms.unwrap_or(i64::MIN),
+                last_accounted_ms,
             });
         }
         Ok(())
+    }
+
+    /// The oldest tick of a taken-over job that lies below its newest recorded tick (within
+    /// [`crate::store::takeover::HOLE_LOOKBACK_MS`]) and has no row, with the ticks recorded after it. A previous owner
+    /// can leave one when a tick waited in its memory (queued behind a running one, or its
+    /// record pending during a database outage) while a later tick was recorded.
+    async fn find_hole(
+        &self,
+        taken: &TakenJob,
+        spec: &JobSpec,
+    ) -> Result<Option<(i64, BTreeSet<i64>)>, StoreError> {
+        let (Some(last), Some(from)) = (taken.last_tick_ms, taken.window_from_ms()) else {
+            return Ok(None);
+        };
+        let expected = spec.timing.count_ticks_ms(from, last);
+        if expected <= taken.recorded_in_window.max(0) as u64 || expected > MAX_HOLE_SCAN {
+            return Ok(None);
+        }
+        let recorded: BTreeSet<i64> = self
+            .store
+            .recorded_ticks(&spec.id, from, last)
+            .await?
+            .into_iter()
+            .collect();
+        let mut tick = spec.timing.next_tick_ms(from);
+        while let Some(t) = tick.filter(|t| *t <= last) {
+            if !recorded.contains(&t) {
+                return Ok(Some((t, recorded.range(t..).copied().collect())));
+            }
+            tick = spec.timing.next_tick_ms(t);
+        }
+        Ok(None)
     }
 
     /// Leave the cluster (graceful shutdown, after the jobs were handed over): give up the

@@ -3,13 +3,15 @@
 //! loop executes the [`Action`]s it returns. Time is passed in (database-clock milliseconds),
 //! so every policy is testable with a controlled clock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::job_spec::JobSpec;
 use super::slab::Slab;
 use super::timers::Timers;
-use crate::schedule::{CatchUpPlan, OverlapDecision, OverlapPolicy, decide_overlap, plan_catch_up};
+use crate::schedule::{
+    CatchUpPlan, MisfirePolicy, OverlapDecision, OverlapPolicy, decide_overlap, plan_catch_up,
+};
 
 /// A tick whose timer fires later than this after its scheduled instant is treated as
 /// misfired (the misfire policy decides), not run as an on-time tick.
@@ -90,6 +92,9 @@ struct Slot {
     queued: Option<(i64, bool)>,
     /// Ticks waiting to run in order: (tick, run as catch-up).
     catch_up: VecDeque<(i64, bool)>,
+    /// Ticks after `cursor_ms` that the database already records (the job was taken over with
+    /// a hole below its newest recorded tick): the first catch-up plans around them.
+    recorded: BTreeSet<i64>,
 }
 
 /// The state machine.
@@ -104,6 +109,8 @@ pub struct SchedulerCore {
     fired: Vec<u64>,
     /// Cluster-wide maintenance switch.
     pub cluster_paused: bool,
+    /// Recorded ticks announced by [`Self::note_recorded`] for a job about to be taken.
+    recorded_before_take: HashMap<String, BTreeSet<i64>>,
 }
 
 impl SchedulerCore {
@@ -157,12 +164,22 @@ impl SchedulerCore {
         self.slot(job_id).and_then(|s| s.next_tick)
     }
 
+    /// Announce, before [`Self::take`], the ticks after its `last_accounted_ms` that the
+    /// database already records for `job_id` (a hole lies below the newest recorded tick).
+    pub fn note_recorded(&mut self, job_id: String, ticks: BTreeSet<i64>) {
+        self.recorded_before_take.insert(job_id, ticks);
+    }
+
     /// Take a job: ticks after `last_accounted_ms` that are already due follow the misfire
     /// policy; the timer is armed for the first future tick.
     pub fn take(&mut self, spec: Arc<JobSpec>, last_accounted_ms: i64, now_ms: i64) -> Vec<Action> {
         self.remove(&spec.id);
         let cursor = last_accounted_ms.max(spec.anchor_ms);
         let spec_id = spec.id.clone();
+        let recorded = self
+            .recorded_before_take
+            .remove(&spec_id)
+            .unwrap_or_default();
         let key = self.slots.insert_with(|key| Slot {
             key,
             overlap: spec.overlap,
@@ -174,6 +191,7 @@ impl SchedulerCore {
             running: 0,
             queued: None,
             catch_up: VecDeque::new(),
+            recorded,
         });
         self.keys.insert(spec_id, key);
         self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS)
@@ -238,7 +256,7 @@ impl SchedulerCore {
         }
         let spec = slot.spec.clone();
         let late_cutoff = (now_ms - grace_ms).max(slot.cursor_ms);
-        let plan: CatchUpPlan = plan_catch_up(
+        let mut plan: CatchUpPlan = plan_catch_up(
             &spec.timing,
             slot.cursor_ms,
             late_cutoff,
@@ -248,6 +266,21 @@ impl SchedulerCore {
         );
         let mut actions = Vec::new();
         let window_start = late_cutoff - spec.catchup_window.as_millis() as i64;
+        // Taken over with a hole: ticks the database already records are neither run nor
+        // recorded again; the policy applies to the unrecorded ones.
+        let recorded_ticks = std::mem::take(&mut slot.recorded);
+        if !recorded_ticks.is_empty() {
+            let planned_a_run = !plan.run.is_empty();
+            plan.missed.retain(|t| !recorded_ticks.contains(t));
+            plan.run.retain(|t| !recorded_ticks.contains(t));
+            if planned_a_run
+                && plan.run.is_empty()
+                && spec.misfire == MisfirePolicy::RunOnce
+                && plan.missed.last().is_some_and(|&t| t >= window_start)
+            {
+                plan.run.extend(plan.missed.pop());
+            }
+        }
         let recorded: Vec<(i64, NotRun)> = plan
             .missed
             .iter()
@@ -282,7 +315,9 @@ impl SchedulerCore {
             if tick > now_ms || slot.catch_up.len() >= MAX_LISTED_MISSED {
                 break;
             }
-            slot.catch_up.push_back((tick, false));
+            if !recorded_ticks.contains(&tick) {
+                slot.catch_up.push_back((tick, false));
+            }
             cursor = tick;
         }
         slot.cursor_ms = cursor.max(late_cutoff);

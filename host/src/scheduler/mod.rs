@@ -41,6 +41,12 @@ pub enum Command {
         spec: Arc<JobSpec>,
         last_accounted_ms: i64,
     },
+    /// Sent just before a [`Command::Take`] whose job has a hole below its newest recorded
+    /// tick: the ticks after `last_accounted_ms` that are recorded already.
+    Recorded {
+        job_id: String,
+        ticks: std::collections::BTreeSet<i64>,
+    },
     /// A held job was edited (same epoch).
     Update(Arc<JobSpec>),
     /// Stop holding a job (deleted, or owned by another replica now): its timer stops and its
@@ -348,6 +354,10 @@ impl Scheduler {
                 }
                 self.retire_key(&spec.id);
                 self.core.take(spec, last_accounted_ms, now)
+            }
+            Command::Recorded { job_id, ticks } => {
+                self.core.note_recorded(job_id, ticks);
+                Vec::new()
             }
             Command::Update(spec) => self.core.update(spec, now),
             Command::Drop(id) => {

@@ -336,3 +336,36 @@ fn an_edit_moves_the_anchor_and_re_arms_and_pause_disarms() {
     assert!(core.remove("job").is_some());
     assert_eq!(core.job_count(), 0);
 }
+
+#[test]
+fn a_hole_below_the_newest_recorded_tick_follows_the_misfire_policy() {
+    // The previous owner recorded 11..=20 s but not 10 s (it waited behind a running tick).
+    let recorded_after_hole: std::collections::BTreeSet<i64> = (11..=20).map(|t| t * S).collect();
+    let now = 20 * S + 300;
+    for (misfire, want_runs, want_missed) in [
+        (MisfirePolicy::RunOnce, vec![(10 * S, true)], vec![]),
+        (MisfirePolicy::RunAll, vec![(10 * S, true)], vec![]),
+        (MisfirePolicy::Skip, vec![], vec![10 * S]),
+    ] {
+        let mut core = SchedulerCore::new();
+        core.note_recorded("job".into(), recorded_after_hole.clone());
+        let actions = core.take(every_second(OverlapPolicy::Skip, misfire), 10 * S - 1, now);
+        assert_eq!(runs(&actions), want_runs, "{misfire:?}");
+        let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
+        assert_eq!(missed, want_missed, "{misfire:?}: nothing recorded twice");
+        // The next tick is the first after the newest recorded one.
+        assert_eq!(core.next_tick("job"), Some(21 * S), "{misfire:?}");
+    }
+    // With unrecorded ticks after the newest recorded one too, both gaps are planned: the
+    // hole and 14 s missed, 15 s run once as catch-up, 16..=20 s as ordinary late ticks.
+    let mut core = SchedulerCore::new();
+    core.note_recorded("job".into(), (11..=13).map(|t| t * S).collect());
+    let actions = core.take(
+        every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        10 * S - 1,
+        now,
+    );
+    let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
+    assert_eq!(missed, vec![10 * S, 14 * S]);
+    assert_eq!(runs(&actions)[0], (15 * S, true));
+}

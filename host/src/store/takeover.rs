@@ -12,11 +12,27 @@ use super::rows::{JobRow, jobs_from_rows};
 /// Error text of a run that lost its owner mid-run.
 const ABANDONED_ERROR: &str = "the replica running it lost ownership of the job before it finished";
 
+/// How far below its newest recorded tick a taken-over job is checked for unrecorded ticks.
+pub const HOLE_LOOKBACK_MS: i64 = 15 * 60 * 1000;
+
 /// A job taken over: the job as stored, and its newest recorded (non-manual) tick.
 #[derive(Clone, Debug)]
 pub struct TakenJob {
     pub job: Job,
     pub last_tick_ms: Option<i64>,
+    /// How many non-manual ticks are recorded in `(window_from_ms, last_tick_ms]`, where
+    /// `window_from_ms` is the later of the job's anchor and `last_tick_ms` minus
+    /// [`HOLE_LOOKBACK_MS`]: fewer than the schedule has there means a hole (a tick that was
+    /// waiting on the previous owner when a later one was recorded).
+    pub recorded_in_window: i64,
+}
+
+impl TakenJob {
+    /// The start (exclusive) of the window [`TakenJob::recorded_in_window`] counts.
+    pub fn window_from_ms(&self) -> Option<i64> {
+        self.last_tick_ms
+            .map(|last| (last - HOLE_LOOKBACK_MS).max(self.job.anchor_ms))
+    }
 }
 
 /// The ids bound as one JSON array (`$2`), read back as a set of rows on each backend.
@@ -73,10 +89,13 @@ impl Store {
             " ORDER BY name"
         );
         let last = both!(
-            "SELECT job_id, MAX(scheduled_at_ms) FROM runs WHERE NOT manual AND job_id IN \
-             (SELECT id FROM jobs WHERE owner = $1 AND id IN ",
+            "SELECT x.job_id, x.m, (SELECT COUNT(*) FROM runs r WHERE r.job_id = x.job_id \
+             AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
+             CASE WHEN j.anchor_ms > x.m - $3 THEN j.anchor_ms ELSE x.m - $3 END) \
+             FROM (SELECT job_id, MAX(scheduled_at_ms) AS m FROM runs WHERE NOT manual \
+             AND job_id IN (SELECT id FROM jobs WHERE owner = $1 AND id IN ",
             IDS,
-            ") GROUP BY job_id"
+            ") GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
         );
         let ids = serde_json::to_string(ids).expect("ids serialize");
         on_pool!(self, |pool, backend| {
@@ -99,20 +118,47 @@ impl Store {
                 .bind(&ids)
                 .fetch_all(pool)
                 .await?;
-            let ticks: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(last.get(backend))
-                .bind(instance)
-                .bind(&ids)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .collect();
+            let ticks: HashMap<String, (i64, i64)> =
+                sqlx::query_as::<_, (String, i64, i64)>(last.get(backend))
+                    .bind(instance)
+                    .bind(&ids)
+                    .bind(HOLE_LOOKBACK_MS)
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .map(|(id, last, count)| (id, (last, count)))
+                    .collect();
             Ok(jobs_from_rows(rows)?
                 .into_iter()
-                .map(|job| TakenJob {
-                    last_tick_ms: ticks.get(&job.id).copied(),
-                    job,
+                .map(|job| {
+                    let (last, count) = ticks.get(&job.id).copied().unzip();
+                    TakenJob {
+                        last_tick_ms: last,
+                        recorded_in_window: count.unwrap_or(0),
+                        job,
+                    }
                 })
                 .collect())
+        })
+    }
+
+    /// The non-manual ticks of `job_id` recorded in `(after_ms, upto_ms]`, oldest first.
+    pub async fn recorded_ticks(
+        &self,
+        job_id: &str,
+        after_ms: i64,
+        upto_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        on_pool!(self, |pool, _backend| {
+            Ok(sqlx::query_scalar(
+                "SELECT scheduled_at_ms FROM runs WHERE job_id = $1 AND NOT manual \
+                 AND scheduled_at_ms > $2 AND scheduled_at_ms <= $3 ORDER BY scheduled_at_ms",
+            )
+            .bind(job_id)
+            .bind(after_ms)
+            .bind(upto_ms)
+            .fetch_all(pool)
+            .await?)
         })
     }
 }
