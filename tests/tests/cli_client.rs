@@ -9,16 +9,26 @@ use wasmcron_e2e::host::{Host, HostOptions, binary, free_port, plugins_dir};
 
 /// Run the client against `server` (through `WASMCRON_SERVER`, as a user would set it).
 fn cli(server: &str, args: &[&str]) -> Output {
-    Command::new(binary())
-        .args(args)
-        .env("WASMCRON_SERVER", server)
-        .env_remove("WASMCRON_TOKEN")
-        .output()
-        .expect("run wasmcron")
+    run_client(server, None, args)
+}
+
+/// Run the client, with a bearer token through `WASMCRON_TOKEN` when given.
+fn run_client(server: &str, token: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(binary());
+    command.args(args).env("WASMCRON_SERVER", server);
+    match token {
+        Some(token) => command.env("WASMCRON_TOKEN", token),
+        None => command.env_remove("WASMCRON_TOKEN"),
+    };
+    command.output().expect("run wasmcron")
 }
 
 fn ok(server: &str, args: &[&str]) -> String {
-    let out = cli(server, args);
+    succeeded(cli(server, args), args)
+}
+
+/// The standard output of a client run that must have succeeded.
+fn succeeded(out: Output, args: &[&str]) -> String {
     assert!(
         out.status.success(),
         "wasmcron {args:?} failed: {}{}",
@@ -263,25 +273,13 @@ fn an_unreachable_server_is_named_in_one_clear_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(&server));
 }
 
-/// Run the client with a bearer token (through `WASMCRON_TOKEN`).
+/// Run the client with a bearer token.
 fn cli_as(server: &str, token: &str, args: &[&str]) -> Output {
-    Command::new(binary())
-        .args(args)
-        .env("WASMCRON_SERVER", server)
-        .env("WASMCRON_TOKEN", token)
-        .output()
-        .expect("run wasmcron")
+    run_client(server, Some(token), args)
 }
 
 fn ok_as(server: &str, token: &str, args: &[&str]) -> String {
-    let out = cli_as(server, token, args);
-    assert!(
-        out.status.success(),
-        "wasmcron {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    succeeded(cli_as(server, token, args), args)
 }
 
 #[tokio::test]

@@ -50,11 +50,19 @@ impl Store {
 
     /// Removes `key` (false when it was not set), and tells every replica.
     pub async fn setting_delete(&self, key: &str) -> Result<bool, StoreError> {
+        self.delete_and_announce("DELETE FROM settings WHERE key = $1", key)
+            .await
+    }
+
+    /// Runs a one-parameter `DELETE`; when it deleted a row, tells every replica to reload
+    /// its settings cache. False when nothing was deleted.
+    pub(super) async fn delete_and_announce(
+        &self,
+        statement: &'static str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
         let deleted = on_pool!(self, |pool, _backend| {
-            let done = sqlx::query("DELETE FROM settings WHERE key = $1")
-                .bind(key)
-                .execute(pool)
-                .await?;
+            let done = sqlx::query(statement).bind(key).execute(pool).await?;
             Ok::<_, StoreError>(done.rows_affected() > 0)
         })?;
         if deleted {

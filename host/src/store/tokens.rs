@@ -61,17 +61,8 @@ impl Store {
 
     /// Deletes (revokes) a token; false when there was none. Tells every replica.
     pub async fn token_delete(&self, name: &str) -> Result<bool, StoreError> {
-        let deleted = on_pool!(self, |pool, _backend| {
-            let done = sqlx::query("DELETE FROM api_tokens WHERE name = $1")
-                .bind(name)
-                .execute(pool)
-                .await?;
-            Ok::<_, StoreError>(done.rows_affected() > 0)
-        })?;
-        if deleted {
-            self.announce_settings_change().await;
-        }
-        Ok(deleted)
+        self.delete_and_announce("DELETE FROM api_tokens WHERE name = $1", name)
+            .await
     }
 
     /// Records that a token was used (callers throttle this; no notification).

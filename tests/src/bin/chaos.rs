@@ -312,7 +312,6 @@ impl Chaos {
 
     /// Create job number `n` (its kind follows from `n`); returns its id.
     async fn create_job(&mut self, n: usize, name: String) -> anyhow::Result<String> {
-        let (misfire, overlap, sleep_ms) = kind_of(n);
         let body = job_body(&self.collector, &name, n);
         let (status, job) = self.api("POST", "/jobs", body).await?;
         if status != 201 {
@@ -322,9 +321,16 @@ impl Chaos {
             .as_str()
             .context("created job has an id")?
             .to_string();
+        self.track_job(n, id.clone(), name).await?;
+        Ok(id)
+    }
+
+    /// Start the history of job number `n`, just created, from its anchor.
+    async fn track_job(&mut self, n: usize, id: String, name: String) -> anyhow::Result<()> {
+        let (misfire, overlap, sleep_ms) = kind_of(n);
         let (_, _, anchor, _) = self.job_row(&id).await?;
         self.jobs.push(JobHistory {
-            id: id.clone(),
+            id,
             name,
             misfire,
             overlap,
@@ -336,7 +342,7 @@ impl Chaos {
             }],
             deleted: false,
         });
-        Ok(id)
+        Ok(())
     }
 
     /// Create the initial jobs, 16 requests at a time.
@@ -363,21 +369,7 @@ impl Chaos {
             }
             while let Some(done) = set.join_next().await {
                 let (i, id) = done??;
-                let (misfire, overlap, sleep_ms) = kind_of(i);
-                let (_, _, anchor, _) = self.job_row(&id).await?;
-                self.jobs.push(JobHistory {
-                    id,
-                    name: format!("job-{i:04}"),
-                    misfire,
-                    overlap,
-                    slow: sleep_ms.is_some(),
-                    segments: vec![Segment {
-                        period_ms: 1000,
-                        start_ms: anchor,
-                        end_ms: None,
-                    }],
-                    deleted: false,
-                });
+                self.track_job(i, id, format!("job-{i:04}")).await?;
             }
         }
         self.next_job = n;
