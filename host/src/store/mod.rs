@@ -39,8 +39,8 @@ use sqlx::sqlite::{
 
 pub use error::{StoreError, redact_url};
 pub use model::*;
-pub use tokens::StoredToken;
 pub use text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, TRUNCATION_MARKER};
+pub use tokens::StoredToken;
 
 /// Schema migrations for SQLite, embedded at build time.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
