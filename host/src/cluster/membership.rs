@@ -141,6 +141,7 @@ impl Membership {
                 Ok(()) => {
                     if failures > 0 {
                         tracing::info!("database reachable again");
+                        self.note_recorded_while_stalled().await;
                         self.scheduler.send(Command::DatabaseBack);
                     }
                     failures = 0;
@@ -404,6 +405,26 @@ impl Membership {
             });
         }
         Ok(())
+    }
+
+    /// Before the jobs stalled by a database outage are re-planned: tell the scheduler which
+    /// of their ticks after the stall were recorded anyway (runs whose record went through
+    /// before the outage was noticed), so the misfire policy applies to the others only.
+    async fn note_recorded_while_stalled(&self) {
+        let stalled = self.scheduler.stalled().await;
+        if stalled.is_empty() {
+            return;
+        }
+        match self.store.recorded_after(&stalled).await {
+            Ok(recorded) => {
+                for (job_id, ticks) in recorded {
+                    self.scheduler.send(Command::Recorded { job_id, ticks });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the ticks recorded during the outage; the re-planning finds them by their unique key")
+            }
+        }
     }
 
     /// The oldest tick of a taken-over job that lies below its newest recorded tick (within

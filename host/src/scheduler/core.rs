@@ -166,8 +166,27 @@ impl SchedulerCore {
 
     /// Announce, before [`Self::take`], the ticks after its `last_accounted_ms` that the
     /// database already records for `job_id` (a hole lies below the newest recorded tick).
+    /// For a job held already (stalled by a database outage), the ticks are used by its next
+    /// catch-up ([`Self::catch_up`]).
     pub fn note_recorded(&mut self, job_id: String, ticks: BTreeSet<i64>) {
-        self.recorded_before_take.insert(job_id, ticks);
+        match self.slot_mut(&job_id) {
+            Some(slot) => slot.recorded = ticks,
+            None => {
+                self.recorded_before_take.insert(job_id, ticks);
+            }
+        }
+    }
+
+    /// `(job id, cursor)` of every job [`Self::stalled_jobs`] lists: its ticks after the
+    /// cursor are re-planned when the database is back.
+    pub fn stalled_cursors(&self) -> Vec<(String, i64)> {
+        self.stalled_jobs()
+            .into_iter()
+            .filter_map(|id| {
+                let cursor = self.slot(&id)?.cursor_ms;
+                Some((id, cursor))
+            })
+            .collect()
     }
 
     /// Take a job: ticks after `last_accounted_ms` that are already due follow the misfire

@@ -63,6 +63,9 @@ pub enum Command {
     ClusterPaused(bool),
     /// The database is reachable again: re-plan jobs whose ticks could not be recorded.
     DatabaseBack,
+    /// Reply with `(job id, cursor)` of the jobs stalled by a database outage (sent before
+    /// [`Command::DatabaseBack`], to learn which of their later ticks were recorded meanwhile).
+    Stalled(tokio::sync::oneshot::Sender<Vec<(String, i64)>>),
     /// Reply with the held jobs' (id, version, epoch).
     Versions(tokio::sync::oneshot::Sender<Vec<(String, i64, i64)>>),
     /// Reply with the next tick of each held job.
@@ -78,6 +81,13 @@ pub struct SchedulerHandle {
 impl SchedulerHandle {
     pub fn send(&self, command: Command) {
         let _ = self.tx.send(command);
+    }
+
+    /// `(job id, cursor)` of the jobs stalled by a database outage.
+    pub async fn stalled(&self) -> Vec<(String, i64)> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Command::Stalled(tx));
+        rx.await.unwrap_or_default()
     }
 
     /// (id, version, epoch) of every held job.
@@ -384,6 +394,10 @@ impl Scheduler {
                 Vec::new()
             }
             Command::ClusterPaused(paused) => self.core.set_cluster_paused(paused, now),
+            Command::Stalled(reply) => {
+                let _ = reply.send(self.core.stalled_cursors());
+                Vec::new()
+            }
             Command::DatabaseBack => {
                 let mut actions = Vec::new();
                 for id in self.core.stalled_jobs() {

@@ -369,3 +369,44 @@ fn a_hole_below_the_newest_recorded_tick_follows_the_misfire_policy() {
     assert_eq!(missed, vec![10 * S, 14 * S]);
     assert_eq!(runs(&actions)[0], (15 * S, true));
 }
+
+#[test]
+fn after_an_outage_ticks_recorded_anyway_are_not_planned_again() {
+    let mut core = SchedulerCore::new();
+    core.take(
+        every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    for t in 1..=3 {
+        assert_eq!(runs(&fire(&mut core, t * S)), vec![(t * S, false)]);
+    }
+    // 3 s could not be recorded; 4..=6 s were (their records went through).
+    core.stalled("job", 3 * S, true);
+    assert_eq!(core.stalled_cursors(), vec![("job".to_string(), 3 * S - 1)]);
+    core.note_recorded("job".into(), (4..=6).map(|t| t * S).collect());
+    let actions = core.catch_up("job", 7 * S + 5 * S);
+    let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
+    assert_eq!(missed, vec![3 * S], "only the unrecorded tick is missed");
+    assert_eq!(
+        runs(&actions)[0],
+        (7 * S, true),
+        "the latest unrecorded late tick runs once"
+    );
+
+    // When every later late tick is recorded, the unrecorded one itself is the one run_once runs.
+    let mut core = SchedulerCore::new();
+    core.take(
+        every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    for t in 1..=3 {
+        fire(&mut core, t * S);
+    }
+    core.stalled("job", 3 * S, true);
+    core.note_recorded("job".into(), (4..=7).map(|t| t * S).collect());
+    let actions = core.catch_up("job", 7 * S + 5 * S);
+    assert!(recorded(&actions).is_empty());
+    assert_eq!(runs(&actions)[0], (3 * S, true));
+}

@@ -2,7 +2,7 @@
 //! it now owns (claimed from a dead peer, handed over by a live one, or its own at start), in
 //! three statements however many jobs there are.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::Store;
 use super::error::StoreError;
@@ -160,5 +160,43 @@ impl Store {
             .fetch_all(pool)
             .await?)
         })
+    }
+
+    /// The non-manual ticks recorded after each job's cursor (at most [`HOLE_LOOKBACK_MS`]
+    /// before the newest cursor), by job: what a database outage did not stop being recorded.
+    pub async fn recorded_after(
+        &self,
+        cursors: &[(String, i64)],
+    ) -> Result<HashMap<String, BTreeSet<i64>>, StoreError> {
+        let Some(newest) = cursors.iter().map(|(_, c)| *c).max() else {
+            return Ok(HashMap::new());
+        };
+        let oldest = cursors.iter().map(|(_, c)| *c).min().unwrap_or(newest);
+        let from = oldest.max(newest - HOLE_LOOKBACK_MS);
+        let query = both!(
+            "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual AND scheduled_at_ms > $1 \
+             AND job_id IN ",
+            IDS
+        );
+        let ids: Vec<&str> = cursors.iter().map(|(id, _)| id.as_str()).collect();
+        let ids = serde_json::to_string(&ids).expect("ids serialize");
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool, backend| {
+            Ok::<_, StoreError>(
+                sqlx::query_as(query.get(backend))
+                    .bind(from)
+                    .bind(&ids)
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })?;
+        let cursor_of: HashMap<&str, i64> =
+            cursors.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+        let mut recorded: HashMap<String, BTreeSet<i64>> = HashMap::new();
+        for (job, tick) in rows {
+            if cursor_of.get(job.as_str()).is_some_and(|c| tick > *c) {
+                recorded.entry(job).or_default().insert(tick);
+            }
+        }
+        Ok(recorded)
     }
 }
