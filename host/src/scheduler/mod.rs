@@ -174,6 +174,17 @@ const PARTS_PER_TURN: usize = 2;
 /// Fired jobs whose next tick the loop computes between two looks at the runtime's other work.
 const REARM_PER_TURN: usize = 256;
 
+/// tokio's timer works in whole milliseconds and wakes up to ~2 ms after the deadline. For a
+/// deadline that comes after a quiet spell (at least [`QUIET_BEFORE_PRECISE`] after the last
+/// wake-up) the loop sleeps until this much before it and then yields until the clock reaches
+/// it, so a burst due at one instant starts on time. Close deadlines use the timer alone, so
+/// the early wake-ups cost at most a few percent of one core.
+const EARLY_WAKE: std::time::Duration = std::time::Duration::from_millis(2);
+/// See [`EARLY_WAKE`].
+const QUIET_BEFORE_PRECISE: std::time::Duration = std::time::Duration::from_millis(20);
+/// Longest real time spent yielding towards a deadline (the clock may be paused in tests).
+const PRECISE_BUDGET: std::time::Duration = std::time::Duration::from_millis(4);
+
 /// The runs of one job: how many are in flight (kept by the loop), and their cancellation:
 /// each run carries the generation it was dispatched under and stops (its future is dropped)
 /// once the generation moves on.
@@ -230,6 +241,8 @@ pub struct Scheduler {
     ends_rx: mpsc::UnboundedReceiver<Vec<Ended>>,
     /// Runs handed out whose end has not come back yet.
     in_flight: usize,
+    /// When the timer last woke the loop.
+    last_wake: tokio::time::Instant,
     /// Per job id held or with runs in flight: its runs.
     tracked: HashMap<String, Arc<JobRuns>>,
     /// The same by the key the job is held under now, for handing out runs without hashing
@@ -256,6 +269,7 @@ impl Scheduler {
                 rx,
                 ends_rx,
                 in_flight: 0,
+                last_wake: tokio::time::Instant::now(),
                 tracked: HashMap::new(),
                 by_key: KeyedVec::default(),
                 releasing: HashMap::new(),
@@ -278,14 +292,26 @@ impl Scheduler {
                     continue;
                 }
             }
-            let sleep = match self.core.next_deadline() {
-                Some(at) => tokio::time::sleep_until(
-                    self.clock
-                        .instant_at(at)
-                        .min(tokio::time::Instant::now() + std::time::Duration::from_secs(3600)),
-                ),
-                None => tokio::time::sleep(std::time::Duration::from_secs(3600)),
-            };
+            let deadline = self.core.next_deadline();
+            // Precise only when the deadline comes after a quiet spell since the last wake-up.
+            let due_at = deadline.map(|at| self.clock.instant_at(at));
+            let precise = due_at.is_some_and(|due| {
+                due.saturating_duration_since(self.last_wake) >= QUIET_BEFORE_PRECISE
+            });
+            let sleep =
+                match due_at {
+                    Some(due) => {
+                        let wake = if precise {
+                            due.checked_sub(EARLY_WAKE).unwrap_or(due)
+                        } else {
+                            due
+                        };
+                        tokio::time::sleep_until(wake.min(
+                            tokio::time::Instant::now() + std::time::Duration::from_secs(3600),
+                        ))
+                    }
+                    None => tokio::time::sleep(std::time::Duration::from_secs(3600)),
+                };
             tokio::select! {
                 biased;
                 _ = &mut stop => break,
@@ -298,6 +324,10 @@ impl Scheduler {
                 }
                 Some(command) = self.rx.recv() => self.on_command(command),
                 _ = sleep => {
+                    if precise && let Some(at) = deadline {
+                        self.wait_precisely(at).await;
+                    }
+                    self.last_wake = tokio::time::Instant::now();
                     let now = self.clock.now_ms();
                     // Hand the due runs out in parts as they are decided: the first ones
                     // start while the rest of a burst is still being worked through. Every
@@ -329,6 +359,19 @@ impl Scheduler {
             self.shared.stop.notify_waiters();
             self.drain().await;
             self.shared.executor.record_cancelled().await;
+        }
+    }
+
+    /// Yield until the clock reads `at` (woken early on purpose, see [`EARLY_WAKE`]); past
+    /// [`PRECISE_BUDGET`] of real time, sleep until it instead.
+    async fn wait_precisely(&self, at: i64) {
+        let started = std::time::Instant::now();
+        while self.clock.now_ms() < at {
+            if started.elapsed() > PRECISE_BUDGET {
+                tokio::time::sleep_until(self.clock.instant_at(at)).await;
+                return;
+            }
+            tokio::task::yield_now().await;
         }
     }
 
