@@ -175,9 +175,7 @@ pub async fn setting_put(
         .map_err(|e| ApiError::invalid("value", e.to_string()))?;
     replica.store.setting_put(&key, &payload.value).await?;
     // Applied on this replica before answering; the others hear of it by notification.
-    if let Err(e) = replica.settings.refresh(&replica.store).await {
-        tracing::warn!(error = %e, "cannot reload settings after a change");
-    }
+    replica.settings.reload_after_write(&replica.store).await;
     Ok(Json(json!({"key": key, "value": payload.value})))
 }
 
@@ -186,8 +184,7 @@ pub async fn setting_delete(
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     replica.store.setting_delete(&key).await?;
-    if let Err(e) = replica.settings.refresh(&replica.store).await {
-        tracing::warn!(error = %e, "cannot reload settings after a change");
-    }
+    // Applied on this replica before answering; the others hear of it by notification.
+    replica.settings.reload_after_write(&replica.store).await;
     Ok(StatusCode::NO_CONTENT)
 }

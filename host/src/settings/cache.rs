@@ -27,7 +27,11 @@ struct Snapshot {
 #[derive(Debug)]
 struct Inner {
     current: RwLock<Snapshot>,
+    /// Reload from the database now.
     changed: Notify,
+    /// Values were replaced outside the loop (by [`SettingsCache::refresh`]): the loop only
+    /// tells its `on_refresh`.
+    applied: Notify,
     ttl: Duration,
 }
 
@@ -35,6 +39,16 @@ struct Inner {
 #[derive(Clone, Debug)]
 pub struct SettingsCache {
     inner: Arc<Inner>,
+}
+
+/// Why the refresh loop woke up.
+enum Wake {
+    /// Read the values from the database.
+    Reload,
+    /// [`SettingsCache::refresh`] installed new values.
+    Applied,
+    /// Only (re)subscribe to notifications.
+    Listen,
 }
 
 /// How long to wait before subscribing again after the notification connection failed.
@@ -56,6 +70,7 @@ impl SettingsCache {
                     loaded_at: Instant::now(),
                 }),
                 changed: Notify::new(),
+                applied: Notify::new(),
                 ttl,
             }),
         }
@@ -121,16 +136,29 @@ impl SettingsCache {
 
     /// Refresh once. On failure the previous values stay.
     pub async fn refresh(&self, store: &Store) -> Result<Arc<Settings>, StoreError> {
-        let (settings, tokens) = Self::read(store).await?;
+        let settings = self.replace(Self::read(store).await?);
+        // The loop's `on_refresh` sees the new values (without reading them again).
+        self.inner.applied.notify_one();
+        Ok(settings)
+    }
+
+    /// After this replica wrote a setting or token: apply it here before answering. A failure
+    /// is logged (the TTL and the notification bring it later).
+    pub async fn reload_after_write(&self, store: &Store) {
+        if let Err(e) = self.refresh(store).await {
+            tracing::warn!(error = %e, "cannot reload settings and tokens after a change");
+        }
+    }
+
+    /// Install freshly read values.
+    fn replace(&self, (settings, tokens): (Settings, TokenSet)) -> Arc<Settings> {
         let settings = Arc::new(settings);
         *self.inner.current.write().expect("settings lock") = Snapshot {
             settings: settings.clone(),
             tokens: Arc::new(tokens),
             loaded_at: Instant::now(),
         };
-        // Wake the loop, so its `on_refresh` sees the new values.
-        self.invalidate();
-        Ok(settings)
+        settings
     }
 
     /// Refresh every TTL, on [`SettingsCache::invalidate`] and on every settings notification
@@ -162,40 +190,36 @@ impl SettingsCache {
                 }
             }
             let retry_listen = listenable && listener.is_none();
-            let refresh = tokio::select! {
+            let wake = tokio::select! {
                 _ = &mut stop => return,
-                _ = tokio::time::sleep_until(next_refresh) => true,
-                _ = self.inner.changed.notified() => true,
-                _ = tokio::time::sleep_until(relisten_at), if retry_listen => false,
+                _ = tokio::time::sleep_until(next_refresh) => Wake::Reload,
+                _ = self.inner.changed.notified() => Wake::Reload,
+                _ = self.inner.applied.notified() => Wake::Applied,
+                _ = tokio::time::sleep_until(relisten_at), if retry_listen => Wake::Listen,
                 next = async { listener.as_mut().expect("listener").next().await }, if listener.is_some() => {
                     match next {
-                        Ok(_) => true,
+                        Ok(_) => Wake::Reload,
                         Err(e) => {
                             tracing::debug!(error = %e, "settings notifications interrupted");
                             listener = None;
                             relisten_at = Instant::now() + RELISTEN_AFTER;
-                            false
+                            Wake::Listen
                         }
                     }
                 }
             };
-            if !refresh {
-                continue;
-            }
-            // Several notifications at once: one refresh covers them all.
-            let (settings, tokens) = match Self::read(&store).await {
-                Ok(read) => read,
-                Err(e) => {
-                    tracing::warn!(error = %e, age_s = self.age().as_secs(), "settings refresh failed; keeping the last good values");
-                    next_refresh = Instant::now() + self.inner.ttl.min(RELISTEN_AFTER * 5);
-                    continue;
-                }
-            };
-            let settings = Arc::new(settings);
-            *self.inner.current.write().expect("settings lock") = Snapshot {
-                settings: settings.clone(),
-                tokens: Arc::new(tokens),
-                loaded_at: Instant::now(),
+            let settings = match wake {
+                Wake::Listen => continue,
+                Wake::Applied => self.get(),
+                // Several notifications at once: one refresh covers them all.
+                Wake::Reload => match Self::read(&store).await {
+                    Ok(read) => self.replace(read),
+                    Err(e) => {
+                        tracing::warn!(error = %e, age_s = self.age().as_secs(), "settings refresh failed; keeping the last good values");
+                        next_refresh = Instant::now() + self.inner.ttl.min(RELISTEN_AFTER * 5);
+                        continue;
+                    }
+                },
             };
             next_refresh = Instant::now() + self.inner.ttl;
             on_refresh(&settings);
