@@ -13,7 +13,6 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::state::ApiState;
@@ -22,16 +21,6 @@ use crate::settings::{Identity, Role};
 
 /// A token's `last_used_at` is written at most this often.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
-
-/// Compare two secrets in time independent of where they differ (hashes first, so lengths
-/// leak nothing either).
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    x.iter()
-        .zip(y.iter())
-        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
-        == 0
-}
 
 /// When each named token was last recorded as used, by this replica.
 #[derive(Debug, Default)]

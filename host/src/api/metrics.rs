@@ -5,10 +5,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::auth::constant_time_eq;
 use super::error::ApiError;
 use super::state::ApiState;
 use crate::metrics::Gauges;
+use crate::settings::tokens::constant_time_eq;
 
 pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     let replica = &state.replica;

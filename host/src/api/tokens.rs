@@ -85,7 +85,7 @@ pub async fn create(
             identity.name.as_deref(),
         )
         .await?;
-    if !created {
+    let Some(created) = created else {
         return Err(ApiError {
             field: Some("name".into()),
             ..ApiError::conflict(
@@ -93,21 +93,11 @@ pub async fn create(
                 format!("a token named {:?} already exists", new.name),
             )
         });
-    }
-    // This replica knows the new token before answering.
-    if let Err(e) = replica.settings.refresh(&replica.store).await {
-        tracing::warn!(error = %e, "cannot reload tokens after creating one");
-    }
+    };
+    // This replica knows the new token before answering; the others on notification.
+    replica.settings.reload_after_write(&replica.store).await;
     tracing::info!(token = %new.name, role = role.as_str(), by = ?identity.name, "API token created");
-    let stored = replica
-        .store
-        .tokens_all()
-        .await?
-        .into_iter()
-        .find(|t| t.name == new.name);
-    let mut answer = stored.as_ref().map(view).unwrap_or_else(
-        || json!({"name": new.name, "role": role.as_str(), "created_by": identity.name}),
-    );
+    let mut answer = view(&created);
     answer["token"] = Value::String(secret);
     Ok((StatusCode::CREATED, Json(answer)))
 }
@@ -123,9 +113,7 @@ pub async fn revoke(
     }
     // This replica refuses the token before answering; the others on notification.
     replica.settings.forget_token(&name);
-    if let Err(e) = replica.settings.refresh(&replica.store).await {
-        tracing::warn!(error = %e, "cannot reload tokens after revoking one");
-    }
+    replica.settings.reload_after_write(&replica.store).await;
     tracing::info!(token = %name, by = ?identity.name, "API token revoked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -65,7 +65,7 @@ pub struct TokenSet {
 
 /// SHA-256 of a secret, as stored (hex).
 pub fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    hex::encode(digest(secret))
 }
 
 /// A new random secret: the prefix and 256 random bits in hex.
@@ -77,6 +77,16 @@ pub fn generate_secret() -> String {
 
 fn digest_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Compare two secrets in time independent of where they differ (hashes first, so lengths
+/// leak nothing either).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    digest_eq(&digest(a), &digest(b))
 }
 
 impl TokenSet {
@@ -125,19 +135,18 @@ impl TokenSet {
     /// The identity of a presented secret: the bootstrap token, or a named token. Compares
     /// against every candidate in constant time per candidate, without an early exit.
     pub fn identify(&self, presented: &str, bootstrap: Option<&str>) -> Option<Identity> {
-        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let presented = digest(presented);
         let mut found: Option<Identity> = None;
-        if let Some(bootstrap) = bootstrap {
-            let expected: [u8; 32] = Sha256::digest(bootstrap.as_bytes()).into();
-            if digest_eq(&digest, &expected) {
-                found = Some(Identity {
-                    name: Some(BOOTSTRAP_NAME.to_string()),
-                    role: Role::Admin,
-                });
-            }
+        if let Some(bootstrap) = bootstrap
+            && digest_eq(&presented, &digest(bootstrap))
+        {
+            found = Some(Identity {
+                name: Some(BOOTSTRAP_NAME.to_string()),
+                role: Role::Admin,
+            });
         }
         for entry in &self.entries {
-            if digest_eq(&digest, &entry.digest) && found.is_none() {
+            if digest_eq(&presented, &entry.digest) && found.is_none() {
                 found = Some(Identity {
                     name: Some(entry.name.clone()),
                     role: entry.role,

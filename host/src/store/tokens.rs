@@ -29,31 +29,33 @@ impl Store {
         })
     }
 
-    /// Stores a new token; false when a token of that name exists. Tells every replica.
+    /// Stores a new token, and tells every replica; `None` when a token of that name exists.
     pub async fn token_create(
         &self,
         name: &str,
         role: &str,
         sha256: &str,
         created_by: Option<&str>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<StoredToken>, StoreError> {
         let insert = sql!(
             "INSERT INTO api_tokens (name, role, sha256, created_at_ms, created_by) \
              VALUES ($1, $2, $3, ",
             now,
-            ", $4) ON CONFLICT (name) DO NOTHING"
+            ", $4) ON CONFLICT (name) DO NOTHING \
+             RETURNING name, role, sha256, created_at_ms, created_by, last_used_ms"
         );
         let created = on_pool!(self, |pool, backend| {
-            let done = sqlx::query(insert.get(backend))
-                .bind(name)
-                .bind(role)
-                .bind(sha256)
-                .bind(created_by)
-                .execute(pool)
-                .await?;
-            Ok::<_, StoreError>(done.rows_affected() > 0)
+            Ok::<_, StoreError>(
+                sqlx::query_as::<_, StoredToken>(insert.get(backend))
+                    .bind(name)
+                    .bind(role)
+                    .bind(sha256)
+                    .bind(created_by)
+                    .fetch_optional(pool)
+                    .await?,
+            )
         })?;
-        if created {
+        if created.is_some() {
             self.announce_settings_change().await;
         }
         Ok(created)
