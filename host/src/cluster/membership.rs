@@ -445,10 +445,10 @@ impl Membership {
         }
         let recorded: BTreeSet<i64> = self
             .store
-            .recorded_ticks(&spec.id, from, last)
+            .recorded_after(&[(spec.id.clone(), from)])
             .await?
-            .into_iter()
-            .collect();
+            .remove(&spec.id)
+            .unwrap_or_default();
         let mut tick = spec.timing.next_tick_ms(from);
         while let Some(t) = tick.filter(|t| *t <= last) {
             if !recorded.contains(&t) {

@@ -142,26 +142,6 @@ impl Store {
         })
     }
 
-    /// The non-manual ticks of `job_id` recorded in `(after_ms, upto_ms]`, oldest first.
-    pub async fn recorded_ticks(
-        &self,
-        job_id: &str,
-        after_ms: i64,
-        upto_ms: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            Ok(sqlx::query_scalar(
-                "SELECT scheduled_at_ms FROM runs WHERE job_id = $1 AND NOT manual \
-                 AND scheduled_at_ms > $2 AND scheduled_at_ms <= $3 ORDER BY scheduled_at_ms",
-            )
-            .bind(job_id)
-            .bind(after_ms)
-            .bind(upto_ms)
-            .fetch_all(pool)
-            .await?)
-        })
-    }
-
     /// The non-manual ticks recorded after each job's cursor (at most [`HOLE_LOOKBACK_MS`]
     /// before the newest cursor), by job: what a database outage did not stop being recorded.
     pub async fn recorded_after(
