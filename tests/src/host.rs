@@ -219,21 +219,15 @@ impl Host {
     }
 
     /// Poll `cond` until it holds, or panic after `deadline` with the replica's log.
-    pub async fn wait_for<F, Fut>(&self, what: &str, deadline: Duration, mut cond: F)
+    pub async fn wait_for<F, Fut>(&self, what: &str, deadline: Duration, cond: F)
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = bool>,
     {
-        let start = Instant::now();
-        while !cond().await {
-            if start.elapsed() > deadline {
-                panic!(
-                    "timed out after {deadline:?} waiting for {what}; replica log:\n{}",
-                    self.log()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        poll_until(what, deadline, Duration::from_millis(50), cond, || {
+            format!("replica log:\n{}", self.log())
+        })
+        .await;
     }
 
     pub async fn status_of(&self, path: &str) -> Option<u16> {
@@ -290,6 +284,32 @@ impl Drop for Host {
             let _ = child.wait();
         }
     }
+}
+
+/// Poll `cond` every `every` until it holds and return how long that took; after `deadline`
+/// panic with `context()` (say, the replicas' logs).
+pub async fn poll_until<F, Fut>(
+    what: &str,
+    deadline: Duration,
+    every: Duration,
+    mut cond: F,
+    context: impl FnOnce() -> String,
+) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !cond().await {
+        if start.elapsed() > deadline {
+            panic!(
+                "timed out after {deadline:?} waiting for {what}\n{}",
+                context()
+            );
+        }
+        tokio::time::sleep(every).await;
+    }
+    start.elapsed()
 }
 
 /// Several replicas sharing one database, with direct SQL access to check ownership and runs.
@@ -453,21 +473,15 @@ impl Cluster {
 
     /// Poll `cond` until it holds, or panic after `deadline` with the tail of every
     /// replica's log.
-    pub async fn wait_for<F, Fut>(&self, what: &str, deadline: Duration, mut cond: F)
+    pub async fn wait_for<F, Fut>(&self, what: &str, deadline: Duration, cond: F)
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = bool>,
     {
-        let start = Instant::now();
-        while !cond().await {
-            if start.elapsed() > deadline {
-                panic!(
-                    "timed out after {deadline:?} waiting for {what}\n{}",
-                    self.logs_tail(60)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        poll_until(what, deadline, Duration::from_millis(100), cond, || {
+            self.logs_tail(60)
+        })
+        .await;
     }
 
     /// The last `lines` lines of every replica's log.
