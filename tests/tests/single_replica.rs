@@ -134,16 +134,23 @@ async fn crash_and_restart_follow_the_misfire_policy(db: Db) {
     host.kill9();
     tokio::time::sleep(Duration::from_secs(9)).await;
     let host = Host::start(options).await;
+    // Judge a snapshot taken between two runs: a tick in flight at the moment of reading is
+    // `running` legitimately; the one the crash left must not be (it is recorded abandoned).
+    let snapshot = std::sync::Mutex::new(Vec::new());
     host.wait_for(
-        "runs after the restart",
+        "runs after the restart, none of them running",
         Duration::from_secs(20),
         || async {
             let runs = host.runs("report").await;
-            runs.iter().any(|r| r["catch_up"] == true) && count(&runs, "succeeded") >= 6
+            let done = runs.iter().any(|r| r["catch_up"] == true)
+                && count(&runs, "succeeded") >= 6
+                && count(&runs, "running") == 0;
+            *snapshot.lock().unwrap() = runs;
+            done
         },
     )
     .await;
-    let runs = host.runs("report").await;
+    let runs = snapshot.into_inner().unwrap();
     assert_unique_ticks(&runs);
     assert!(
         collector.duplicates().is_empty(),
