@@ -14,6 +14,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 step() { printf '\n==> %s\n' "$*"; }
 
+target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+mkdir -p "$target_dir"
+step "disk: a cold run needs about 6 GB free under $target_dir"
+df -h "$target_dir"
 step "installing test dependencies"
 bash scripts/install-test-deps.sh
 step "building plugins from source"
@@ -22,8 +26,10 @@ step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests"
-cargo build --workspace --locked --bins
-export WASMCRON_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/wasmcron"
+# `cargo test --workspace` builds the wasmcron binary (the host's CLI tests need it) before any
+# test runs; a separate `cargo build --bins` would resolve features differently and build the
+# host a second time.
+export WASMCRON_BIN="$target_dir/debug/wasmcron"
 export WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
 cargo test --workspace --locked
 step "dashboard browser tests"

@@ -23,7 +23,7 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| repo().join("target/debug/wasmcron"));
     assert!(
         path.is_file(),
-        "{} is missing: run `cargo build -p wasmcron` first (scripts/test.sh does), or set WASMCRON_BIN",
+        "{} is missing: run `cargo test --workspace` (it builds the binary first) or `cargo build -p wasmcron`, or set WASMCRON_BIN",
         path.display()
     );
     path
