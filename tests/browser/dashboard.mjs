@@ -263,6 +263,24 @@ export const tests = [
     },
   },
   {
+    name: 'Settings open on replica B follow a setting set and reset through replica A, live',
+    async fn(ctx) {
+      const page = await open(ctx, ctx.b, '#/settings');
+      await page.locator('#settings-body').waitFor({ timeout: 20_000 });
+      const setAt = Date.now();
+      const set = await apiJson(ctx.a, 'PUT', '/settings/config.greeting', { value: 'hello from A' });
+      assert(set.status === 200, `set through A: ${set.status}`);
+      const row = page.locator('tr[data-setting="config.greeting"] [data-field="value"]', { hasText: 'hello from A' });
+      await row.waitFor({ timeout: 20_000 });
+      console.log(`     the page on B showed the setting ${Date.now() - setAt} ms after it was set on A`);
+      const reset = await apiJson(ctx.a, 'DELETE', '/settings/config.greeting');
+      assert(reset.status === 204, `reset through A: ${reset.status}`);
+      await page.locator('tr[data-setting="config.greeting"]').waitFor({ state: 'detached', timeout: 20_000 });
+      await stayedOpen(page);
+      await page.close();
+    },
+  },
+  {
     name: 'the Jobs view is readable on a phone (no horizontal scrolling)',
     async fn(ctx) {
       const page = await ctx.context.newPage();

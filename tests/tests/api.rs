@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use wasmcron_e2e::host::{Host, HostOptions, plugins_dir};
 use wasmcron_e2e::pg::PgServer;
 
-use api_support::{send_raw, subscribe, with_token};
+use api_support::{send_raw, subscribe, subscribe_as, with_token, with_token_body};
 
 async fn sqlite_host(name: &str) -> (Host, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -470,6 +470,35 @@ async fn the_api_token_is_required_when_configured() {
     assert_eq!(status, 401);
     let (status, _) = with_token(&host.base, "GET", "/healthz", None).await;
     assert_eq!(status, 200);
+
+    // Creating and revoking a named token is streamed, without the token's name or secret.
+    let mut changes = subscribe_as(&host.base, "?kind=token.changed", None, Some("s3cret")).await;
+    let (status, made) = with_token_body(
+        &host.base,
+        "POST",
+        "/api/v1/tokens",
+        Some("s3cret"),
+        json!({"name": "robot", "role": "read"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let secret = serde_json::from_str::<Value>(&made).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let created = changes
+        .wait_for("token created", Duration::from_secs(10), |_| true)
+        .await;
+    assert_eq!(created["data"], json!({"change": "created"}));
+    let (status, _) =
+        with_token(&host.base, "DELETE", "/api/v1/tokens/robot", Some("s3cret")).await;
+    assert_eq!(status, 204);
+    let revoked = changes
+        .wait_for("token revoked", Duration::from_secs(10), |_| true)
+        .await;
+    assert_eq!(revoked["data"], json!({"change": "revoked"}));
+    let streamed = serde_json::to_string(&changes.seen).unwrap();
+    assert!(!streamed.contains("robot") && !streamed.contains(&secret));
 }
 
 #[tokio::test]
@@ -526,6 +555,35 @@ async fn events_are_persisted_and_resume_after_last_event_id() {
             e["data"]["plugin"] == "hello"
         })
         .await;
+
+    // Setting and resetting a setting is streamed with its key (not its value); resetting a
+    // key that is not set changes nothing and streams nothing.
+    let mut settings = subscribe(&host.base, "?kind=setting.changed", None).await;
+    let (status, _) = host
+        .send(
+            "PUT",
+            "/api/v1/settings/config.greeting",
+            json!({"value": "hello"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = host
+        .send("DELETE", "/api/v1/settings/runs.retention", Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = host
+        .send("DELETE", "/api/v1/settings/config.greeting", Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    for change in ["set", "reset"] {
+        let event = settings
+            .wait_for(change, Duration::from_secs(10), |_| true)
+            .await;
+        assert_eq!(
+            event["data"],
+            json!({"key": "config.greeting", "change": change})
+        );
+    }
 
     let (status, err) = host.get("/api/v1/events?kind=run.exploded").await;
     assert_error(status, &err, 400, "invalid_field", Some("kind"));

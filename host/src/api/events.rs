@@ -1,5 +1,6 @@
 //! `GET /api/v1/events`: Server-Sent Events of the whole cluster (run started/finished, job
-//! changed, instance joined/left, plugin loaded/failed), from the persisted history.
+//! changed, instance joined/left, plugin loaded/failed, setting changed, token created or
+//! revoked), from the persisted history.
 //!
 //! Without `Last-Event-ID` (or `?after=`) the stream starts with the next event; with it, the
 //! stream resumes right after that event (as far back as retention keeps). `?kind=` keeps only

@@ -221,7 +221,7 @@ fn paths() -> Value {
         },
         "/events": {"get": operation("streamEvents", "Server-Sent Events of the whole cluster", vec![
             query("after", "resume after this event id (as Last-Event-ID)", json!({"type": "integer", "minimum": 0})),
-            query("kind", "comma-separated kinds to keep", json!({"type": "string"})),
+            query("kind", &format!("comma-separated kinds to keep: {}", crate::events::Event::KINDS.join(", ")), json!({"type": "string"})),
             json!({"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "integer", "minimum": 0}}),
         ], responses(&[
             ("200", json!({"description": "an endless event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})),

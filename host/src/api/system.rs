@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::jobs::body;
 use super::views::instant;
+use crate::events::{Event, SettingChange, publish};
 use crate::replica::Replica;
 use crate::settings::{Identity, Role, Settings};
 
@@ -176,6 +177,13 @@ pub async fn setting_put(
     replica.store.setting_put(&key, &payload.value).await?;
     // Applied on this replica before answering; the others hear of it by notification.
     replica.settings.reload_after_write(&replica.store).await;
+    publish(
+        &replica.store,
+        Event::SettingChanged {
+            key: key.clone(),
+            change: SettingChange::Set,
+        },
+    );
     Ok(Json(json!({"key": key, "value": payload.value})))
 }
 
@@ -183,8 +191,18 @@ pub async fn setting_delete(
     State(replica): State<Arc<Replica>>,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    replica.store.setting_delete(&key).await?;
+    if !replica.store.setting_delete(&key).await? {
+        // Not set: its default applies already, nothing changed.
+        return Ok(StatusCode::NO_CONTENT);
+    }
     // Applied on this replica before answering; the others hear of it by notification.
     replica.settings.reload_after_write(&replica.store).await;
+    publish(
+        &replica.store,
+        Event::SettingChanged {
+            key,
+            change: SettingChange::Reset,
+        },
+    );
     Ok(StatusCode::NO_CONTENT)
 }

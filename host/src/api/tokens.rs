@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::jobs::body;
 use super::state::ApiState;
 use super::views::instant;
+use crate::events::{Event, TokenChange, publish};
 use crate::settings::tokens::{check_name, generate_secret, hash_secret};
 use crate::settings::{Identity, Role};
 use crate::store::StoredToken;
@@ -96,6 +97,12 @@ pub async fn create(
     };
     // This replica knows the new token before answering; the others on notification.
     replica.settings.reload_after_write(&replica.store).await;
+    publish(
+        &replica.store,
+        Event::TokenChanged {
+            change: TokenChange::Created,
+        },
+    );
     tracing::info!(token = %new.name, role = role.as_str(), by = ?identity.name, "API token created");
     let mut answer = view(&created);
     answer["token"] = Value::String(secret);
@@ -114,6 +121,12 @@ pub async fn revoke(
     // This replica refuses the token before answering; the others on notification.
     replica.settings.forget_token(&name);
     replica.settings.reload_after_write(&replica.store).await;
+    publish(
+        &replica.store,
+        Event::TokenChanged {
+            change: TokenChange::Revoked,
+        },
+    );
     tracing::info!(token = %name, by = ?identity.name, "API token revoked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,6 +23,24 @@ pub enum JobChange {
     Triggered,
 }
 
+/// What happened to a cluster setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingChange {
+    /// Given a value (new or replaced).
+    Set,
+    /// Deleted: its default applies again.
+    Reset,
+}
+
+/// What happened to a named API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenChange {
+    Created,
+    Revoked,
+}
+
 /// One event. Its [`Event::kind`] is the SSE event name; the fields are its payload.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -75,11 +93,17 @@ pub enum Event {
         error: String,
         instance_id: String,
     },
+    /// A cluster setting was set or reset. The value is not in the event (a `read` token may
+    /// stream events but sees `metrics.token` masked): read it with `GET /settings/{key}`.
+    SettingChanged { key: String, change: SettingChange },
+    /// A named API token was created or revoked. Neither its name nor its secret is in the
+    /// event: the token list is for admin tokens only.
+    TokenChanged { change: TokenChange },
 }
 
 impl Event {
     /// Every kind, as streamed.
-    pub const KINDS: [&'static str; 7] = [
+    pub const KINDS: [&'static str; 9] = [
         "run.started",
         "run.finished",
         "job.changed",
@@ -87,6 +111,8 @@ impl Event {
         "instance.left",
         "plugin.loaded",
         "plugin.failed",
+        "setting.changed",
+        "token.changed",
     ];
 
     /// The SSE event name.
@@ -99,6 +125,8 @@ impl Event {
             Event::InstanceLeft { .. } => "instance.left",
             Event::PluginLoaded { .. } => "plugin.loaded",
             Event::PluginFailed { .. } => "plugin.failed",
+            Event::SettingChanged { .. } => "setting.changed",
+            Event::TokenChanged { .. } => "token.changed",
         }
     }
 
@@ -228,6 +256,25 @@ mod tests {
         let changed = Event::job_changed(&job(), JobChange::Paused).payload();
         assert_eq!(changed["change"], "paused");
         assert_eq!(changed["version"], 2);
+        let reset = Event::SettingChanged {
+            key: "metrics.token".into(),
+            change: SettingChange::Reset,
+        };
+        assert_eq!(
+            (reset.kind(), reset.payload()),
+            (
+                "setting.changed",
+                serde_json::json!({"key": "metrics.token", "change": "reset"})
+            )
+        );
+        let revoked = Event::TokenChanged {
+            change: TokenChange::Revoked,
+        };
+        assert_eq!(
+            (revoked.kind(), revoked.payload()),
+            ("token.changed", serde_json::json!({"change": "revoked"}))
+        );
+        assert!(Event::KINDS.contains(&reset.kind()) && Event::KINDS.contains(&revoked.kind()));
         crate::metrics::global().run_finished(
             crate::store::RunStatus::Succeeded.as_str(),
             outcome.duration,

@@ -1,5 +1,5 @@
 //! Cluster-wide events: run started/finished, job changed, instance joined/left, plugin
-//! loaded/failed. Every event is persisted in the `events` table (bounded retention) so any
+//! loaded/failed, setting changed, token created/revoked. Every event is persisted in the `events` table (bounded retention) so any
 //! replica can stream it (`GET /api/v1/events`) and a client can resume with `Last-Event-ID`.
 //!
 //! Publishing is one call, [`publish`], that never blocks its caller: the write happens on a
@@ -11,7 +11,7 @@ mod watch;
 
 pub use feed::{EventHub, GAP_WAIT, PG_POLL_INTERVAL, POLL_INTERVAL};
 pub(crate) use kinds::instant;
-pub use kinds::{Event, JobChange};
+pub use kinds::{Event, JobChange, SettingChange, TokenChange};
 pub use watch::{RETENTION, RETENTION_COUNT, spawn_watchers};
 
 use crate::store::Store;

@@ -28,10 +28,24 @@ pub async fn with_token(
     path: &str,
     token: Option<&str>,
 ) -> (u16, String) {
+    with_token_body(base, method, path, token, Value::Null).await
+}
+
+/// [`with_token`] with a JSON body (none when `Null`).
+pub async fn with_token_body(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, String) {
     let mut request =
         reqwest::Client::new().request(method.parse().unwrap(), format!("{base}{path}"));
     if let Some(t) = token {
         request = request.bearer_auth(t);
+    }
+    if !body.is_null() {
+        request = request.json(&body);
     }
     let r = request.send().await.expect("request");
     (r.status().as_u16(), r.text().await.unwrap_or_default())
@@ -46,7 +60,20 @@ pub struct Events {
 /// Connect to `{base}/api/v1/events{query}` (optionally resuming after `last_event_id`) and
 /// wait until the server has answered with its headers.
 pub async fn subscribe(base: &str, query: &str, last_event_id: Option<i64>) -> Events {
+    subscribe_as(base, query, last_event_id, None).await
+}
+
+/// [`subscribe`] with a bearer token.
+pub async fn subscribe_as(
+    base: &str,
+    query: &str,
+    last_event_id: Option<i64>,
+    token: Option<&str>,
+) -> Events {
     let mut request = reqwest::Client::new().get(format!("{base}/api/v1/events{query}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
     if let Some(id) = last_event_id {
         request = request.header("Last-Event-ID", id.to_string());
     }

@@ -3,7 +3,7 @@
 // token, the API tokens too: list, create (the secret is shown once) and revoke.
 
 import { api, seg, session } from '../api.js';
-import { actionButton, alertError, errorBox, h, keyedTable, replace } from '../dom.js';
+import { actionButton, alertError, debounce, errorBox, h, keyedTable, replace } from '../dom.js';
 import { time } from '../format.js';
 import { subscribe } from '../live.js';
 
@@ -131,10 +131,16 @@ export function mount(main) {
     }
   });
 
-  const off = subscribe((e) => { if (e.kind === 'connected') { load(); tokens.load(); } });
+  // Live: a setting or token changed on any replica (or the stream reconnected) reloads.
+  const reload = debounce(load, 150);
+  const reloadTokens = debounce(() => tokens.load(), 150);
+  const off = subscribe((e) => {
+    if (e.kind === 'connected' || e.kind === 'setting.changed') reload();
+    if (e.kind === 'connected' || e.kind === 'token.changed') reloadTokens();
+  });
   load();
   tokens.load();
-  return () => { off(); tokens.unmount(); };
+  return () => { off(); reload.cancel(); reloadTokens.cancel(); tokens.unmount(); };
 }
 
 /**
