@@ -589,6 +589,83 @@ async fn events_are_persisted_and_resume_after_last_event_id() {
     assert_error(status, &err, 400, "invalid_field", Some("kind"));
 }
 
+/// A manual run is a run of its job like any other: under `skip` no scheduled tick runs
+/// beside it (the tick due meanwhile is recorded skipped), whenever the trigger arrives.
+#[tokio::test]
+async fn no_scheduled_tick_runs_beside_a_manual_run_under_skip() {
+    let (host, _dir) = sqlite_host("api-manual-overlap").await;
+    // Every 5 s, each run 3 s: 2 s idle between runs, into which the trigger is sent.
+    let (status, _) = host
+        .send(
+            "POST",
+            "/api/v1/jobs",
+            json!({"name": "busy", "schedule": "*/5 * * * * *", "plugin": "misbehave",
+                   "input": {"do": "sleep", "ms": 3000}, "overlap": "skip"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    host.wait_for(
+        "the first scheduled run",
+        Duration::from_secs(15),
+        || async {
+            host.runs("busy")
+                .await
+                .iter()
+                .any(|r| r["status"] == "succeeded")
+        },
+    )
+    .await;
+    // Refused (409) while a run is in progress; sent again until the job is idle.
+    host.wait_for("a trigger accepted", Duration::from_secs(15), || async {
+        host.send("POST", "/api/v1/jobs/busy/trigger", Value::Null)
+            .await
+            .0
+            == 202
+    })
+    .await;
+    host.wait_for(
+        "the manual run, and a tick skipped during it",
+        Duration::from_secs(30),
+        || async {
+            let runs = host.runs("busy").await;
+            let Some(m) = runs
+                .iter()
+                .find(|r| r["manual"] == true && r["status"] == "succeeded")
+            else {
+                return false;
+            };
+            let (from, to) = (m["started_at"].as_str(), m["finished_at"].as_str());
+            runs.iter().any(|r| {
+                r["status"] == "skipped"
+                    && r["reason"] == "overlap"
+                    && r["scheduled_at"].as_str() > from
+                    && r["scheduled_at"].as_str() < to
+            })
+        },
+    )
+    .await;
+    // No two runs that were executed overlap in time (RFC 3339 UTC instants compare as text).
+    let runs = host.runs("busy").await;
+    let mut executed: Vec<(String, String)> = runs
+        .iter()
+        .filter(|r| r["started_at"].is_string() && r["status"] != "skipped")
+        .map(|r| {
+            (
+                r["started_at"].as_str().unwrap().to_string(),
+                r["finished_at"].as_str().unwrap_or("9999").to_string(),
+            )
+        })
+        .collect();
+    executed.sort();
+    assert!(executed.len() >= 2, "{runs:#?}");
+    for pair in executed.windows(2) {
+        assert!(
+            pair[0].1 <= pair[1].0,
+            "runs overlap: {pair:?}; all runs {runs:#?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_database_answers_503() {
     let server = PgServer::start().unwrap();

@@ -52,6 +52,17 @@ impl NotRun {
     }
 }
 
+/// Why a manual trigger does not start now (it stays pending and is offered again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManualWait {
+    /// The job is not held here (being taken, or owned elsewhere now).
+    NotHeld,
+    /// The maintenance switch `scheduler.paused` is on: no tick starts.
+    ClusterPaused,
+    /// A run of the job is in progress and its overlap policy is not `allow`.
+    Busy,
+}
+
 /// What the scheduler loop must do.
 #[derive(Clone, Debug)]
 pub enum Action {
@@ -62,6 +73,15 @@ pub enum Action {
         key: u64,
         tick_ms: i64,
         catch_up: bool,
+    },
+    /// Run a manual trigger (`POST /jobs/{id}/trigger`) of the job as a tick at `tick_ms`;
+    /// the trigger is deleted once the tick is recorded.
+    Manual {
+        job: Arc<JobSpec>,
+        /// The key the job is held under ([`SchedulerCore::key_of`]).
+        key: u64,
+        tick_ms: i64,
+        trigger_id: i64,
     },
     /// Record ticks that are not run.
     Record {
@@ -462,6 +482,31 @@ impl SchedulerCore {
                 unlisted_range: None,
             }),
         }
+    }
+
+    /// Start a manual trigger of `job_id` now, as a run of the job like any other: it counts
+    /// for the overlap policy (a tick due while it runs is skipped or queued), and the job's
+    /// next run waits for it. A paused job can be triggered; the maintenance switch holds it.
+    pub fn manual(
+        &mut self,
+        job_id: &str,
+        tick_ms: i64,
+        trigger_id: i64,
+    ) -> Result<Action, ManualWait> {
+        if self.cluster_paused {
+            return Err(ManualWait::ClusterPaused);
+        }
+        let slot = self.slot_mut(job_id).ok_or(ManualWait::NotHeld)?;
+        if slot.running > 0 && slot.overlap != OverlapPolicy::Allow {
+            return Err(ManualWait::Busy);
+        }
+        slot.running += 1;
+        Ok(Action::Manual {
+            job: slot.spec.clone(),
+            key: slot.key,
+            tick_ms,
+            trigger_id,
+        })
     }
 
     /// A run of the job ended: start what waits for it (a queued tick, the next catch-up tick).

@@ -102,6 +102,22 @@ impl Executor {
 
     /// Record a tick, run it, finish it.
     pub async fn run_tick(&self, job: Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> RunEnd {
+        self.run(job, tick_ms, catch_up, None).await
+    }
+
+    /// Run the manual trigger `trigger_id` as the tick `tick_ms` (recorded `manual`); the
+    /// trigger is deleted once the tick is recorded (or found recorded already).
+    pub async fn run_manual(&self, job: Arc<JobSpec>, tick_ms: i64, trigger_id: i64) -> RunEnd {
+        self.run(job, tick_ms, false, Some(trigger_id)).await
+    }
+
+    async fn run(
+        &self,
+        job: Arc<JobSpec>,
+        tick_ms: i64,
+        catch_up: bool,
+        trigger_id: Option<i64>,
+    ) -> RunEnd {
         self.sync_limit();
         let Ok(_permit) = self.limit.acquire().await else {
             return RunEnd::Stalled;
@@ -116,6 +132,7 @@ impl Executor {
             instance = %self.instance_id,
             digest = digest.as_deref().unwrap_or("-"),
             catch_up,
+            manual = trigger_id.is_some(),
         );
         async {
             let begin = self
@@ -128,9 +145,16 @@ impl Executor {
                     plugin_digest: digest.clone(),
                     attempt: 1,
                     catch_up,
-                    manual: false,
+                    manual: trigger_id.is_some(),
                 })
                 .await;
+            if let (Some(trigger), Ok(BeginRun::Started(_) | BeginRun::AlreadyRecorded)) =
+                (trigger_id, &begin)
+                && let Err(e) = self.store.delete_trigger(trigger).await
+            {
+                // Harmless: offered again, the tick is found recorded already.
+                tracing::debug!(error = %e, trigger, "cannot delete a taken manual trigger");
+            }
             let run_id = match begin {
                 Ok(BeginRun::Started(id)) => id,
                 Ok(BeginRun::AlreadyRecorded) => {
@@ -150,7 +174,7 @@ impl Executor {
             crate::metrics::global().tick_fired_at(tick_ms);
             crate::events::publish(
                 &self.store,
-                crate::events::Event::run_started(&job, run_id, tick_ms, &self.instance_id, catch_up, false),
+                crate::events::Event::run_started(&job, run_id, tick_ms, &self.instance_id, catch_up, trigger_id.is_some()),
             );
             let outcome = match plugin {
                 Ok(plugin) => {

@@ -107,6 +107,39 @@ async fn a_released_job_stops_at_once_and_is_answered_after_its_run_finishes() {
 }
 
 #[tokio::test]
+async fn a_manual_trigger_runs_once_and_a_release_waits_for_it_like_for_a_tick() {
+    let mut h = start();
+    // The trigger worker offers a pending trigger on every poll until its tick is recorded.
+    for _ in 0..3 {
+        h.handle.send(Command::Manual {
+            job_id: "job".into(),
+            tick_ms: 100,
+            trigger_id: 9,
+        });
+    }
+    assert_eq!(h.started.recv().await, Some(100));
+    // The tick due at 1 s comes while the manual run is in progress: skipped, not started.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert!(
+        h.started.try_recv().is_err(),
+        "a second run started beside the manual one"
+    );
+    let handle = h.handle.clone();
+    let release = tokio::spawn(async move { handle.release("job").await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !release.is_finished(),
+        "answered while the manual run is in flight"
+    );
+    h.gate.add_permits(1);
+    assert_eq!(release.await.unwrap(), Some(1));
+    assert!(
+        h.started.try_recv().is_err(),
+        "the trigger offered three times ran more than once"
+    );
+}
+
+#[tokio::test]
 async fn a_job_owned_elsewhere_is_dropped_with_its_run_in_flight_cancelled() {
     let mut h = start();
     assert_eq!(h.started.recv().await, Some(1000));

@@ -15,7 +15,9 @@ mod slab;
 mod timers;
 
 pub use self::clock::DbClock;
-pub use self::core::{Action, MAX_LISTED_MISSED, MISFIRE_GRACE_MS, NotRun, SchedulerCore};
+pub use self::core::{
+    Action, MAX_LISTED_MISSED, MISFIRE_GRACE_MS, ManualWait, NotRun, SchedulerCore,
+};
 pub use self::execute::{Executor, RunEnd};
 
 pub use self::job_spec::JobSpec;
@@ -25,7 +27,7 @@ use self::slab::KeyedVec;
 pub use self::timers::Timers;
 use futures::future::BoxFuture;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -58,6 +60,14 @@ pub enum Command {
     Release {
         job_id: String,
         reply: tokio::sync::oneshot::Sender<Option<i64>>,
+    },
+    /// Run a pending manual trigger of a held job now, unless the job is busy (overlap policy
+    /// other than `allow`) or the maintenance switch is on: then it stays pending, and is
+    /// offered again. A trigger offered while its run is under way is ignored.
+    Manual {
+        job_id: String,
+        tick_ms: i64,
+        trigger_id: i64,
     },
     /// The cluster-wide maintenance switch changed.
     ClusterPaused(bool),
@@ -121,6 +131,16 @@ impl SchedulerHandle {
 pub trait Execute: Send + Sync + 'static {
     /// Record a tick, run it, finish it.
     fn run_tick(&self, job: Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> BoxFuture<'_, RunEnd>;
+    /// Run a manual trigger as the tick `tick_ms` (recorded `manual`), and delete the trigger
+    /// once the tick is recorded.
+    fn run_manual(
+        &self,
+        job: Arc<JobSpec>,
+        tick_ms: i64,
+        _trigger_id: i64,
+    ) -> BoxFuture<'_, RunEnd> {
+        self.run_tick(job, tick_ms, false)
+    }
     /// Record ticks that are not run; `None` when recorded.
     fn record_not_run<'a>(
         &'a self,
@@ -140,6 +160,14 @@ pub trait Execute: Send + Sync + 'static {
 impl Execute for Executor {
     fn run_tick(&self, job: Arc<JobSpec>, tick_ms: i64, catch_up: bool) -> BoxFuture<'_, RunEnd> {
         Box::pin(Executor::run_tick(self, job, tick_ms, catch_up))
+    }
+    fn run_manual(
+        &self,
+        job: Arc<JobSpec>,
+        tick_ms: i64,
+        trigger_id: i64,
+    ) -> BoxFuture<'_, RunEnd> {
+        Box::pin(Executor::run_manual(self, job, tick_ms, trigger_id))
     }
     fn record_not_run<'a>(
         &'a self,
@@ -229,6 +257,8 @@ struct Ended {
     key: u64,
     runs: Arc<JobRuns>,
     tick_ms: i64,
+    /// The trigger a manual run was for.
+    trigger_id: Option<i64>,
     end: Option<RunEnd>,
 }
 
@@ -250,6 +280,8 @@ pub struct Scheduler {
     by_key: KeyedVec<Arc<JobRuns>>,
     /// Releases waiting for the job's runs to finish: (epoch, reply).
     releasing: HashMap<String, (i64, tokio::sync::oneshot::Sender<Option<i64>>)>,
+    /// Manual triggers whose run is under way (offered again meanwhile: ignored).
+    manual: HashSet<i64>,
 }
 
 impl Scheduler {
@@ -273,6 +305,7 @@ impl Scheduler {
                 tracked: HashMap::new(),
                 by_key: KeyedVec::default(),
                 releasing: HashMap::new(),
+                manual: HashSet::new(),
             },
             SchedulerHandle { tx },
         )
@@ -436,6 +469,25 @@ impl Scheduler {
                 }
                 Vec::new()
             }
+            Command::Manual {
+                job_id,
+                tick_ms,
+                trigger_id,
+            } => {
+                if self.manual.contains(&trigger_id) {
+                    return;
+                }
+                match self.core.manual(&job_id, tick_ms, trigger_id) {
+                    Ok(action) => {
+                        self.manual.insert(trigger_id);
+                        vec![action]
+                    }
+                    Err(wait) => {
+                        tracing::debug!(job_id, trigger_id, ?wait, "manual trigger waits");
+                        Vec::new()
+                    }
+                }
+            }
             Command::ClusterPaused(paused) => self.core.set_cluster_paused(paused, now),
             Command::Stalled(reply) => {
                 let _ = reply.send(self.core.stalled_cursors());
@@ -491,9 +543,17 @@ impl Scheduler {
     /// Runs ended: act on each end, then, once its job has nothing in flight, answer a release
     /// waiting for it and forget a job no longer held.
     fn on_ended(&mut self, ended: Vec<Ended>) {
-        for ended in ended {
+        for mut ended in ended {
             self.in_flight -= 1;
             ended.runs.in_flight.fetch_sub(1, Ordering::Relaxed);
+            if let Some(trigger_id) = ended.trigger_id {
+                self.manual.remove(&trigger_id);
+                if ended.end == Some(RunEnd::Stalled) {
+                    // Not recorded (database unavailable): the trigger stays pending and is
+                    // offered again; the job's schedule is not re-planned for it.
+                    ended.end = Some(RunEnd::Done);
+                }
+            }
             let job_id = ended.runs.job_id.as_str();
             match ended.end {
                 // The common case, without looking the job up by id.
@@ -578,7 +638,9 @@ impl Scheduler {
         let mut batch = Vec::with_capacity(actions.len().min(RUNS_PER_START_TASK));
         for action in actions {
             let (job, key) = match &action {
-                Action::Run { job, key, .. } | Action::Record { job, key, .. } => (job, *key),
+                Action::Run { job, key, .. }
+                | Action::Manual { job, key, .. }
+                | Action::Record { job, key, .. } => (job, *key),
             };
             let runs = match self.by_key.get(key) {
                 Some(runs) => runs,
@@ -657,9 +719,15 @@ async fn run_one(shared: Arc<Local>, dispatch: Dispatch) -> Ended {
         runs,
         generation,
     } = dispatch;
-    let (key, tick_ms) = match &action {
-        Action::Run { key, tick_ms, .. } => (*key, *tick_ms),
-        Action::Record { key, ticks, .. } => (*key, ticks.first().map_or(0, |t| t.0)),
+    let (key, tick_ms, trigger_id) = match &action {
+        Action::Run { key, tick_ms, .. } => (*key, *tick_ms, None),
+        Action::Manual {
+            key,
+            tick_ms,
+            trigger_id,
+            ..
+        } => (*key, *tick_ms, Some(*trigger_id)),
+        Action::Record { key, ticks, .. } => (*key, ticks.first().map_or(0, |t| t.0), None),
     };
     let called_off = || {
         runs.generation.load(Ordering::SeqCst) != generation
@@ -699,6 +767,7 @@ async fn run_one(shared: Arc<Local>, dispatch: Dispatch) -> Ended {
         key,
         runs,
         tick_ms,
+        trigger_id,
         end,
     }
 }
@@ -711,6 +780,12 @@ async fn act(executor: &dyn Execute, action: Action) -> Option<RunEnd> {
             catch_up,
             ..
         } => Some(executor.run_tick(job, tick_ms, catch_up).await),
+        Action::Manual {
+            job,
+            tick_ms,
+            trigger_id,
+            ..
+        } => Some(executor.run_manual(job, tick_ms, trigger_id).await),
         Action::Record {
             job,
             ticks,

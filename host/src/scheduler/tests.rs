@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Action, MISFIRE_GRACE_MS, NotRun, SchedulerCore};
+use super::core::{Action, MISFIRE_GRACE_MS, ManualWait, NotRun, SchedulerCore};
 use super::job_spec::JobSpec;
 use crate::schedule::{JobTiming, MisfirePolicy, OverlapPolicy, Schedule};
 
@@ -155,6 +155,73 @@ fn overlap_queue_keeps_at_most_one_waiting_tick() {
     );
     assert_eq!(runs(&core.finished("job")), vec![(2 * S, false)]);
     assert!(core.finished("job").is_empty());
+}
+
+fn is_manual(action: &Result<Action, ManualWait>, tick: i64, trigger: i64) -> bool {
+    matches!(action, Ok(Action::Manual { tick_ms, trigger_id, .. }) if *tick_ms == tick && *trigger_id == trigger)
+}
+
+#[test]
+fn a_manual_run_counts_for_the_overlap_policy_like_a_scheduled_one() {
+    let mut core = SchedulerCore::new();
+    assert_eq!(core.manual("job", 500, 1).unwrap_err(), ManualWait::NotHeld);
+    core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    assert!(is_manual(&core.manual("job", 500, 1), 500, 1));
+    // The tick due while the manual run is in progress is skipped (skip), …
+    let during = fire(&mut core, S);
+    assert!(runs(&during).is_empty());
+    assert_eq!(recorded(&during), vec![(S, NotRun::Overlap)]);
+    // … a second trigger waits for it, …
+    assert_eq!(core.manual("job", 1_500, 2).unwrap_err(), ManualWait::Busy);
+    assert!(core.finished("job").is_empty(), "nothing waits under skip");
+    // … and starts once it has ended; the next tick then waits for the second one.
+    assert!(is_manual(&core.manual("job", 1_500, 2), 1_500, 2));
+    assert_eq!(
+        recorded(&fire(&mut core, 2 * S)),
+        vec![(2 * S, NotRun::Overlap)]
+    );
+    core.finished("job");
+    assert_eq!(runs(&fire(&mut core, 3 * S)), vec![(3 * S, false)]);
+}
+
+#[test]
+fn a_tick_due_during_a_manual_run_is_queued_behind_it_under_queue() {
+    let mut core = SchedulerCore::new();
+    core.take(
+        every_second(OverlapPolicy::Queue, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    assert!(is_manual(&core.manual("job", 500, 7), 500, 7));
+    assert!(
+        fire(&mut core, S).is_empty(),
+        "queued behind the manual run"
+    );
+    assert_eq!(runs(&core.finished("job")), vec![(S, false)]);
+}
+
+#[test]
+fn manual_runs_overlap_under_allow_and_wait_for_the_maintenance_switch() {
+    let mut core = SchedulerCore::new();
+    core.take(
+        every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
+    assert!(is_manual(&core.manual("job", 1_200, 1), 1_200, 1));
+    assert!(is_manual(&core.manual("job", 1_300, 2), 1_300, 2));
+    core.set_cluster_paused(true, 1_400);
+    assert_eq!(
+        core.manual("job", 1_400, 3).unwrap_err(),
+        ManualWait::ClusterPaused
+    );
+    core.set_cluster_paused(false, 1_500);
+    assert!(is_manual(&core.manual("job", 1_400, 3), 1_400, 3));
 }
 
 /// A replica takes a 1-second job at 20 s whose last recorded tick is 10 s.

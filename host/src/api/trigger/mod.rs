@@ -4,13 +4,16 @@
 //! Any replica accepts the request; the tick is written to `manual_triggers` with its instant
 //! fixed, and the job's **owner** runs it (its [`worker`] polls for triggers of the jobs it
 //! owns every 250 ms, and is woken at once when the request arrived at the owner itself). The
-//! run row is inserted with the owner's fencing epoch before the plugin is called, exactly
-//! like a scheduled tick, so a trigger runs at most once. A trigger no owner takes within an
-//! hour is dropped.
+//! owner's scheduler runs it exactly like a scheduled tick: the run row is inserted with the
+//! owner's fencing epoch before the plugin is called (so a trigger runs at most once), it
+//! takes a slot of `scheduler.max_concurrent_runs`, counts for the job's overlap policy (a
+//! tick due meanwhile is skipped or queued), is cancelled if the job is fenced, and is waited
+//! for by a handoff or a graceful shutdown. It starts once the job has no run in progress
+//! (unless its overlap policy is `allow`) and the maintenance switch is off; a trigger no
+//! owner takes within an hour is dropped. A paused job can be triggered.
 //!
 //! 409 when the job's overlap policy is `skip` or `queue` and a run of it is in progress.
 
-mod manual_run;
 pub mod worker;
 
 use axum::Json;

@@ -1,13 +1,15 @@
-//! The owner's side of manual triggers: take the triggers of the jobs this replica owns and
-//! run them.
+//! The owner's side of manual triggers: offer the pending triggers of the jobs this replica
+//! owns to its scheduler, which runs each like a tick of the job (see [`Command::Manual`]).
+//! A trigger stays pending until its tick is recorded, so one the scheduler cannot start yet
+//! (the job busy, the maintenance switch on, the job not taken yet) is offered again.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::manual_run::start;
 use crate::replica::Replica;
+use crate::scheduler::{Command, JobSpec};
 
 /// How often the owner looks for triggers accepted by other replicas.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -34,7 +36,16 @@ pub async fn run(replica: Weak<Replica>, wake: Arc<Notify>) {
             }
         };
         for trigger in triggers {
-            start(&replica, trigger).await;
+            if let Err(e) = JobSpec::from_job(&trigger.job) {
+                tracing::warn!(job = %trigger.job.name, error = %e, "manual trigger of an invalid job dropped");
+                let _ = replica.store.delete_trigger(trigger.id).await;
+                continue;
+            }
+            replica.scheduler.send(Command::Manual {
+                job_id: trigger.job.id,
+                tick_ms: trigger.scheduled_at_ms,
+                trigger_id: trigger.id,
+            });
         }
     }
 }
