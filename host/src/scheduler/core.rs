@@ -59,7 +59,10 @@ pub enum ManualWait {
     NotHeld,
     /// The maintenance switch `scheduler.paused` is on: no tick starts.
     ClusterPaused,
-    /// A run of the job is in progress and its overlap policy is not `allow`.
+    /// A run of the job is in progress and its overlap policy is not `allow`: the trigger
+    /// starts when that run ends, before any other tick of the job.
+    AfterRun,
+    /// Another manual trigger of the job already waits for the run in progress.
     Busy,
 }
 
@@ -110,6 +113,8 @@ struct Slot {
     next_tick: Option<i64>,
     running: u32,
     queued: Option<(i64, bool)>,
+    /// A manual trigger (tick, trigger id) waiting for the run in progress.
+    manual: Option<(i64, i64)>,
     /// Ticks waiting to run in order: (tick, run as catch-up).
     catch_up: VecDeque<(i64, bool)>,
     /// Ticks after `cursor_ms` that the database already records (the job was taken over with
@@ -229,6 +234,7 @@ impl SchedulerCore {
             next_tick: None,
             running: 0,
             queued: None,
+            manual: None,
             catch_up: VecDeque::new(),
             recorded,
         });
@@ -486,7 +492,9 @@ impl SchedulerCore {
 
     /// Start a manual trigger of `job_id` now, as a run of the job like any other: it counts
     /// for the overlap policy (a tick due while it runs is skipped or queued), and the job's
-    /// next run waits for it. A paused job can be triggered; the maintenance switch holds it.
+    /// next run waits for it. While a run of the job is in progress (overlap policy other than
+    /// `allow`) one trigger waits for it and starts as soon as it ends, ahead of queued and
+    /// catch-up ticks. A paused job can be triggered; the maintenance switch holds it.
     pub fn manual(
         &mut self,
         job_id: &str,
@@ -498,7 +506,14 @@ impl SchedulerCore {
         }
         let slot = self.slot_mut(job_id).ok_or(ManualWait::NotHeld)?;
         if slot.running > 0 && slot.overlap != OverlapPolicy::Allow {
-            return Err(ManualWait::Busy);
+            return match slot.manual {
+                None => {
+                    slot.manual = Some((tick_ms, trigger_id));
+                    Err(ManualWait::AfterRun)
+                }
+                Some((_, waiting)) if waiting == trigger_id => Err(ManualWait::AfterRun),
+                Some(_) => Err(ManualWait::Busy),
+            };
         }
         slot.running += 1;
         Ok(Action::Manual {
@@ -531,6 +546,15 @@ impl SchedulerCore {
         slot.running = slot.running.saturating_sub(1);
         if cluster_paused || (slot.running > 0 && slot.overlap != OverlapPolicy::Allow) {
             return Vec::new();
+        }
+        if let Some((tick_ms, trigger_id)) = slot.manual.take() {
+            slot.running += 1;
+            return vec![Action::Manual {
+                job: slot.spec.clone(),
+                key: slot.key,
+                tick_ms,
+                trigger_id,
+            }];
         }
         let next = slot.catch_up.pop_front().or_else(|| slot.queued.take());
         match next {

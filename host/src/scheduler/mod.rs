@@ -61,9 +61,10 @@ pub enum Command {
         job_id: String,
         reply: tokio::sync::oneshot::Sender<Option<i64>>,
     },
-    /// Run a pending manual trigger of a held job now, unless the job is busy (overlap policy
-    /// other than `allow`) or the maintenance switch is on: then it stays pending, and is
-    /// offered again. A trigger offered while its run is under way is ignored.
+    /// Run a pending manual trigger of a held job now; while a run of the job is in progress
+    /// (overlap policy other than `allow`), as soon as that run ends. It stays pending (and is
+    /// offered again) while the maintenance switch is on or the job is not held here. A
+    /// trigger offered while it waits or runs is ignored.
     Manual {
         job_id: String,
         tick_ms: i64,
@@ -478,10 +479,7 @@ impl Scheduler {
                     return;
                 }
                 match self.core.manual(&job_id, tick_ms, trigger_id) {
-                    Ok(action) => {
-                        self.manual.insert(trigger_id);
-                        vec![action]
-                    }
+                    Ok(action) => vec![action],
                     Err(wait) => {
                         tracing::debug!(job_id, trigger_id, ?wait, "manual trigger waits");
                         Vec::new()
@@ -638,9 +636,17 @@ impl Scheduler {
         let mut batch = Vec::with_capacity(actions.len().min(RUNS_PER_START_TASK));
         for action in actions {
             let (job, key) = match &action {
-                Action::Run { job, key, .. }
-                | Action::Manual { job, key, .. }
-                | Action::Record { job, key, .. } => (job, *key),
+                Action::Manual {
+                    job,
+                    key,
+                    trigger_id,
+                    ..
+                } => {
+                    // Offered again while it runs: ignored.
+                    self.manual.insert(*trigger_id);
+                    (job, *key)
+                }
+                Action::Run { job, key, .. } | Action::Record { job, key, .. } => (job, *key),
             };
             let runs = match self.by_key.get(key) {
                 Some(runs) => runs,

@@ -175,17 +175,46 @@ fn a_manual_run_counts_for_the_overlap_policy_like_a_scheduled_one() {
     let during = fire(&mut core, S);
     assert!(runs(&during).is_empty());
     assert_eq!(recorded(&during), vec![(S, NotRun::Overlap)]);
-    // … a second trigger waits for it, …
-    assert_eq!(core.manual("job", 1_500, 2).unwrap_err(), ManualWait::Busy);
-    assert!(core.finished("job").is_empty(), "nothing waits under skip");
-    // … and starts once it has ended; the next tick then waits for the second one.
-    assert!(is_manual(&core.manual("job", 1_500, 2), 1_500, 2));
+    // … a second trigger waits for it (offered again, it still waits; a third stays
+    // pending), …
+    for _ in 0..2 {
+        assert_eq!(
+            core.manual("job", 1_500, 2).unwrap_err(),
+            ManualWait::AfterRun
+        );
+    }
+    assert_eq!(core.manual("job", 1_600, 3).unwrap_err(), ManualWait::Busy);
+    // … and starts as soon as the first has ended; the next tick then waits for it.
+    let next = core.finished("job");
+    assert_eq!(next.len(), 1);
+    assert!(is_manual(&Ok(next[0].clone()), 1_500, 2));
     assert_eq!(
         recorded(&fire(&mut core, 2 * S)),
         vec![(2 * S, NotRun::Overlap)]
     );
-    core.finished("job");
+    assert!(core.finished("job").is_empty(), "nothing waits under skip");
     assert_eq!(runs(&fire(&mut core, 3 * S)), vec![(3 * S, false)]);
+}
+
+#[test]
+fn a_trigger_of_a_job_that_is_always_busy_runs_after_the_run_in_progress() {
+    // Under `queue`, with runs longer than the period, a tick always waits: the trigger goes
+    // first, then the queued tick.
+    let mut core = SchedulerCore::new();
+    core.take(
+        every_second(OverlapPolicy::Queue, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
+    assert!(fire(&mut core, 2 * S).is_empty(), "queued");
+    assert_eq!(
+        core.manual("job", 2_100, 4).unwrap_err(),
+        ManualWait::AfterRun
+    );
+    let next = core.finished("job");
+    assert!(is_manual(&Ok(next[0].clone()), 2_100, 4));
+    assert_eq!(runs(&core.finished("job")), vec![(2 * S, false)]);
 }
 
 #[test]

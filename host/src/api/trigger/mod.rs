@@ -8,9 +8,10 @@
 //! owner's fencing epoch before the plugin is called (so a trigger runs at most once), it
 //! takes a slot of `scheduler.max_concurrent_runs`, counts for the job's overlap policy (a
 //! tick due meanwhile is skipped or queued), is cancelled if the job is fenced, and is waited
-//! for by a handoff or a graceful shutdown. It starts once the job has no run in progress
-//! (unless its overlap policy is `allow`) and the maintenance switch is off; a trigger no
-//! owner takes within an hour is dropped. A paused job can be triggered.
+//! for by a handoff or a graceful shutdown. While a run of the job is in progress (overlap
+//! policy other than `allow`) it waits for that run and starts as soon as it ends, ahead of
+//! queued and catch-up ticks. It waits while the maintenance switch is on; a trigger no owner
+//! takes within an hour is dropped. A paused job can be triggered.
 //!
 //! 409 when the job's overlap policy is `skip` or `queue` and a run of it is in progress.
 
