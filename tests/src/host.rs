@@ -334,6 +334,8 @@ pub struct RunRow {
     pub reason: Option<String>,
     pub instance_id: Option<String>,
     pub catch_up: bool,
+    /// A manual trigger's tick (`POST /jobs/{id}/trigger`).
+    pub manual: bool,
 }
 
 impl Cluster {
@@ -463,7 +465,8 @@ impl Cluster {
     /// Every run, by job and tick.
     pub async fn runs(&self) -> Vec<RunRow> {
         sqlx::query_as(
-            "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up FROM runs \
+            "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up, manual \
+             FROM runs \
              ORDER BY job_id, scheduled_at_ms",
         )
         .fetch_all(&self.pool)

@@ -2,8 +2,9 @@
 //! collector; jobs of the `reporter` plugin fire every second and report each execution to
 //! the collector over `wasi:http`, while faults chosen at random from one seed hit the
 //! cluster. At the end the run checks that no tick ran twice, that every due tick is accounted
-//! for, that the misfire policies held, that no replica's memory kept growing and that the
-//! jobs are balanced over the replicas. See RELIABILITY.md.
+//! for, that the misfire policies held, that no replica's memory kept growing, that the
+//! jobs are balanced over the replicas and that every accepted manual trigger ran. See
+//! RELIABILITY.md.
 //!
 //! `cargo run --release -p wasmcron-e2e --bin chaos -- [--seed N] [--duration 120s]
 //! [--replicas 3] [--jobs 60] [--min-gap 2s] [--max-gap 8s] [--out DIR]`
@@ -31,7 +32,7 @@ use wasmcron_e2e::collector::Collector;
 use wasmcron_e2e::host::{Cluster, plugins_dir};
 use wasmcron_e2e::pg::PgServer;
 
-use checks::{JobHistory, Segment};
+use checks::{JobHistory, Segment, Trigger};
 
 /// Heartbeat and dead threshold of every replica (short, so that a run sees many faults).
 const HEARTBEAT: &str = "1s";
@@ -124,9 +125,10 @@ enum Fault {
     Edit,
     Pause,
     Delete,
+    Trigger,
 }
 
-const FAULTS: [Fault; 10] = [
+const FAULTS: [Fault; 11] = [
     Fault::Kill9,
     Fault::Stop,
     Fault::Restart,
@@ -137,6 +139,7 @@ const FAULTS: [Fault; 10] = [
     Fault::Edit,
     Fault::Pause,
     Fault::Delete,
+    Fault::Trigger,
 ];
 
 /// Job kinds: misfire policy, overlap policy, work per run.
@@ -204,6 +207,9 @@ struct Chaos {
     next_job: usize,
     plugin_version: usize,
     faults: BTreeMap<Fault, usize>,
+    /// Manual triggers the API accepted, and how many it refused (409: a run in progress).
+    triggers: Vec<Trigger>,
+    triggers_refused: usize,
 }
 
 fn with_custom_section(component: &[u8], name: &str) -> Vec<u8> {
@@ -610,6 +616,51 @@ impl Chaos {
                     });
                 }
             }
+            Fault::Trigger => {
+                let k = self.rng.random_range(1..=3);
+                let mut active = self.active_jobs();
+                active.shuffle(&mut self.rng);
+                active.truncate(k);
+                for &j in &active {
+                    let (id, name) = (self.jobs[j].id.clone(), self.jobs[j].name.clone());
+                    let via = *self.pick(&live);
+                    let replica = self.c.hosts[via].options.instance_id.clone();
+                    let url = format!("{}/api/v1/jobs/{id}/trigger", self.c.hosts[via].base);
+                    let answer = self
+                        .http
+                        .post(&url)
+                        .timeout(Duration::from_secs(15))
+                        .send()
+                        .await
+                        .with_context(|| format!("trigger {name} through {replica}"))?;
+                    let status = answer.status().as_u16();
+                    let body: Value = answer.json().await.unwrap_or(Value::Null);
+                    match status {
+                        202 => {
+                            let at = body["scheduled_at"].as_str().unwrap_or_default();
+                            let tick_ms = chrono::DateTime::parse_from_rfc3339(at)
+                                .with_context(|| format!("trigger {name}: {body}"))?
+                                .timestamp_millis();
+                            self.log.say(format!(
+                                "FAULT trigger job {name} ({}) through {replica}: manual tick {tick_ms}",
+                                self.jobs[j].kind()
+                            ));
+                            self.triggers.push(Trigger {
+                                job_id: id,
+                                name,
+                                tick_ms,
+                            });
+                        }
+                        409 => {
+                            self.log.say(format!(
+                                "FAULT trigger job {name} through {replica}: refused, a run is in progress"
+                            ));
+                            self.triggers_refused += 1;
+                        }
+                        other => bail!("trigger {name}: {other} {body}"),
+                    }
+                }
+            }
             Fault::Delete => {
                 let k = self.rng.random_range(1..=3);
                 for _ in 0..k {
@@ -809,6 +860,8 @@ async fn run(s: Settings) -> anyhow::Result<bool> {
         next_job: 0,
         plugin_version: 0,
         faults: BTreeMap::new(),
+        triggers: Vec::new(),
+        triggers_refused: 0,
         s,
     };
     let result = chaos_run(&mut chaos, samples).await;
@@ -916,7 +969,12 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
     let first = checks::executions(&reports, &runs, &ch.jobs, cutoff);
     let (second, third) = checks::accounting(&runs, &ch.jobs, cutoff);
     let fourth = checks::rss(&samples, RSS_WARMUP_S, RSS_MIN_LIFE_S);
-    let outcomes = [first, second, third, fourth, balance];
+    let mut sixth = checks::triggers(&ch.triggers, &runs, &ch.jobs, cutoff);
+    sixth.figure(
+        "triggers refused (409, a run in progress)",
+        ch.triggers_refused,
+    );
+    let outcomes = [first, second, third, fourth, balance, sixth];
 
     let mut report = String::new();
     report += &format!(

@@ -16,6 +16,9 @@
 //!    catch-up run. Missed ticks are missed for `misfire` (the one-hour catch-up window is never
 //!    exceeded), skipped ticks for `overlap`, and an `allow` job skips nothing.
 //! 4. RSS of each replica process does not keep growing (see [`rss`]).
+//! 6. Every manual trigger the API accepted (202) for a job that was not deleted ran: its
+//!    tick has a run record (see [`triggers`]). Manual ticks are off the schedule: checks 2
+//!    and 3 leave their rows out, check 1 counts their executions like any other.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -54,6 +57,15 @@ impl JobHistory {
             if self.slow { " slow" } else { "" }
         )
     }
+}
+
+/// A manual trigger the API accepted.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub job_id: String,
+    pub name: String,
+    /// The tick the API answered (`scheduled_at`), database clock.
+    pub tick_ms: i64,
 }
 
 /// A stretch of a job's life with one schedule, unpaused: ticks in `(start_ms, end_ms]` are due.
@@ -264,7 +276,12 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                 (None, false) => boundary_absent += 1,
             }
         }
-        let in_range: Vec<&RunRow> = rows.range(..=cutoff).map(|(_, r)| *r).collect();
+        // Manual ticks are off the schedule (check 6 looks at them).
+        let in_range: Vec<&RunRow> = rows
+            .range(..=cutoff)
+            .map(|(_, r)| *r)
+            .filter(|r| !r.manual)
+            .collect();
         for r in &in_range {
             let key = match &r.reason {
                 Some(reason) => format!("{} ({reason})", r.status),
@@ -337,7 +354,7 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                         .find(|s| s.start_ms < last && s.end_ms.is_none_or(|e| last <= e))
                         .and_then(|s| s.end_ms)
                         .unwrap_or(cutoff);
-                    let next = rows.range(last + 1..).next().map(|(_, r)| *r);
+                    let next = rows.range(last + 1..).map(|(_, r)| *r).find(|r| !r.manual);
                     let closed = next.is_some_and(|r| is_run(&r.status) && r.catch_up);
                     // A block may stay open only where its catch-up tick lies beyond the
                     // end of the stretch (a pause, an edit, or the cut-off).
@@ -376,6 +393,57 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
         );
     }
     (acc, pol)
+}
+
+/// Check 6: every accepted trigger of a job that was not deleted, with its tick at or before
+/// `cutoff`, has its run record (run by the owner; a trigger accepted while a run was in
+/// progress waits for it, so `cutoff` must leave time for that).
+pub fn triggers(
+    triggers: &[Trigger],
+    runs: &[RunRow],
+    jobs: &[JobHistory],
+    cutoff: i64,
+) -> Outcome {
+    let mut out = Outcome::new("6 every accepted manual trigger ran");
+    let deleted: HashSet<&str> = jobs
+        .iter()
+        .filter(|j| j.deleted)
+        .map(|j| j.id.as_str())
+        .collect();
+    let rows: HashMap<(&str, i64), &RunRow> = runs
+        .iter()
+        .map(|r| ((r.job_id.as_str(), r.scheduled_at_ms), r))
+        .collect();
+    let (mut judged, mut manual, mut on_a_tick) = (0, 0, 0);
+    for t in triggers {
+        if deleted.contains(t.job_id.as_str()) || t.tick_ms > cutoff {
+            continue;
+        }
+        judged += 1;
+        match rows.get(&(t.job_id.as_str(), t.tick_ms)) {
+            Some(r) if is_run(&r.status) && r.manual => manual += 1,
+            // The trigger's instant was a scheduled tick's, which ran: the same tick.
+            Some(r) if is_run(&r.status) => on_a_tick += 1,
+            Some(r) => out.violations.push(format!(
+                "job {} manual tick {}: recorded {} ({:?})",
+                t.name, t.tick_ms, r.status, r.reason
+            )),
+            None => out.violations.push(format!(
+                "job {} manual tick {}: accepted and never run",
+                t.name, t.tick_ms
+            )),
+        }
+    }
+    out.figure("triggers accepted", triggers.len());
+    out.figure("judged (job not deleted)", judged);
+    out.figure("run as manual ticks", manual);
+    if on_a_tick > 0 {
+        out.figure(
+            "on a scheduled tick's instant (ran as that tick)",
+            on_a_tick,
+        );
+    }
+    out
 }
 
 /// Check 4: RSS samples `(seconds since the process started, KiB)` per replica process.
