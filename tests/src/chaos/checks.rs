@@ -12,9 +12,11 @@
 //! 3. The misfire policy held: `run_all` jobs have no missed tick; for `run_once` every block of
 //!    consecutive missed ticks is closed by exactly the catch-up run of the next tick
 //!    (`catch_up = true`), which is what one catch-up planning does (all due ticks older than
-//!    the misfire grace but the latest are missed, the latest runs); `skip` jobs have no
-//!    catch-up run. Missed ticks are missed for `misfire` (the one-hour catch-up window is never
-//!    exceeded), skipped ticks for `overlap`, and an `allow` job skips nothing.
+//!    the misfire grace but the latest are missed, the latest runs; ticks recorded already,
+//!    such as the previous owner's `skipped` ones, are planned around and may lie among the
+//!    missed ones); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
+//!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap`, and an
+//!    `allow` job skips nothing.
 //! 4. RSS of each replica process does not keep growing (see [`rss`]).
 //! 6. Every manual trigger the API accepted (202) for a job that was not deleted ran: its
 //!    tick has a run record (see [`triggers`]). Manual ticks are off the schedule: checks 2
@@ -325,7 +327,10 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
         }
         let stats = per_policy.entry(job.misfire).or_default();
         stats.3 += in_range.iter().filter(|r| r.catch_up).count() as u64;
-        // Blocks of consecutive missed ticks (consecutive rows: every due tick has a row).
+        // Blocks of consecutive missed ticks (consecutive rows: every due tick has a row). A
+        // catch-up planning plans around ticks recorded already: the previous owner's
+        // `skipped` rows can lie among the ticks one planning records missed, so missed rows
+        // separated only by skipped rows are one block.
         let mut i = 0;
         while i < in_range.len() {
             if in_range[i].status != "missed" {
@@ -333,10 +338,24 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                 continue;
             }
             let start = i;
-            while i < in_range.len() && in_range[i].status == "missed" {
-                i += 1;
+            loop {
+                while i < in_range.len() && in_range[i].status == "missed" {
+                    i += 1;
+                }
+                let mut j = i;
+                while j < in_range.len() && in_range[j].status == "skipped" {
+                    j += 1;
+                }
+                if j > i && j < in_range.len() && in_range[j].status == "missed" {
+                    i = j;
+                } else {
+                    break;
+                }
             }
-            let len = (i - start) as u64;
+            let len = in_range[start..i]
+                .iter()
+                .filter(|r| r.status == "missed")
+                .count() as u64;
             stats.0 += len;
             stats.1 += 1;
             stats.2 = stats.2.max(len);
