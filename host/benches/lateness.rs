@@ -56,6 +56,7 @@ impl Execute for Noop {
         ticks: &'a [(i64, NotRun)],
         _unlisted_missed: u64,
         _unlisted_range: Option<(i64, i64)>,
+        _after_run: Option<i64>,
     ) -> BoxFuture<'a, Option<RunEnd>> {
         panic!("no tick may be skipped or missed in this bench: {ticks:?}");
     }

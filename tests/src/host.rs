@@ -336,6 +336,8 @@ pub struct RunRow {
     pub catch_up: bool,
     /// A manual trigger's tick (`POST /jobs/{id}/trigger`).
     pub manual: bool,
+    /// When the row was written (database clock): a run's start, else its record.
+    pub recorded_at_ms: Option<i64>,
 }
 
 impl Cluster {
@@ -465,8 +467,8 @@ impl Cluster {
     /// Every run, by job and tick.
     pub async fn runs(&self) -> Vec<RunRow> {
         sqlx::query_as(
-            "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up, manual \
-             FROM runs \
+            "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up, manual, \
+             COALESCE(started_at_ms, finished_at_ms) AS recorded_at_ms FROM runs \
              ORDER BY job_id, scheduled_at_ms",
         )
         .fetch_all(&self.pool)

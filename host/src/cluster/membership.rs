@@ -141,7 +141,11 @@ impl Membership {
                 Ok(()) => {
                     if failures > 0 {
                         tracing::info!("database reachable again");
-                        self.note_recorded_while_stalled().await;
+                    }
+                    // Jobs stalled by an outage are re-planned once the database answers: at
+                    // the first round after it, and at any later round (a tick whose record
+                    // timed out only after the database was back stalls its job then).
+                    if self.note_recorded_while_stalled().await {
                         self.scheduler.send(Command::DatabaseBack);
                     }
                     failures = 0;
@@ -410,11 +414,16 @@ impl Membership {
     /// Before the jobs stalled by a database outage are re-planned: tell the scheduler which
     /// of their ticks after the stall were recorded anyway (runs whose record went through
     /// before the outage was noticed), so the misfire policy applies to the others only.
-    async fn note_recorded_while_stalled(&self) {
+    /// False when no job is stalled.
+    async fn note_recorded_while_stalled(&self) -> bool {
         let stalled = self.scheduler.stalled().await;
         if stalled.is_empty() {
-            return;
+            return false;
         }
+        tracing::info!(
+            jobs = stalled.len(),
+            "re-planning jobs stalled by a database outage"
+        );
         match self.store.recorded_after(&stalled).await {
             Ok(recorded) => {
                 for (job_id, ticks) in recorded {
@@ -425,6 +434,7 @@ impl Membership {
                 tracing::warn!(error = %e, "cannot read the ticks recorded during the outage; the re-planning finds them by their unique key")
             }
         }
+        true
     }
 
     /// The oldest tick of a taken-over job that lies below its newest recorded tick (within

@@ -95,6 +95,10 @@ pub enum Action {
         /// Further missed ticks not listed (a very long outage of a frequent job).
         unlisted_missed: u64,
         unlisted_range: Option<(i64, i64)>,
+        /// Record only if this tick's run is recorded: a tick skipped for overlap names the
+        /// run it overlapped, which may never have begun (its record failed in a database
+        /// outage); then the skipped tick stays unaccounted and is re-planned.
+        after_run: Option<i64>,
     },
 }
 
@@ -115,6 +119,8 @@ struct Slot {
     queued: Option<(i64, bool)>,
     /// A manual trigger (tick, trigger id) waiting for the run in progress.
     manual: Option<(i64, i64)>,
+    /// The tick of the run started last (the one a tick skipped for overlap overlaps).
+    last_run: Option<i64>,
     /// Ticks waiting to run in order: (tick, run as catch-up).
     catch_up: VecDeque<(i64, bool)>,
     /// Ticks after `cursor_ms` that the database already records (the job was taken over with
@@ -235,6 +241,7 @@ impl SchedulerCore {
             running: 0,
             queued: None,
             manual: None,
+            last_run: None,
             catch_up: VecDeque::new(),
             recorded,
         });
@@ -351,6 +358,7 @@ impl SchedulerCore {
                 ticks: recorded,
                 unlisted_missed: plan.missed_truncated,
                 unlisted_range,
+                after_run: None,
             });
         }
         slot.catch_up.extend(plan.run.iter().map(|&t| (t, true)));
@@ -371,6 +379,7 @@ impl SchedulerCore {
             && let Some((tick, catch_up)) = slot.catch_up.pop_front()
         {
             slot.running += 1;
+            slot.last_run = Some(tick);
             actions.push(Action::Run {
                 job: spec.clone(),
                 key,
@@ -472,6 +481,7 @@ impl SchedulerCore {
         match decide_overlap(slot.overlap, slot.running > 0, slot.queued.is_some()) {
             OverlapDecision::Run => {
                 slot.running += 1;
+                slot.last_run = Some(tick);
                 actions.push(Action::Run {
                     job: spec,
                     key,
@@ -486,6 +496,7 @@ impl SchedulerCore {
                 ticks: vec![(tick, NotRun::Overlap)],
                 unlisted_missed: 0,
                 unlisted_range: None,
+                after_run: slot.last_run,
             }),
         }
     }
@@ -516,6 +527,7 @@ impl SchedulerCore {
             };
         }
         slot.running += 1;
+        slot.last_run = Some(tick_ms);
         Ok(Action::Manual {
             job: slot.spec.clone(),
             key: slot.key,
@@ -549,6 +561,7 @@ impl SchedulerCore {
         }
         if let Some((tick_ms, trigger_id)) = slot.manual.take() {
             slot.running += 1;
+            slot.last_run = Some(tick_ms);
             return vec![Action::Manual {
                 job: slot.spec.clone(),
                 key: slot.key,
@@ -560,6 +573,7 @@ impl SchedulerCore {
         match next {
             Some((tick_ms, catch_up)) => {
                 slot.running += 1;
+                slot.last_run = Some(tick_ms);
                 vec![Action::Run {
                     job: slot.spec.clone(),
                     key: slot.key,
@@ -590,7 +604,11 @@ impl SchedulerCore {
     }
 
     /// Jobs with no armed timer that are not paused: stalled by an outage, to be re-planned.
+    /// None while the maintenance switch is on (its end re-plans every job).
     pub fn stalled_jobs(&self) -> Vec<String> {
+        if self.cluster_paused {
+            return Vec::new();
+        }
         self.slots
             .values()
             .filter(|s| {

@@ -241,14 +241,31 @@ impl Executor {
         }
     }
 
-    /// Record ticks that are not run (missed, skipped). `None` when recorded.
+    /// Record ticks that are not run (missed, skipped). `None` when recorded. With
+    /// `after_run` (the run a skipped tick overlapped), only once that run is recorded: a run
+    /// whose record failed in a database outage never ran, and what was skipped for it is
+    /// left unaccounted, to be re-planned with the job (the misfire policy decides).
     pub async fn record_not_run(
         &self,
         job: &JobSpec,
         ticks: &[(i64, NotRun)],
         unlisted_missed: u64,
         unlisted_range: Option<(i64, i64)>,
+        after_run: Option<i64>,
     ) -> Option<RunEnd> {
+        if let Some(run) = after_run {
+            match self.store.tick_recorded(&job.id, run).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(job = %job.name, run, "the overlapped run was not recorded: the skipped ticks are re-planned");
+                    return Some(RunEnd::RecordStalled);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot check the overlapped run; the skipped ticks wait for the database");
+                    return Some(RunEnd::RecordStalled);
+                }
+            }
+        }
         let rows: Vec<(i64, StoredStatus, String)> = ticks
             .iter()
             .map(|(t, why)| {

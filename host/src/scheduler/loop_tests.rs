@@ -48,6 +48,7 @@ impl Execute for Gated {
         _ticks: &'a [(i64, NotRun)],
         _unlisted_missed: u64,
         _unlisted_range: Option<(i64, i64)>,
+        _after_run: Option<i64>,
     ) -> BoxFuture<'a, Option<RunEnd>> {
         Box::pin(async { None })
     }
@@ -177,6 +178,7 @@ impl Execute for Counting {
         ticks: &'a [(i64, NotRun)],
         _unlisted_missed: u64,
         _unlisted_range: Option<(i64, i64)>,
+        _after_run: Option<i64>,
     ) -> BoxFuture<'a, Option<RunEnd>> {
         self.not_run.fetch_add(ticks.len(), Ordering::SeqCst);
         Box::pin(async { None })
@@ -325,6 +327,7 @@ impl Execute for PanicsOnce {
         _ticks: &'a [(i64, NotRun)],
         _unlisted_missed: u64,
         _unlisted_range: Option<(i64, i64)>,
+        _after_run: Option<i64>,
     ) -> BoxFuture<'a, Option<RunEnd>> {
         Box::pin(async { None })
     }

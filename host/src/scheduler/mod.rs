@@ -142,13 +142,15 @@ pub trait Execute: Send + Sync + 'static {
     ) -> BoxFuture<'_, RunEnd> {
         self.run_tick(job, tick_ms, false)
     }
-    /// Record ticks that are not run; `None` when recorded.
+    /// Record ticks that are not run; `None` when recorded. With `after_run`, only if that
+    /// tick's run is recorded (a tick skipped for overlap names the run it overlapped).
     fn record_not_run<'a>(
         &'a self,
         job: &'a JobSpec,
         ticks: &'a [(i64, NotRun)],
         unlisted_missed: u64,
         unlisted_range: Option<(i64, i64)>,
+        after_run: Option<i64>,
     ) -> BoxFuture<'a, Option<RunEnd>>;
     /// The grace period is over: runs in flight are about to be cancelled.
     fn cancel_in_flight(&self) {}
@@ -176,6 +178,7 @@ impl Execute for Executor {
         ticks: &'a [(i64, NotRun)],
         unlisted_missed: u64,
         unlisted_range: Option<(i64, i64)>,
+        after_run: Option<i64>,
     ) -> BoxFuture<'a, Option<RunEnd>> {
         Box::pin(Executor::record_not_run(
             self,
@@ -183,6 +186,7 @@ impl Execute for Executor {
             ticks,
             unlisted_missed,
             unlisted_range,
+            after_run,
         ))
     }
     fn cancel_in_flight(&self) {
@@ -797,10 +801,11 @@ async fn act(executor: &dyn Execute, action: Action) -> Option<RunEnd> {
             ticks,
             unlisted_missed,
             unlisted_range,
+            after_run,
             ..
         } => {
             executor
-                .record_not_run(&job, &ticks, unlisted_missed, unlisted_range)
+                .record_not_run(&job, &ticks, unlisted_missed, unlisted_range, after_run)
                 .await
         }
     }

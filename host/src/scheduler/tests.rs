@@ -171,10 +171,18 @@ fn a_manual_run_counts_for_the_overlap_policy_like_a_scheduled_one() {
         0,
     );
     assert!(is_manual(&core.manual("job", 500, 1), 500, 1));
-    // The tick due while the manual run is in progress is skipped (skip), …
+    // The tick due while the manual run is in progress is skipped (skip), recorded only once
+    // the manual run is, …
     let during = fire(&mut core, S);
     assert!(runs(&during).is_empty());
     assert_eq!(recorded(&during), vec![(S, NotRun::Overlap)]);
+    assert!(matches!(
+        during[..],
+        [Action::Record {
+            after_run: Some(500),
+            ..
+        }]
+    ));
     // … a second trigger waits for it (offered again, it still waits; a third stays
     // pending), …
     for _ in 0..2 {

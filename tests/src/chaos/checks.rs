@@ -13,8 +13,8 @@
 //!    consecutive missed ticks is closed by exactly the catch-up run of the next tick
 //!    (`catch_up = true`), which is what one catch-up planning does (all due ticks older than
 //!    the misfire grace but the latest are missed, the latest runs; ticks recorded already,
-//!    such as the previous owner's `skipped` ones, are planned around and may lie among the
-//!    missed ones); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
+//!    such as the previous owner's runs and skips, are planned around and may lie among the
+//!    missed ones, which then have one record time); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
 //!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap`, and an
 //!    `allow` job skips nothing.
 //! 4. RSS of each replica process does not keep growing (see [`rss`]).
@@ -328,9 +328,11 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
         let stats = per_policy.entry(job.misfire).or_default();
         stats.3 += in_range.iter().filter(|r| r.catch_up).count() as u64;
         // Blocks of consecutive missed ticks (consecutive rows: every due tick has a row). A
-        // catch-up planning plans around ticks recorded already: the previous owner's
-        // `skipped` rows can lie among the ticks one planning records missed, so missed rows
-        // separated only by skipped rows are one block.
+        // catch-up planning plans around ticks recorded already (the previous owner's runs and
+        // skips, or records that landed during an outage): missed rows written by one planning
+        // (one statement: the same record time) with only rows written before it in between
+        // are one block.
+        let planned_at = |r: &RunRow| r.recorded_at_ms.unwrap_or(i64::MAX);
         let mut i = 0;
         while i < in_range.len() {
             if in_range[i].status != "missed" {
@@ -338,15 +340,19 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                 continue;
             }
             let start = i;
+            let planning = planned_at(in_range[start]);
             loop {
                 while i < in_range.len() && in_range[i].status == "missed" {
                     i += 1;
                 }
                 let mut j = i;
-                while j < in_range.len() && in_range[j].status == "skipped" {
+                while j < in_range.len()
+                    && in_range[j].status != "missed"
+                    && planned_at(in_range[j]) < planning
+                {
                     j += 1;
                 }
-                if j > i && j < in_range.len() && in_range[j].status == "missed" {
+                if j > i && j < in_range.len() && planned_at(in_range[j]) == planning {
                     i = j;
                 } else {
                     break;
