@@ -128,6 +128,14 @@ struct Slot {
     recorded: BTreeSet<i64>,
 }
 
+impl Slot {
+    /// A run of the job (the tick `tick_ms`, scheduled or manual) is handed out.
+    fn start(&mut self, tick_ms: i64) {
+        self.running += 1;
+        self.last_run = Some(tick_ms);
+    }
+}
+
 /// The state machine.
 #[derive(Debug, Default)]
 pub struct SchedulerCore {
@@ -378,8 +386,7 @@ impl SchedulerCore {
             && (slot.running == 0 || spec.overlap == OverlapPolicy::Allow)
             && let Some((tick, catch_up)) = slot.catch_up.pop_front()
         {
-            slot.running += 1;
-            slot.last_run = Some(tick);
+            slot.start(tick);
             actions.push(Action::Run {
                 job: spec.clone(),
                 key,
@@ -480,8 +487,7 @@ impl SchedulerCore {
         self.fired.push(slot.key);
         match decide_overlap(slot.overlap, slot.running > 0, slot.queued.is_some()) {
             OverlapDecision::Run => {
-                slot.running += 1;
-                slot.last_run = Some(tick);
+                slot.start(tick);
                 actions.push(Action::Run {
                     job: spec,
                     key,
@@ -526,8 +532,7 @@ impl SchedulerCore {
                 Some(_) => Err(ManualWait::Busy),
             };
         }
-        slot.running += 1;
-        slot.last_run = Some(tick_ms);
+        slot.start(tick_ms);
         Ok(Action::Manual {
             job: slot.spec.clone(),
             key: slot.key,
@@ -560,8 +565,7 @@ impl SchedulerCore {
             return Vec::new();
         }
         if let Some((tick_ms, trigger_id)) = slot.manual.take() {
-            slot.running += 1;
-            slot.last_run = Some(tick_ms);
+            slot.start(tick_ms);
             return vec![Action::Manual {
                 job: slot.spec.clone(),
                 key: slot.key,
@@ -572,8 +576,7 @@ impl SchedulerCore {
         let next = slot.catch_up.pop_front().or_else(|| slot.queued.take());
         match next {
             Some((tick_ms, catch_up)) => {
-                slot.running += 1;
-                slot.last_run = Some(tick_ms);
+                slot.start(tick_ms);
                 vec![Action::Run {
                     job: slot.spec.clone(),
                     key: slot.key,

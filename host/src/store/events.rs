@@ -135,24 +135,6 @@ impl Store {
         }
     }
 
-    /// Whether the tick `scheduled_at_ms` of `job_id` has its row (run, or not run).
-    pub async fn tick_recorded(
-        &self,
-        job_id: &str,
-        scheduled_at_ms: i64,
-    ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM runs WHERE job_id = $1 AND scheduled_at_ms = $2",
-            )
-            .bind(job_id)
-            .bind(scheduled_at_ms)
-            .fetch_one(pool)
-            .await?;
-            Ok(n > 0)
-        })
-    }
-
     /// Number of runs of `job_id` still `running`.
     pub async fn running_count(&self, job_id: &str) -> Result<i64, StoreError> {
         on_pool!(self, |pool, _backend| {

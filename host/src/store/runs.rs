@@ -347,6 +347,22 @@ impl Store {
         })
     }
 
+    /// Whether the tick `scheduled_at_ms` of `job_id` has its row (run, or not run).
+    pub async fn tick_recorded(
+        &self,
+        job_id: &str,
+        scheduled_at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, |pool, _backend| {
+            let recorded: i64 = sqlx::query_scalar(RECORDED_ONE)
+                .bind(job_id)
+                .bind(scheduled_at_ms)
+                .fetch_one(pool)
+                .await?;
+            Ok(recorded > 0)
+        })
+    }
+
     /// One run by id.
     pub async fn get_run(&self, run_id: i64) -> Result<Option<Run>, StoreError> {
         let select = sql!("SELECT ", run_columns, " FROM runs WHERE id = $1");

@@ -136,6 +136,13 @@ impl Outcome {
     }
 }
 
+/// The runs table by tick identity `(job id, scheduled instant)`.
+fn rows_by_tick(runs: &[RunRow]) -> HashMap<(&str, i64), &RunRow> {
+    runs.iter()
+        .map(|r| ((r.job_id.as_str(), r.scheduled_at_ms), r))
+        .collect()
+}
+
 fn is_run(status: &str) -> bool {
     matches!(status, "running" | "succeeded" | "failed" | "timed_out")
 }
@@ -174,10 +181,7 @@ pub fn executions(
         .filter(|j| !j.deleted)
         .map(|j| j.id.as_str())
         .collect();
-    let recorded: HashMap<(&str, i64), &RunRow> = runs
-        .iter()
-        .map(|r| ((r.job_id.as_str(), r.scheduled_at_ms), r))
-        .collect();
+    let recorded = rows_by_tick(runs);
     let mut unrecorded = 0;
     for (e, attempt) in reports {
         if !live.contains(e.job_id.as_str()) || e.scheduled_at > cutoff {
@@ -435,10 +439,7 @@ pub fn triggers(
         .filter(|j| j.deleted)
         .map(|j| j.id.as_str())
         .collect();
-    let rows: HashMap<(&str, i64), &RunRow> = runs
-        .iter()
-        .map(|r| ((r.job_id.as_str(), r.scheduled_at_ms), r))
-        .collect();
+    let rows = rows_by_tick(runs);
     let (mut judged, mut manual, mut on_a_tick) = (0, 0, 0);
     for t in triggers {
         if deleted.contains(t.job_id.as_str()) || t.tick_ms > cutoff {
