@@ -70,7 +70,7 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 impl Replica {
     /// Connect, migrate, load settings and plugins. Nothing is scheduled until [`Self::serve_until`].
     pub async fn start(options: ReplicaOptions) -> anyhow::Result<Self> {
-        let redacted = crate::cli::redact(&options.db_url);
+        let redacted = crate::store::redact_url(&options.db_url);
         let store = Store::connect(&options.db_url)
             .await
             .with_context(|| format!("cannot use the database at {redacted}"))?;
@@ -166,7 +166,7 @@ impl Replica {
         tracing::info!(
             instance = %self.options.instance_id,
             listen = %self.options.listen,
-            db = %crate::cli::redact(&self.options.db_url),
+            db = %crate::store::redact_url(&self.options.db_url),
             "wasmcron replica serving"
         );
 

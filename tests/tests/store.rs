@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use wasmcron::store::{
     Backend, BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch,
-    LOGS_LIMIT_BYTES, NewJob, NewRun, RESULT_LIMIT_BYTES, RunCursor, RunFilter, RunPage, RunStatus,
-    Store, StoreError, TRUNCATION_MARKER, reason,
+    LOGS_LIMIT_BYTES, MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RunCursor,
+    RunFilter, RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
 };
 use wasmcron_e2e::pg;
 
@@ -175,8 +175,8 @@ async fn job_create_get_list(store: &Store, _url: &str) {
         .expect("create");
     assert!(uuid_like(&job.id), "id {} is a UUID", job.id);
     assert_eq!(job.timezone, "UTC");
-    assert_eq!(job.overlap, "skip");
-    assert_eq!(job.misfire, "run_once");
+    assert_eq!(job.overlap, OverlapPolicy::Skip);
+    assert_eq!(job.misfire, MisfirePolicy::RunOnce);
     assert_eq!(job.catchup_window_ms, 3_600_000);
     assert_eq!(job.jitter_ms, 0);
     assert_eq!(job.input, serde_json::Value::Null);
@@ -190,8 +190,8 @@ async fn job_create_get_list(store: &Store, _url: &str) {
     full.input = serde_json::json!({"url": "https://example.com", "n": [1, 2]});
     full.config = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
     full.paused = true;
-    full.overlap = "queue".into();
-    full.misfire = "skip".into();
+    full.overlap = OverlapPolicy::Queue;
+    full.misfire = MisfirePolicy::Skip;
     full.catchup_window_ms = 10;
     full.jitter_ms = 20;
     full.timeout_ms = Some(30);
@@ -707,9 +707,9 @@ async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
     );
 
     let ticks = vec![
-        (20_000, RunStatus::Missed, reason::CATCHUP_WINDOW.to_owned()),
-        (30_000, RunStatus::Skipped, reason::OVERLAP.to_owned()),
-        (10_000, RunStatus::Skipped, reason::OVERLAP.to_owned()), // already recorded: left alone
+        (20_000, RunStatus::Missed, RunReason::CatchupWindow),
+        (30_000, RunStatus::Skipped, RunReason::Overlap),
+        (10_000, RunStatus::Skipped, RunReason::Overlap), // already recorded: left alone
     ];
     assert!(
         store
@@ -728,16 +728,16 @@ async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
         )
         .await
         .unwrap();
-    let by_tick: Vec<(i64, RunStatus, Option<&str>)> = runs
+    let by_tick: Vec<(i64, RunStatus, Option<RunReason>)> = runs
         .iter()
-        .map(|r| (r.scheduled_at_ms, r.status, r.reason.as_deref()))
+        .map(|r| (r.scheduled_at_ms, r.status, r.reason))
         .collect();
     assert_eq!(
         by_tick,
         vec![
             (90_000, RunStatus::Running, None),
-            (30_000, RunStatus::Skipped, Some("overlap")),
-            (20_000, RunStatus::Missed, Some("catchup_window")),
+            (30_000, RunStatus::Skipped, Some(RunReason::Overlap)),
+            (20_000, RunStatus::Missed, Some(RunReason::CatchupWindow)),
             (10_000, RunStatus::Running, None),
         ]
     );
@@ -750,7 +750,7 @@ async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
                 &job.id,
                 INSTANCE,
                 job.epoch - 1,
-                &[(40_000, RunStatus::Missed, "misfire".into())]
+                &[(40_000, RunStatus::Missed, RunReason::Misfire)]
             )
             .await
             .unwrap(),
@@ -762,7 +762,7 @@ async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
                 &job.id,
                 "replica-b",
                 job.epoch,
-                &[(40_000, RunStatus::Missed, "misfire".into())]
+                &[(40_000, RunStatus::Missed, RunReason::Misfire)]
             )
             .await
             .unwrap(),
@@ -780,7 +780,7 @@ async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
             &job.id,
             INSTANCE,
             job.epoch,
-            &[(50_000, RunStatus::Succeeded, String::new())],
+            &[(50_000, RunStatus::Succeeded, RunReason::Misfire)],
         )
         .await
     {
@@ -814,7 +814,7 @@ async fn abandon_runs_of_a_lost_owner(store: &Store, _url: &str) {
     assert_eq!(store.abandon_runs(&job.id, new_epoch).await.unwrap(), 1);
     let abandoned = store.get_run(old_run).await.unwrap().unwrap();
     assert_eq!(abandoned.status, RunStatus::Failed);
-    assert_eq!(abandoned.reason.as_deref(), Some(reason::ABANDONED));
+    assert_eq!(abandoned.reason, Some(RunReason::Abandoned));
     assert!(abandoned.error.is_some() && abandoned.finished_at_ms.is_some());
     assert_eq!(
         store.get_run(done_run).await.unwrap().unwrap().status,

@@ -77,10 +77,10 @@ pub fn new_job(f: &JobFields) -> NewJob {
         job.paused = v;
     }
     if let Some(v) = &f.overlap {
-        job.overlap = v.clone();
+        job.overlap = v.parse().unwrap_or_default();
     }
     if let Some(v) = &f.misfire {
-        job.misfire = v.clone();
+        job.misfire = v.parse().unwrap_or_default();
     }
     if let Some(v) = &f.catchup_window {
         job.catchup_window_ms = millis(v);
@@ -109,8 +109,8 @@ fn patch(f: &JobFields) -> JobPatch {
         input: f.input.clone(),
         config: f.config.clone(),
         paused: f.paused,
-        overlap: f.overlap.clone(),
-        misfire: f.misfire.clone(),
+        overlap: f.overlap.as_deref().map(|v| v.parse().unwrap_or_default()),
+        misfire: f.misfire.as_deref().map(|v| v.parse().unwrap_or_default()),
         catchup_window_ms: f.catchup_window.as_deref().map(millis),
         jitter_ms: f.jitter.as_deref().map(millis),
         timeout_ms: f.timeout.as_deref().map(|t| Some(millis(t))),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::schedule::{Schedule, format_duration};
 use crate::scheduler::JobSpec;
-use crate::store::{Job, Run};
+use crate::store::{Job, MisfirePolicy, OverlapPolicy, Run, RunReason, RunStatus};
 
 /// An instant as RFC 3339 (UTC, milliseconds).
 pub fn instant(ms: i64) -> String {
@@ -20,6 +20,16 @@ fn duration_ms(ms: i64) -> String {
     format_duration(std::time::Duration::from_millis(ms.max(0) as u64))
 }
 
+/// Whether a job's ticks fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Its ticks fire.
+    Active,
+    /// Paused: no tick fires until it is resumed.
+    Paused,
+}
+
 #[derive(Debug, Serialize)]
 pub struct JobView {
     pub id: String,
@@ -30,14 +40,14 @@ pub struct JobView {
     pub plugin: String,
     pub input: Value,
     pub config: std::collections::BTreeMap<String, String>,
-    pub overlap: String,
-    pub misfire: String,
+    pub overlap: OverlapPolicy,
+    pub misfire: MisfirePolicy,
     pub catchup_window: String,
     pub jitter: String,
     pub timeout: Option<String>,
     pub memory_limit: Option<i64>,
     pub allowed_hosts: Vec<String>,
-    pub status: &'static str,
+    pub status: JobStatus,
     pub owner: Option<String>,
     pub version: i64,
     pub next_tick_at: Option<String>,
@@ -62,7 +72,11 @@ impl JobView {
         });
         JobView {
             schedule_description: parsed.map(|s| s.describe()).unwrap_or_default(),
-            status: if job.paused { "paused" } else { "active" },
+            status: if job.paused {
+                JobStatus::Paused
+            } else {
+                JobStatus::Active
+            },
             catchup_window: duration_ms(job.catchup_window_ms),
             jitter: duration_ms(job.jitter_ms),
             timeout: job.timeout_ms.map(duration_ms),
@@ -96,8 +110,8 @@ pub struct RunView {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub duration_ms: Option<i64>,
-    pub status: String,
-    pub reason: Option<String>,
+    pub status: RunStatus,
+    pub reason: Option<RunReason>,
     pub result: Option<String>,
     pub error: Option<String>,
     pub logs: Option<String>,
@@ -117,7 +131,7 @@ impl From<Run> for RunView {
             started_at: run.started_at_ms.map(instant),
             finished_at: run.finished_at_ms.map(instant),
             duration_ms: run.duration_ms,
-            status: run.status.to_string(),
+            status: run.status,
             reason: run.reason,
             result: run.result,
             error: run.error,

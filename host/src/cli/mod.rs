@@ -5,8 +5,6 @@ mod plugin_check;
 mod schedule_next;
 mod serve;
 
-pub use serve::redact;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -140,23 +140,12 @@ pub fn migrate(args: DbArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let store = crate::store::Store::connect(&args.db).await?;
         store.migrate().await?;
-        println!("database at {} is up to date", redact(&args.db));
+        println!(
+            "database at {} is up to date",
+            crate::store::redact_url(&args.db)
+        );
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// The URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
 }
 
 async fn shutdown_signal() {

@@ -12,6 +12,7 @@ use super::timers::Timers;
 use crate::schedule::{
     CatchUpPlan, MisfirePolicy, OverlapDecision, OverlapPolicy, decide_overlap, plan_catch_up,
 };
+use crate::store::{RunReason, RunStatus};
 
 /// A tick whose timer fires later than this after its scheduled instant is treated as
 /// misfired (the misfire policy decides), not run as an on-time tick.
@@ -35,19 +36,19 @@ pub enum NotRun {
 
 impl NotRun {
     /// The run status the tick is recorded with.
-    pub fn status(self) -> &'static str {
+    pub fn status(self) -> RunStatus {
         match self {
-            NotRun::Overlap => "skipped",
-            NotRun::Misfire | NotRun::CatchupWindow => "missed",
+            NotRun::Overlap => RunStatus::Skipped,
+            NotRun::Misfire | NotRun::CatchupWindow => RunStatus::Missed,
         }
     }
 
     /// The reason recorded with it.
-    pub fn reason(self) -> &'static str {
+    pub fn reason(self) -> RunReason {
         match self {
-            NotRun::Overlap => "overlap",
-            NotRun::Misfire => "misfire",
-            NotRun::CatchupWindow => "catchup_window",
+            NotRun::Overlap => RunReason::Overlap,
+            NotRun::Misfire => RunReason::Misfire,
+            NotRun::CatchupWindow => RunReason::CatchupWindow,
         }
     }
 }

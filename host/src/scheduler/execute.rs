@@ -14,7 +14,9 @@ use super::ledger::RunLedger;
 use super::run_request::run_request;
 use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime};
 use crate::settings::SettingsCache;
-use crate::store::{BeginRun, FinishRun, Finished, NewRun, RunStatus as StoredStatus, Store};
+use crate::store::{
+    BeginRun, FinishRun, Finished, NewRun, RunReason, RunStatus as StoredStatus, Store,
+};
 
 /// How a tick's handling ended, for the scheduler loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,16 +268,9 @@ impl Executor {
                 }
             }
         }
-        let rows: Vec<(i64, StoredStatus, String)> = ticks
+        let rows: Vec<(i64, StoredStatus, RunReason)> = ticks
             .iter()
-            .map(|(t, why)| {
-                let status = if why.status() == "skipped" {
-                    StoredStatus::Skipped
-                } else {
-                    StoredStatus::Missed
-                };
-                (*t, status, why.reason().to_string())
-            })
+            .map(|(t, why)| (*t, why.status(), why.reason()))
             .collect();
         if unlisted_missed > 0 {
             let (from, to) = unlisted_range.unwrap_or_default();
@@ -288,7 +283,7 @@ impl Executor {
             );
         }
         for (tick, why) in ticks {
-            tracing::info!(job = %job.name, tick, reason = why.reason(), status = why.status(), "tick not run");
+            tracing::info!(job = %job.name, tick, reason = %why.reason(), status = %why.status(), "tick not run");
         }
         match self
             .store
@@ -297,12 +292,16 @@ impl Executor {
         {
             Ok(true) => {
                 for (_, why) in ticks {
-                    crate::metrics::global().ticks_not_run(why.status(), why.reason(), 1);
+                    crate::metrics::global().ticks_not_run(
+                        why.status().as_str(),
+                        why.reason().as_str(),
+                        1,
+                    );
                 }
                 if unlisted_missed > 0 {
                     crate::metrics::global().ticks_not_run(
-                        "missed",
-                        "catchup_window",
+                        StoredStatus::Missed.as_str(),
+                        RunReason::CatchupWindow.as_str(),
                         unlisted_missed,
                     );
                 }

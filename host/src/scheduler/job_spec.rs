@@ -39,14 +39,6 @@ impl JobSpec {
         use crate::schedule::{Schedule, parse_timezone};
         let schedule = Schedule::parse(&job.schedule).map_err(|e| format!("schedule: {e}"))?;
         let tz = parse_timezone(&job.timezone).map_err(|e| format!("timezone: {e}"))?;
-        let overlap = job
-            .overlap
-            .parse::<OverlapPolicy>()
-            .map_err(|_| format!("overlap: unknown policy {:?}", job.overlap))?;
-        let misfire = job
-            .misfire
-            .parse::<MisfirePolicy>()
-            .map_err(|_| format!("misfire: unknown policy {:?}", job.misfire))?;
         let allowed_hosts = crate::runtime::parse_allowed_hosts(&job.allowed_hosts)
             .map_err(|e| format!("allowed_hosts: {e}"))?;
         let ms = |v: i64| Duration::from_millis(v.max(0) as u64);
@@ -62,8 +54,8 @@ impl JobSpec {
                     .collect(),
             ),
             timing: JobTiming::new(schedule, tz, ms(job.jitter_ms)),
-            overlap,
-            misfire,
+            overlap: job.overlap,
+            misfire: job.misfire,
             catchup_window: ms(job.catchup_window_ms),
             timeout: job.timeout_ms.map(ms),
             memory_limit: job.memory_limit_bytes.map(|b| b.max(0) as u64),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::core::{Action, MISFIRE_GRACE_MS, ManualWait, NotRun, SchedulerCore};
 use super::job_spec::JobSpec;
 use crate::schedule::{JobTiming, MisfirePolicy, OverlapPolicy, Schedule};
+use crate::store::RunStatus;
 
 fn spec(
     schedule: &str,
@@ -119,7 +120,7 @@ fn overlap_skip_records_the_tick_skipped_with_reason_overlap() {
     let second = fire(&mut core, 2 * S);
     assert!(runs(&second).is_empty());
     assert_eq!(recorded(&second), vec![(2 * S, NotRun::Overlap)]);
-    assert_eq!(NotRun::Overlap.status(), "skipped");
+    assert_eq!(NotRun::Overlap.status(), RunStatus::Skipped);
     assert!(core.finished("job").is_empty(), "nothing waits under skip");
     assert_eq!(runs(&fire(&mut core, 3 * S)), vec![(3 * S, false)]);
 }
@@ -322,7 +323,7 @@ fn ticks_older_than_the_catchup_window_are_missed_with_that_reason() {
             (12 * S, NotRun::CatchupWindow)
         ]
     );
-    assert_eq!(NotRun::CatchupWindow.status(), "missed");
+    assert_eq!(NotRun::CatchupWindow.status(), RunStatus::Missed);
     assert_eq!(runs(&actions), vec![(13 * S, true)]);
 }
 

@@ -53,10 +53,10 @@ fn apply_patch(mut job: Job, patch: &JobPatch) -> EditedFields {
         job.paused = paused;
     }
     if let Some(overlap) = &patch.overlap {
-        job.overlap = overlap.clone();
+        job.overlap = *overlap;
     }
     if let Some(misfire) = &patch.misfire {
-        job.misfire = misfire.clone();
+        job.misfire = *misfire;
     }
     if let Some(window) = patch.catchup_window_ms {
         job.catchup_window_ms = window;
@@ -103,8 +103,8 @@ impl Store {
                 .bind(&input)
                 .bind(&config)
                 .bind(new.paused)
-                .bind(&new.overlap)
-                .bind(&new.misfire)
+                .bind(new.overlap.as_str())
+                .bind(new.misfire.as_str())
                 .bind(new.catchup_window_ms)
                 .bind(new.jitter_ms)
                 .bind(new.timeout_ms)
@@ -274,8 +274,8 @@ impl Store {
                 .bind(&input)
                 .bind(&config)
                 .bind(job.paused)
-                .bind(&job.overlap)
-                .bind(&job.misfire)
+                .bind(job.overlap.as_str())
+                .bind(job.misfire.as_str())
                 .bind(job.catchup_window_ms)
                 .bind(job.jitter_ms)
                 .bind(job.timeout_ms)

@@ -1,8 +1,8 @@
 //! Plain data types that the store reads and writes.
 //!
 //! Instants are Unix epoch milliseconds (`*_ms`), always stamped by the database clock.
-//! Policies (`overlap`, `misfire`) are kept as their snake_case strings: validating them, like
-//! validating cron expressions and time zones, happens before a value reaches the store.
+//! Policies, statuses and reasons are enums (stored as their snake_case names); cron expressions
+//! and time zones are validated before a value reaches the store.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,29 +10,77 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::schedule::{MisfirePolicy, OverlapPolicy};
+
 /// Default time zone of a new job.
 pub const DEFAULT_TIMEZONE: &str = "UTC";
-/// Default overlap policy of a new job.
-pub const DEFAULT_OVERLAP: &str = "skip";
-/// Default misfire policy of a new job.
-pub const DEFAULT_MISFIRE: &str = "run_once";
 /// Default catch-up window of a new job: one hour.
 pub const DEFAULT_CATCHUP_WINDOW_MS: i64 = 3_600_000;
 
 /// Why a tick was recorded as `skipped` or `missed`, or a run `failed` without finishing.
-pub mod reason {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunReason {
     /// The previous run of the job was still going (overlap policy `skip`).
-    pub const OVERLAP: &str = "overlap";
+    Overlap,
     /// The tick was late and the misfire policy dropped it.
-    pub const MISFIRE: &str = "misfire";
+    Misfire,
     /// The tick lies outside the job's catch-up window.
-    pub const CATCHUP_WINDOW: &str = "catchup_window";
+    CatchupWindow,
     /// The whole cluster was paused.
-    pub const PAUSED_CLUSTER: &str = "paused_cluster";
+    PausedCluster,
     /// The replica was shutting down.
-    pub const SHUTDOWN: &str = "shutdown";
+    Shutdown,
     /// The replica that ran it lost ownership of the job before the run finished.
-    pub const ABANDONED: &str = "abandoned";
+    Abandoned,
+}
+
+impl RunReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [RunReason; 6] = [
+        RunReason::Overlap,
+        RunReason::Misfire,
+        RunReason::CatchupWindow,
+        RunReason::PausedCluster,
+        RunReason::Shutdown,
+        RunReason::Abandoned,
+    ];
+
+    /// The snake_case name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunReason::Overlap => "overlap",
+            RunReason::Misfire => "misfire",
+            RunReason::CatchupWindow => "catchup_window",
+            RunReason::PausedCluster => "paused_cluster",
+            RunReason::Shutdown => "shutdown",
+            RunReason::Abandoned => "abandoned",
+        }
+    }
+}
+
+impl fmt::Display for RunReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not a run reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown run reason \"{0}\" (expected one of overlap, misfire, catchup_window, paused_cluster, shutdown, abandoned)"
+)]
+pub struct UnknownRunReason(pub String);
+
+impl FromStr for RunReason {
+    type Err = UnknownRunReason;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunReason::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == s)
+            .ok_or_else(|| UnknownRunReason(s.to_owned()))
+    }
 }
 
 /// A job definition as stored, with its ownership and bookkeeping columns.
@@ -54,10 +102,10 @@ pub struct Job {
     pub config: BTreeMap<String, String>,
     /// Paused jobs have no ticks.
     pub paused: bool,
-    /// Overlap policy (snake_case).
-    pub overlap: String,
-    /// Misfire policy (snake_case).
-    pub misfire: String,
+    /// Overlap policy.
+    pub overlap: OverlapPolicy,
+    /// Misfire policy.
+    pub misfire: MisfirePolicy,
     /// How far back missed ticks are caught up.
     pub catchup_window_ms: i64,
     /// Maximum random delay added to each tick.
@@ -100,9 +148,9 @@ pub struct NewJob {
     /// Start paused (default no).
     pub paused: bool,
     /// Overlap policy (default `skip`).
-    pub overlap: String,
+    pub overlap: OverlapPolicy,
     /// Misfire policy (default `run_once`).
-    pub misfire: String,
+    pub misfire: MisfirePolicy,
     /// Catch-up window (default one hour).
     pub catchup_window_ms: i64,
     /// Jitter (default 0).
@@ -130,8 +178,8 @@ impl NewJob {
             input: serde_json::Value::Null,
             config: BTreeMap::new(),
             paused: false,
-            overlap: DEFAULT_OVERLAP.to_owned(),
-            misfire: DEFAULT_MISFIRE.to_owned(),
+            overlap: OverlapPolicy::default(),
+            misfire: MisfirePolicy::default(),
             catchup_window_ms: DEFAULT_CATCHUP_WINDOW_MS,
             jitter_ms: 0,
             timeout_ms: None,
@@ -160,9 +208,9 @@ pub struct JobPatch {
     /// Pause or resume (resuming moves the anchor to now).
     pub paused: Option<bool>,
     /// New overlap policy.
-    pub overlap: Option<String>,
+    pub overlap: Option<OverlapPolicy>,
     /// New misfire policy.
-    pub misfire: Option<String>,
+    pub misfire: Option<MisfirePolicy>,
     /// New catch-up window.
     pub catchup_window_ms: Option<i64>,
     /// New jitter.
@@ -287,7 +335,7 @@ pub struct Run {
     /// Outcome.
     pub status: RunStatus,
     /// Why it was skipped, missed or abandoned.
-    pub reason: Option<String>,
+    pub reason: Option<RunReason>,
     /// Attempt number, from 1.
     pub attempt: i32,
     /// Run late, as a caught-up tick.

@@ -3,7 +3,7 @@
 //! JSON-bearing columns are TEXT on both backends; they are decoded here.
 
 use super::error::StoreError;
-use super::model::{Instance, Job, Run, RunStatus};
+use super::model::{Instance, Job, MisfirePolicy, OverlapPolicy, Run, RunReason, RunStatus};
 
 /// A `jobs` row, in the column order of `job_columns!()`.
 #[derive(Debug, sqlx::FromRow)]
@@ -48,6 +48,14 @@ impl TryFrom<JobRow> for Job {
             .map_err(|e| corrupt_json("job config", &row.id, e))?;
         let allowed_hosts = serde_json::from_str(&row.allowed_hosts)
             .map_err(|e| corrupt_json("job allowed_hosts", &row.id, e))?;
+        let overlap: OverlapPolicy = row.overlap.parse().map_err(|e| StoreError::Corrupt {
+            what: "job overlap",
+            detail: format!("job {}: {e}", row.id),
+        })?;
+        let misfire: MisfirePolicy = row.misfire.parse().map_err(|e| StoreError::Corrupt {
+            what: "job misfire",
+            detail: format!("job {}: {e}", row.id),
+        })?;
         Ok(Job {
             id: row.id,
             name: row.name,
@@ -57,8 +65,8 @@ impl TryFrom<JobRow> for Job {
             input,
             config,
             paused: row.paused,
-            overlap: row.overlap,
-            misfire: row.misfire,
+            overlap,
+            misfire,
             catchup_window_ms: row.catchup_window_ms,
             jitter_ms: row.jitter_ms,
             timeout_ms: row.timeout_ms,
@@ -109,12 +117,21 @@ impl TryFrom<RunRow> for Run {
             what: "run status",
             detail: format!("run {}: {e}", row.id),
         })?;
+        let reason: Option<RunReason> =
+            row.reason
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt {
+                    what: "run reason",
+                    detail: format!("run {}: {e}", row.id),
+                })?;
         Ok(Run {
             id: row.id,
             job_id: row.job_id,
             scheduled_at_ms: row.scheduled_at_ms,
             status,
-            reason: row.reason,
+            reason,
             attempt: row.attempt,
             catch_up: row.catch_up,
             manual: row.manual,

@@ -12,7 +12,7 @@ use sqlx::AssertSqlSafe;
 
 use super::error::StoreError;
 use super::model::{
-    BeginRun, FinishRun, Finished, NewRun, Run, RunFilter, RunPage, RunStatus, reason,
+    BeginRun, FinishRun, Finished, NewRun, Run, RunFilter, RunPage, RunReason, RunStatus,
 };
 use super::rows::{RunRow, runs_from_rows};
 use super::text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, bounded};
@@ -245,7 +245,7 @@ impl Store {
         job_id: &str,
         instance: &str,
         epoch: i64,
-        ticks: &[(i64, RunStatus, String)],
+        ticks: &[(i64, RunStatus, RunReason)],
     ) -> Result<bool, StoreError> {
         if let Some((_, status, _)) = ticks
             .iter()
@@ -339,7 +339,7 @@ impl Store {
             let done = sqlx::query(abandon.get(backend))
                 .bind(job_id)
                 .bind(epoch)
-                .bind(reason::ABANDONED)
+                .bind(RunReason::Abandoned.as_str())
                 .bind(ABANDONED_ERROR)
                 .execute(pool)
                 .await?;

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::Store;
 use super::error::StoreError;
-use super::model::{Job, reason};
+use super::model::{Job, RunReason};
 use super::rows::{JobRow, jobs_from_rows};
 
 /// Error text of a run that lost its owner mid-run.
@@ -102,7 +102,7 @@ impl Store {
             let abandoned = sqlx::query(abandon.get(backend))
                 .bind(instance)
                 .bind(&ids)
-                .bind(reason::ABANDONED)
+                .bind(RunReason::Abandoned.as_str())
                 .bind(ABANDONED_ERROR)
                 .execute(pool)
                 .await?

@@ -44,8 +44,7 @@ pub async fn trigger(
 ) -> Result<(StatusCode, Json<TriggerView>), ApiError> {
     let replica = &state.replica;
     let job = super::jobs::find(replica, &id).await?;
-    let overlap = job.overlap.parse::<OverlapPolicy>().unwrap_or_default();
-    if overlap != OverlapPolicy::Allow && replica.store.running_count(&job.id).await? > 0 {
+    if job.overlap != OverlapPolicy::Allow && replica.store.running_count(&job.id).await? > 0 {
         return Err(ApiError::conflict(
             "overlap",
             format!(
