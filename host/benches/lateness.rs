@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
+use wasmcron::clock::DbClock;
+use wasmcron::jobs::JobSpec;
 use wasmcron::schedule::{JobTiming, MisfirePolicy, OverlapPolicy, Schedule};
-use wasmcron::scheduler::{Command, DbClock, Execute, JobSpec, NotRun, RunEnd, Scheduler};
+use wasmcron::scheduler::{Command, Execute, NotRun, RunEnd, Scheduler};
 
 fn now_us() -> i64 {
     SystemTime::now()

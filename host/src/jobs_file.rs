@@ -5,27 +5,31 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::api::JobFields;
-use crate::store::{Store, StoreError};
+use crate::jobs::{JobError, JobFields, Jobs};
+use crate::store::StoreError;
 
-pub async fn apply(store: &Store, path: &Path) -> anyhow::Result<()> {
+/// Create the jobs of the file at `path` that do not exist yet. Every entry is validated
+/// before any is created: an invalid entry (named by its position and field) changes nothing.
+pub async fn apply(jobs: &Jobs, path: &Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read jobs file {}", path.display()))?;
-    let jobs: Vec<JobFields> = serde_json::from_str(&text)
+    let entries: Vec<JobFields> = serde_json::from_str(&text)
         .with_context(|| format!("jobs file {} is not a JSON array of jobs", path.display()))?;
-    for (i, fields) in jobs.iter().enumerate() {
-        fields.validate(true).map_err(|e| {
+    for (i, fields) in entries.iter().enumerate() {
+        fields.new_job().map_err(|e| {
             anyhow::anyhow!(
                 "jobs file {}: job #{} field {}: {}",
                 path.display(),
                 i + 1,
-                e.field.as_deref().unwrap_or("?"),
+                e.field,
                 e.message
             )
         })?;
-        match store.create_job(crate::api::new_job(fields)).await {
+    }
+    for fields in &entries {
+        match jobs.create(fields).await {
             Ok(job) => tracing::info!(job = %job.name, "created job from jobs file"),
-            Err(StoreError::DuplicateName(name)) => {
+            Err(JobError::Store(StoreError::DuplicateName(name))) => {
                 tracing::debug!(job = %name, "job exists; jobs file entry left alone")
             }
             Err(e) => return Err(e.into()),

@@ -7,9 +7,12 @@
 
 pub mod api;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod dashboard;
 pub mod events;
+pub mod housekeeping;
+pub mod jobs;
 pub mod jobs_file;
 pub mod metrics;
 pub mod replica;

@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::state::ApiState;
-use crate::replica::Replica;
 use crate::settings::{Identity, Role};
 
 /// A token's `last_used_at` is written at most this often.
@@ -50,10 +49,10 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Who presents `token` to `replica`, if anyone. With no bootstrap token configured, the API
-/// is open and everyone is an anonymous admin.
-pub fn identify(replica: &Replica, token: Option<&str>) -> Result<Identity, ApiError> {
-    let Some(bootstrap) = replica.options.api_token.as_deref() else {
+/// Who presents `token` to this replica, if anyone. With no bootstrap token configured, the
+/// API is open and everyone is an anonymous admin.
+pub fn identify(state: &ApiState, token: Option<&str>) -> Result<Identity, ApiError> {
+    let Some(bootstrap) = state.info.api_token.as_deref() else {
         return Ok(Identity {
             name: None,
             role: Role::Admin,
@@ -67,7 +66,7 @@ pub fn identify(replica: &Replica, token: Option<&str>) -> Result<Identity, ApiE
             field: None,
         });
     };
-    replica
+    state
         .settings
         .tokens()
         .identify(token, Some(bootstrap))
@@ -94,7 +93,7 @@ pub async fn require_token(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let identity = match identify(&state.replica, bearer(request.headers())) {
+    let identity = match identify(&state, bearer(request.headers())) {
         Ok(identity) => identity,
         Err(e) => return e.into_response(),
     };
@@ -113,7 +112,7 @@ pub async fn require_token(
         && name != crate::settings::tokens::BOOTSTRAP_NAME
         && state.token_uses.due(name)
     {
-        let store = state.replica.store.clone();
+        let store = state.store.clone();
         let name = name.to_string();
         tokio::spawn(async move {
             if let Err(e) = store.token_touch(&name).await {

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::jobs::{FieldError, JobError};
 use crate::store::StoreError;
 
 /// An API error with its HTTP status.
@@ -99,6 +100,23 @@ impl From<StoreError> for ApiError {
                     field: None,
                 }
             }
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::invalid(e.field, e.message)
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::Invalid(field) => field.into(),
+            JobError::NotFound(_) => ApiError::not_found(e.to_string()),
+            JobError::Busy(message) => ApiError::conflict("overlap", message),
+            JobError::Store(e) => e.into(),
         }
     }
 }

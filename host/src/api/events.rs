@@ -93,15 +93,15 @@ pub async fn stream(
                 .data(data.to_string()))
         });
     // A stream ends when the token that opened it is revoked.
-    let replica = state.replica.clone();
+    let state = state.clone();
     let token = super::auth::bearer(&headers).map(str::to_owned);
     let revoked = async move {
-        if replica.options.api_token.is_none() {
+        if state.info.api_token.is_none() {
             return std::future::pending().await;
         }
         loop {
             tokio::time::sleep(REVOCATION_CHECK).await;
-            if super::auth::identify(&replica, token.as_deref()).is_err() {
+            if super::auth::identify(&state, token.as_deref()).is_err() {
                 return;
             }
         }

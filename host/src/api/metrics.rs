@@ -11,8 +11,7 @@ use crate::metrics::Gauges;
 use crate::settings::tokens::constant_time_eq;
 
 pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Response {
-    let replica = &state.replica;
-    if let Some(expected) = replica.settings.get().metrics_token.as_deref() {
+    if let Some(expected) = state.settings.get().metrics_token.as_deref() {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -27,11 +26,11 @@ pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Respo
             .into_response();
         }
     }
-    let me = &replica.options.instance_id;
-    let dead_after = replica.options.dead_after.as_millis() as i64;
-    let owned = replica.store.owned_job_counts().await;
-    let live = replica.store.live_instances(dead_after).await;
-    let plugins = replica.runtime.plugins.list();
+    let me = &state.info.instance_id;
+    let dead_after = state.info.dead_after.as_millis() as i64;
+    let owned = state.store.owned_job_counts().await;
+    let live = state.store.live_instances(dead_after).await;
+    let plugins = state.plugins.list();
     let gauges = Gauges {
         database_up: owned.is_ok() && live.is_ok(),
         owned_jobs: owned
@@ -41,7 +40,7 @@ pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Respo
         live_instances: live.map(|l| l.len() as i64).unwrap_or(0),
         plugins_loaded: plugins.iter().filter(|p| p.error.is_none()).count() as i64,
         plugins_failed: plugins.iter().filter(|p| p.error.is_some()).count() as i64,
-        settings_age: replica.settings.age(),
+        settings_age: state.settings.age(),
     };
     (
         [(

@@ -1,13 +1,15 @@
 //! The HTTP API (axum), served by every replica; any replica answers for the whole cluster.
+//! The router holds an [`ApiState`] of narrow handles (store, job operations, settings,
+//! plugins, health, clock, event hub); it starts no background work of its own.
 //!
-//! Building the router also starts the API's background work, which ends when the replica is
-//! dropped: the manual-trigger worker ([`trigger::worker`]) and the event watchers
-//! ([`crate::events::spawn_watchers`]).
+//! One file per resource: [`jobs`], [`runs`], [`trigger`], [`system`] (health, plugins,
+//! instances, settings), [`tokens`], [`events`] (the SSE stream), [`metrics`]; [`auth`] is the
+//! bearer-token layer, [`views`] the JSON shapes, [`error`] the one error shape, [`openapi`]
+//! the contract.
 
 mod auth;
 mod error;
 mod events;
-mod job_fields;
 mod jobs;
 mod metrics;
 pub mod openapi;
@@ -18,37 +20,19 @@ mod tokens;
 mod trigger;
 mod views;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use tokio::sync::Notify;
 
+pub use auth::TokenUses;
 pub use error::ApiError;
-pub use job_fields::JobFields;
-pub use jobs::new_job;
-pub use state::ApiState;
-
-use crate::events::EventHub;
-use crate::replica::Replica;
+pub use state::{ApiState, ReplicaInfo};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Every route; starts the API's background work (see the module docs).
-pub fn router(replica: Arc<Replica>) -> Router {
-    let state = ApiState {
-        hub: EventHub::start(replica.store.clone()),
-        triggers: Arc::new(Notify::new()),
-        token_uses: Arc::default(),
-        replica: replica.clone(),
-    };
-    tokio::spawn(trigger::worker::run(
-        Arc::downgrade(&replica),
-        state.triggers.clone(),
-    ));
-    crate::events::spawn_watchers(&replica);
+/// Every route.
+pub fn router(state: ApiState) -> Router {
     let api = Router::new()
         .route("/jobs", post(jobs::create).get(jobs::list))
         .route(

@@ -1,15 +1,13 @@
 //! `/api/v1/runs` and `/api/v1/jobs/{id}/runs`: newest first, keyset-paginated.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::state::ApiState;
 use super::views::{Page, RunView};
-use crate::replica::Replica;
 use crate::store::{RunCursor, RunFilter, RunPage, RunStatus};
 
 #[derive(Debug, Deserialize)]
@@ -44,7 +42,7 @@ fn cursor(value: &str) -> Result<RunCursor, ApiError> {
 }
 
 async fn query(
-    replica: &Replica,
+    state: &ApiState,
     job_id: Option<String>,
     q: RunsQuery,
 ) -> Result<Json<Page<RunView>>, ApiError> {
@@ -71,7 +69,7 @@ async fn query(
         limit,
         before: q.before.as_deref().map(cursor).transpose()?,
     };
-    let runs = replica.store.list_runs(&filter, &page).await?;
+    let runs = state.store.list_runs(&filter, &page).await?;
     let next = (runs.len() as i64 == limit)
         .then(|| {
             runs.last()
@@ -85,32 +83,21 @@ async fn query(
 }
 
 pub async fn list(
-    State(replica): State<Arc<Replica>>,
+    State(state): State<ApiState>,
     Query(q): Query<RunsQuery>,
 ) -> Result<Json<Page<RunView>>, ApiError> {
     let job_id = match &q.job {
-        Some(j) => Some(
-            replica
-                .store
-                .get_job(j)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("no job with id or name {j:?}")))?
-                .id,
-        ),
+        Some(j) => Some(state.jobs.find(j).await?.id),
         None => None,
     };
-    query(&replica, job_id, q).await
+    query(&state, job_id, q).await
 }
 
 pub async fn list_for_job(
-    State(replica): State<Arc<Replica>>,
+    State(state): State<ApiState>,
     Path(id): Path<String>,
     Query(q): Query<RunsQuery>,
 ) -> Result<Json<Page<RunView>>, ApiError> {
-    let job = replica
-        .store
-        .get_job(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no job with id or name {id:?}")))?;
-    query(&replica, Some(job.id), q).await
+    let job = state.jobs.find(&id).await?;
+    query(&state, Some(job.id), q).await
 }

@@ -1,26 +1,39 @@
-//! What the API's handlers share: the replica, the event hub, the trigger worker's wake-up.
+//! What the API's handlers share: narrow handles on the parts of the replica they use, never
+//! the replica itself.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::FromRef;
-use tokio::sync::Notify;
-
+use crate::clock::DbClock;
+use crate::cluster::Health;
 use crate::events::EventHub;
-use crate::replica::Replica;
+use crate::jobs::Jobs;
+use crate::runtime::PluginDir;
+use crate::settings::SettingsCache;
+use crate::store::Store;
+
+/// Facts about the replica serving the API.
+#[derive(Clone, Debug)]
+pub struct ReplicaInfo {
+    /// This replica's instance id.
+    pub instance_id: String,
+    /// The bootstrap admin token; `None`: the API is open.
+    pub api_token: Option<String>,
+    /// After how long without a heartbeat a replica counts as dead.
+    pub dead_after: Duration,
+}
 
 /// State of the router.
 #[derive(Clone, Debug)]
 pub struct ApiState {
-    pub replica: Arc<Replica>,
+    pub info: Arc<ReplicaInfo>,
+    pub store: Store,
+    pub jobs: Jobs,
+    pub settings: SettingsCache,
+    pub plugins: Arc<PluginDir>,
+    pub health: Arc<Health>,
+    pub clock: DbClock,
     pub hub: Arc<EventHub>,
-    /// Wakes this replica's manual-trigger worker.
-    pub triggers: Arc<Notify>,
     /// When named tokens were last recorded as used.
     pub token_uses: Arc<super::auth::TokenUses>,
-}
-
-impl FromRef<ApiState> for Arc<Replica> {
-    fn from_ref(state: &ApiState) -> Self {
-        state.replica.clone()
-    }
 }

@@ -1,7 +1,5 @@
 //! Health, readiness, plugins, instances and settings.
 
-use std::sync::Arc;
-
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,17 +9,17 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::jobs::body;
+use super::state::ApiState;
 use super::views::instant;
 use crate::events::{Event, SettingChange, publish};
-use crate::replica::Replica;
 use crate::settings::{Identity, Role, Settings};
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-pub async fn readyz(State(replica): State<Arc<Replica>>) -> (StatusCode, Json<Value>) {
-    match replica.health.not_ready() {
+pub async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<Value>) {
+    match state.health.not_ready() {
         None => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -43,10 +41,9 @@ pub struct PluginView {
     error: Option<String>,
 }
 
-pub async fn plugins(State(replica): State<Arc<Replica>>) -> Json<Vec<PluginView>> {
+pub async fn plugins(State(state): State<ApiState>) -> Json<Vec<PluginView>> {
     Json(
-        replica
-            .runtime
+        state
             .plugins
             .list()
             .into_iter()
@@ -78,13 +75,11 @@ pub struct InstanceView {
     leader: bool,
 }
 
-pub async fn instances(
-    State(replica): State<Arc<Replica>>,
-) -> Result<Json<Vec<InstanceView>>, ApiError> {
-    let dead_after = replica.options.dead_after.as_millis() as i64;
-    let live = replica.store.live_instances(dead_after).await?;
-    let counts = replica.store.owned_job_counts().await?;
-    let leader = replica
+pub async fn instances(State(state): State<ApiState>) -> Result<Json<Vec<InstanceView>>, ApiError> {
+    let dead_after = state.info.dead_after.as_millis() as i64;
+    let live = state.store.live_instances(dead_after).await?;
+    let counts = state.store.owned_job_counts().await?;
+    let leader = state
         .store
         .lease_holder(crate::cluster::HOUSEKEEPING_LEASE)
         .await?;
@@ -120,10 +115,10 @@ fn shown(identity: &Identity, key: &str, value: Value) -> Value {
 }
 
 pub async fn settings_list(
-    State(replica): State<Arc<Replica>>,
+    State(state): State<ApiState>,
     Extension(identity): Extension<Identity>,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = replica.store.settings_all().await?;
+    let rows = state.store.settings_all().await?;
     Ok(Json(Value::Object(
         rows.into_iter()
             .map(|(key, value)| {
@@ -135,10 +130,10 @@ pub async fn settings_list(
 }
 
 /// `GET /api/v1/settings/effective`: the values this replica applies now, from its cache.
-pub async fn settings_effective(State(replica): State<Arc<Replica>>) -> Json<Value> {
-    let cache = &replica.settings;
+pub async fn settings_effective(State(state): State<ApiState>) -> Json<Value> {
+    let cache = &state.settings;
     Json(json!({
-        "instance": replica.options.instance_id,
+        "instance": state.info.instance_id,
         "age_ms": cache.age().as_millis() as u64,
         "ttl_ms": cache.ttl().as_millis() as u64,
         "tokens": cache.tokens().len(),
@@ -147,11 +142,11 @@ pub async fn settings_effective(State(replica): State<Arc<Replica>>) -> Json<Val
 }
 
 pub async fn setting_get(
-    State(replica): State<Arc<Replica>>,
+    State(state): State<ApiState>,
     Extension(identity): Extension<Identity>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let rows = replica.store.settings_all().await?;
+    let rows = state.store.settings_all().await?;
     rows.into_iter()
         .find(|(k, _)| *k == key)
         .map(|(key, value)| Json(json!({"value": shown(&identity, &key, value), "key": key})))
@@ -167,18 +162,18 @@ pub struct SettingBody {
 }
 
 pub async fn setting_put(
-    State(replica): State<Arc<Replica>>,
+    State(state): State<ApiState>,
     Path(key): Path<String>,
     payload: Result<Json<SettingBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let payload = body(payload)?;
     Settings::validate(&key, &payload.value)
         .map_err(|e| ApiError::invalid("value", e.to_string()))?;
-    replica.store.setting_put(&key, &payload.value).await?;
+    state.store.setting_put(&key, &payload.value).await?;
     // Applied on this replica before answering; the others hear of it by notification.
-    replica.settings.reload_after_write(&replica.store).await;
+    state.settings.reload_after_write(&state.store).await;
     publish(
-        &replica.store,
+        &state.store,
         Event::SettingChanged {
             key: key.clone(),
             change: SettingChange::Set,
@@ -188,17 +183,17 @@ pub async fn setting_put(
 }
 
 pub async fn setting_delete(
-    State(replica): State<Arc<Replica>>,
+    State(state): State<ApiState>,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !replica.store.setting_delete(&key).await? {
+    if !state.store.setting_delete(&key).await? {
         // Not set: its default applies already, nothing changed.
         return Ok(StatusCode::NO_CONTENT);
     }
     // Applied on this replica before answering; the others hear of it by notification.
-    replica.settings.reload_after_write(&replica.store).await;
+    state.settings.reload_after_write(&state.store).await;
     publish(
-        &replica.store,
+        &state.store,
         Event::SettingChanged {
             key,
             change: SettingChange::Reset,

@@ -22,7 +22,7 @@ pub async fn whoami(
     Extension(identity): Extension<Identity>,
 ) -> Json<Value> {
     Json(json!({
-        "auth_required": state.replica.options.api_token.is_some(),
+        "auth_required": state.info.api_token.is_some(),
         "name": identity.name,
         "role": identity.role,
     }))
@@ -39,7 +39,7 @@ fn view(token: &StoredToken) -> Value {
 }
 
 pub async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    let tokens = state.replica.store.tokens_all().await?;
+    let tokens = state.store.tokens_all().await?;
     Ok(Json(
         json!({"tokens": tokens.iter().map(view).collect::<Vec<_>>()}),
     ))
@@ -64,8 +64,7 @@ pub async fn create(
     Extension(identity): Extension<Identity>,
     payload: Result<Json<NewToken>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let replica = &state.replica;
-    if replica.options.api_token.is_none() {
+    if state.info.api_token.is_none() {
         return Err(disabled());
     }
     let new = body(payload)?;
@@ -77,7 +76,7 @@ pub async fn create(
         )
     })?;
     let secret = generate_secret();
-    let created = replica
+    let created = state
         .store
         .token_create(
             &new.name,
@@ -96,9 +95,9 @@ pub async fn create(
         });
     };
     // This replica knows the new token before answering; the others on notification.
-    replica.settings.reload_after_write(&replica.store).await;
+    state.settings.reload_after_write(&state.store).await;
     publish(
-        &replica.store,
+        &state.store,
         Event::TokenChanged {
             change: TokenChange::Created,
         },
@@ -114,15 +113,14 @@ pub async fn revoke(
     Extension(identity): Extension<Identity>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let replica = &state.replica;
-    if !replica.store.token_delete(&name).await? {
+    if !state.store.token_delete(&name).await? {
         return Err(ApiError::not_found(format!("no API token named {name:?}")));
     }
     // This replica refuses the token before answering; the others on notification.
-    replica.settings.forget_token(&name);
-    replica.settings.reload_after_write(&replica.store).await;
+    state.settings.forget_token(&name);
+    state.settings.reload_after_write(&state.store).await;
     publish(
-        &replica.store,
+        &state.store,
         Event::TokenChanged {
             change: TokenChange::Revoked,
         },

@@ -1,20 +1,14 @@
 //! JSON shapes of the API's resources. Instants are RFC 3339 strings in UTC with milliseconds;
 //! durations are strings such as "1h" or "250ms".
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::jobs::JobSpec;
 use crate::schedule::{Schedule, format_duration};
-use crate::scheduler::JobSpec;
 use crate::store::{Job, MisfirePolicy, OverlapPolicy, Run, RunReason, RunStatus};
 
-/// An instant as RFC 3339 (UTC, milliseconds).
-pub fn instant(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
-        .unwrap_or_default()
-}
+pub use crate::events::instant;
 
 fn duration_ms(ms: i64) -> String {
     format_duration(std::time::Duration::from_millis(ms.max(0) as u64))

@@ -3,7 +3,7 @@
 //! a local publish), and each subscriber reads the table from its own cursor.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::Stream;
@@ -34,14 +34,23 @@ pub struct EventHub {
 }
 
 impl EventHub {
-    /// Start the hub; on PostgreSQL also its listener task (which ends with the hub).
-    pub fn start(store: Store) -> Arc<EventHub> {
+    /// A hub over `store`'s event history; [`EventHub::follow_notifications`] wakes it when
+    /// another replica publishes.
+    pub fn new(store: Store) -> Arc<EventHub> {
         let (wake, _) = watch::channel(0);
-        let hub = Arc::new(EventHub { store, wake });
-        if store_is_postgres(&hub.store) {
-            tokio::spawn(listen(Arc::downgrade(&hub)));
+        Arc::new(EventHub { store, wake })
+    }
+
+    /// Wake the subscribers at every event notification of the store until `stop` (returns at
+    /// once on an engine without notifications: subscribers poll).
+    pub async fn follow_notifications(self: Arc<Self>, stop: impl Future<Output = ()>) {
+        if !store_is_postgres(&self.store) {
+            return;
         }
-        hub
+        tokio::select! {
+            _ = stop => {}
+            _ = listen(&self) => {}
+        }
     }
 
     /// Wake the subscribers now (an event was just published by this replica).
@@ -136,40 +145,30 @@ impl Follower {
 }
 
 /// The PostgreSQL listener: every notification on `wasmcron_events` wakes the subscribers.
-async fn listen(hub: Weak<EventHub>) {
+async fn listen(hub: &EventHub) {
     let mut listener = None;
     loop {
-        let Some(strong) = hub.upgrade() else { return };
         if listener.is_none() {
-            match strong.store.event_listener().await {
+            match hub.store.event_listener().await {
                 Ok(l) => {
                     listener = l;
                     // Anything published while (re)connecting is read by the next poll.
-                    strong.poke();
+                    hub.poke();
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, "cannot listen for events; retrying");
                 }
             }
         }
-        drop(strong);
         let Some(l) = listener.as_mut() else {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
         match tokio::time::timeout(Duration::from_secs(5), l.try_recv()).await {
             Err(_) => {}
-            Ok(Ok(Some(_))) => {
-                if let Some(hub) = hub.upgrade() {
-                    hub.poke();
-                }
-            }
-            // The connection was lost (and is re-established by the next receive).
-            Ok(Ok(None)) => {
-                if let Some(hub) = hub.upgrade() {
-                    hub.poke();
-                }
-            }
+            // A notification, or the connection was lost (and is re-established by the next
+            // receive): either way, look.
+            Ok(Ok(_)) => hub.poke(),
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "event listener failed; reconnecting");
                 listener = None;

@@ -4,8 +4,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::store::RunStatus;
+
 /// An instant as RFC 3339 (UTC, milliseconds), as the API writes instants.
-pub(crate) fn instant(ms: i64) -> String {
+pub fn instant(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
         .unwrap_or_default()
@@ -62,7 +64,7 @@ pub enum Event {
         run_id: i64,
         scheduled_at: String,
         instance_id: String,
-        status: String,
+        status: RunStatus,
         duration_ms: u64,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
@@ -135,52 +137,6 @@ impl Event {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
-    /// A run started (scheduled or manual).
-    pub fn run_started(
-        job: &crate::scheduler::JobSpec,
-        run_id: i64,
-        tick_ms: i64,
-        instance_id: &str,
-        catch_up: bool,
-        manual: bool,
-    ) -> Event {
-        Event::RunStarted {
-            job_id: job.id.clone(),
-            job: job.name.clone(),
-            run_id,
-            scheduled_at: instant(tick_ms),
-            instance_id: instance_id.to_string(),
-            catch_up,
-            manual,
-        }
-    }
-
-    /// A run finished with `outcome`.
-    pub fn run_finished(
-        job: &crate::scheduler::JobSpec,
-        run_id: i64,
-        tick_ms: i64,
-        instance_id: &str,
-        outcome: &crate::runtime::RunOutcome,
-    ) -> Event {
-        use crate::runtime::RunStatus;
-        Event::RunFinished {
-            job_id: job.id.clone(),
-            job: job.name.clone(),
-            run_id,
-            scheduled_at: instant(tick_ms),
-            instance_id: instance_id.to_string(),
-            status: match outcome.status {
-                RunStatus::Succeeded => "succeeded",
-                RunStatus::Failed => "failed",
-                RunStatus::TimedOut => "timed_out",
-            }
-            .to_string(),
-            duration_ms: outcome.duration.as_millis() as u64,
-            error: outcome.error.clone(),
-        }
-    }
-
     /// A job changed.
     pub fn job_changed(job: &crate::store::Job, change: JobChange) -> Event {
         Event::JobChanged {
@@ -194,12 +150,7 @@ impl Event {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::time::Duration;
-
     use super::*;
-    use crate::runtime::RunOutcome;
-    use crate::scheduler::JobSpec;
     use crate::store::{Job, NewJob};
 
     fn job() -> Job {
@@ -233,19 +184,32 @@ mod tests {
         }
     }
 
-    /// The scheduler's hooks pass an `Arc<JobSpec>` and a runtime outcome, as here.
     #[test]
     fn run_events_carry_the_job_tick_and_outcome() {
-        let spec: Arc<JobSpec> = Arc::new(JobSpec::from_job(&job()).unwrap());
-        let started = Event::run_started(&spec, 7, 1_000, "a", false, false);
+        let started = Event::RunStarted {
+            job_id: "j1".into(),
+            job: "nightly".into(),
+            run_id: 7,
+            scheduled_at: instant(1_000),
+            instance_id: "a".into(),
+            catch_up: false,
+            manual: false,
+        };
         assert_eq!(started.kind(), "run.started");
         assert_eq!(
             started.payload()["scheduled_at"],
             "1970-01-01T00:00:01.000Z"
         );
-        let mut outcome = RunOutcome::failed("boom");
-        outcome.duration = Duration::from_millis(12);
-        let finished = Event::run_finished(&spec, 7, 1_000, "a", &outcome);
+        let finished = Event::RunFinished {
+            job_id: "j1".into(),
+            job: "nightly".into(),
+            run_id: 7,
+            scheduled_at: instant(1_000),
+            instance_id: "a".into(),
+            status: RunStatus::Failed,
+            duration_ms: 12,
+            error: Some("boom".into()),
+        };
         assert_eq!(finished.kind(), "run.finished");
         let p = finished.payload();
         assert_eq!(
@@ -275,9 +239,5 @@ mod tests {
             ("token.changed", serde_json::json!({"change": "revoked"}))
         );
         assert!(Event::KINDS.contains(&reset.kind()) && Event::KINDS.contains(&revoked.kind()));
-        crate::metrics::global().run_finished(
-            crate::store::RunStatus::Succeeded.as_str(),
-            outcome.duration,
-        );
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::calendar::CronSpec;
 use super::duration::describe_duration;
 use super::field::{month_long_name, weekday_long_name};
-use super::schedule::Kind;
+use super::kind::Kind;
 
 /// Describes a schedule in English words.
 pub(crate) fn describe(kind: &Kind) -> String {

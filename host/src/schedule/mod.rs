@@ -47,6 +47,7 @@ mod describe;
 mod duration;
 mod error;
 mod field;
+mod kind;
 mod parser;
 mod policy;
 #[allow(clippy::module_inception)]

@@ -6,7 +6,7 @@ use super::calendar::CronSpec;
 use super::duration::{format_duration, parse_duration};
 use super::error::{Field, ScheduleError};
 use super::field::{ParsedField, month_name, parse_field};
-use super::schedule::{DstMode, Kind, Schedule};
+use super::kind::{DstMode, Kind, Parsed};
 
 const FIVE_FIELDS: [Field; 5] = [
     Field::Minute,
@@ -37,7 +37,7 @@ fn expression_error(expr: &str, reason: impl Into<String>) -> ScheduleError {
 }
 
 /// Parses a schedule expression.
-pub(crate) fn parse(expr: &str) -> Result<Schedule, ScheduleError> {
+pub(crate) fn parse(expr: &str) -> Result<Parsed, ScheduleError> {
     let trimmed = expr.trim();
     if trimmed.is_empty() {
         return Err(expression_error(expr, "expression is empty"));
@@ -97,7 +97,10 @@ pub(crate) fn parse(expr: &str) -> Result<Schedule, ScheduleError> {
         .map(|t| t.to_ascii_uppercase())
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(Schedule::from_parts(cron_kind(spec), normalized))
+    Ok(Parsed {
+        kind: cron_kind(spec),
+        normalized,
+    })
 }
 
 fn cron_kind(spec: CronSpec) -> Kind {
@@ -148,7 +151,7 @@ fn check_fires(
     })
 }
 
-fn parse_macro(expr: &str, trimmed: &str) -> Result<Schedule, ScheduleError> {
+fn parse_macro(expr: &str, trimmed: &str) -> Result<Parsed, ScheduleError> {
     let (word, rest) = match trimmed.split_once(char::is_whitespace) {
         Some((w, r)) => (w, r.trim()),
         None => (trimmed, ""),
@@ -184,13 +187,13 @@ fn parse_macro(expr: &str, trimmed: &str) -> Result<Schedule, ScheduleError> {
         ));
     }
     let inner = parse(fields)?;
-    Ok(Schedule::from_parts(
-        inner.kind().clone(),
-        canonical.to_owned(),
-    ))
+    Ok(Parsed {
+        kind: inner.kind,
+        normalized: canonical.to_owned(),
+    })
 }
 
-fn parse_every(expr: &str, rest: &str) -> Result<Schedule, ScheduleError> {
+fn parse_every(expr: &str, rest: &str) -> Result<Parsed, ScheduleError> {
     if rest.is_empty() {
         return Err(expression_error(
             expr,
@@ -231,8 +234,8 @@ fn parse_every(expr: &str, rest: &str) -> Result<Schedule, ScheduleError> {
         ));
     }
     let period_ms = period.as_millis() as i64;
-    Ok(Schedule::from_parts(
-        Kind::Every { period_ms },
-        format!("@every {}", format_duration(period)),
-    ))
+    Ok(Parsed {
+        kind: Kind::Every { period_ms },
+        normalized: format!("@every {}", format_duration(period)),
+    })
 }

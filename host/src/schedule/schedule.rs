@@ -12,31 +12,12 @@ use chrono_tz::Tz;
 use super::calendar::CronSpec;
 use super::describe::describe;
 use super::error::ScheduleError;
+pub use super::kind::DstMode;
+use super::kind::Kind;
 use super::parser;
 use super::zone::{
     Local, next_offset_change, offset_at, resolve_local, wall_from_seconds, wall_seconds,
 };
-
-/// How a cron schedule treats local times that a DST transition skips or repeats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DstMode {
-    /// Pinned to times of day (the hour field does not cover all 24 hours): a skipped time
-    /// fires once when the gap ends, a repeated time fires once, at its first occurrence.
-    WallClock,
-    /// Fires in every hour (the hour field covers all 24 hours, or `@every`): the schedule is
-    /// real-time periodic, so a skipped time does not fire and a repeated time fires in both
-    /// occurrences, keeping the cadence across transitions.
-    RealTime,
-}
-
-/// What a schedule is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// A cron expression (or a macro for one).
-    Cron { spec: CronSpec, mode: DstMode },
-    /// `@every`: ticks at multiples of the period since the Unix epoch.
-    Every { period_ms: i64 },
-}
 
 /// A parsed schedule expression. `Display` prints the normalized expression, which parses
 /// back to the same schedule.
@@ -71,13 +52,13 @@ impl Schedule {
     /// seconds, `@yearly`/`@annually`, `@monthly`, `@weekly`, `@daily`/`@midnight`, `@hourly`,
     /// or `@every <duration>` (at least 1s).
     pub fn parse(expr: &str) -> Result<Schedule, ScheduleError> {
-        parser::parse(expr)
+        parser::parse(expr).map(|parsed| Schedule {
+            kind: parsed.kind,
+            normalized: parsed.normalized,
+        })
     }
 
-    pub(crate) fn from_parts(kind: Kind, normalized: String) -> Self {
-        Schedule { kind, normalized }
-    }
-
+    #[cfg(test)]
     pub(crate) fn kind(&self) -> &Kind {
         &self.kind
     }

@@ -6,9 +6,9 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::job_spec::JobSpec;
 use super::slab::Slab;
 use super::timers::Timers;
+use crate::jobs::JobSpec;
 use crate::schedule::{
     CatchUpPlan, MisfirePolicy, OverlapDecision, OverlapPolicy, decide_overlap, plan_catch_up,
 };

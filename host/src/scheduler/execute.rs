@@ -9,9 +9,10 @@ use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use super::core::NotRun;
-use super::job_spec::JobSpec;
 use super::ledger::RunLedger;
 use super::run_request::run_request;
+use crate::events::{Event, instant, publish};
+use crate::jobs::JobSpec;
 use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime};
 use crate::settings::SettingsCache;
 use crate::store::{
@@ -174,9 +175,17 @@ impl Executor {
             };
             self.in_flight.lock().expect("in-flight lock").insert(run_id, job.epoch);
             crate::metrics::global().tick_fired_at(tick_ms);
-            crate::events::publish(
+            publish(
                 &self.store,
-                crate::events::Event::run_started(&job, run_id, tick_ms, &self.instance_id, catch_up, trigger_id.is_some()),
+                Event::RunStarted {
+                    job_id: job.id.clone(),
+                    job: job.name.clone(),
+                    run_id,
+                    scheduled_at: instant(tick_ms),
+                    instance_id: self.instance_id.clone(),
+                    catch_up,
+                    manual: trigger_id.is_some(),
+                },
             );
             let outcome = match plugin {
                 Ok(plugin) => {
@@ -187,10 +196,19 @@ impl Executor {
             };
             tracing::info!(status = ?outcome.status, duration_ms = outcome.duration.as_millis() as u64, "run finished");
             crate::metrics::global().run_finished(stored_name(outcome.status), outcome.duration);
-            let finished = crate::events::Event::run_finished(&job, run_id, tick_ms, &self.instance_id, &outcome);
+            let finished = Event::RunFinished {
+                job_id: job.id.clone(),
+                job: job.name.clone(),
+                run_id,
+                scheduled_at: instant(tick_ms),
+                instance_id: self.instance_id.clone(),
+                status: to_stored(outcome.status),
+                duration_ms: outcome.duration.as_millis() as u64,
+                error: outcome.error.clone(),
+            };
             let end = self.finish(run_id, job.epoch, outcome).await;
             if end == RunEnd::Done {
-                crate::events::publish(&self.store, finished);
+                publish(&self.store, finished);
             }
             self.in_flight.lock().expect("in-flight lock").remove(&run_id);
             end

@@ -10,7 +10,9 @@ use futures::future::BoxFuture;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::tests::every_second;
-use super::{Command, DbClock, Execute, JobSpec, NotRun, RunEnd, Scheduler};
+use super::{Command, Execute, NotRun, RunEnd, Scheduler};
+use crate::clock::DbClock;
+use crate::jobs::JobSpec;
 use crate::schedule::{MisfirePolicy, OverlapPolicy};
 
 /// Runs report their start and then wait for a permit of `gate`.

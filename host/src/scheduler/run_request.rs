@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use super::job_spec::JobSpec;
+use crate::jobs::JobSpec;
 use crate::runtime::{HostFailure, JobHost, LogLimits, RunRequest, Tick};
 use crate::settings::SettingsCache;
 use crate::store::Store;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::core::{Action, MISFIRE_GRACE_MS, ManualWait, NotRun, SchedulerCore};
-use super::job_spec::JobSpec;
+use crate::jobs::JobSpec;
 use crate::schedule::{JobTiming, MisfirePolicy, OverlapPolicy, Schedule};
 use crate::store::RunStatus;
 

@@ -2,8 +2,9 @@
 //! instant, recorded `manual`.
 //!
 //! Any replica accepts the request; the tick is written to `manual_triggers` with its instant
-//! fixed, and the job's **owner** runs it (its [`worker`] polls for triggers of the jobs it
-//! owns every 250 ms, and is woken at once when the request arrived at the owner itself). The
+//! fixed, and the job's **owner** runs it (its scheduler's trigger feeder,
+//! [`crate::scheduler::feed_triggers`], polls for triggers of the jobs it owns every 250 ms,
+//! and is woken at once when the request arrived at the owner itself). The
 //! owner's scheduler runs it exactly like a scheduled tick: the run row is inserted with the
 //! owner's fencing epoch before the plugin is called (so a trigger runs at most once), it
 //! takes a slot of `scheduler.max_concurrent_runs`, counts for the job's overlap policy (a
@@ -15,8 +16,6 @@
 //!
 //! 409 when the job's overlap policy is `skip` or `queue` and a run of it is in progress.
 
-pub mod worker;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,8 +23,6 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use super::state::ApiState;
-use crate::events::{Event, JobChange, publish};
-use crate::schedule::OverlapPolicy;
 
 /// The answer to a trigger: the tick that will run.
 #[derive(Debug, Serialize)]
@@ -42,26 +39,7 @@ pub async fn trigger(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<TriggerView>), ApiError> {
-    let replica = &state.replica;
-    let job = super::jobs::find(replica, &id).await?;
-    if job.overlap != OverlapPolicy::Allow && replica.store.running_count(&job.id).await? > 0 {
-        return Err(ApiError::conflict(
-            "overlap",
-            format!(
-                "job {:?} has a run in progress and its overlap policy is {}: not triggered",
-                job.name, job.overlap
-            ),
-        ));
-    }
-    let at = replica.store.insert_trigger(&job.id).await?;
-    crate::metrics::global().manual_trigger();
-    publish(
-        &replica.store,
-        Event::job_changed(&job, JobChange::Triggered),
-    );
-    if job.owner.as_deref() == Some(replica.options.instance_id.as_str()) {
-        state.triggers.notify_one();
-    }
+    let (job, at) = state.jobs.trigger(&id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(TriggerView {

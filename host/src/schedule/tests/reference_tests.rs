@@ -11,7 +11,7 @@ use proptest::prelude::*;
 
 use super::strategies::{ZONES, cron_expression};
 use super::support::zone;
-use crate::schedule::schedule::Kind;
+use crate::schedule::kind::Kind;
 use crate::schedule::{DstMode, Schedule};
 
 fn wall(tz: Tz, t: i64) -> NaiveDateTime {

@@ -1,0 +1,31 @@
+//! Run history retention: finished runs scheduled longer ago than `runs.retention` are deleted
+//! (each job's newest scheduled run is kept: it is the job's catch-up cursor).
+
+use futures::future::BoxFuture;
+
+use super::Service;
+use crate::settings::SettingsCache;
+use crate::store::{Store, StoreError};
+
+/// Deletes runs past the retention setting.
+pub struct RunRetention {
+    store: Store,
+    settings: SettingsCache,
+}
+
+impl RunRetention {
+    pub fn new(store: Store, settings: SettingsCache) -> Self {
+        Self { store, settings }
+    }
+}
+
+impl Service for RunRetention {
+    fn name(&self) -> &'static str {
+        "run retention"
+    }
+
+    fn pass(&self, now_ms: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let retention = self.settings.get().runs_retention.as_millis() as i64;
+        Box::pin(self.store.delete_runs_before(now_ms - retention))
+    }
+}

@@ -1,0 +1,16 @@
+//! Jobs, the domain: a job as users write it ([`JobFields`], validated into the store's
+//! [`NewJob`](crate::store::NewJob) / [`JobPatch`](crate::store::JobPatch)), as the scheduler
+//! runs it ([`JobSpec`], parsed once), and the operations every entry point shares — the API,
+//! the jobs file and, through the API, the CLI and the dashboard ([`Jobs`]: create, edit,
+//! pause, resume, delete, trigger; each stored, announced to the replicas and published as an
+//! event).
+
+mod error;
+mod fields;
+mod service;
+mod spec;
+
+pub use error::{FieldError, JobError};
+pub use fields::{INPUT_LIMIT_BYTES, JobFields, check_name};
+pub use service::{ChangeSignal, Jobs};
+pub use spec::JobSpec;

@@ -1,0 +1,301 @@
+//! One replica: the store, the plugin runtime, the settings cache, membership, the scheduler,
+//! the housekeeping services and the HTTP API, started together and stopped in order (jobs
+//! handed to live peers as their runs in flight finish → every background task stopped by
+//! one signal, the scheduler letting runs in flight finish within the grace period → what is
+//! left is released for the peers, or kept by the last replica standing → deregistered → the
+//! HTTP server stops).
+//!
+//! - [`options`]: the configuration;
+//! - [`tasks`]: the background tasks and their one stop signal.
+
+mod options;
+mod tasks;
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+
+pub use options::ReplicaOptions;
+pub use tasks::{StopSignal, Tasks};
+
+use crate::api::{ApiState, ReplicaInfo};
+use crate::clock::DbClock;
+use crate::cluster::{Health, Membership, MembershipOptions};
+use crate::events::{Event, EventHub, publish};
+use crate::jobs::{ChangeSignal, Jobs};
+use crate::runtime::{EngineOptions, Runtime};
+use crate::scheduler::{Command, Executor, RunLedger, Scheduler, SchedulerHandle};
+use crate::settings::SettingsCache;
+use crate::store::{Store, redact_url};
+
+/// A started replica.
+pub struct Replica {
+    pub options: ReplicaOptions,
+    pub store: Store,
+    pub runtime: Runtime,
+    pub settings: SettingsCache,
+    pub health: Arc<Health>,
+    pub membership: Membership,
+    pub scheduler: SchedulerHandle,
+    pub clock: DbClock,
+    pub jobs: Jobs,
+    signal: ChangeSignal,
+    pending_scheduler: Mutex<Option<Scheduler>>,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("instance_id", &self.options.instance_id)
+            .finish()
+    }
+}
+
+impl Replica {
+    /// Connect, migrate, load settings and plugins. Nothing is scheduled until [`Self::serve_until`].
+    pub async fn start(options: ReplicaOptions) -> anyhow::Result<Self> {
+        let redacted = redact_url(&options.db_url);
+        let store = Store::connect(&options.db_url)
+            .await
+            .with_context(|| format!("cannot use the database at {redacted}"))?;
+        store
+            .migrate()
+            .await
+            .with_context(|| format!("cannot migrate the database at {redacted}"))?;
+        let settings = SettingsCache::load(&store, options.settings_ttl)
+            .await
+            .context("cannot read the cluster settings")?;
+        let runtime = Runtime::new(
+            &EngineOptions {
+                pooling: options.pooling,
+                max_instances: (settings.get().max_concurrent_runs as u32).clamp(64, 4096),
+            },
+            options.plugins_dir.clone(),
+            options.cache_dir.as_deref(),
+        )?;
+        if !options.plugins_dir.is_dir() {
+            tracing::warn!(dir = %options.plugins_dir.display(), "plugins directory does not exist (yet); watching for it");
+        }
+        runtime.plugins.scan().await;
+        let health = Arc::new(Health::default());
+        health.set_plugins_loaded();
+        health.set_database(true);
+
+        // A new incarnation fences whatever a previous process with this id left running.
+        let released = store.release_jobs(&options.instance_id).await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "released jobs held by a previous run of this replica"
+            );
+        }
+        let clock = DbClock::new(store.now_ms().await?);
+        let ledger = RunLedger::start(store.clone());
+        let executor = Arc::new(Executor::new(
+            store.clone(),
+            runtime.clone(),
+            ledger,
+            options.instance_id.clone(),
+            settings.clone(),
+            options.grace_period,
+        ));
+        let (scheduler, handle) = Scheduler::new(clock.clone(), executor);
+        if settings.get().scheduler_paused {
+            handle.send(Command::ClusterPaused(true));
+        }
+        let signal = ChangeSignal::default();
+        let membership = Membership::new(
+            store.clone(),
+            MembershipOptions {
+                instance_id: options.instance_id.clone(),
+                address: options.advertise.clone(),
+                heartbeat_interval: options.heartbeat_interval,
+                dead_after: options.dead_after,
+            },
+            clock.clone(),
+            handle.clone(),
+            health.clone(),
+            signal.clone(),
+        );
+        let jobs = Jobs::new(store.clone(), options.instance_id.clone(), signal.clone());
+        if let Some(path) = &options.jobs_file {
+            crate::jobs_file::apply(&jobs, path).await?;
+        }
+        Ok(Replica {
+            options,
+            store,
+            runtime,
+            settings,
+            health,
+            membership,
+            scheduler: handle,
+            clock,
+            jobs,
+            signal,
+            pending_scheduler: Mutex::new(Some(scheduler)),
+        })
+    }
+
+    /// Serve until `shutdown` resolves, then shut down gracefully.
+    pub async fn serve_until(
+        self: Arc<Self>,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let scheduler = self
+            .pending_scheduler
+            .lock()
+            .expect("scheduler lock")
+            .take()
+            .context("replica already serving")?;
+        let listener = tokio::net::TcpListener::bind(self.options.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.options.listen))?;
+        let bound = listener.local_addr().unwrap_or(self.options.listen);
+        tracing::info!(
+            instance = %self.options.instance_id,
+            listen = %bound,
+            db = %redact_url(&self.options.db_url),
+            "wasmcron replica serving"
+        );
+        publish(
+            &self.store,
+            Event::InstanceJoined {
+                instance_id: self.options.instance_id.clone(),
+                address: self.options.advertise.clone(),
+            },
+        );
+        let hub = EventHub::new(self.store.clone());
+        let tasks = self.spawn_tasks(scheduler, &hub);
+
+        let app = crate::api::router(self.api_state(hub));
+        let (http_stop_tx, mut http_stop_rx) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = http_stop_rx.wait_for(|stop| *stop).await;
+                })
+                .into_future(),
+        );
+
+        shutdown.await;
+        let grace = self.options.grace_period;
+        tracing::info!(
+            "shutting down: handing jobs to live peers; runs in flight may finish within {}",
+            humantime::format_duration(grace)
+        );
+        // Hand every job to the live peers as soon as its run in flight (if any) finishes, so
+        // a rolling update loses no tick; the scheduler keeps the others going meanwhile.
+        let (handed, peers) = self.membership.hand_off_all(grace).await;
+        if peers > 0 {
+            tracing::info!(handed, peers, "jobs handed to live peers");
+        } else {
+            tracing::info!("no live peer: this replica keeps its jobs");
+        }
+        tasks.stop().await;
+        if peers > 0 {
+            // Whatever could not be handed over in time: peers claim it at once.
+            match self.store.release_jobs(&self.options.instance_id).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "remaining jobs released for the peers"),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot release jobs; peers take them after the dead threshold")
+                }
+            }
+        }
+        self.membership.leave().await;
+        let _ = http_stop_tx.send(true);
+        let _ = server.await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// Every background task of the replica, under one stop signal.
+    fn spawn_tasks(&self, scheduler: Scheduler, hub: &Arc<EventHub>) -> Tasks {
+        let mut tasks = Tasks::default();
+        let grace = self.options.grace_period;
+        let id = &self.options.instance_id;
+        tasks.spawn("scheduler", |stop| scheduler.run(stop.wait(), grace));
+        let membership = self.membership.clone();
+        tasks.spawn("membership", |stop| async move {
+            membership.run(stop.wait()).await
+        });
+        let (runtime, signal) = (self.runtime.clone(), self.signal.clone());
+        tasks.spawn("plugins", |stop| async move {
+            runtime
+                .watch(stop.wait(), move |_change| signal.jobs_changed())
+                .await
+        });
+        let (settings, store, handle) = (
+            self.settings.clone(),
+            self.store.clone(),
+            self.scheduler.clone(),
+        );
+        tasks.spawn("settings", |stop| async move {
+            let mut paused = settings.get().scheduler_paused;
+            settings
+                .run(store, stop.wait(), move |s| {
+                    if s.scheduler_paused != paused {
+                        paused = s.scheduler_paused;
+                        tracing::info!(paused, "scheduler.paused changed");
+                        handle.send(Command::ClusterPaused(paused));
+                    }
+                })
+                .await
+        });
+        tasks.spawn("manual triggers", |stop| {
+            crate::scheduler::feed_triggers(
+                self.store.clone(),
+                id.clone(),
+                self.scheduler.clone(),
+                self.signal.clone(),
+                stop.wait(),
+            )
+        });
+        let services =
+            crate::housekeeping::services(&self.store, &self.settings, self.options.dead_after);
+        let (leadership, clock) = (self.membership.leadership().clone(), self.clock.clone());
+        tasks.spawn("housekeeping", |stop| {
+            crate::housekeeping::run(services, leadership, clock, stop.wait())
+        });
+        let hub = hub.clone();
+        tasks.spawn("event notifications", |stop| {
+            hub.follow_notifications(stop.wait())
+        });
+        tasks.spawn("plugin events", |stop| {
+            crate::events::watch_plugins(
+                self.store.clone(),
+                self.runtime.plugins.clone(),
+                id.clone(),
+                stop.wait(),
+            )
+        });
+        tasks.spawn("peer events", |stop| {
+            crate::events::watch_peers(
+                self.store.clone(),
+                id.clone(),
+                self.options.dead_after,
+                stop.wait(),
+            )
+        });
+        tasks
+    }
+
+    /// The handles the API's handlers use.
+    fn api_state(&self, hub: Arc<EventHub>) -> ApiState {
+        ApiState {
+            info: Arc::new(ReplicaInfo {
+                instance_id: self.options.instance_id.clone(),
+                api_token: self.options.api_token.clone(),
+                dead_after: self.options.dead_after,
+            }),
+            store: self.store.clone(),
+            jobs: self.jobs.clone(),
+            settings: self.settings.clone(),
+            plugins: self.runtime.plugins.clone(),
+            health: self.health.clone(),
+            clock: self.clock.clone(),
+            hub,
+            token_uses: Arc::default(),
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! How a replica is configured (from the command line).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a replica is configured.
+#[derive(Clone, Debug)]
+pub struct ReplicaOptions {
+    pub db_url: String,
+    pub plugins_dir: PathBuf,
+    pub cache_dir: Option<PathBuf>,
+    pub listen: SocketAddr,
+    pub instance_id: String,
+    pub advertise: String,
+    pub heartbeat_interval: Duration,
+    pub dead_after: Duration,
+    pub grace_period: Duration,
+    pub settings_ttl: Duration,
+    pub jobs_file: Option<PathBuf>,
+    pub pooling: bool,
+    pub api_token: Option<String>,
+}
