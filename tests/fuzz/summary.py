@@ -1,7 +1,8 @@
 """Summarise a schemathesis NDJSON event log: "N passed, M failed (K test cases)".
 
 A scenario is one generated group of test cases for one operation; it fails when any of its
-cases got a 5xx (the only check the driver enables) or the connection broke or timed out.
+cases failed a check the driver enables (a 5xx, an answer unlike the document, an invalid
+request accepted) or the connection broke or timed out.
 An error inside the fuzzing tool itself (a Python exception in schemathesis or hypothesis, not
 a network error) says nothing about the server: it is reported, not counted as a failure.
 Exit status 1 when anything failed.

@@ -14,7 +14,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::state::ApiState;
 use crate::settings::{Identity, Role};
 
@@ -59,33 +59,44 @@ pub fn identify(state: &ApiState, token: Option<&str>) -> Result<Identity, ApiEr
         });
     };
     let Some(token) = token else {
-        return Err(ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            code: "missing_token",
-            message: "this API requires a bearer token (Authorization: Bearer …)".into(),
-            field: None,
-        });
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::MissingToken,
+            "this API requires a bearer token (Authorization: Bearer …)",
+        ));
     };
     state
         .settings
         .tokens()
         .identify(token, Some(bootstrap))
-        .ok_or_else(|| ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            code: "invalid_token",
-            message: "the bearer token is not valid (unknown or revoked)".into(),
-            field: None,
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidToken,
+                "the bearer token is not valid (unknown or revoked)",
+            )
         })
 }
 
 fn forbidden(name: &str, what: &str) -> Response {
-    ApiError {
-        status: StatusCode::FORBIDDEN,
-        code: "forbidden",
-        message: format!("the token {name:?} has the read role: it cannot {what}"),
-        field: None,
-    }
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+        format!("the token {name:?} has the read role: it cannot {what}"),
+    )
     .into_response()
+}
+
+/// What a `read` token may not do with `method` on `path` (relative to `/api/v1`), if this is
+/// one of those things: it may only read, and may not see the tokens.
+pub fn refused_to_readers(method: &Method, path: &str) -> Option<&'static str> {
+    if !matches!(*method, Method::GET | Method::HEAD) {
+        Some("change anything")
+    } else if path == "/tokens" || path.starts_with("/tokens/") {
+        Some("see the API tokens")
+    } else {
+        None
+    }
 }
 
 pub async fn require_token(
@@ -98,14 +109,10 @@ pub async fn require_token(
         Err(e) => return e.into_response(),
     };
     if identity.role == Role::Read {
-        let name = identity.name.as_deref().unwrap_or_default();
-        if !matches!(*request.method(), Method::GET | Method::HEAD) {
-            return forbidden(name, "change anything");
-        }
         let path = request.uri().path();
         let path = path.strip_prefix("/api/v1").unwrap_or(path);
-        if path == "/tokens" || path.starts_with("/tokens/") {
-            return forbidden(name, "see the API tokens");
+        if let Some(what) = refused_to_readers(request.method(), path) {
+            return forbidden(identity.name.as_deref().unwrap_or_default(), what);
         }
     }
     if let Some(name) = identity.name.as_deref()

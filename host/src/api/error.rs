@@ -4,66 +4,122 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::jobs::{FieldError, JobError};
 use crate::store::StoreError;
+
+/// What went wrong, for programs; the message says it for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A field's value is not valid (the field is named).
+    InvalidField,
+    /// The body is JSON of the wrong shape.
+    InvalidBody,
+    /// The body has a field the operation does not know (the field is named).
+    UnknownField,
+    /// The body is not JSON.
+    InvalidJson,
+    /// The body is not declared `application/json`.
+    InvalidContentType,
+    /// The body is larger than the API accepts.
+    BodyTooLarge,
+    /// The query string does not fit the operation.
+    InvalidQuery,
+    /// A path parameter cannot be read.
+    InvalidPath,
+    /// The job's values were refused by the database.
+    InvalidInput,
+    /// No such job, run, setting, token or route.
+    NotFound,
+    /// The change conflicts with what exists.
+    Conflict,
+    /// Another job has this name.
+    DuplicateName,
+    /// The job changed since it was read.
+    VersionConflict,
+    /// The job's overlap policy forbids a run now.
+    Overlap,
+    /// Tokens are not enabled on this cluster.
+    TokensDisabled,
+    /// The request has no bearer token.
+    MissingToken,
+    /// The bearer token is unknown or revoked.
+    InvalidToken,
+    /// The token's role does not allow this.
+    Forbidden,
+    /// The database cannot be reached.
+    DatabaseUnavailable,
+    /// Something failed inside the replica (its log says what).
+    Internal,
+}
 
 /// An API error with its HTTP status.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: &'a str,
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    #[schema(nullable = false)]
+    pub field: Option<String>,
 }
 
 impl ApiError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An error of `status` with no field named.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_field",
-            message: message.into(),
-            field: Some(field.into()),
-        }
-    }
-
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
+            status,
             code,
             message: message.into(),
             field: None,
         }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            field: Some(field.into()),
+            ..ApiError::bad_request(ErrorCode::InvalidField, message)
+        }
+    }
+
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: what.into(),
-            field: None,
-        }
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, what)
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::CONFLICT,
-            code,
-            message: message.into(),
-            field: None,
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// The body this error answers with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
         }
     }
 }
@@ -71,34 +127,35 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
-            return ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "database_unavailable",
-                message: e.to_string(),
-                field: None,
-            };
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::DatabaseUnavailable,
+                e.to_string(),
+            );
         }
         match e {
             StoreError::DuplicateName(name) => ApiError {
-                status: StatusCode::CONFLICT,
-                code: "duplicate_name",
-                message: format!("a job named {name:?} already exists"),
                 field: Some("name".into()),
+                ..ApiError::conflict(
+                    ErrorCode::DuplicateName,
+                    format!("a job named {name:?} already exists"),
+                )
             },
             // Deleted between the handler's read and its write.
             StoreError::JobNotFound(id) => ApiError::not_found(format!("no job with id {id:?}")),
-            StoreError::InvalidInput(message) => ApiError::bad_request("invalid_input", message),
+            StoreError::InvalidInput(message) => {
+                ApiError::bad_request(ErrorCode::InvalidInput, message)
+            }
             StoreError::VersionConflict { .. } => {
-                ApiError::conflict("version_conflict", e.to_string())
+                ApiError::conflict(ErrorCode::VersionConflict, e.to_string())
             }
             other => {
                 tracing::error!(error = %other, "database error");
-                ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal",
-                    message: "internal database error (see the replica's log)".into(),
-                    field: None,
-                }
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "internal database error (see the replica's log)",
+                )
             }
         }
     }
@@ -115,7 +172,7 @@ impl From<JobError> for ApiError {
         match e {
             JobError::Invalid(field) => field.into(),
             JobError::NotFound(_) => ApiError::not_found(e.to_string()),
-            JobError::Busy(message) => ApiError::conflict("overlap", message),
+            JobError::Busy(message) => ApiError::conflict(ErrorCode::Overlap, message),
             JobError::Store(e) => e.into(),
         }
     }
@@ -123,13 +180,27 @@ impl From<JobError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
-            error: Inner {
-                code: self.code,
-                message: &self.message,
-                field: self.field.as_deref(),
-            },
-        };
-        (self.status, Json(body)).into_response()
+        (self.status, Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_error_shape_names_its_field_only_when_there_is_one() {
+        let with = ApiError::invalid("limit", "limit must be from 1 to 1000");
+        assert_eq!(
+            serde_json::to_value(with.body()).unwrap(),
+            json!({"error": {"code": "invalid_field", "message": "limit must be from 1 to 1000", "field": "limit"}})
+        );
+        let without = ApiError::not_found("no such API route");
+        assert_eq!(
+            serde_json::to_value(without.body()).unwrap(),
+            json!({"error": {"code": "not_found", "message": "no such API route"}})
+        );
     }
 }

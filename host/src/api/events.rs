@@ -10,27 +10,65 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::extract::Query;
+use super::schema::EventKind;
 use super::state::ApiState;
 use crate::events::Event;
 
 /// How often an open stream checks that its token is still valid.
 const REVOCATION_CHECK: Duration = Duration::from_millis(250);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
+    /// Resume right after this event id (as `Last-Event-ID`).
+    #[param(minimum = 0)]
     after: Option<i64>,
+    /// Keep only these kinds (comma-separated).
+    #[param(value_type = Option<Vec<EventKind>>, style = Form, explode = false)]
     kind: Option<String>,
 }
 
+/// The `data` of every message of the stream.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventMessage {
+    /// The event's id (also the message's `id`).
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+    #[schema(value_type = EventKind)]
+    pub kind: String,
+    /// The event's fields, by kind.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// Server-Sent Events of the whole cluster
+///
+/// Every message has `id`, `event` (the kind) and `data`, an `EventMessage` as JSON. Without
+/// `Last-Event-ID` or `after` the stream starts with the next event.
+#[utoipa::path(get, path = "/events", tag = "events", operation_id = "streamEvents",
+    params(
+        EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0,
+            description = "Resume right after this event id"),
+    ),
+    responses(
+        (status = 200, description = "An endless event stream", body = String,
+            content_type = "text/event-stream"),
+        (status = 400, description = "An invalid cursor or kind", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn stream(
     State(state): State<ApiState>,
     headers: HeaderMap,
@@ -81,16 +119,17 @@ pub async fn stream(
             std::future::ready(keep)
         })
         .map(|e| {
-            let data = json!({
-                "id": e.id,
-                "at": crate::events::instant(e.at_ms),
-                "kind": e.kind,
-                "data": e.payload,
-            });
+            let message = EventMessage {
+                id: e.id,
+                at: crate::events::instant(e.at_ms),
+                kind: e.kind,
+                data: e.payload,
+            };
+            let data = serde_json::to_string(&message).unwrap_or_default();
             Ok(SseEvent::default()
-                .id(e.id.to_string())
-                .event(e.kind)
-                .data(data.to_string()))
+                .id(message.id.to_string())
+                .event(message.kind)
+                .data(data))
         });
     // A stream ends when the token that opened it is revoked.
     let state = state.clone();
@@ -108,4 +147,26 @@ pub async fn stream(
     };
     let events = events.take_until(revoked);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_message_carries_the_event_and_its_payload() {
+        let message = EventMessage {
+            id: 7,
+            at: crate::events::instant(0),
+            kind: "token.changed".into(),
+            data: json!({"change": "created"}),
+        };
+        assert_eq!(
+            serde_json::to_value(message).unwrap(),
+            json!({"id": 7, "at": "1970-01-01T00:00:00.000Z", "kind": "token.changed",
+                   "data": {"change": "created"}})
+        );
+    }
 }

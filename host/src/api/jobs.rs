@@ -1,56 +1,25 @@
 //! `/api/v1/jobs`.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{self, Path, Query};
+use super::schema::JobCreate;
 use super::state::ApiState;
-use super::views::{JobView, Page};
+use super::views::{JobStatus, JobView, Page};
 use crate::jobs::JobFields;
 use crate::store::{Job, JobFilter, JobPage, RunFilter, RunPage};
 
-/// Turn a body rejection into the API's error shape (invalid JSON, unknown field, too large).
-pub fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    match body {
-        Ok(Json(v)) => Ok(v),
-        Err(JsonRejection::JsonDataError(e)) => {
-            let text = e.body_text();
-            let field = text
-                .split("unknown field `")
-                .nth(1)
-                .and_then(|r| r.split('`').next())
-                .map(str::to_string);
-            Err(ApiError {
-                status: StatusCode::BAD_REQUEST,
-                code: if field.is_some() {
-                    "unknown_field"
-                } else {
-                    "invalid_body"
-                },
-                message: text,
-                field,
-            })
-        }
-        Err(JsonRejection::JsonSyntaxError(e)) => {
-            Err(ApiError::bad_request("invalid_json", e.body_text()))
-        }
-        Err(JsonRejection::MissingJsonContentType(e)) => {
-            Err(ApiError::bad_request("invalid_content_type", e.body_text()))
-        }
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "body_too_large",
-            message: format!(
-                "request body is larger than {} bytes",
-                super::MAX_BODY_BYTES
-            ),
-            field: None,
-        }),
-        Err(e) => Err(ApiError::bad_request("invalid_body", e.body_text())),
-    }
+/// The job a path names.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct JobId {
+    /// Job id or name.
+    pub id: String,
 }
 
 async fn view(state: &ApiState, job: Job) -> Result<JobView, ApiError> {
@@ -79,23 +48,48 @@ async fn view(state: &ApiState, job: Job) -> Result<JobView, ApiError> {
     Ok(view)
 }
 
+/// Create a job
+#[utoipa::path(post, path = "/jobs", tag = "jobs", operation_id = "createJob",
+    request_body = JobCreate,
+    responses(
+        (status = 201, description = "The created job", body = JobView),
+        (status = 400, description = "Invalid JSON, or an unknown or invalid field (named in `field`)", body = ErrorBody),
+        (status = 409, description = "A job of this name exists", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn create(
     State(state): State<ApiState>,
-    fields: Result<Json<JobFields>, JsonRejection>,
+    extract::Json(fields): extract::Json<JobFields>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let job = state.jobs.create(&body(fields)?).await?;
+    let job = state.jobs.create(&fields).await?;
     Ok((StatusCode::CREATED, Json(view(&state, job).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Only jobs of this plugin.
     plugin: Option<String>,
+    /// Only active or only paused jobs.
+    #[param(value_type = Option<JobStatus>)]
     status: Option<String>,
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
+    /// Cursor: `next` of the previous page.
     after: Option<String>,
 }
 
+/// List jobs by name
+#[utoipa::path(get, path = "/jobs", tag = "jobs", operation_id = "listJobs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = Page<JobView>),
+        (status = 400, description = "An invalid filter", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn list(
     State(state): State<ApiState>,
     Query(q): Query<ListQuery>,
@@ -139,42 +133,86 @@ pub async fn list(
     Ok(Json(Page { items, next }))
 }
 
+/// Read a job
+#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", operation_id = "getJob",
+    params(JobId),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn get(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    Path(JobId { id }): Path<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = state.jobs.find(&id).await?;
     Ok(Json(view(&state, job).await?))
 }
 
+/// Edit some fields of a job (bumps its version)
+#[utoipa::path(patch, path = "/jobs/{id}", tag = "jobs", operation_id = "updateJob",
+    params(JobId),
+    request_body = JobFields,
+    responses(
+        (status = 200, description = "The edited job", body = JobView),
+        (status = 400, description = "Invalid JSON, or an unknown or invalid field (named in `field`)", body = ErrorBody),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "A job of this name exists", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn update(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
-    fields: Result<Json<JobFields>, JsonRejection>,
+    Path(JobId { id }): Path<JobId>,
+    extract::Json(fields): extract::Json<JobFields>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = state.jobs.update(&id, &body(fields)?).await?;
+    let job = state.jobs.update(&id, &fields).await?;
     Ok(Json(view(&state, job).await?))
 }
 
+/// Delete a job with its runs and state
+#[utoipa::path(delete, path = "/jobs/{id}", tag = "jobs", operation_id = "deleteJob",
+    params(JobId),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn delete(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    Path(JobId { id }): Path<JobId>,
 ) -> Result<StatusCode, ApiError> {
     state.jobs.delete(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Pause a job: no tick fires until it is resumed
+#[utoipa::path(post, path = "/jobs/{id}/pause", tag = "jobs", operation_id = "pauseJob",
+    params(JobId),
+    responses(
+        (status = 200, description = "The paused job", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn pause(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    Path(JobId { id }): Path<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = state.jobs.set_paused(&id, true).await?;
     Ok(Json(view(&state, job).await?))
 }
 
+/// Resume a paused job
+#[utoipa::path(post, path = "/jobs/{id}/resume", tag = "jobs", operation_id = "resumeJob",
+    params(JobId),
+    responses(
+        (status = 200, description = "The resumed job", body = JobView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn resume(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    Path(JobId { id }): Path<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = state.jobs.set_paused(&id, false).await?;
     Ok(Json(view(&state, job).await?))

@@ -5,11 +5,21 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::state::ApiState;
 use crate::metrics::Gauges;
 use crate::settings::tokens::constant_time_eq;
 
+/// Prometheus metrics of this replica
+///
+/// When the setting `metrics.token` is set, scrapes need `Authorization: Bearer <that token>`.
+#[utoipa::path(get, path = "/metrics", tag = "probes", operation_id = "metrics",
+    security((), ("metricsToken" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format", body = String,
+            content_type = "text/plain; version=0.0.4; charset=utf-8"),
+        (status = 401, description = "The setting metrics.token is set and was not presented", body = ErrorBody),
+    ))]
 pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     if let Some(expected) = state.settings.get().metrics_token.as_deref() {
         let given = headers
@@ -17,12 +27,11 @@ pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Respo
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|t| constant_time_eq(t, expected)) {
-            return ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                code: "missing_token",
-                message: "metrics need the bearer token of the setting metrics.token".into(),
-                field: None,
-            }
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::MissingToken,
+                "metrics need the bearer token of the setting metrics.token",
+            )
             .into_response();
         }
     }

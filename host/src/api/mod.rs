@@ -2,73 +2,91 @@
 //! The router holds an [`ApiState`] of narrow handles (store, job operations, settings,
 //! plugins, health, clock, event hub); it starts no background work of its own.
 //!
-//! One file per resource: [`jobs`], [`runs`], [`trigger`], [`system`] (health, plugins,
-//! instances, settings), [`tokens`], [`events`] (the SSE stream), [`metrics`]; [`auth`] is the
-//! bearer-token layer, [`views`] the JSON shapes, [`error`] the one error shape, [`openapi`]
-//! the contract.
+//! One file per resource: [`jobs`], [`runs`], [`trigger`], [`settings`], [`tokens`],
+//! [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`metrics`]. [`auth`]
+//! is the bearer-token layer, [`extract`] the extractors that refuse in the API's error shape,
+//! [`views`] the JSON shapes, [`error`] the one error shape, [`schema`] the schemas of domain
+//! types other modules own, [`openapi`] the contract.
+//!
+//! The router and the OpenAPI document come from one route table ([`api_routes`],
+//! [`root_routes`]): each handler carries its own documentation, so a route cannot be served
+//! without being described, nor described without being served.
 
 mod auth;
 mod error;
 mod events;
+mod extract;
 mod jobs;
 mod metrics;
 pub mod openapi;
 mod runs;
+mod schema;
+mod settings;
 mod state;
 mod system;
 mod tokens;
 mod trigger;
 mod views;
 
+#[cfg(test)]
+mod tests;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::TokenUses;
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use state::{ApiState, ReplicaInfo};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Every route.
+/// The routes of `/api/v1`, relative to it. One `routes!` per path.
+fn api_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(jobs::create, jobs::list))
+        .routes(routes!(jobs::get, jobs::update, jobs::delete))
+        .routes(routes!(jobs::pause))
+        .routes(routes!(jobs::resume))
+        .routes(routes!(trigger::trigger))
+        .routes(routes!(runs::list_for_job))
+        .routes(routes!(runs::list))
+        .routes(routes!(system::plugins))
+        .routes(routes!(system::instances))
+        .routes(routes!(settings::list))
+        .routes(routes!(settings::effective))
+        .routes(routes!(settings::get, settings::put, settings::delete))
+        .routes(routes!(tokens::whoami))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(events::stream))
+        .routes(routes!(openapi::serve))
+}
+
+/// The probes and the metrics, at the root beside the API (no API token).
+fn root_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(metrics::metrics))
+}
+
+/// Every route: the API under `/api/v1` behind the bearer-token layer, the probes, the
+/// metrics and the dashboard.
 pub fn router(state: ApiState) -> Router {
-    let api = Router::new()
-        .route("/jobs", post(jobs::create).get(jobs::list))
-        .route(
-            "/jobs/{id}",
-            get(jobs::get).patch(jobs::update).delete(jobs::delete),
-        )
-        .route("/jobs/{id}/pause", post(jobs::pause))
-        .route("/jobs/{id}/resume", post(jobs::resume))
-        .route("/jobs/{id}/trigger", post(trigger::trigger))
-        .route("/jobs/{id}/runs", get(runs::list_for_job))
-        .route("/runs", get(runs::list))
-        .route("/plugins", get(system::plugins))
-        .route("/instances", get(system::instances))
-        .route("/settings", get(system::settings_list))
-        .route("/settings/effective", get(system::settings_effective))
-        .route(
-            "/settings/{key}",
-            get(system::setting_get)
-                .put(system::setting_put)
-                .delete(system::setting_delete),
-        )
-        .route("/whoami", get(tokens::whoami))
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{name}", axum::routing::delete(tokens::revoke))
-        .route("/events", get(events::stream))
-        .route("/openapi.json", get(openapi::serve))
+    let (api, _) = api_routes().split_for_parts();
+    let api = api
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ))
         .fallback(system::not_found);
+    let (root, _) = root_routes().split_for_parts();
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(system::healthz))
-        .route("/readyz", get(system::readyz))
-        .route("/metrics", get(metrics::metrics))
+        .merge(root)
         .merge(crate::dashboard::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -1,29 +1,78 @@
-//! Health, readiness, plugins, instances and settings.
+//! Liveness and readiness probes, plugins and instances.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::{Extension, Json};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::error::ApiError;
-use super::jobs::body;
+use super::error::{ApiError, ErrorBody};
 use super::state::ApiState;
 use super::views::instant;
-use crate::events::{Event, SettingChange, publish};
-use crate::settings::{Identity, Role, Settings};
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// Whether the replica's process answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
 }
 
-pub async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<Value>) {
+/// The answer of the liveness probe.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: HealthStatus,
+}
+
+/// Whether the replica may take traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadinessStatus {
+    Ready,
+    NotReady,
+}
+
+/// The answer of the readiness probe.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: ReadinessStatus,
+    /// What is missing, when not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub reason: Option<&'static str>,
+}
+
+/// Liveness: the process answers
+#[utoipa::path(get, path = "/healthz", tag = "probes", operation_id = "healthz",
+    security(()),
+    responses((status = 200, description = "The replica is alive", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
+}
+
+/// Readiness: the database answers, the replica is registered and its plugins are loaded
+#[utoipa::path(get, path = "/readyz", tag = "probes", operation_id = "readyz",
+    security(()),
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready, and why", body = Readiness),
+    ))]
+pub async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<Readiness>) {
     match state.health.not_ready() {
-        None => (StatusCode::OK, Json(json!({"status": "ready"}))),
+        None => (
+            StatusCode::OK,
+            Json(Readiness {
+                status: ReadinessStatus::Ready,
+                reason: None,
+            }),
+        ),
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "reason": reason})),
+            Json(Readiness {
+                status: ReadinessStatus::NotReady,
+                reason: Some(reason),
+            }),
         ),
     }
 }
@@ -32,15 +81,26 @@ pub async fn not_found() -> ApiError {
     ApiError::not_found("no such API route")
 }
 
-#[derive(Serialize)]
+/// A plugin of the plugins directory, as this replica loaded it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Plugin)]
 pub struct PluginView {
     name: String,
+    /// "sha256:…" of the loaded version; null when it failed to load.
+    #[schema(required = true)]
     digest: Option<String>,
+    /// Bytes of its file.
     size: u64,
+    #[schema(required = true, format = DateTime)]
     loaded_at: Option<String>,
+    /// Why it failed to load.
+    #[schema(required = true)]
     error: Option<String>,
 }
 
+/// Plugins of this replica's plugins directory
+#[utoipa::path(get, path = "/plugins", tag = "cluster", operation_id = "listPlugins",
+    responses((status = 200, description = "The plugins", body = Vec<PluginView>)))]
 pub async fn plugins(State(state): State<ApiState>) -> Json<Vec<PluginView>> {
     Json(
         state
@@ -64,17 +124,31 @@ pub async fn plugins(State(state): State<ApiState>) -> Json<Vec<PluginView>> {
     )
 }
 
-#[derive(Serialize)]
+/// A live replica.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Instance)]
 pub struct InstanceView {
     id: String,
+    /// Where its API listens.
     address: String,
+    /// Its wasmcron version.
     version: String,
+    #[schema(format = DateTime)]
     started_at: String,
+    #[schema(format = DateTime)]
     last_heartbeat: String,
+    /// How many jobs it owns.
     jobs: i64,
+    /// Holds the housekeeping lease.
     leader: bool,
 }
 
+/// Live replicas
+#[utoipa::path(get, path = "/instances", tag = "cluster", operation_id = "listInstances",
+    responses(
+        (status = 200, description = "The live replicas", body = Vec<InstanceView>),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn instances(State(state): State<ApiState>) -> Result<Json<Vec<InstanceView>>, ApiError> {
     let dead_after = state.info.dead_after.as_millis() as i64;
     let live = state.store.live_instances(dead_after).await?;
@@ -102,102 +176,37 @@ pub async fn instances(State(state): State<ApiState>) -> Result<Json<Vec<Instanc
     ))
 }
 
-/// Settings whose values a `read` token does not see.
-const SECRET_SETTINGS: &[&str] = &["metrics.token"];
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
 
-/// The value as `identity` may see it.
-fn shown(identity: &Identity, key: &str, value: Value) -> Value {
-    if identity.role == Role::Read && SECRET_SETTINGS.contains(&key) {
-        Value::String("********".into())
-    } else {
-        value
+    use super::*;
+
+    fn json(value: impl Serialize) -> serde_json::Value {
+        serde_json::to_value(value).unwrap()
     }
-}
 
-pub async fn settings_list(
-    State(state): State<ApiState>,
-    Extension(identity): Extension<Identity>,
-) -> Result<Json<Value>, ApiError> {
-    let rows = state.store.settings_all().await?;
-    Ok(Json(Value::Object(
-        rows.into_iter()
-            .map(|(key, value)| {
-                let value = shown(&identity, &key, value);
-                (key, value)
-            })
-            .collect(),
-    )))
-}
-
-/// `GET /api/v1/settings/effective`: the values this replica applies now, from its cache.
-pub async fn settings_effective(State(state): State<ApiState>) -> Json<Value> {
-    let cache = &state.settings;
-    Json(json!({
-        "instance": state.info.instance_id,
-        "age_ms": cache.age().as_millis() as u64,
-        "ttl_ms": cache.ttl().as_millis() as u64,
-        "tokens": cache.tokens().len(),
-        "settings": cache.get().effective(),
-    }))
-}
-
-pub async fn setting_get(
-    State(state): State<ApiState>,
-    Extension(identity): Extension<Identity>,
-    Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let rows = state.store.settings_all().await?;
-    rows.into_iter()
-        .find(|(k, _)| *k == key)
-        .map(|(key, value)| Json(json!({"value": shown(&identity, &key, value), "key": key})))
-        .ok_or_else(|| {
-            ApiError::not_found(format!("setting {key:?} is not set (its default applies)"))
-        })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SettingBody {
-    value: Value,
-}
-
-pub async fn setting_put(
-    State(state): State<ApiState>,
-    Path(key): Path<String>,
-    payload: Result<Json<SettingBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let payload = body(payload)?;
-    Settings::validate(&key, &payload.value)
-        .map_err(|e| ApiError::invalid("value", e.to_string()))?;
-    state.store.setting_put(&key, &payload.value).await?;
-    // Applied on this replica before answering; the others hear of it by notification.
-    state.settings.reload_after_write(&state.store).await;
-    publish(
-        &state.store,
-        Event::SettingChanged {
-            key: key.clone(),
-            change: SettingChange::Set,
-        },
-    );
-    Ok(Json(json!({"key": key, "value": payload.value})))
-}
-
-pub async fn setting_delete(
-    State(state): State<ApiState>,
-    Path(key): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    if !state.store.setting_delete(&key).await? {
-        // Not set: its default applies already, nothing changed.
-        return Ok(StatusCode::NO_CONTENT);
+    #[test]
+    fn probes_answer_their_status_and_why_not_ready() {
+        assert_eq!(
+            json(Health {
+                status: HealthStatus::Ok
+            }),
+            json!({"status": "ok"})
+        );
+        assert_eq!(
+            json(Readiness {
+                status: ReadinessStatus::Ready,
+                reason: None
+            }),
+            json!({"status": "ready"})
+        );
+        assert_eq!(
+            json(Readiness {
+                status: ReadinessStatus::NotReady,
+                reason: Some("database unreachable")
+            }),
+            json!({"status": "not_ready", "reason": "database unreachable"})
+        );
     }
-    // Applied on this replica before answering; the others hear of it by notification.
-    state.settings.reload_after_write(&state.store).await;
-    publish(
-        &state.store,
-        Event::SettingChanged {
-            key,
-            change: SettingChange::Reset,
-        },
-    );
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::jobs::JobSpec;
 use crate::schedule::{Schedule, format_duration};
@@ -15,7 +16,7 @@ fn duration_ms(ms: i64) -> String {
 }
 
 /// Whether a job's ticks fire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     /// Its ticks fire.
@@ -24,31 +25,51 @@ pub enum JobStatus {
     Paused,
 }
 
-#[derive(Debug, Serialize)]
+/// A job, with its next tick and its latest run.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Job)]
 pub struct JobView {
     pub id: String,
     pub name: String,
     pub schedule: String,
+    /// The schedule in words ("every 5 minutes").
     pub schedule_description: String,
     pub timezone: String,
     pub plugin: String,
+    /// Any JSON, handed to every run.
     pub input: Value,
     pub config: std::collections::BTreeMap<String, String>,
     pub overlap: OverlapPolicy,
     pub misfire: MisfirePolicy,
+    /// A duration such as "1h".
     pub catchup_window: String,
+    /// A duration such as "0s".
     pub jitter: String,
+    /// A duration; null: the setting runs.default_timeout applies.
+    #[schema(required = true)]
     pub timeout: Option<String>,
+    /// Bytes; null: the setting runs.default_memory_limit applies.
+    #[schema(required = true)]
     pub memory_limit: Option<i64>,
     pub allowed_hosts: Vec<String>,
     pub status: JobStatus,
+    /// The replica that runs the job; null while none has claimed it.
+    #[schema(required = true)]
     pub owner: Option<String>,
+    /// Bumped by every change.
     pub version: i64,
+    /// Null while the job is paused.
+    #[schema(required = true, format = DateTime)]
     pub next_tick_at: Option<String>,
+    #[schema(required = true)]
     pub last_run: Option<RunView>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    /// Set when the job's plugin is not loaded (yet).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub warning: Option<String>,
 }
 
@@ -96,23 +117,41 @@ impl JobView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One recorded tick of a job: a run, or a tick skipped or missed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Run)]
 pub struct RunView {
     pub id: i64,
     pub job_id: String,
+    /// The tick's instant.
+    #[schema(format = DateTime)]
     pub scheduled_at: String,
+    #[schema(required = true, format = DateTime)]
     pub started_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
     pub finished_at: Option<String>,
+    #[schema(required = true)]
     pub duration_ms: Option<i64>,
     pub status: RunStatus,
+    #[schema(required = true)]
     pub reason: Option<RunReason>,
+    /// What the plugin returned.
+    #[schema(required = true)]
     pub result: Option<String>,
+    #[schema(required = true)]
     pub error: Option<String>,
+    /// The run's log lines.
+    #[schema(required = true)]
     pub logs: Option<String>,
+    /// The replica that ran it.
+    #[schema(required = true)]
     pub instance_id: Option<String>,
+    #[schema(required = true)]
     pub plugin_digest: Option<String>,
     pub attempt: i32,
+    /// A missed tick run late.
     pub catch_up: bool,
+    /// A tick asked for through the trigger operation.
     pub manual: bool,
 }
 
@@ -140,8 +179,10 @@ impl From<Run> for RunView {
 }
 
 /// A page of items plus the cursor of the next page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Cursor of the next page; null on the last one.
+    #[schema(required = true)]
     pub next: Option<String>,
 }

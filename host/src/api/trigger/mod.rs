@@ -17,27 +17,53 @@
 //! 409 when the job's overlap policy is `skip` or `queue` and a run of it is in progress.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::extract::Path;
+use super::jobs::JobId;
 use super::state::ApiState;
 
+/// Where an accepted trigger stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerStatus {
+    /// Written down; the job's owner runs it.
+    Queued,
+}
+
 /// The answer to a trigger: the tick that will run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Trigger)]
 pub struct TriggerView {
     pub job_id: String,
+    /// The job's name.
     pub job: String,
+    /// The tick's instant: the database's clock when the trigger was accepted.
+    #[schema(format = DateTime)]
     pub scheduled_at: String,
     pub manual: bool,
-    pub status: &'static str,
+    pub status: TriggerStatus,
+    /// The replica that will run it; null while no replica has claimed the job.
+    #[schema(required = true)]
     pub owner: Option<String>,
 }
 
+/// Run a job now (a manual tick at the current instant)
+#[utoipa::path(post, path = "/jobs/{id}/trigger", tag = "jobs", operation_id = "triggerJob",
+    params(JobId),
+    responses(
+        (status = 202, description = "The tick that the job's owner will run", body = TriggerView),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "A run is in progress and the overlap policy is not allow", body = ErrorBody),
+        (status = 503, description = "The database is unreachable", body = ErrorBody),
+    ))]
 pub async fn trigger(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    Path(JobId { id }): Path<JobId>,
 ) -> Result<(StatusCode, Json<TriggerView>), ApiError> {
     let (job, at) = state.jobs.trigger(&id).await?;
     Ok((
@@ -47,8 +73,32 @@ pub async fn trigger(
             job: job.name,
             scheduled_at: crate::events::instant(at),
             manual: true,
-            status: "queued",
+            status: TriggerStatus::Queued,
             owner: job.owner,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_trigger_answers_the_tick_it_queued() {
+        let view = TriggerView {
+            job_id: "0b7c".into(),
+            job: "nightly".into(),
+            scheduled_at: crate::events::instant(0),
+            manual: true,
+            status: TriggerStatus::Queued,
+            owner: None,
+        };
+        assert_eq!(
+            serde_json::to_value(view).unwrap(),
+            json!({"job_id": "0b7c", "job": "nightly", "scheduled_at": "1970-01-01T00:00:00.000Z",
+                   "manual": true, "status": "queued", "owner": null})
+        );
+    }
 }
