@@ -29,6 +29,8 @@ pub use error::ApiError;
 pub use job_fields::JobFields;
 pub use jobs::new_job;
 pub use state::ApiState;
+pub use trigger::TriggerView;
+pub use views::{JobView, Page, RunView};
 
 use crate::events::EventHub;
 use crate::replica::Replica;

@@ -2,12 +2,12 @@
 //! durations are strings such as "1h" or "250ms".
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::schedule::{Schedule, format_duration};
+use crate::schedule::{MisfirePolicy, OverlapPolicy, Schedule, format_duration};
 use crate::scheduler::JobSpec;
-use crate::store::{Job, Run};
+use crate::store::{Job, Run, RunStatus};
 
 /// An instant as RFC 3339 (UTC, milliseconds).
 pub fn instant(ms: i64) -> String {
@@ -20,7 +20,7 @@ fn duration_ms(ms: i64) -> String {
     format_duration(std::time::Duration::from_millis(ms.max(0) as u64))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct JobView {
     pub id: String,
     pub name: String,
@@ -30,14 +30,14 @@ pub struct JobView {
     pub plugin: String,
     pub input: Value,
     pub config: std::collections::BTreeMap<String, String>,
-    pub overlap: String,
-    pub misfire: String,
+    pub overlap: OverlapPolicy,
+    pub misfire: MisfirePolicy,
     pub catchup_window: String,
     pub jitter: String,
     pub timeout: Option<String>,
     pub memory_limit: Option<i64>,
     pub allowed_hosts: Vec<String>,
-    pub status: &'static str,
+    pub status: String,
     pub owner: Option<String>,
     pub version: i64,
     pub next_tick_at: Option<String>,
@@ -62,7 +62,7 @@ impl JobView {
         });
         JobView {
             schedule_description: parsed.map(|s| s.describe()).unwrap_or_default(),
-            status: if job.paused { "paused" } else { "active" },
+            status: if job.paused { "paused" } else { "active" }.into(),
             catchup_window: duration_ms(job.catchup_window_ms),
             jitter: duration_ms(job.jitter_ms),
             timeout: job.timeout_ms.map(duration_ms),
@@ -77,8 +77,8 @@ impl JobView {
             plugin: job.plugin,
             input: job.input,
             config: job.config,
-            overlap: job.overlap,
-            misfire: job.misfire,
+            overlap: job.overlap.parse().unwrap_or_default(),
+            misfire: job.misfire.parse().unwrap_or_default(),
             memory_limit: job.memory_limit_bytes,
             allowed_hosts: job.allowed_hosts,
             owner: job.owner,
@@ -88,7 +88,7 @@ impl JobView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RunView {
     pub id: i64,
     pub job_id: String,
@@ -96,7 +96,7 @@ pub struct RunView {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub duration_ms: Option<i64>,
-    pub status: String,
+    pub status: RunStatus,
     pub reason: Option<String>,
     pub result: Option<String>,
     pub error: Option<String>,
@@ -117,7 +117,7 @@ impl From<Run> for RunView {
             started_at: run.started_at_ms.map(instant),
             finished_at: run.finished_at_ms.map(instant),
             duration_ms: run.duration_ms,
-            status: run.status.to_string(),
+            status: run.status,
             reason: run.reason,
             result: run.result,
             error: run.error,
@@ -132,7 +132,7 @@ impl From<Run> for RunView {
 }
 
 /// A page of items plus the cursor of the next page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<String>,

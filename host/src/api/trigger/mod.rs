@@ -20,7 +20,7 @@ pub mod worker;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::state::ApiState;
@@ -28,13 +28,13 @@ use crate::events::{Event, JobChange, publish};
 use crate::schedule::OverlapPolicy;
 
 /// The answer to a trigger: the tick that will run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TriggerView {
     pub job_id: String,
     pub job: String,
     pub scheduled_at: String,
     pub manual: bool,
-    pub status: &'static str,
+    pub status: String,
     pub owner: Option<String>,
 }
 
@@ -70,7 +70,7 @@ pub async fn trigger(
             job: job.name,
             scheduled_at: crate::events::instant(at),
             manual: true,
-            status: "queued",
+            status: "queued".into(),
             owner: job.owner,
         }),
     ))
