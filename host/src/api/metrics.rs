@@ -52,10 +52,7 @@ pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Respo
         settings_age: state.settings.age(),
     };
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         crate::metrics::global().render(&gauges),
     )
         .into_response()

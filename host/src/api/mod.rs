@@ -39,6 +39,8 @@ use utoipa_axum::routes;
 pub use auth::TokenUses;
 pub use error::{ApiError, ErrorCode};
 pub use state::{ApiState, ReplicaInfo};
+pub use trigger::TriggerView;
+pub use views::{JobView, Page, RunView};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;

@@ -1,7 +1,7 @@
 //! JSON shapes of the API's resources. Instants are RFC 3339 strings in UTC with milliseconds;
 //! durations are strings such as "1h" or "250ms".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -16,7 +16,7 @@ fn duration_ms(ms: i64) -> String {
 }
 
 /// Whether a job's ticks fire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     /// Its ticks fire.
@@ -25,8 +25,18 @@ pub enum JobStatus {
     Paused,
 }
 
+impl JobStatus {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Active => "active",
+            JobStatus::Paused => "paused",
+        }
+    }
+}
+
 /// A job, with its next tick and its latest run.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = Job)]
 pub struct JobView {
     pub id: String,
@@ -118,7 +128,7 @@ impl JobView {
 }
 
 /// One recorded tick of a job: a run, or a tick skipped or missed.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = Run)]
 pub struct RunView {
     pub id: i64,
@@ -179,7 +189,7 @@ impl From<Run> for RunView {
 }
 
 /// A page of items plus the cursor of the next page.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Cursor of the next page; null on the last one.

@@ -1,43 +1,95 @@
-//! Prometheus metrics: a small hand-written registry (counters, labelled counters,
-//! histograms) in one process-wide [`Metrics`], rendered in the text exposition format by
-//! `/metrics`. Hooks elsewhere are one call each (`crate::metrics::global().run_finished(…)`);
-//! values that can be read at scrape time (owned jobs, live instances, plugins, settings cache
-//! age) are passed to [`Metrics::render`] as [`Gauges`].
+//! Prometheus metrics on the `prometheus-client` registry: one process-wide [`Metrics`],
+//! rendered in the Prometheus text format (0.0.4) by `/metrics`. Hooks elsewhere are one call
+//! each (`crate::metrics::global().run_finished(…)`); values that can be read at scrape time
+//! (owned jobs, live instances, plugins, settings cache age) are passed to [`Metrics::render`]
+//! as [`Gauges`].
+//!
+//! The exposition is the one the hand-written registry before it wrote: the same names,
+//! labels, help texts and types, every family listed even before its first sample; only the
+//! order of families, and of samples within a family, may differ.
+//!
+//! Cost of the hooks, against the hand-written registry (release build, fastest of 25 rounds
+//! of a million calls, alternating, on a loaded 2-core machine):
+//!
+//! | hook | what it counts | before | now |
+//! | --- | --- | --- | --- |
+//! | `run_finished` | runs by status, run duration (once per run) | 58 ns | 26 ns |
+//! | `tick_fired` | ticks fired, fire lateness (once per run) | 15 ns | 17 ns |
+//! | `fenced` | fencing events by write | 76 ns | 34 ns |
+//! | `ticks_not_run` | not-run ticks by status and reason, runs by status | 188 ns | 44 ns |
+//! | `event_published` | a plain counter | 2 ns | 2 ns |
+//!
+//! With two threads calling at once, `run_finished` went from 164 to 44 ns and `tick_fired`
+//! from 21 to 39 ns: prometheus-client's histogram takes a `parking_lot` mutex, which fares
+//! worse than the standard one when two threads do nothing but observe; at thousands of runs
+//! a second a histogram is observed about once a millisecond. A bare prometheus-client
+//! `Family` counted labelled counters slower than the hand-written registry (`fenced` about
+//! 100 ns against 80): it takes a read lock and hashes the label set on every call, so
+//! `family::CounterFamily` keeps a handle to the counter of each label value the hooks use.
 
-mod histogram;
-mod labelled;
+mod family;
+mod gauges;
 
-use std::fmt::Write;
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-pub use histogram::Histogram;
-pub use labelled::LabelledCounter;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+use family::{CounterFamily, Labels};
+pub use gauges::Gauges;
+use gauges::ScrapeGauges;
+
+/// The `Content-Type` of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Run duration buckets (seconds).
 const DURATION_BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
 ];
+/// The statuses of recorded ticks (`wasmcron_runs_total`).
+const RUN_STATUSES: [[&str; 1]; 5] = [
+    ["succeeded"],
+    ["failed"],
+    ["timed_out"],
+    ["skipped"],
+    ["missed"],
+];
+/// Why ticks are recorded without running (`wasmcron_ticks_not_run_total`).
+const NOT_RUN: [[&str; 2]; 3] = [
+    ["skipped", "overlap"],
+    ["missed", "misfire"],
+    ["missed", "catchup_window"],
+];
+/// The writes a fence refuses (`wasmcron_fencing_events_total`).
+const FENCED: [[&str; 1]; 4] = [["run"], ["finish"], ["state"], ["record"]];
 /// Fire-lateness buckets (seconds).
 const LATENESS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
 ];
 
-/// Every metric this process counts.
+/// Every metric this process counts, and the registry that renders them.
 #[derive(Debug)]
 pub struct Metrics {
-    ticks_fired: AtomicU64,
-    runs: LabelledCounter<1>,
-    not_run: LabelledCounter<2>,
+    registry: Registry,
+    ticks_fired: Counter,
+    runs: CounterFamily<1, 5>,
+    not_run: CounterFamily<2, 3>,
     run_duration: Histogram,
     fire_lateness: Histogram,
-    claims: AtomicU64,
-    handoffs: AtomicU64,
-    fencing: LabelledCounter<1>,
-    plugin_load_errors: AtomicU64,
-    manual_triggers: AtomicU64,
-    events_published: AtomicU64,
+    claims: Counter,
+    handoffs: Counter,
+    fencing: CounterFamily<1, 4>,
+    plugin_load_errors: Counter,
+    manual_triggers: Counter,
+    events_published: Counter,
+    scrape: ScrapeGauges,
+    /// Held from setting the scrape gauges to encoding them, so that each scrape shows its
+    /// own values.
+    scraping: Mutex<()>,
 }
 
 static GLOBAL: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -45,22 +97,6 @@ static GLOBAL: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 /// The process-wide metrics.
 pub fn global() -> &'static Metrics {
     &GLOBAL
-}
-
-/// Values read at scrape time.
-#[derive(Debug, Clone, Default)]
-pub struct Gauges {
-    /// Jobs this replica owns.
-    pub owned_jobs: i64,
-    /// Replicas with a recent heartbeat.
-    pub live_instances: i64,
-    /// Plugins loaded / failed to load.
-    pub plugins_loaded: i64,
-    pub plugins_failed: i64,
-    /// Age of the settings cache.
-    pub settings_age: Duration,
-    /// Whether the database answered the scrape's queries.
-    pub database_up: bool,
 }
 
 impl Default for Metrics {
@@ -72,25 +108,90 @@ impl Default for Metrics {
 impl Metrics {
     /// A fresh registry (tests; the process uses [`global`]).
     pub fn new() -> Self {
-        Metrics {
-            ticks_fired: AtomicU64::new(0),
-            runs: LabelledCounter::new(["status"]),
-            not_run: LabelledCounter::new(["status", "reason"]),
-            run_duration: Histogram::new(DURATION_BUCKETS),
-            fire_lateness: Histogram::new(LATENESS_BUCKETS),
-            claims: AtomicU64::new(0),
-            handoffs: AtomicU64::new(0),
-            fencing: LabelledCounter::new(["what"]),
-            plugin_load_errors: AtomicU64::new(0),
-            manual_triggers: AtomicU64::new(0),
-            events_published: AtomicU64::new(0),
-        }
+        let mut m = Metrics {
+            registry: Registry::with_prefix("wasmcron"),
+            ticks_fired: Counter::default(),
+            runs: CounterFamily::new(["status"], RUN_STATUSES),
+            not_run: CounterFamily::new(["status", "reason"], NOT_RUN),
+            run_duration: Histogram::new(DURATION_BUCKETS.iter().copied()),
+            fire_lateness: Histogram::new(LATENESS_BUCKETS.iter().copied()),
+            claims: Counter::default(),
+            handoffs: Counter::default(),
+            fencing: CounterFamily::new(["what"], FENCED),
+            plugin_load_errors: Counter::default(),
+            manual_triggers: Counter::default(),
+            events_published: Counter::default(),
+            scrape: ScrapeGauges::default(),
+            scraping: Mutex::new(()),
+        };
+        m.register();
+        m
+    }
+
+    /// Register every metric, in the order of the exposition. Help texts get their final
+    /// full stop from the registry.
+    fn register(&mut self) {
+        let version: Labels<1> = [("version", env!("CARGO_PKG_VERSION"))];
+        let r = &mut self.registry;
+        r.register("build", "Version of this replica", Info::new(version));
+        r.register(
+            "ticks_fired",
+            "Ticks whose run was recorded and started by this replica",
+            self.ticks_fired.clone(),
+        );
+        r.register("runs", "Recorded ticks by final status", self.runs.listed());
+        r.register(
+            "ticks_not_run",
+            "Ticks recorded missed or skipped, by reason",
+            self.not_run.listed(),
+        );
+        r.register(
+            "run_duration_seconds",
+            "Wall-clock duration of plugin runs",
+            self.run_duration.clone(),
+        );
+        r.register(
+            "fire_lateness_seconds",
+            "How long after its scheduled instant a tick started",
+            self.fire_lateness.clone(),
+        );
+        r.register(
+            "job_claims",
+            "Jobs this replica claimed",
+            self.claims.clone(),
+        );
+        r.register(
+            "job_handoffs",
+            "Jobs this replica released to peers",
+            self.handoffs.clone(),
+        );
+        r.register(
+            "fencing_events",
+            "Writes refused because the job's ownership moved on",
+            self.fencing.listed(),
+        );
+        r.register(
+            "plugin_load_errors",
+            "Plugin loads that failed",
+            self.plugin_load_errors.clone(),
+        );
+        r.register(
+            "manual_triggers",
+            "Manual triggers accepted by this replica",
+            self.manual_triggers.clone(),
+        );
+        r.register(
+            "events_published",
+            "Events persisted by this replica",
+            self.events_published.clone(),
+        );
+        self.scrape.register(r);
     }
 
     /// A tick fired (its run was recorded and is starting); `lateness` is how long after its
     /// scheduled instant.
     pub fn tick_fired(&self, lateness: Duration) {
-        self.ticks_fired.fetch_add(1, Ordering::Relaxed);
+        self.ticks_fired.inc();
         self.fire_lateness.observe(lateness.as_secs_f64());
     }
 
@@ -106,158 +207,55 @@ impl Metrics {
     }
 
     /// A run ended with `status` (`succeeded`, `failed`, `timed_out`) after `duration`.
-    pub fn run_finished(&self, status: &str, duration: Duration) {
+    pub fn run_finished(&self, status: &'static str, duration: Duration) {
         self.runs.add([status], 1);
         self.run_duration.observe(duration.as_secs_f64());
     }
 
     /// `count` ticks were recorded without running (`missed` or `skipped`, with a reason).
-    pub fn ticks_not_run(&self, status: &str, reason: &str, count: u64) {
+    pub fn ticks_not_run(&self, status: &'static str, reason: &'static str, count: u64) {
         self.not_run.add([status, reason], count);
         self.runs.add([status], count);
     }
 
     /// This replica claimed `count` jobs.
     pub fn claimed(&self, count: u64) {
-        self.claims.fetch_add(count, Ordering::Relaxed);
+        self.claims.inc_by(count);
     }
 
     /// This replica handed `count` jobs over (released them).
     pub fn handed_off(&self, count: u64) {
-        self.handoffs.fetch_add(count, Ordering::Relaxed);
+        self.handoffs.inc_by(count);
     }
 
-    /// A write was refused because ownership moved on (`what`: `begin`, `finish`, `state`,
+    /// A write was refused because ownership moved on (`what`: `run`, `finish`, `state`,
     /// `record`).
-    pub fn fenced(&self, what: &str) {
+    pub fn fenced(&self, what: &'static str) {
         self.fencing.add([what], 1);
     }
 
     /// A plugin failed to load.
     pub fn plugin_load_failed(&self) {
-        self.plugin_load_errors.fetch_add(1, Ordering::Relaxed);
+        self.plugin_load_errors.inc();
     }
 
     /// A manual trigger was accepted.
     pub fn manual_trigger(&self) {
-        self.manual_triggers.fetch_add(1, Ordering::Relaxed);
+        self.manual_triggers.inc();
     }
 
     /// An event was persisted.
     pub fn event_published(&self) {
-        self.events_published.fetch_add(1, Ordering::Relaxed);
+        self.events_published.inc();
     }
 
-    /// The text exposition (format 0.0.4).
+    /// The text exposition (format 0.0.4, [`CONTENT_TYPE`]), with `gauges` read by this scrape.
     pub fn render(&self, gauges: &Gauges) -> String {
+        let _scraping = self.scraping.lock().unwrap_or_else(|e| e.into_inner());
+        self.scrape.set(gauges);
         let mut out = String::with_capacity(4096);
-        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
-        };
-        let gauge = |out: &mut String, name: &str, help: &str, value: f64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        };
-        let _ = writeln!(
-            out,
-            "# HELP wasmcron_build_info Version of this replica.\n# TYPE wasmcron_build_info gauge\nwasmcron_build_info{{version=\"{}\"}} 1",
-            env!("CARGO_PKG_VERSION")
-        );
-        counter(
-            &mut out,
-            "wasmcron_ticks_fired_total",
-            "Ticks whose run was recorded and started by this replica.",
-            self.ticks_fired.load(Ordering::Relaxed),
-        );
-        self.runs.render(
-            &mut out,
-            "wasmcron_runs_total",
-            "Recorded ticks by final status.",
-        );
-        self.not_run.render(
-            &mut out,
-            "wasmcron_ticks_not_run_total",
-            "Ticks recorded missed or skipped, by reason.",
-        );
-        self.run_duration.render(
-            &mut out,
-            "wasmcron_run_duration_seconds",
-            "Wall-clock duration of plugin runs.",
-        );
-        self.fire_lateness.render(
-            &mut out,
-            "wasmcron_fire_lateness_seconds",
-            "How long after its scheduled instant a tick started.",
-        );
-        gauge(
-            &mut out,
-            "wasmcron_owned_jobs",
-            "Jobs this replica owns.",
-            gauges.owned_jobs as f64,
-        );
-        gauge(
-            &mut out,
-            "wasmcron_live_instances",
-            "Replicas with a recent heartbeat.",
-            gauges.live_instances as f64,
-        );
-        counter(
-            &mut out,
-            "wasmcron_job_claims_total",
-            "Jobs this replica claimed.",
-            self.claims.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "wasmcron_job_handoffs_total",
-            "Jobs this replica released to peers.",
-            self.handoffs.load(Ordering::Relaxed),
-        );
-        self.fencing.render(
-            &mut out,
-            "wasmcron_fencing_events_total",
-            "Writes refused because the job's ownership moved on.",
-        );
-        counter(
-            &mut out,
-            "wasmcron_plugin_load_errors_total",
-            "Plugin loads that failed.",
-            self.plugin_load_errors.load(Ordering::Relaxed),
-        );
-        let _ = writeln!(
-            out,
-            "# HELP wasmcron_plugins Plugins in the plugins directory by state.\n# TYPE wasmcron_plugins gauge\nwasmcron_plugins{{state=\"loaded\"}} {}\nwasmcron_plugins{{state=\"failed\"}} {}",
-            gauges.plugins_loaded, gauges.plugins_failed
-        );
-        gauge(
-            &mut out,
-            "wasmcron_settings_cache_age_seconds",
-            "Time since the settings cache was last refreshed.",
-            gauges.settings_age.as_secs_f64(),
-        );
-        counter(
-            &mut out,
-            "wasmcron_manual_triggers_total",
-            "Manual triggers accepted by this replica.",
-            self.manual_triggers.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "wasmcron_events_published_total",
-            "Events persisted by this replica.",
-            self.events_published.load(Ordering::Relaxed),
-        );
-        gauge(
-            &mut out,
-            "wasmcron_database_up",
-            "1 when the database answered this scrape.",
-            if gauges.database_up { 1.0 } else { 0.0 },
-        );
+        // Writing to a String cannot fail.
+        let _ = prometheus_text::encode(&mut out, &self.registry);
         out
     }
 }
@@ -294,6 +292,66 @@ mod tests {
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let value = line.rsplit(' ').next().unwrap();
             assert!(value.parse::<f64>().is_ok(), "bad sample line {line:?}");
+        }
+    }
+
+    #[test]
+    fn every_family_is_listed_before_its_first_sample() {
+        let text = Metrics::new().render(&Gauges {
+            plugins_loaded: 3,
+            plugins_failed: 1,
+            ..Gauges::default()
+        });
+        let mut headers: Vec<&str> = text.lines().filter(|l| l.starts_with("# ")).collect();
+        headers.sort_unstable();
+        let mut expected = vec![
+            "# HELP wasmcron_build_info Version of this replica.",
+            "# TYPE wasmcron_build_info gauge",
+            "# HELP wasmcron_ticks_fired_total Ticks whose run was recorded and started by this replica.",
+            "# TYPE wasmcron_ticks_fired_total counter",
+            "# HELP wasmcron_runs_total Recorded ticks by final status.",
+            "# TYPE wasmcron_runs_total counter",
+            "# HELP wasmcron_ticks_not_run_total Ticks recorded missed or skipped, by reason.",
+            "# TYPE wasmcron_ticks_not_run_total counter",
+            "# HELP wasmcron_run_duration_seconds Wall-clock duration of plugin runs.",
+            "# TYPE wasmcron_run_duration_seconds histogram",
+            "# HELP wasmcron_fire_lateness_seconds How long after its scheduled instant a tick started.",
+            "# TYPE wasmcron_fire_lateness_seconds histogram",
+            "# HELP wasmcron_owned_jobs Jobs this replica owns.",
+            "# TYPE wasmcron_owned_jobs gauge",
+            "# HELP wasmcron_live_instances Replicas with a recent heartbeat.",
+            "# TYPE wasmcron_live_instances gauge",
+            "# HELP wasmcron_job_claims_total Jobs this replica claimed.",
+            "# TYPE wasmcron_job_claims_total counter",
+            "# HELP wasmcron_job_handoffs_total Jobs this replica released to peers.",
+            "# TYPE wasmcron_job_handoffs_total counter",
+            "# HELP wasmcron_fencing_events_total Writes refused because the job's ownership moved on.",
+            "# TYPE wasmcron_fencing_events_total counter",
+            "# HELP wasmcron_plugin_load_errors_total Plugin loads that failed.",
+            "# TYPE wasmcron_plugin_load_errors_total counter",
+            "# HELP wasmcron_plugins Plugins in the plugins directory by state.",
+            "# TYPE wasmcron_plugins gauge",
+            "# HELP wasmcron_settings_cache_age_seconds Time since the settings cache was last refreshed.",
+            "# TYPE wasmcron_settings_cache_age_seconds gauge",
+            "# HELP wasmcron_manual_triggers_total Manual triggers accepted by this replica.",
+            "# TYPE wasmcron_manual_triggers_total counter",
+            "# HELP wasmcron_events_published_total Events persisted by this replica.",
+            "# TYPE wasmcron_events_published_total counter",
+            "# HELP wasmcron_database_up 1 when the database answered this scrape.",
+            "# TYPE wasmcron_database_up gauge",
+        ];
+        expected.sort_unstable();
+        assert_eq!(headers, expected, "{text}");
+        let version = env!("CARGO_PKG_VERSION");
+        for sample in [
+            format!("wasmcron_build_info{{version=\"{version}\"}} 1\n"),
+            "wasmcron_plugins{state=\"loaded\"} 3\n".into(),
+            "wasmcron_plugins{state=\"failed\"} 1\n".into(),
+            "wasmcron_database_up 0\n".into(),
+            "wasmcron_ticks_fired_total 0\n".into(),
+            "wasmcron_run_duration_seconds_bucket{le=\"300\"} 0\n".into(),
+        ] {
+            assert!(text.contains(&sample), "{sample:?} missing from\n{text}");
         }
     }
 }

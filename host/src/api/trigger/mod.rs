@@ -19,7 +19,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
@@ -28,7 +28,7 @@ use super::jobs::JobId;
 use super::state::ApiState;
 
 /// Where an accepted trigger stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerStatus {
     /// Written down; the job's owner runs it.
@@ -36,7 +36,7 @@ pub enum TriggerStatus {
 }
 
 /// The answer to a trigger: the tick that will run.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = Trigger)]
 pub struct TriggerView {
     pub job_id: String,

@@ -2,11 +2,14 @@
 
 use serde_json::{Value, json};
 
+use super::ClientArgs;
+use super::answers::{Instance, Plugin, Setting, SettingMap, SettingValue};
 use super::error::ClientError;
-use super::http::{Client, encode};
-use super::table::{Table, cell, short};
-use super::{ClientArgs, print_json};
+use super::http::Client;
+use super::output::{opt, print_json, short, text};
+use super::table::Table;
 
+/// `wasmcron settings <command>`.
 #[derive(Debug, clap::Subcommand)]
 pub enum SettingsCommand {
     /// Show one setting, or every setting that is set.
@@ -17,8 +20,9 @@ pub enum SettingsCommand {
     Unset { key: String },
 }
 
+/// `wasmcron instances`: the live replicas.
 pub async fn run_instances(args: &ClientArgs) -> Result<(), ClientError> {
-    let list = Client::new(args).get("/instances").await?;
+    let list: Vec<Instance> = Client::new(args).get(&["instances"]).await?;
     if args.json() {
         print_json(&list);
         return Ok(());
@@ -31,81 +35,70 @@ pub async fn run_instances(args: &ClientArgs) -> Result<(), ClientError> {
         "STARTED",
         "LAST HEARTBEAT",
     ]);
-    for i in list.as_array().into_iter().flatten() {
+    for i in &list {
         t.row(vec![
-            cell(&i["id"]),
-            cell(&i["address"]),
-            cell(&i["version"]),
-            cell(&i["jobs"]),
-            cell(&i["started_at"]),
-            cell(&i["last_heartbeat"]),
+            text(&i.id),
+            text(&i.address),
+            text(&i.version),
+            i.jobs.to_string(),
+            text(&i.started_at),
+            text(&i.last_heartbeat),
         ]);
     }
     t.print();
     Ok(())
 }
 
+/// `wasmcron plugins`: the plugins of the replica answering.
 pub async fn run_plugins(args: &ClientArgs) -> Result<(), ClientError> {
-    let list = Client::new(args).get("/plugins").await?;
+    let list: Vec<Plugin> = Client::new(args).get(&["plugins"]).await?;
     if args.json() {
         print_json(&list);
         return Ok(());
     }
     let mut t = Table::new(&["NAME", "DIGEST", "SIZE", "LOADED", "ERROR"]);
-    for p in list.as_array().into_iter().flatten() {
+    for p in &list {
         t.row(vec![
-            cell(&p["name"]),
-            short(&p["digest"], 20),
-            cell(&p["size"]),
-            cell(&p["loaded_at"]),
-            short(&p["error"], 80),
+            text(&p.name),
+            short(opt(p.digest.as_deref()), 20),
+            p.size.to_string(),
+            opt(p.loaded_at.as_deref()),
+            short(opt(p.error.as_deref()), 80),
         ]);
     }
     t.print();
     Ok(())
 }
 
+/// Run a `settings` subcommand.
 pub async fn run_settings(args: &ClientArgs, command: SettingsCommand) -> Result<(), ClientError> {
     let client = Client::new(args);
     match command {
         SettingsCommand::Get { key: Some(key) } => {
-            let s = client.get(&format!("/settings/{}", encode(&key))).await?;
-            if args.json() {
-                print_json(&s);
-            } else {
-                println!("{} = {}", cell(&s["key"]), s["value"]);
-            }
+            let setting: Setting = client.get(&["settings", &key]).await?;
+            show_setting(args, &setting);
         }
         SettingsCommand::Get { key: None } => {
-            let all = client.get("/settings").await?;
+            let all: SettingMap = client.get(&["settings"]).await?;
             if args.json() {
                 print_json(&all);
             } else {
                 let mut t = Table::new(&["KEY", "VALUE"]);
-                for (k, v) in all.as_object().into_iter().flatten() {
+                for (k, v) in &all {
                     t.row(vec![k.clone(), v.to_string()]);
                 }
                 t.print();
             }
         }
         SettingsCommand::Set { key, value } => {
-            let value: Value = serde_json::from_str(&value).unwrap_or(Value::String(value));
-            let s = client
-                .put(
-                    &format!("/settings/{}", encode(&key)),
-                    &json!({"value": value}),
-                )
+            let value = serde_json::from_str(&value).unwrap_or(Value::String(value));
+            let setting: Setting = client
+                .put(&["settings", &key], &SettingValue { value })
                 .await?;
-            if args.json() {
-                print_json(&s);
-            } else {
-                println!("{} = {}", cell(&s["key"]), s["value"]);
-            }
+            show_setting(args, &setting);
         }
         SettingsCommand::Unset { key } => {
-            client
-                .delete(&format!("/settings/{}", encode(&key)))
-                .await?;
+            client.delete(&["settings", &key]).await?;
             if args.json() {
                 print_json(&json!({"unset": key}));
             } else {
@@ -114,4 +107,13 @@ pub async fn run_settings(args: &ClientArgs, command: SettingsCommand) -> Result
         }
     }
     Ok(())
+}
+
+/// One setting as `key = value` (the value as JSON).
+fn show_setting(args: &ClientArgs, setting: &Setting) {
+    if args.json() {
+        print_json(setting);
+    } else {
+        println!("{} = {}", text(&setting.key), setting.value);
+    }
 }

@@ -5,13 +5,17 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::ClientArgs;
+use super::answers::{EventAnswer, JobChanged, RunFinished, RunStarted};
 use super::error::ClientError;
-use super::http::{Client, encode};
-use super::table::{cell, short};
+use super::http::Client;
+use super::output::{short, text, value};
 
+/// Which events `wasmcron events` prints.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EventsArgs {
     /// Start right after this event id (default: only new events).
@@ -57,62 +61,81 @@ fn take_messages(buffer: &mut String) -> Vec<Message> {
     out
 }
 
-fn summary(event: &Value) -> String {
-    let d = &event["data"];
-    match event["kind"].as_str().unwrap_or("") {
-        "run.started" => format!(
-            "job={} run={} tick={} instance={}{}",
-            cell(&d["job"]),
-            cell(&d["run_id"]),
-            cell(&d["scheduled_at"]),
-            cell(&d["instance_id"]),
-            if d["manual"].as_bool() == Some(true) {
-                " manual"
-            } else {
-                ""
-            }
-        ),
-        "run.finished" => format!(
-            "job={} run={} status={} duration={}ms instance={}{}",
-            cell(&d["job"]),
-            cell(&d["run_id"]),
-            cell(&d["status"]),
-            cell(&d["duration_ms"]),
-            cell(&d["instance_id"]),
-            d["error"]
-                .as_str()
-                .map(|e| format!(" error={}", short(&Value::String(e.into()), 60)))
-                .unwrap_or_default()
-        ),
-        "job.changed" => format!(
-            "job={} {} version={}",
-            cell(&d["job"]),
-            cell(&d["change"]),
-            cell(&d["version"])
-        ),
-        _ => d
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| format!("{k}={}", short(v, 60)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default(),
-    }
+/// The payload of an event of a kind the client summarizes.
+fn payload<T: DeserializeOwned>(data: &Value) -> Option<T> {
+    T::deserialize(data).ok()
 }
 
+/// One line about an event: the main fields of the kinds below, else every field.
+fn summary(event: &EventAnswer) -> String {
+    let d = &event.data;
+    match event.kind.as_str() {
+        "run.started" => {
+            if let Some(r) = payload::<RunStarted>(d) {
+                return format!(
+                    "job={} run={} tick={} instance={}{}",
+                    text(&r.job),
+                    r.run_id,
+                    text(&r.scheduled_at),
+                    text(&r.instance_id),
+                    if r.manual { " manual" } else { "" }
+                );
+            }
+        }
+        "run.finished" => {
+            if let Some(r) = payload::<RunFinished>(d) {
+                return format!(
+                    "job={} run={} status={} duration={}ms instance={}{}",
+                    text(&r.job),
+                    r.run_id,
+                    r.status,
+                    r.duration_ms,
+                    text(&r.instance_id),
+                    r.error
+                        .map(|e| format!(" error={}", short(text(&e), 60)))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        "job.changed" => {
+            if let Some(j) = payload::<JobChanged>(d) {
+                return format!(
+                    "job={} {} version={}",
+                    text(&j.job),
+                    text(&j.change),
+                    j.version
+                );
+            }
+        }
+        _ => {}
+    }
+    d.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| format!("{k}={}", short(value(v), 60)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /events` query.
+#[derive(Debug, Serialize)]
+struct EventsQuery<'a> {
+    kind: Option<&'a str>,
+}
+
+/// `wasmcron events`: print events as they come, reconnecting after the last one seen.
 pub async fn run_events(args: &ClientArgs, events: EventsArgs) -> Result<(), ClientError> {
     let client = Client::new(args);
     let mut last_id = events.after;
     let mut seen = 0usize;
     let mut connected_once = false;
     loop {
-        let mut path = "/events".to_string();
-        if let Some(kind) = &events.kind {
-            path.push_str(&format!("?kind={}", encode(kind)));
-        }
-        let mut request = client.request(Method::GET, &path);
+        let query = EventsQuery {
+            kind: events.kind.as_deref(),
+        };
+        let mut request = client.request(Method::GET, &["events"])?.query(&query);
         if let Some(id) = last_id {
             request = request.header("Last-Event-ID", id.to_string());
         }
@@ -127,7 +150,7 @@ pub async fn run_events(args: &ClientArgs, events: EventsArgs) -> Result<(), Cli
         if !response.status().is_success() {
             // Let the JSON error path word it.
             return client
-                .json(client.request(Method::GET, &path))
+                .read::<serde::de::IgnoredAny>(response)
                 .await
                 .map(|_| ());
         }
@@ -141,14 +164,15 @@ pub async fn run_events(args: &ClientArgs, events: EventsArgs) -> Result<(), Cli
                 if message.id.is_some() {
                     last_id = message.id;
                 }
-                let event: Value = serde_json::from_str(&message.data).unwrap_or(Value::Null);
                 if args.json() {
                     println!("{}", message.data);
                 } else {
+                    let event: EventAnswer =
+                        serde_json::from_str(&message.data).unwrap_or_default();
                     println!(
                         "{}  {:<15}  {}",
-                        cell(&event["at"]),
-                        cell(&event["kind"]),
+                        text(&event.at),
+                        text(&event.kind),
                         summary(&event)
                     );
                 }
@@ -175,5 +199,33 @@ mod tests {
         assert_eq!(messages[0].id, Some(7));
         assert_eq!(messages[0].data, "{\"a\":1}");
         assert_eq!(buffer, "id: 8\nda");
+    }
+
+    #[test]
+    fn summaries_name_the_main_fields_of_known_kinds_and_every_field_of_others() {
+        let event = |kind: &str, data: Value| EventAnswer {
+            at: "2026-01-01T00:00:00.000Z".into(),
+            kind: kind.into(),
+            data,
+        };
+        let finished = event(
+            "run.finished",
+            serde_json::json!({
+                "job_id": "j1", "job": "greeter", "run_id": 7,
+                "scheduled_at": "2026-01-01T00:00:00.000Z", "instance_id": "a",
+                "status": "timed_out", "duration_ms": 30000, "error": "too\nslow",
+            }),
+        );
+        assert_eq!(
+            summary(&finished),
+            "job=greeter run=7 status=timed_out duration=30000ms instance=a error=too slow"
+        );
+        let changed = event(
+            "job.changed",
+            serde_json::json!({"job_id": "j1", "job": "greeter", "change": "created", "version": 1}),
+        );
+        assert_eq!(summary(&changed), "job=greeter created version=1");
+        let left = event("instance.left", serde_json::json!({"instance_id": "b"}));
+        assert_eq!(summary(&left), "instance_id=b");
     }
 }

@@ -1,9 +1,14 @@
-//! A thin JSON client of `/api/v1`.
+//! A thin typed client of `/api/v1`: paths are built from segments (each percent-encoded by
+//! the URL library), queries from serde structs, and answers are decoded into the types the
+//! API answers with.
 
-use reqwest::{Method, RequestBuilder, Response};
+use reqwest::{Method, RequestBuilder, Response, Url};
+use serde::Serialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 
 use super::ClientArgs;
+use super::answers::ErrorAnswer;
 use super::error::ClientError;
 
 /// Talks to one replica.
@@ -23,7 +28,13 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
+/// The first 200 characters of an answer, for an error message.
+fn excerpt(text: &str) -> String {
+    text.chars().take(200).collect()
+}
+
 impl Client {
+    /// A client of the server `args` name, with their token.
     pub fn new(args: &ClientArgs) -> Self {
         Client {
             http: reqwest::Client::builder()
@@ -35,98 +46,207 @@ impl Client {
         }
     }
 
-    /// A request to `/api/v1{path}`, with the token.
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let builder = self
-            .http
-            .request(method, format!("{}/api/v1{path}", self.server));
-        match &self.token {
+    fn unreachable(&self, reason: String) -> ClientError {
+        ClientError::Unreachable {
+            server: self.server.clone(),
+            reason,
+        }
+    }
+
+    fn protocol(&self, detail: String) -> ClientError {
+        ClientError::Protocol {
+            server: self.server.clone(),
+            detail,
+        }
+    }
+
+    /// `/api/v1/{path…}` on the server; each element of `path` is one segment.
+    pub fn url(&self, path: &[&str]) -> Result<Url, ClientError> {
+        let mut url = Url::parse(&self.server).map_err(|e| self.unreachable(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|()| self.unreachable("not an http URL".into()))?
+            .pop_if_empty()
+            .extend(["api", "v1"])
+            .extend(path);
+        Ok(url)
+    }
+
+    /// A request to `/api/v1/{path…}`, with the token.
+    pub fn request(&self, method: Method, path: &[&str]) -> Result<RequestBuilder, ClientError> {
+        let builder = self.http.request(method, self.url(path)?);
+        Ok(match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
-        }
+        })
     }
 
     /// Send, mapping transport failures to [`ClientError::Unreachable`].
     pub async fn send(&self, builder: RequestBuilder) -> Result<Response, ClientError> {
-        builder.send().await.map_err(|e| ClientError::Unreachable {
-            server: self.server.clone(),
-            reason: root_cause(&e),
-        })
+        builder
+            .send()
+            .await
+            .map_err(|e| self.unreachable(root_cause(&e)))
     }
 
-    /// Send and decode a JSON answer (`Null` for 204); API errors become [`ClientError::Api`].
-    pub async fn json(&self, builder: RequestBuilder) -> Result<Value, ClientError> {
+    /// Send and decode the answer, as [`Self::read`] does.
+    pub async fn answer<T: DeserializeOwned>(
+        &self,
+        builder: RequestBuilder,
+    ) -> Result<T, ClientError> {
         let response = self.send(builder).await?;
+        self.read(response).await
+    }
+
+    /// Decode an answer (an empty one reads as JSON `null`); API errors become
+    /// [`ClientError::Api`], answers that are not the expected JSON [`ClientError::Protocol`].
+    pub async fn read<T: DeserializeOwned>(&self, response: Response) -> Result<T, ClientError> {
         let status = response.status();
         let text = response
             .text()
             .await
-            .map_err(|e| ClientError::Unreachable {
-                server: self.server.clone(),
-                reason: root_cause(&e),
-            })?;
-        let body: Value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).map_err(|_| ClientError::Protocol {
-                server: self.server.clone(),
-                detail: format!(
-                    "HTTP {status}: {}",
-                    text.chars().take(200).collect::<String>()
-                ),
-            })?
-        };
+            .map_err(|e| self.unreachable(root_cause(&e)))?;
+        let json = if text.is_empty() { "null" } else { &text };
         if status.is_success() {
-            return Ok(body);
+            return serde_json::from_str(json).map_err(|e| {
+                let detail = if serde_json::from_str::<IgnoredAny>(json).is_ok() {
+                    format!("HTTP {status}: {e}")
+                } else {
+                    format!("HTTP {status}: {}", excerpt(&text))
+                };
+                self.protocol(detail)
+            });
         }
-        let error = &body["error"];
+        // Any JSON is an error answer; fields it lacks are filled in below.
+        let body: Value = serde_json::from_str(json)
+            .map_err(|_| self.protocol(format!("HTTP {status}: {}", excerpt(&text))))?;
+        let error = serde_json::from_value::<ErrorAnswer>(body)
+            .unwrap_or_default()
+            .error;
         Err(ClientError::Api {
             status: status.as_u16(),
-            code: error["code"].as_str().unwrap_or("unknown").to_string(),
-            message: error["message"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("HTTP {status}")),
-            field: error["field"].as_str().map(str::to_string),
+            code: error.code.unwrap_or_else(|| "unknown".into()),
+            message: error.message.unwrap_or_else(|| format!("HTTP {status}")),
+            field: error.field,
         })
     }
 
-    pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
-        self.json(self.request(Method::GET, path)).await
+    /// `GET /api/v1/{path…}`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, ClientError> {
+        self.answer(self.request(Method::GET, path)?).await
     }
 
-    pub async fn post(&self, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
-        let builder = self.request(Method::POST, path);
-        let builder = match body {
-            Some(b) => builder.json(b),
-            None => builder,
-        };
-        self.json(builder).await
-    }
-
-    pub async fn patch(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
-        self.json(self.request(Method::PATCH, path).json(body))
+    /// `GET /api/v1/{path…}?{query}`; `None` fields of `query` are left out.
+    pub async fn get_with<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        query: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.answer(self.request(Method::GET, path)?.query(query))
             .await
     }
 
-    pub async fn put(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
-        self.json(self.request(Method::PUT, path).json(body)).await
+    /// `POST /api/v1/{path…}` without a body.
+    pub async fn post<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, ClientError> {
+        self.answer(self.request(Method::POST, path)?).await
     }
 
-    pub async fn delete(&self, path: &str) -> Result<Value, ClientError> {
-        self.json(self.request(Method::DELETE, path)).await
+    /// `POST /api/v1/{path…}` with a JSON body.
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.answer(self.request(Method::POST, path)?.json(body))
+            .await
+    }
+
+    /// `PATCH /api/v1/{path…}` with a JSON body.
+    pub async fn patch<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.answer(self.request(Method::PATCH, path)?.json(body))
+            .await
+    }
+
+    /// `PUT /api/v1/{path…}` with a JSON body.
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.answer(self.request(Method::PUT, path)?.json(body))
+            .await
+    }
+
+    /// `DELETE /api/v1/{path…}`; whatever the answer holds is ignored.
+    pub async fn delete(&self, path: &[&str]) -> Result<(), ClientError> {
+        self.answer::<IgnoredAny>(self.request(Method::DELETE, path)?)
+            .await
+            .map(|_| ())
     }
 }
 
-/// Percent-encode one path segment or query value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(server: &str) -> Client {
+        Client::new(&ClientArgs {
+            server: server.into(),
+            token: None,
+            output: "table".into(),
+        })
     }
-    out
+
+    #[test]
+    fn path_segments_are_encoded_one_by_one() {
+        let c = client("http://127.0.0.1:8080/");
+        assert_eq!(
+            c.url(&["jobs", "a b/c?d#e%f", "runs"]).unwrap().as_str(),
+            "http://127.0.0.1:8080/api/v1/jobs/a%20b%2Fc%3Fd%23e%25f/runs"
+        );
+        let prefixed = client("https://example.test/cron");
+        assert_eq!(
+            prefixed
+                .url(&["settings", "runs.retention"])
+                .unwrap()
+                .as_str(),
+            "https://example.test/cron/api/v1/settings/runs.retention"
+        );
+    }
+
+    #[test]
+    fn a_server_that_is_not_a_url_is_unreachable() {
+        let err = client("localhost-without-scheme")
+            .url(&["jobs"])
+            .unwrap_err();
+        assert!(
+            matches!(&err, ClientError::Unreachable { server, .. } if server == "localhost-without-scheme"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn queries_leave_absent_fields_out_and_encode_values() {
+        #[derive(Serialize)]
+        struct Q<'a> {
+            limit: usize,
+            status: Option<&'a str>,
+            after: Option<&'a str>,
+        }
+        let c = client("http://127.0.0.1:8080");
+        let request = c
+            .request(Method::GET, &["jobs"])
+            .unwrap()
+            .query(&Q {
+                limit: 5,
+                status: None,
+                after: Some("a&b=c d"),
+            })
+            .build()
+            .unwrap();
+        assert_eq!(request.url().query(), Some("limit=5&after=a%26b%3Dc+d"));
+    }
 }

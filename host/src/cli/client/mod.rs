@@ -1,11 +1,13 @@
 //! The command-line client of the HTTP API: `wasmcron job …`, `instances`, `plugins`,
 //! `settings …`, `token …`, `events`. Human tables by default, `--output json` for programs.
 
+mod answers;
 mod cluster;
 mod error;
 mod events;
 mod http;
 mod jobs;
+mod output;
 mod table;
 mod tokens;
 
@@ -58,12 +60,4 @@ where
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-/// Print `value` as pretty JSON.
-pub(crate) fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
 }

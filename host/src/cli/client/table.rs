@@ -1,7 +1,5 @@
 //! Plain-text tables: a header row and left-aligned columns sized to their widest cell.
 
-use serde_json::Value;
-
 /// A table under construction.
 #[derive(Debug)]
 pub struct Table {
@@ -10,6 +8,7 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table with these column names.
     pub fn new(header: &[&'static str]) -> Self {
         Table {
             header: header.to_vec(),
@@ -17,6 +16,7 @@ impl Table {
         }
     }
 
+    /// Add a row (one cell per column).
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
@@ -50,29 +50,9 @@ impl Table {
         out
     }
 
+    /// Print the table on standard output.
     pub fn print(&self) {
         println!("{}", self.render());
-    }
-}
-
-/// A JSON value as a cell: strings bare, null as `-`, the rest as JSON.
-pub fn cell(value: &Value) -> String {
-    match value {
-        Value::Null => "-".into(),
-        Value::String(s) if s.is_empty() => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A cell cut to `max` characters (one line).
-pub fn short(value: &Value, max: usize) -> String {
-    let text = cell(value).replace('\n', " ");
-    if text.chars().count() > max {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        text
     }
 }
 

@@ -2,11 +2,14 @@
 
 use serde_json::json;
 
+use super::ClientArgs;
+use super::answers::{CreatedToken, NewToken, TokenList, Whoami};
 use super::error::ClientError;
-use super::http::{Client, encode};
-use super::table::{Table, cell};
-use super::{ClientArgs, print_json};
+use super::http::Client;
+use super::output::{opt, print_json, text};
+use super::table::Table;
 
+/// `wasmcron token <command>`.
 #[derive(Debug, clap::Subcommand)]
 pub enum TokenCommand {
     /// List the named tokens (admins only; secrets are never shown again).
@@ -25,60 +28,77 @@ pub enum TokenCommand {
     Whoami,
 }
 
+/// Run a `token` subcommand.
 pub async fn run_token(args: &ClientArgs, command: TokenCommand) -> Result<(), ClientError> {
     let client = Client::new(args);
     match command {
-        TokenCommand::List => {
-            let list = client.get("/tokens").await?;
-            if args.json() {
-                print_json(&list);
-                return Ok(());
-            }
-            let mut t = Table::new(&["NAME", "ROLE", "CREATED", "BY", "LAST USED"]);
-            for token in list["tokens"].as_array().into_iter().flatten() {
-                t.row(vec![
-                    cell(&token["name"]),
-                    cell(&token["role"]),
-                    cell(&token["created_at"]),
-                    cell(&token["created_by"]),
-                    cell(&token["last_used_at"]),
-                ]);
-            }
-            t.print();
-        }
-        TokenCommand::Create { name, role } => {
-            let made = client
-                .post("/tokens", Some(&json!({"name": name, "role": role})))
-                .await?;
-            if args.json() {
-                print_json(&made);
-            } else {
-                println!(
-                    "token {} ({}) created; its secret is shown only now:",
-                    cell(&made["name"]),
-                    cell(&made["role"])
-                );
-                println!("{}", cell(&made["token"]));
-            }
-        }
-        TokenCommand::Revoke { name } => {
-            client.delete(&format!("/tokens/{}", encode(&name))).await?;
-            if args.json() {
-                print_json(&json!({"revoked": name}));
-            } else {
-                println!("token {name} revoked");
-            }
-        }
-        TokenCommand::Whoami => {
-            let me = client.get("/whoami").await?;
-            if args.json() {
-                print_json(&me);
-            } else if me["auth_required"] == true {
-                println!("{} ({})", cell(&me["name"]), cell(&me["role"]));
-            } else {
-                println!("the API requires no token (everyone is admin)");
-            }
-        }
+        TokenCommand::List => list(&client, args).await,
+        TokenCommand::Create { name, role } => create(&client, args, &name, &role).await,
+        TokenCommand::Revoke { name } => revoke(&client, args, &name).await,
+        TokenCommand::Whoami => whoami(&client, args).await,
+    }
+}
+
+async fn list(client: &Client, args: &ClientArgs) -> Result<(), ClientError> {
+    let list: TokenList = client.get(&["tokens"]).await?;
+    if args.json() {
+        print_json(&list);
+        return Ok(());
+    }
+    let mut t = Table::new(&["NAME", "ROLE", "CREATED", "BY", "LAST USED"]);
+    for token in &list.tokens {
+        t.row(vec![
+            text(&token.name),
+            token.role.as_str().into(),
+            text(&token.created_at),
+            opt(token.created_by.as_deref()),
+            opt(token.last_used_at.as_deref()),
+        ]);
+    }
+    t.print();
+    Ok(())
+}
+
+async fn create(
+    client: &Client,
+    args: &ClientArgs,
+    name: &str,
+    role: &str,
+) -> Result<(), ClientError> {
+    let made: CreatedToken = client
+        .post_json(&["tokens"], &NewToken { name, role })
+        .await?;
+    if args.json() {
+        print_json(&made);
+    } else {
+        println!(
+            "token {} ({}) created; its secret is shown only now:",
+            text(&made.token.name),
+            made.token.role.as_str()
+        );
+        println!("{}", text(&made.secret));
+    }
+    Ok(())
+}
+
+async fn revoke(client: &Client, args: &ClientArgs, name: &str) -> Result<(), ClientError> {
+    client.delete(&["tokens", name]).await?;
+    if args.json() {
+        print_json(&json!({"revoked": name}));
+    } else {
+        println!("token {name} revoked");
+    }
+    Ok(())
+}
+
+async fn whoami(client: &Client, args: &ClientArgs) -> Result<(), ClientError> {
+    let me: Whoami = client.get(&["whoami"]).await?;
+    if args.json() {
+        print_json(&me);
+    } else if me.auth_required {
+        println!("{} ({})", opt(me.name.as_deref()), me.role.as_str());
+    } else {
+        println!("the API requires no token (everyone is admin)");
     }
     Ok(())
 }

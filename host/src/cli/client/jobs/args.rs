@@ -1,0 +1,103 @@
+//! The command line of `wasmcron job …`: subcommands and their flags.
+
+use std::path::PathBuf;
+
+/// Job fields settable from the command line (`add` and `edit`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FieldArgs {
+    /// Cron expression (5 or 6 fields), @hourly…, or @every <duration>.
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Plugin name (file stem in the plugins directory).
+    #[arg(long)]
+    pub plugin: Option<String>,
+    /// IANA time zone of the schedule (default UTC).
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// JSON handed to the plugin on every tick.
+    #[arg(long)]
+    pub input: Option<String>,
+    /// A config value for the plugin, KEY=VALUE (repeatable).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+    /// skip, allow or queue.
+    #[arg(long)]
+    pub overlap: Option<String>,
+    /// skip, run_once or run_all.
+    #[arg(long)]
+    pub misfire: Option<String>,
+    /// How far back missed ticks are caught up (e.g. 1h).
+    #[arg(long)]
+    pub catchup_window: Option<String>,
+    /// Deterministic per-job delay bound (e.g. 10s).
+    #[arg(long)]
+    pub jitter: Option<String>,
+    /// Run timeout (e.g. 30s).
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Memory limit, bytes or a size such as 64MiB.
+    #[arg(long)]
+    pub memory_limit: Option<String>,
+    /// A host the plugin may call over HTTP (repeatable).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `wasmcron job <command>`.
+#[derive(Debug, clap::Subcommand)]
+pub enum JobCommand {
+    /// Create a job.
+    Add {
+        /// Job name (unique).
+        name: Option<String>,
+        #[command(flatten)]
+        fields: FieldArgs,
+        /// Create it paused.
+        #[arg(long)]
+        paused: bool,
+        /// Read the job's JSON from a file (`-` for stdin); flags override its fields.
+        #[arg(long, short = 'f')]
+        file: Option<PathBuf>,
+    },
+    /// List jobs.
+    List {
+        /// Only jobs of this plugin.
+        #[arg(long)]
+        plugin: Option<String>,
+        /// Only active or paused jobs.
+        #[arg(long, value_parser = ["active", "paused"])]
+        status: Option<String>,
+        /// At most this many (default: all).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show a job.
+    Get { job: String },
+    /// Change some fields of a job.
+    Edit {
+        job: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: FieldArgs,
+    },
+    /// Pause a job (no ticks until resumed).
+    Pause { job: String },
+    /// Resume a paused job.
+    Resume { job: String },
+    /// Delete a job with its runs and state.
+    Delete { job: String },
+    /// Run a job now, as a manual tick.
+    Trigger { job: String },
+    /// Show a job's runs, newest first.
+    Runs {
+        job: String,
+        /// Only runs with this status.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}

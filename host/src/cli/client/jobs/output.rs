@@ -1,0 +1,151 @@
+//! What `wasmcron job …` prints: the API's answer as JSON with `--output json`, otherwise a
+//! table or one line.
+
+use serde_json::json;
+
+use crate::api::{JobView, RunView, TriggerView};
+use crate::cli::client::ClientArgs;
+use crate::cli::client::output::{json, opt, print_json, short, text, value};
+use crate::cli::client::table::Table;
+
+/// A job was created or changed (`what`): the job, and its warning on standard error.
+pub fn changed(args: &ClientArgs, job: &JobView, what: &str) {
+    if args.json() {
+        print_json(job);
+    } else {
+        println!("job {} {what} (id {})", text(&job.name), text(&job.id));
+    }
+    if let Some(warning) = &job.warning {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// `job list`.
+pub fn jobs(args: &ClientArgs, jobs: &[JobView]) {
+    if args.json() {
+        return print_json(jobs);
+    }
+    let mut t = Table::new(&[
+        "NAME",
+        "STATUS",
+        "SCHEDULE",
+        "PLUGIN",
+        "OWNER",
+        "NEXT TICK",
+        "LAST RUN",
+    ]);
+    for j in jobs {
+        t.row(vec![
+            text(&j.name),
+            j.status.as_str().to_owned(),
+            text(&j.schedule),
+            text(&j.plugin),
+            opt(j.owner.as_deref()),
+            opt(j.next_tick_at.as_deref()),
+            last_run(j),
+        ]);
+    }
+    t.print();
+}
+
+/// `job get`: every field, one per row.
+pub fn job(args: &ClientArgs, job: &JobView) {
+    if args.json() {
+        return print_json(job);
+    }
+    let mut t = Table::new(&["FIELD", "VALUE"]);
+    let fields = [
+        ("id", text(&job.id)),
+        ("name", text(&job.name)),
+        ("status", job.status.as_str().to_owned()),
+        ("schedule", text(&job.schedule)),
+        ("schedule_description", text(&job.schedule_description)),
+        ("timezone", text(&job.timezone)),
+        ("plugin", text(&job.plugin)),
+        ("input", value(&job.input)),
+        ("config", json(&job.config)),
+        ("overlap", job.overlap.to_string()),
+        ("misfire", job.misfire.to_string()),
+        ("catchup_window", text(&job.catchup_window)),
+        ("jitter", text(&job.jitter)),
+        ("timeout", opt(job.timeout.as_deref())),
+        ("memory_limit", opt(job.memory_limit)),
+        ("allowed_hosts", json(&job.allowed_hosts)),
+        ("owner", opt(job.owner.as_deref())),
+        ("version", job.version.to_string()),
+        ("next_tick_at", opt(job.next_tick_at.as_deref())),
+        ("created_at", text(&job.created_at)),
+        ("updated_at", text(&job.updated_at)),
+    ];
+    for (field, cell) in fields {
+        t.row(vec![field.into(), cell]);
+    }
+    if let Some(warning) = &job.warning {
+        t.row(vec!["warning".into(), text(warning)]);
+    }
+    t.row(vec!["last_run".into(), last_run(job)]);
+    t.print();
+}
+
+/// `job delete`.
+pub fn deleted(args: &ClientArgs, job: &str) {
+    if args.json() {
+        print_json(&json!({"deleted": job}));
+    } else {
+        println!("job {job} deleted");
+    }
+}
+
+/// `job trigger`: the manual tick that will run.
+pub fn triggered(args: &ClientArgs, tick: &TriggerView) {
+    if args.json() {
+        return print_json(tick);
+    }
+    println!(
+        "job {} triggered: manual tick at {} (run by {})",
+        text(&tick.job),
+        text(&tick.scheduled_at),
+        tick.owner.as_deref().unwrap_or("the job's next owner"),
+    );
+}
+
+/// `job runs`.
+pub fn runs(args: &ClientArgs, runs: &[RunView]) {
+    if args.json() {
+        return print_json(runs);
+    }
+    let mut t = Table::new(&[
+        "ID",
+        "SCHEDULED",
+        "STATUS",
+        "DURATION",
+        "INSTANCE",
+        "MANUAL",
+        "RESULT / ERROR",
+    ]);
+    for r in runs {
+        let outcome = r
+            .error
+            .as_deref()
+            .or(r.result.as_deref())
+            .or(r.reason.map(|reason| reason.as_str()));
+        t.row(vec![
+            r.id.to_string(),
+            text(&r.scheduled_at),
+            r.status.to_string(),
+            opt(r.duration_ms.map(|ms| format!("{ms}ms"))),
+            opt(r.instance_id.as_deref()),
+            if r.manual { "yes" } else { "-" }.into(),
+            short(opt(outcome), 60),
+        ]);
+    }
+    t.print();
+}
+
+/// The last run of a job as `status scheduled_at`, or `-`.
+fn last_run(job: &JobView) -> String {
+    match &job.last_run {
+        Some(run) => format!("{} {}", run.status, text(&run.scheduled_at)),
+        None => "-".into(),
+    }
+}
