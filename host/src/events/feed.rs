@@ -157,7 +157,7 @@ async fn listen(hub: Weak<EventHub>) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
-        match tokio::time::timeout(Duration::from_secs(5), l.try_recv()).await {
+        match tokio::time::timeout(Duration::from_secs(5), l.next()).await {
             Err(_) => {}
             Ok(Ok(Some(_))) => {
                 if let Some(hub) = hub.upgrade() {
