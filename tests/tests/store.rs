@@ -1,89 +1,190 @@
-//! The storage layer against real databases: every scenario runs once on SQLite (a temporary
-//! file) and once on PostgreSQL (a fresh database on a throwaway server).
+//! The store conformance suite: every scenario runs on every engine, through the public
+//! [`Store`] only. [`conformance!`] below holds the one list of engines and the one list of
+//! scenarios; each pair is a test named `<scenario>::<engine>`. Adding an engine is one entry
+//! in that list plus its fixture in [`engines`].
+//!
+//! Scenarios that need a capability only some engines have (a session whose end marks the
+//! replica dead, change notifications) check that the engine answers as its entry in
+//! [`engines`] declares, and where it has no such capability they print why they were skipped
+//! (straight to the terminal, past the test harness's output capture) and stop.
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
+use wasmcron::store::events::EVENTS_CHANNEL;
+use wasmcron::store::notify::{CLUSTER_CHANNEL, ChangeListener, JOBS_CHANNEL, SETTINGS_CHANNEL};
 use wasmcron::store::{
-    Backend, BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch,
-    LOGS_LIMIT_BYTES, MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RunCursor,
-    RunFilter, RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
+    BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch, LOGS_LIMIT_BYTES,
+    MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RunCursor, RunFilter,
+    RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
 };
 use wasmcron_e2e::pg;
 
-/// A migrated store plus whatever keeps its database alive.
-struct Fixture {
+/// One test per scenario and engine: `mod <scenario> { async fn <engine>() }`.
+macro_rules! conformance {
+    (engines: $engines:tt, scenarios: [$($scenario:ident),+ $(,)?] $(,)?) => {
+        $(conformance!(@scenario $scenario $engines);)+
+    };
+    (@scenario $scenario:ident [$($engine:ident),+ $(,)?]) => {
+        mod $scenario {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $engine() {
+                    let db = super::engines::$engine().await;
+                    assert_eq!(db.store.backend(), db.engine.backend);
+                    super::$scenario(&db).await;
+                }
+            )+
+        }
+    };
+}
+
+conformance! {
+    engines: [sqlite, postgres],
+    scenarios: [
+        clock_ping_and_idempotent_migration,
+        job_create_get_list,
+        job_update_versions_and_conflicts,
+        pause_and_resume_move_the_anchor,
+        delete_cascades_to_runs_and_state,
+        begin_run_records_each_tick_once,
+        begin_run_with_stale_ownership_is_fenced,
+        finish_run_is_fenced_after_an_epoch_change,
+        finish_bounds_text,
+        batched_begin_and_finish,
+        concurrent_begin_of_one_tick_starts_once,
+        record_ticks_and_catch_up_cursor,
+        abandon_runs_of_a_lost_owner,
+        list_runs_newest_first_with_filters_and_cursor,
+        retention_keeps_the_newest_run_per_job,
+        state_is_fenced,
+        heartbeat_upserts_and_liveness,
+        claim_jobs_from_dead_and_departed_instances,
+        settings_round_trip,
+        schema_too_new_is_refused,
+        session_end_marks_a_replica_dead_at_once,
+        notifications_reach_listeners,
+    ],
+}
+
+/// A migrated store on a fresh database of one engine, plus whatever keeps it alive.
+struct Db {
     store: Store,
     url: String,
+    engine: &'static engines::Engine,
     _dir: Option<tempfile::TempDir>,
 }
 
-async fn sqlite_fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
-    let store = Store::connect(&url).await.expect("open sqlite");
-    store.migrate().await.expect("migrate sqlite");
-    Fixture {
-        store,
-        url,
-        _dir: Some(dir),
+impl Db {
+    /// Reports that `scenario` does not apply to this engine, and why, on the terminal.
+    fn skip(&self, scenario: &str, why: &str) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {scenario} on {}: {why}",
+            self.engine.name
+        );
     }
 }
 
-async fn postgres_fixture() -> Fixture {
-    let url = pg::shared().fresh_database().expect("create database");
-    let store = Store::connect(&url).await.expect("open postgres");
-    store.migrate().await.expect("migrate postgres");
-    Fixture {
-        store,
-        url,
-        _dir: None,
+/// The engines under test: how to get a fresh database of each, and which capabilities each
+/// is expected to have.
+mod engines {
+    use futures::future::BoxFuture;
+    use wasmcron::store::{Backend, Store};
+    use wasmcron_e2e::pg;
+
+    use super::Db;
+
+    /// What the suite knows and expects of an engine.
+    pub struct Engine {
+        /// Name in skip messages.
+        pub name: &'static str,
+        /// What [`Store::backend`] answers.
+        pub backend: Backend,
+        /// [`Store::open_session`] gives a session (else `None`).
+        pub sessions: bool,
+        /// [`Store::listen`] gives a listener (else `None`).
+        pub notifications: bool,
+        /// Records schema version `version` as applied, as a newer wasmcron would have.
+        pub record_schema_version: for<'a> fn(&'a str, i64) -> BoxFuture<'a, ()>,
     }
-}
 
-/// Runs the async scenario `$body(&Store, &str url)` once per backend, as two tests.
-macro_rules! on_both_backends {
-    ($($body:ident),+ $(,)?) => {$(
-        mod $body {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let fixture = super::sqlite_fixture().await;
-                assert_eq!(fixture.store.backend(), super::Backend::Sqlite);
-                super::$body(&fixture.store, &fixture.url).await;
-            }
+    const INSERT_VERSION: &str = "INSERT INTO _sqlx_migrations \
+        (version, description, success, checksum, execution_time) \
+        VALUES ($1, 'from a newer wasmcron', $2, $3, 0)";
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let fixture = super::postgres_fixture().await;
-                assert_eq!(fixture.store.backend(), super::Backend::Postgres);
-                super::$body(&fixture.store, &fixture.url).await;
-            }
+    static SQLITE: Engine = Engine {
+        name: "sqlite",
+        backend: Backend::Sqlite,
+        sessions: false,
+        notifications: false,
+        record_schema_version: sqlite_schema_version,
+    };
+
+    static POSTGRES: Engine = Engine {
+        name: "postgres",
+        backend: Backend::Postgres,
+        sessions: true,
+        notifications: true,
+        record_schema_version: postgres_schema_version,
+    };
+
+    fn sqlite_schema_version(url: &str, version: i64) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query(INSERT_VERSION)
+                .bind(version)
+                .bind(true)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    }
+
+    fn postgres_schema_version(url: &str, version: i64) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(INSERT_VERSION)
+                .bind(version)
+                .bind(true)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    }
+
+    /// A temporary SQLite file.
+    pub async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
+        let store = Store::connect(&url).await.expect("open sqlite");
+        store.migrate().await.expect("migrate sqlite");
+        Db {
+            store,
+            url,
+            engine: &SQLITE,
+            _dir: Some(dir),
         }
-    )+};
-}
+    }
 
-on_both_backends!(
-    clock_ping_and_idempotent_migration,
-    job_create_get_list,
-    job_update_versions_and_conflicts,
-    pause_and_resume_move_the_anchor,
-    delete_cascades_to_runs_and_state,
-    begin_run_records_each_tick_once,
-    begin_run_with_stale_ownership_is_fenced,
-    finish_run_is_fenced_after_an_epoch_change,
-    finish_bounds_text,
-    batched_begin_and_finish,
-    concurrent_begin_of_one_tick_starts_once,
-    record_ticks_and_catch_up_cursor,
-    abandon_runs_of_a_lost_owner,
-    list_runs_newest_first_with_filters_and_cursor,
-    retention_keeps_the_newest_run_per_job,
-    state_is_fenced,
-    heartbeat_upserts_and_liveness,
-    claim_jobs_from_dead_and_departed_instances,
-    settings_round_trip,
-    schema_too_new_is_refused,
-);
+    /// A fresh database on the shared throwaway PostgreSQL server.
+    pub async fn postgres() -> Db {
+        let url = pg::shared().fresh_database().expect("create database");
+        let store = Store::connect(&url).await.expect("open postgres");
+        store.migrate().await.expect("migrate postgres");
+        Db {
+            store,
+            url,
+            engine: &POSTGRES,
+            _dir: None,
+        }
+    }
+}
 
 // ----- helpers -------------------------------------------------------------------------------
 
@@ -147,7 +248,8 @@ async fn wait_for_db_clock_past(store: &Store, instant_ms: i64) {
 
 // ----- scenarios -----------------------------------------------------------------------------
 
-async fn clock_ping_and_idempotent_migration(store: &Store, _url: &str) {
+async fn clock_ping_and_idempotent_migration(db: &Db) {
+    let store = &db.store;
     store.ping().await.expect("ping");
     let system_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -167,7 +269,8 @@ async fn clock_ping_and_idempotent_migration(store: &Store, _url: &str) {
     );
 }
 
-async fn job_create_get_list(store: &Store, _url: &str) {
+async fn job_create_get_list(db: &Db) {
+    let store = &db.store;
     let before = store.now_ms().await.unwrap();
     let job = store
         .create_job(NewJob::new("alpha", "0 * * * *", "hello"))
@@ -295,7 +398,8 @@ fn uuid_like(id: &str) -> bool {
     id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
 }
 
-async fn job_update_versions_and_conflicts(store: &Store, _url: &str) {
+async fn job_update_versions_and_conflicts(db: &Db) {
+    let store = &db.store;
     let job = store
         .create_job(NewJob::new("edit-me", "0 * * * *", "hello"))
         .await
@@ -403,7 +507,8 @@ async fn job_update_versions_and_conflicts(store: &Store, _url: &str) {
     }
 }
 
-async fn pause_and_resume_move_the_anchor(store: &Store, _url: &str) {
+async fn pause_and_resume_move_the_anchor(db: &Db) {
+    let store = &db.store;
     let job = store
         .create_job(NewJob::new("pausable", "* * * * *", "hello"))
         .await
@@ -425,7 +530,8 @@ async fn pause_and_resume_move_the_anchor(store: &Store, _url: &str) {
     );
 }
 
-async fn delete_cascades_to_runs_and_state(store: &Store, _url: &str) {
+async fn delete_cascades_to_runs_and_state(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "doomed").await;
     let run_id = started(store, &new_run(&job, 1_000)).await;
     assert!(
@@ -441,7 +547,8 @@ async fn delete_cascades_to_runs_and_state(store: &Store, _url: &str) {
     assert_eq!(store.state_get(&job.id, "k").await.unwrap(), None);
 }
 
-async fn begin_run_records_each_tick_once(store: &Store, _url: &str) {
+async fn begin_run_records_each_tick_once(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "once").await;
     let before = store.now_ms().await.unwrap();
     let run = new_run(&job, 60_000);
@@ -507,7 +614,8 @@ async fn begin_run_records_each_tick_once(store: &Store, _url: &str) {
     }
 }
 
-async fn begin_run_with_stale_ownership_is_fenced(store: &Store, _url: &str) {
+async fn begin_run_with_stale_ownership_is_fenced(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "fenced").await;
     let mut stale = new_run(&job, 1_000);
     stale.epoch = job.epoch - 1;
@@ -523,7 +631,8 @@ async fn begin_run_with_stale_ownership_is_fenced(store: &Store, _url: &str) {
     assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), Some(1_000));
 }
 
-async fn finish_run_is_fenced_after_an_epoch_change(store: &Store, _url: &str) {
+async fn finish_run_is_fenced_after_an_epoch_change(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "moving").await;
     let id = started(store, &new_run(&job, 5_000)).await;
     // The owner leaves; another replica takes the job (new epoch).
@@ -557,7 +666,8 @@ async fn finish_run_is_fenced_after_an_epoch_change(store: &Store, _url: &str) {
     );
 }
 
-async fn finish_bounds_text(store: &Store, _url: &str) {
+async fn finish_bounds_text(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "chatty").await;
     let id = started(store, &new_run(&job, 7_000)).await;
     let huge_result = "r".repeat(10 * 1024);
@@ -581,7 +691,8 @@ async fn finish_bounds_text(store: &Store, _url: &str) {
     assert!(run.error.unwrap().ends_with(TRUNCATION_MARKER));
 }
 
-async fn batched_begin_and_finish(store: &Store, _url: &str) {
+async fn batched_begin_and_finish(db: &Db) {
+    let store = &db.store;
     let a = owned_job(store, "batch-a").await;
     let b = owned_job(store, "batch-b").await;
     let a = store.get_job(&a.id).await.unwrap().unwrap();
@@ -647,7 +758,8 @@ async fn batched_begin_and_finish(store: &Store, _url: &str) {
     );
 }
 
-async fn concurrent_begin_of_one_tick_starts_once(store: &Store, _url: &str) {
+async fn concurrent_begin_of_one_tick_starts_once(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "contended").await;
     let mut tasks = Vec::new();
     for _ in 0..8 {
@@ -693,7 +805,8 @@ async fn concurrent_begin_of_one_tick_starts_once(store: &Store, _url: &str) {
     );
 }
 
-async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
+async fn record_ticks_and_catch_up_cursor(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "cursor").await;
     assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), None);
     started(store, &new_run(&job, 10_000)).await;
@@ -789,7 +902,8 @@ async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
     }
 }
 
-async fn abandon_runs_of_a_lost_owner(store: &Store, _url: &str) {
+async fn abandon_runs_of_a_lost_owner(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "abandoned").await;
     let old_run = started(store, &new_run(&job, 1_000)).await;
     let done_run = started(store, &new_run(&job, 2_000)).await;
@@ -824,7 +938,8 @@ async fn abandon_runs_of_a_lost_owner(store: &Store, _url: &str) {
     assert_eq!(store.abandon_runs(&job.id, new_epoch).await.unwrap(), 0);
 }
 
-async fn list_runs_newest_first_with_filters_and_cursor(store: &Store, _url: &str) {
+async fn list_runs_newest_first_with_filters_and_cursor(db: &Db) {
+    let store = &db.store;
     let a = owned_job(store, "list-a").await;
     let b = owned_job(store, "list-b").await;
     let a = store.get_job(&a.id).await.unwrap().unwrap();
@@ -899,7 +1014,8 @@ async fn list_runs_newest_first_with_filters_and_cursor(store: &Store, _url: &st
     assert_eq!(seen, ticks);
 }
 
-async fn retention_keeps_the_newest_run_per_job(store: &Store, _url: &str) {
+async fn retention_keeps_the_newest_run_per_job(db: &Db) {
+    let store = &db.store;
     let a = owned_job(store, "old-a").await;
     let b = owned_job(store, "old-b").await;
     let a = store.get_job(&a.id).await.unwrap().unwrap();
@@ -950,7 +1066,8 @@ async fn retention_keeps_the_newest_run_per_job(store: &Store, _url: &str) {
     assert_eq!(store.delete_runs_before(5_000).await.unwrap(), 0);
 }
 
-async fn state_is_fenced(store: &Store, _url: &str) {
+async fn state_is_fenced(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "stateful").await;
     assert_eq!(store.state_get(&job.id, "count").await.unwrap(), None);
     assert!(
@@ -1011,7 +1128,8 @@ async fn state_is_fenced(store: &Store, _url: &str) {
     );
 }
 
-async fn heartbeat_upserts_and_liveness(store: &Store, _url: &str) {
+async fn heartbeat_upserts_and_liveness(db: &Db) {
+    let store = &db.store;
     let first = store
         .heartbeat("r1", "10.0.0.1:8080", "0.1.0")
         .await
@@ -1076,7 +1194,8 @@ async fn heartbeat_upserts_and_liveness(store: &Store, _url: &str) {
     );
 }
 
-async fn claim_jobs_from_dead_and_departed_instances(store: &Store, _url: &str) {
+async fn claim_jobs_from_dead_and_departed_instances(db: &Db) {
+    let store = &db.store;
     for name in ["c1", "c2", "c3"] {
         store
             .create_job(NewJob::new(name, "* * * * *", "hello"))
@@ -1154,7 +1273,8 @@ async fn claim_jobs_from_dead_and_departed_instances(store: &Store, _url: &str) 
     assert_eq!(store.claim_jobs("b", 60_000).await.unwrap().len(), 3);
 }
 
-async fn settings_round_trip(store: &Store, _url: &str) {
+async fn settings_round_trip(db: &Db) {
+    let store = &db.store;
     assert!(store.settings_all().await.unwrap().is_empty());
     store
         .setting_put("paused", &serde_json::json!(true))
@@ -1180,35 +1300,11 @@ async fn settings_round_trip(store: &Store, _url: &str) {
     assert_eq!(store.settings_all().await.unwrap().len(), 1);
 }
 
-async fn schema_too_new_is_refused(store: &Store, url: &str) {
+async fn schema_too_new_is_refused(db: &Db) {
+    let (store, url) = (&db.store, db.url.as_str());
     let known = store.known_schema_version();
     let future = known + 1;
-    let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                  VALUES ($1, 'from a newer wasmcron', $2, $3, 0)";
-    match store.backend() {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            sqlx::query(insert)
-                .bind(future)
-                .bind(true)
-                .bind(vec![0u8])
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::query(insert)
-                .bind(future)
-                .bind(true)
-                .bind(vec![0u8])
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
-    }
+    (db.engine.record_schema_version)(url, future).await;
     let again = Store::connect(url).await.unwrap();
     let error = again
         .migrate()
@@ -1227,7 +1323,120 @@ async fn schema_too_new_is_refused(store: &Store, url: &str) {
     assert!(!error.is_unavailable());
 }
 
-// ----- backend-specific ----------------------------------------------------------------------
+async fn session_end_marks_a_replica_dead_at_once(db: &Db) {
+    let store = &db.store;
+    let opened = store.open_session("r1").await.unwrap();
+    if !db.engine.sessions {
+        assert!(opened.is_none(), "{} has no sessions", db.engine.name);
+        db.skip(
+            "session_end_marks_a_replica_dead_at_once",
+            "no server sessions; the heartbeat alone decides liveness",
+        );
+        return;
+    }
+    let mut session = opened.expect("a session");
+    assert!(session.locked());
+    let beat = session.heartbeat("10.0.0.1:1", "0.1.0").await.unwrap();
+    let live = store.live_instances(60_000).await.unwrap();
+    assert_eq!(
+        live.iter()
+            .map(|i| (i.id.as_str(), i.heartbeat_at_ms))
+            .collect::<Vec<_>>(),
+        [("r1", beat)]
+    );
+
+    // A second process with the same instance id does not get the lock.
+    let twin = store.open_session("r1").await.unwrap().expect("a session");
+    assert!(!twin.locked());
+    assert_ne!(twin.pid(), session.pid());
+    twin.close().await;
+    assert_eq!(store.live_instances(60_000).await.unwrap().len(), 1);
+
+    // The session ends (the process is gone): dead at once, though its heartbeat is fresh.
+    session.close().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !store.live_instances(60_000).await.unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "still live after its session ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store.orphan_summary(60_000).await.unwrap(),
+        vec![(None, 0)],
+        "r1 owns nothing, so it is no orphan source"
+    );
+
+    // A new session brings it back.
+    let mut again = store.open_session("r1").await.unwrap().expect("a session");
+    assert!(again.locked());
+    again.heartbeat("10.0.0.1:1", "0.1.0").await.unwrap();
+    assert_eq!(store.live_instances(60_000).await.unwrap().len(), 1);
+    again.close().await;
+}
+
+async fn notifications_reach_listeners(db: &Db) {
+    let store = &db.store;
+    let changes = store.listen().await.unwrap();
+    let settings = store.listen_settings().await.unwrap();
+    let events = store.event_listener().await.unwrap();
+    if !db.engine.notifications {
+        assert!(changes.is_none() && settings.is_none() && events.is_none());
+        // Announcing is then a no-op, never an error.
+        store.notify_job_changed("job-1").await.unwrap();
+        store.notify_cluster_changed("replica-x").await.unwrap();
+        store.notify_settings_changed().await.unwrap();
+        db.skip(
+            "notifications_reach_listeners",
+            "no change notifications; replicas reconcile periodically",
+        );
+        return;
+    }
+    let (mut changes, mut settings, mut events) = (
+        changes.expect("listener"),
+        settings.expect("listener"),
+        events.expect("listener"),
+    );
+    store.notify_job_changed("job-1").await.unwrap();
+    assert_eq!(
+        next_notification(&mut changes).await,
+        (JOBS_CHANNEL.to_owned(), "job-1".to_owned())
+    );
+    store.notify_cluster_changed("replica-x").await.unwrap();
+    assert_eq!(
+        next_notification(&mut changes).await,
+        (CLUSTER_CHANNEL.to_owned(), "replica-x".to_owned())
+    );
+    store
+        .setting_put("paused", &serde_json::json!(true))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_notification(&mut settings).await.0,
+        SETTINGS_CHANNEL,
+        "a settings write is announced"
+    );
+    let id = store
+        .append_event("job.created", &serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_notification(&mut events).await,
+        (EVENTS_CHANNEL.to_owned(), id.to_string())
+    );
+}
+
+/// The next notification, within a deadline.
+async fn next_notification(listener: &mut ChangeListener) -> (String, String) {
+    tokio::time::timeout(Duration::from_secs(10), listener.next())
+        .await
+        .expect("a notification within 10 s")
+        .expect("listening")
+        .expect("no gap")
+}
+
+// ----- engine-specific tests (outside the conformance matrix) ------------------------------------------------------------------
 
 #[tokio::test]
 async fn unsupported_and_unopenable_urls_are_clear_errors() {
