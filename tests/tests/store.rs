@@ -8,7 +8,7 @@
 //! [`engines`] declares, and where it has no such capability they print why they were skipped
 //! (straight to the terminal, past the test harness's output capture) and stop.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -61,7 +61,14 @@ conformance! {
         state_is_fenced,
         heartbeat_upserts_and_liveness,
         claim_jobs_from_dead_and_departed_instances,
+        ownership_view_orphans_and_stale_instances,
+        hand_over_and_release_are_fenced,
+        take_over_abandons_and_finds_the_cursor,
+        leases_elect_one_holder,
+        events_append_read_and_prune,
+        manual_triggers_wait_for_the_owner,
         settings_round_trip,
+        tokens_round_trip,
         schema_too_new_is_refused,
         session_end_marks_a_replica_dead_at_once,
         notifications_reach_listeners,
@@ -1321,6 +1328,427 @@ async fn schema_too_new_is_refused(db: &Db) {
         )
     );
     assert!(!error.is_unavailable());
+}
+
+async fn ownership_view_orphans_and_stale_instances(db: &Db) {
+    let store = &db.store;
+    for name in ["o1", "o2", "o3", "o4"] {
+        store
+            .create_job(NewJob::new(name, "* * * * *", "hello"))
+            .await
+            .unwrap();
+    }
+    let a_beat = store.heartbeat("a", "x", "v").await.unwrap();
+    store.heartbeat("b", "x", "v").await.unwrap();
+    assert_eq!(
+        store
+            .claim_jobs_limited("a", 60_000, Some(2))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .claim_jobs_limited("b", 60_000, Some(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .claim_jobs_limited("b", 60_000, Some(0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let view = store.ownership(60_000).await.unwrap();
+    assert_eq!(view.live, vec![("a".to_owned(), 2), ("b".to_owned(), 1)]);
+    assert_eq!((view.orphans, view.total()), (1, 4));
+    assert!(view.is_live("a") && view.count("a") == 2 && view.count("c") == 0);
+    assert_eq!(
+        store.orphan_summary(60_000).await.unwrap(),
+        vec![(None, 1)],
+        "only the unowned job lacks a live owner"
+    );
+
+    // a goes silent; b keeps heartbeating.
+    wait_for_db_clock_past(store, a_beat + 500).await;
+    store.heartbeat("b", "x", "v").await.unwrap();
+    let view = store.ownership(500).await.unwrap();
+    assert_eq!(view.live, vec![("b".to_owned(), 1)]);
+    assert_eq!(view.orphans, 3, "a's two jobs and the unowned one");
+    assert!(!view.is_live("a"));
+    assert_eq!(
+        store.orphan_summary(500).await.unwrap(),
+        vec![(Some("a".to_owned()), 2), (None, 1)],
+        "dead owners by id, then the jobs without an owner"
+    );
+
+    // Instances long silent go, unless they still own jobs.
+    let gone_beat = store.heartbeat("gone", "x", "v").await.unwrap();
+    wait_for_db_clock_past(store, gone_beat + 50).await;
+    assert_eq!(store.delete_stale_instances(50).await.unwrap(), 1);
+    let ids: Vec<String> = store
+        .all_instances()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, ["a", "b"], "a still owns jobs; b owns one");
+
+    store.heartbeat("b", "x", "v").await.unwrap();
+    assert_eq!(store.claim_jobs("b", 500).await.unwrap().len(), 3);
+    let view = store.ownership(500).await.unwrap();
+    assert_eq!((view.live, view.orphans), (vec![("b".to_owned(), 4)], 0));
+    assert_eq!(
+        store.orphan_summary(500).await.unwrap(),
+        vec![(None, 0)],
+        "the unowned count is always reported"
+    );
+}
+
+async fn hand_over_and_release_are_fenced(db: &Db) {
+    let store = &db.store;
+    for name in ["h1", "h2", "h3"] {
+        store
+            .create_job(NewJob::new(name, "* * * * *", "hello"))
+            .await
+            .unwrap();
+    }
+    store.heartbeat("a", "x", "v").await.unwrap();
+    store.heartbeat("b", "x", "v").await.unwrap();
+    let owned: Vec<(String, i64)> = store
+        .claim_jobs("a", 60_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.id, j.epoch))
+        .collect();
+    assert_eq!(owned.len(), 3);
+    let (h1, epoch) = owned[0].clone();
+
+    assert!(
+        store
+            .hand_over("a", "b", &[(h1.clone(), epoch - 1)])
+            .await
+            .unwrap()
+            .is_empty(),
+        "a stale epoch hands nothing over"
+    );
+    assert!(
+        store
+            .hand_over("b", "a", &[(h1.clone(), epoch)])
+            .await
+            .unwrap()
+            .is_empty(),
+        "only the owner hands over"
+    );
+    assert!(store.hand_over("a", "b", &[]).await.unwrap().is_empty());
+
+    let moved: HashSet<String> = store
+        .hand_over("a", "b", &owned[..2])
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        moved,
+        HashSet::from([owned[0].0.clone(), owned[1].0.clone()])
+    );
+    let h1_now = store.get_job(&h1).await.unwrap().unwrap();
+    assert_eq!(
+        (h1_now.owner.as_deref(), h1_now.epoch),
+        (Some("b"), epoch + 1)
+    );
+    assert_eq!(
+        store.owned_job_counts().await.unwrap(),
+        vec![("a".to_owned(), 1), ("b".to_owned(), 2)]
+    );
+
+    assert!(!store.release_job(&h1, "a", epoch + 1).await.unwrap());
+    assert!(!store.release_job(&h1, "b", epoch).await.unwrap());
+    assert!(store.release_job(&h1, "b", epoch + 1).await.unwrap());
+    let released = store.get_job(&h1).await.unwrap().unwrap();
+    assert_eq!((released.owner, released.epoch), (None, epoch + 2));
+}
+
+async fn take_over_abandons_and_finds_the_cursor(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "inherited").await;
+    let other = owned_job(store, "not-taken").await;
+    let base = job.anchor_ms;
+    let cut_off = started(store, &new_run(&job, base + 1_000)).await;
+    let done = started(store, &new_run(&job, base + 2_000)).await;
+    store
+        .finish_run(done, job.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+    let mut manual = new_run(&job, base + 5_000);
+    manual.manual = true;
+    started(store, &manual).await;
+
+    // replica-a goes silent; replica-b claims its jobs.
+    let a_beat = store
+        .heartbeat(INSTANCE, "127.0.0.1:1", "test")
+        .await
+        .unwrap();
+    wait_for_db_clock_past(store, a_beat + 50).await;
+    store
+        .heartbeat("replica-b", "127.0.0.1:2", "test")
+        .await
+        .unwrap();
+    assert_eq!(store.claim_jobs("replica-b", 50).await.unwrap().len(), 2);
+
+    let ids = vec![job.id.clone(), "no-such-job".to_owned()];
+    let taken = store.take_over("replica-b", &ids).await.unwrap();
+    assert_eq!(taken.len(), 1, "only the listed jobs that replica-b owns");
+    let t = &taken[0];
+    assert_eq!(t.job.id, job.id);
+    assert_eq!(
+        (t.job.owner.as_deref(), t.job.epoch),
+        (Some("replica-b"), job.epoch + 1)
+    );
+    assert_eq!(t.last_tick_ms, Some(base + 2_000), "manual runs aside");
+    assert_eq!(t.window_from_ms(), Some(base));
+    assert_eq!(t.recorded_in_window, 2);
+    let abandoned = store.get_run(cut_off).await.unwrap().unwrap();
+    assert_eq!(abandoned.status, RunStatus::Failed);
+    assert_eq!(abandoned.reason, Some(RunReason::Abandoned));
+    assert!(abandoned.error.is_some());
+    assert_eq!(
+        store.get_run(done).await.unwrap().unwrap().status,
+        RunStatus::Succeeded
+    );
+    assert!(store.take_over("replica-b", &[]).await.unwrap().is_empty());
+    assert!(
+        store
+            .take_over(INSTANCE, std::slice::from_ref(&job.id))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the previous owner takes over nothing"
+    );
+
+    let fresh = store
+        .take_over("replica-b", std::slice::from_ref(&other.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (fresh[0].last_tick_ms, fresh[0].recorded_in_window),
+        (None, 0)
+    );
+
+    let after = store
+        .recorded_after(&[(job.id.clone(), base + 1_000), (other.id.clone(), base)])
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[&job.id], BTreeSet::from([base + 2_000]));
+    assert!(store.recorded_after(&[]).await.unwrap().is_empty());
+    assert!(
+        store
+            .recorded_after(&[(job.id.clone(), base + 2_000)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn leases_elect_one_holder(db: &Db) {
+    let store = &db.store;
+    let epoch = store
+        .acquire_lease("housekeeping", "a", 60_000)
+        .await
+        .unwrap()
+        .expect("a free lease is taken");
+    assert_eq!(
+        store
+            .acquire_lease("housekeeping", "b", 60_000)
+            .await
+            .unwrap(),
+        None,
+        "a holds it"
+    );
+    assert_eq!(
+        store
+            .acquire_lease("housekeeping", "a", 60_000)
+            .await
+            .unwrap(),
+        Some(epoch),
+        "renewing keeps the epoch"
+    );
+    assert!(store.holds_lease("housekeeping", "a", epoch).await.unwrap());
+    assert!(!store.holds_lease("housekeeping", "b", epoch).await.unwrap());
+    assert!(
+        !store
+            .holds_lease("housekeeping", "a", epoch + 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.lease_holder("housekeeping").await.unwrap().as_deref(),
+        Some("a")
+    );
+    store.release_lease("housekeeping", "b").await.unwrap();
+    assert_eq!(
+        store.lease_holder("housekeeping").await.unwrap().as_deref(),
+        Some("a"),
+        "only the holder releases"
+    );
+    store.release_lease("housekeeping", "a").await.unwrap();
+    assert_eq!(store.lease_holder("housekeeping").await.unwrap(), None);
+    assert!(
+        store
+            .acquire_lease("housekeeping", "b", 60_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // An expired lease goes to whoever asks, under the next epoch.
+    let short = store
+        .acquire_lease("short", "a", 50)
+        .await
+        .unwrap()
+        .expect("taken");
+    let taken_at = store.now_ms().await.unwrap();
+    wait_for_db_clock_past(store, taken_at + 50).await;
+    assert_eq!(store.lease_holder("short").await.unwrap(), None);
+    assert!(!store.holds_lease("short", "a", short).await.unwrap());
+    assert_eq!(
+        store.acquire_lease("short", "b", 60_000).await.unwrap(),
+        Some(short + 1)
+    );
+    assert!(store.holds_lease("short", "b", short + 1).await.unwrap());
+}
+
+async fn events_append_read_and_prune(db: &Db) {
+    let store = &db.store;
+    assert_eq!(store.last_event_id().await.unwrap(), 0);
+    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    let before = store.now_ms().await.unwrap();
+    let first = store
+        .append_event("job.created", &serde_json::json!({"id": "x"}))
+        .await
+        .unwrap();
+    let second = store
+        .append_event("run.finished", &serde_json::json!({"n": [1, 2]}))
+        .await
+        .unwrap();
+    assert!(second > first);
+    assert_eq!(store.last_event_id().await.unwrap(), second);
+
+    let all = store.events_after(0, 10).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|e| (e.id, e.kind.as_str()))
+            .collect::<Vec<_>>(),
+        [(first, "job.created"), (second, "run.finished")]
+    );
+    assert_eq!(all[1].payload, serde_json::json!({"n": [1, 2]}));
+    assert!(all.iter().all(|e| e.at_ms >= before));
+    assert_eq!(store.events_after(first, 10).await.unwrap()[0].id, second);
+    assert_eq!(store.events_after(0, 1).await.unwrap().len(), 1);
+
+    assert_eq!(
+        store.prune_events(0, 1).await.unwrap(),
+        1,
+        "keeps the newest"
+    );
+    assert_eq!(store.events_after(0, 10).await.unwrap()[0].id, second);
+    wait_for_db_clock_past(store, all[1].at_ms).await;
+    let now = store.now_ms().await.unwrap();
+    assert_eq!(store.prune_events(now, 100).await.unwrap(), 1, "by age");
+    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.last_event_id().await.unwrap(),
+        0,
+        "the newest id once every event is gone"
+    );
+}
+
+async fn manual_triggers_wait_for_the_owner(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "by-hand").await;
+    let first = store.insert_trigger(&job.id).await.unwrap();
+    wait_for_db_clock_past(store, first).await;
+    let second = store.insert_trigger(&job.id).await.unwrap();
+    assert!(second > first);
+    match store.insert_trigger("no-such-job").await {
+        Err(StoreError::JobNotFound(id)) => assert_eq!(id, "no-such-job"),
+        other => panic!("expected JobNotFound, got {other:?}"),
+    }
+
+    let pending = store.owned_triggers(INSTANCE).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|t| t.scheduled_at_ms)
+            .collect::<Vec<_>>(),
+        [first, second],
+        "oldest first"
+    );
+    assert_eq!(
+        pending[0].job,
+        store.get_job(&job.id).await.unwrap().unwrap()
+    );
+    assert!(store.owned_triggers("replica-b").await.unwrap().is_empty());
+
+    store.delete_trigger(pending[0].id).await.unwrap();
+    assert_eq!(store.owned_triggers(INSTANCE).await.unwrap().len(), 1);
+    assert_eq!(store.expire_triggers(second).await.unwrap(), 0);
+    assert_eq!(store.expire_triggers(second + 1).await.unwrap(), 1);
+    assert!(store.owned_triggers(INSTANCE).await.unwrap().is_empty());
+}
+
+async fn tokens_round_trip(db: &Db) {
+    let store = &db.store;
+    assert!(store.tokens_all().await.unwrap().is_empty());
+    let before = store.now_ms().await.unwrap();
+    let ci = store
+        .token_create("ci", "admin", "aa11", Some("root"))
+        .await
+        .unwrap()
+        .expect("created");
+    assert_eq!(
+        (
+            ci.name.as_str(),
+            ci.role.as_str(),
+            ci.sha256.as_str(),
+            ci.created_by.as_deref(),
+            ci.last_used_ms
+        ),
+        ("ci", "admin", "aa11", Some("root"), None)
+    );
+    assert!(ci.created_at_ms >= before);
+    assert_eq!(
+        store
+            .token_create("ci", "read", "bb22", None)
+            .await
+            .unwrap(),
+        None,
+        "names are unique"
+    );
+    store
+        .token_create("dashboard", "read", "cc33", None)
+        .await
+        .unwrap()
+        .expect("created");
+    store.token_touch("ci").await.unwrap();
+    let all = store.tokens_all().await.unwrap();
+    assert_eq!(
+        all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["ci", "dashboard"]
+    );
+    assert_eq!(all[0].sha256, "aa11", "the first token stands");
+    assert!(all[0].last_used_ms.is_some_and(|at| at >= ci.created_at_ms));
+    assert!(store.token_delete("ci").await.unwrap());
+    assert!(!store.token_delete("ci").await.unwrap());
+    assert_eq!(store.tokens_all().await.unwrap().len(), 1);
 }
 
 async fn session_end_marks_a_replica_dead_at_once(db: &Db) {

@@ -41,14 +41,15 @@ const ALL: &str = concat!(
 );
 
 /// `(dead instance, jobs it still owns)` for every instance that is not live but owns jobs,
-/// then `(NULL, jobs without an owner)`; `$1` is the dead threshold.
+/// then `(NULL, jobs without an owner)` (last, as on every engine: SQLite sorts NULL first
+/// unless told); `$1` is the dead threshold.
 const ORPHANS: &str = concat!(
     "SELECT d.id AS id, (SELECT COUNT(*) FROM jobs j WHERE j.owner = d.id) AS n \
      FROM instances d WHERE d.id NOT IN (",
     live_ids!("$1"),
     ") AND EXISTS (SELECT 1 FROM jobs j WHERE j.owner = d.id) \
      UNION ALL SELECT NULL AS id, COUNT(*) AS n FROM jobs WHERE owner IS NULL \
-     ORDER BY id"
+     ORDER BY id NULLS LAST"
 );
 
 pub(super) async fn heartbeat(
