@@ -38,6 +38,8 @@ pub(crate) struct Engine {
     pub backend: Backend,
     /// URL prefixes it opens.
     pub schemes: &'static [&'static str],
+    /// Its URLs as an error message lists them.
+    pub url_forms: &'static [&'static str],
     /// Connects and returns the driver.
     pub open: Open,
     /// `Some(true)` when a database error of this engine means "cannot serve now, try
@@ -53,6 +55,16 @@ pub(crate) fn for_url(url: &str) -> Option<&'static Engine> {
     ENGINES
         .iter()
         .find(|engine| engine.schemes.iter().any(|s| url.starts_with(s)))
+}
+
+/// Every engine's URL forms, for the message of an unsupported URL: `a, b, c or d`.
+pub(crate) fn url_forms() -> String {
+    let forms: Vec<&str> = ENGINES.iter().flat_map(|e| e.url_forms).copied().collect();
+    match forms.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// Whether a database error means "cannot serve now", asked of the engine it comes from.

@@ -6,9 +6,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The URL names no supported database.
-    #[error(
-        "unsupported database URL \"{0}\": expected sqlite://PATH, sqlite::memory:, postgres:// or postgresql://"
-    )]
+    #[error("unsupported database URL \"{0}\": expected {forms}", forms = super::engines::url_forms())]
     UnsupportedUrl(String),
     /// The database could not be opened or reached at startup.
     #[error("cannot open database \"{url}\": {source}")]
@@ -174,6 +172,15 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unsupported_url_lists_every_engine() {
+        assert_eq!(
+            StoreError::UnsupportedUrl("mysql://h/db".into()).to_string(),
+            "unsupported database URL \"mysql://h/db\": expected sqlite://PATH, sqlite::memory:, \
+             postgres:// or postgresql://"
+        );
+    }
 
     #[test]
     fn redacts_passwords_only() {

@@ -23,41 +23,44 @@
 //!
 //! # Adding an engine
 //!
-//! A new engine (say MySQL/MariaDB) is a new module beside `sqlite/` and `postgres/` with its
-//! migrations under `migrations/<engine>/`. It implements the driver trait (every operation,
-//! with its own placeholders, upserts and locking: `?`, `INSERT … ON DUPLICATE KEY UPDATE`,
-//! `FOR UPDATE SKIP LOCKED`, a re-read where there is no `RETURNING`), and for the
-//! capabilities either answers `None` or implements them (a `GET_LOCK(name, 0)` session whose
+//! A new engine (say MySQL/MariaDB) is a new module beside `sqlite/` and `postgres/`, with its
+//! migrations under `migrations/<engine>/`. It implements the driver trait: every operation,
+//! with its own placeholders, upserts and locking (`?`, `INSERT … ON DUPLICATE KEY UPDATE`,
+//! `FOR UPDATE SKIP LOCKED`, a re-read where there is no `RETURNING`); for the capabilities it
+//! either answers `None` or implements them (a session holding `GET_LOCK(name, 0)` whose
 //! connection id peers check with `IS_USED_LOCK(name)`; notifications polled from a changes
-//! table). It is registered with one line in `engines.rs` (its URL schemes, how to open it,
-//! which of its errors mean "try again") and one [`Backend`] variant; the store conformance
-//! suite (`tests/tests/store.rs`) then runs every scenario on it once it is added to the
-//! suite's list of engines.
+//! table). It describes itself in an `ENGINE` constant (URL schemes, how to open it, which of
+//! its errors mean "try again"), which is added to the list in `engines.rs` with a
+//! [`Backend`] variant. One more entry in the list of engines of the store conformance suite
+//! (`tests/tests/store.rs`) runs every scenario on it.
 
+// The seam: the interface every engine implements, and the list of engines.
 mod driver;
 mod engines;
-mod error;
-pub mod model;
-#[macro_use]
-mod rows;
-mod open;
-mod text;
 
-// The facade, by area.
-pub mod events;
-mod instances;
-mod jobs;
-pub mod leases;
-pub mod notify;
-pub mod ownership;
-mod retention;
-mod run_queries;
-mod runs;
-pub mod session;
-mod settings;
-mod state;
-pub mod takeover;
-mod tokens;
+// Shared by the facade and the engines.
+mod error; // StoreError, and which driver errors mean "unavailable"
+pub mod model; // the values the store reads and writes
+#[macro_use]
+mod rows; // row shapes, the column lists that select them, and their decoding
+mod text; // limits on run text
+
+// The facade, one file per area.
+pub mod events; // the event history and manual triggers
+mod instances; // replicas and their liveness
+mod jobs; // job definitions
+pub mod leases; // named leases
+pub mod notify; // change notifications (a capability)
+mod open; // Store: opening by URL, the per-call limit, schema and clock
+pub mod ownership; // claiming, handing over and releasing jobs
+mod retention; // what housekeeping deletes
+mod run_queries; // reading runs
+mod runs; // the run lifecycle: begin, finish, record, abandon
+pub mod session; // a replica's session (a capability)
+mod settings; // cluster settings
+mod state; // plugin state
+pub mod takeover; // taking over jobs in bulk
+mod tokens; // API tokens
 
 // The engines.
 mod postgres;

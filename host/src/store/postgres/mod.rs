@@ -33,21 +33,21 @@ macro_rules! live_ids {
     };
 }
 
-mod driver;
-mod events;
-mod jobs;
-mod leases;
-mod liveness;
-mod notify;
-mod open;
-mod ownership;
-mod retention;
-mod run_queries;
-mod runs;
-mod session;
-mod settings;
-mod state;
-mod takeover;
+mod driver; // the driver trait, operation by operation
+mod events; // the event history and manual triggers
+mod jobs; // job definitions
+mod leases; // named leases
+mod liveness; // heartbeats and live instances
+mod notify; // LISTEN and NOTIFY
+mod open; // connecting, schema, clock, error codes
+mod ownership; // claim, hand over, release
+mod retention; // what housekeeping deletes
+mod run_queries; // reading runs
+mod runs; // the run lifecycle: begin, finish, record, abandon
+mod session; // a replica's session: the advisory lock
+mod settings; // settings and API tokens
+mod state; // plugin state
+mod takeover; // taking over jobs in bulk
 
 pub(crate) use open::ENGINE;
 

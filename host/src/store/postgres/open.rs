@@ -18,6 +18,7 @@ use crate::store::open::ConnectOptions;
 pub(crate) const ENGINE: Engine = Engine {
     backend: Backend::Postgres,
     schemes: &["postgres://", "postgresql://"],
+    url_forms: &["postgres://", "postgresql://"],
     open,
     unavailable,
 };

@@ -25,19 +25,19 @@ macro_rules! live_ids {
     };
 }
 
-mod driver;
-mod events;
-mod jobs;
-mod leases;
-mod liveness;
-mod open;
-mod ownership;
-mod retention;
-mod run_queries;
-mod runs;
-mod settings;
-mod state;
-mod takeover;
+mod driver; // the driver trait, operation by operation
+mod events; // the event history and manual triggers
+mod jobs; // job definitions
+mod leases; // named leases
+mod liveness; // heartbeats and live instances
+mod open; // connecting, schema, clock, error codes
+mod ownership; // claim, hand over, release
+mod retention; // what housekeeping deletes
+mod run_queries; // reading runs
+mod runs; // the run lifecycle: begin, finish, record, abandon
+mod settings; // settings and API tokens
+mod state; // plugin state
+mod takeover; // taking over jobs in bulk
 
 pub(crate) use open::ENGINE;
 

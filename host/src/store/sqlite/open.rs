@@ -22,6 +22,7 @@ use crate::store::open::ConnectOptions;
 pub(crate) const ENGINE: Engine = Engine {
     backend: Backend::Sqlite,
     schemes: &["sqlite:"],
+    url_forms: &["sqlite://PATH", "sqlite::memory:"],
     open,
     unavailable,
 };
