@@ -1,89 +1,197 @@
-//! The storage layer against real databases: every scenario runs once on SQLite (a temporary
-//! file) and once on PostgreSQL (a fresh database on a throwaway server).
+//! The store conformance suite: every scenario runs on every engine, through the public
+//! [`Store`] only. [`conformance!`] below holds the one list of engines and the one list of
+//! scenarios; each pair is a test named `<scenario>::<engine>`. Adding an engine is one entry
+//! in that list plus its fixture in [`engines`].
+//!
+//! Scenarios that need a capability only some engines have (a session whose end marks the
+//! replica dead, change notifications) check that the engine answers as its entry in
+//! [`engines`] declares, and where it has no such capability they print why they were skipped
+//! (straight to the terminal, past the test harness's output capture) and stop.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
+use wasmcron::store::events::EVENTS_CHANNEL;
+use wasmcron::store::notify::{CLUSTER_CHANNEL, ChangeListener, JOBS_CHANNEL, SETTINGS_CHANNEL};
 use wasmcron::store::{
-    Backend, BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch,
-    LOGS_LIMIT_BYTES, MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RunCursor,
-    RunFilter, RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
+    BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch, LOGS_LIMIT_BYTES,
+    MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RunCursor, RunFilter,
+    RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
 };
 use wasmcron_e2e::pg;
 
-/// A migrated store plus whatever keeps its database alive.
-struct Fixture {
+/// One test per scenario and engine: `mod <scenario> { async fn <engine>() }`.
+macro_rules! conformance {
+    (engines: $engines:tt, scenarios: [$($scenario:ident),+ $(,)?] $(,)?) => {
+        $(conformance!(@scenario $scenario $engines);)+
+    };
+    (@scenario $scenario:ident [$($engine:ident),+ $(,)?]) => {
+        mod $scenario {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $engine() {
+                    let db = super::engines::$engine().await;
+                    assert_eq!(db.store.backend(), db.engine.backend);
+                    super::$scenario(&db).await;
+                }
+            )+
+        }
+    };
+}
+
+conformance! {
+    engines: [sqlite, postgres],
+    scenarios: [
+        clock_ping_and_idempotent_migration,
+        job_create_get_list,
+        job_update_versions_and_conflicts,
+        pause_and_resume_move_the_anchor,
+        delete_cascades_to_runs_and_state,
+        begin_run_records_each_tick_once,
+        begin_run_with_stale_ownership_is_fenced,
+        finish_run_is_fenced_after_an_epoch_change,
+        finish_bounds_text,
+        batched_begin_and_finish,
+        concurrent_begin_of_one_tick_starts_once,
+        record_ticks_and_catch_up_cursor,
+        abandon_runs_of_a_lost_owner,
+        list_runs_newest_first_with_filters_and_cursor,
+        retention_keeps_the_newest_run_per_job,
+        state_is_fenced,
+        heartbeat_upserts_and_liveness,
+        claim_jobs_from_dead_and_departed_instances,
+        ownership_view_orphans_and_stale_instances,
+        hand_over_and_release_are_fenced,
+        take_over_abandons_and_finds_the_cursor,
+        leases_elect_one_holder,
+        events_append_read_and_prune,
+        manual_triggers_wait_for_the_owner,
+        settings_round_trip,
+        tokens_round_trip,
+        schema_too_new_is_refused,
+        session_end_marks_a_replica_dead_at_once,
+        notifications_reach_listeners,
+    ],
+}
+
+/// A migrated store on a fresh database of one engine, plus whatever keeps it alive.
+struct Db {
     store: Store,
     url: String,
+    engine: &'static engines::Engine,
     _dir: Option<tempfile::TempDir>,
 }
 
-async fn sqlite_fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
-    let store = Store::connect(&url).await.expect("open sqlite");
-    store.migrate().await.expect("migrate sqlite");
-    Fixture {
-        store,
-        url,
-        _dir: Some(dir),
+impl Db {
+    /// Reports that `scenario` does not apply to this engine, and why, on the terminal.
+    fn skip(&self, scenario: &str, why: &str) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {scenario} on {}: {why}",
+            self.engine.name
+        );
     }
 }
 
-async fn postgres_fixture() -> Fixture {
-    let url = pg::shared().fresh_database().expect("create database");
-    let store = Store::connect(&url).await.expect("open postgres");
-    store.migrate().await.expect("migrate postgres");
-    Fixture {
-        store,
-        url,
-        _dir: None,
+/// The engines under test: how to get a fresh database of each, and which capabilities each
+/// is expected to have.
+mod engines {
+    use futures::future::BoxFuture;
+    use wasmcron::store::{Backend, Store};
+    use wasmcron_e2e::pg;
+
+    use super::Db;
+
+    /// What the suite knows and expects of an engine.
+    pub struct Engine {
+        /// Name in skip messages.
+        pub name: &'static str,
+        /// What [`Store::backend`] answers.
+        pub backend: Backend,
+        /// [`Store::open_session`] gives a session (else `None`).
+        pub sessions: bool,
+        /// [`Store::listen`] gives a listener (else `None`).
+        pub notifications: bool,
+        /// Records schema version `version` as applied, as a newer wasmcron would have.
+        pub record_schema_version: for<'a> fn(&'a str, i64) -> BoxFuture<'a, ()>,
     }
-}
 
-/// Runs the async scenario `$body(&Store, &str url)` once per backend, as two tests.
-macro_rules! on_both_backends {
-    ($($body:ident),+ $(,)?) => {$(
-        mod $body {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let fixture = super::sqlite_fixture().await;
-                assert_eq!(fixture.store.backend(), super::Backend::Sqlite);
-                super::$body(&fixture.store, &fixture.url).await;
-            }
+    const INSERT_VERSION: &str = "INSERT INTO _sqlx_migrations \
+        (version, description, success, checksum, execution_time) \
+        VALUES ($1, 'from a newer wasmcron', $2, $3, 0)";
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let fixture = super::postgres_fixture().await;
-                assert_eq!(fixture.store.backend(), super::Backend::Postgres);
-                super::$body(&fixture.store, &fixture.url).await;
-            }
+    static SQLITE: Engine = Engine {
+        name: "sqlite",
+        backend: Backend::Sqlite,
+        sessions: false,
+        notifications: false,
+        record_schema_version: sqlite_schema_version,
+    };
+
+    static POSTGRES: Engine = Engine {
+        name: "postgres",
+        backend: Backend::Postgres,
+        sessions: true,
+        notifications: true,
+        record_schema_version: postgres_schema_version,
+    };
+
+    fn sqlite_schema_version(url: &str, version: i64) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query(INSERT_VERSION)
+                .bind(version)
+                .bind(true)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    }
+
+    fn postgres_schema_version(url: &str, version: i64) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(INSERT_VERSION)
+                .bind(version)
+                .bind(true)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    }
+
+    /// A temporary SQLite file.
+    pub async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
+        let store = Store::connect(&url).await.expect("open sqlite");
+        store.migrate().await.expect("migrate sqlite");
+        Db {
+            store,
+            url,
+            engine: &SQLITE,
+            _dir: Some(dir),
         }
-    )+};
-}
+    }
 
-on_both_backends!(
-    clock_ping_and_idempotent_migration,
-    job_create_get_list,
-    job_update_versions_and_conflicts,
-    pause_and_resume_move_the_anchor,
-    delete_cascades_to_runs_and_state,
-    begin_run_records_each_tick_once,
-    begin_run_with_stale_ownership_is_fenced,
-    finish_run_is_fenced_after_an_epoch_change,
-    finish_bounds_text,
-    batched_begin_and_finish,
-    concurrent_begin_of_one_tick_starts_once,
-    record_ticks_and_catch_up_cursor,
-    abandon_runs_of_a_lost_owner,
-    list_runs_newest_first_with_filters_and_cursor,
-    retention_keeps_the_newest_run_per_job,
-    state_is_fenced,
-    heartbeat_upserts_and_liveness,
-    claim_jobs_from_dead_and_departed_instances,
-    settings_round_trip,
-    schema_too_new_is_refused,
-);
+    /// A fresh database on the shared throwaway PostgreSQL server.
+    pub async fn postgres() -> Db {
+        let url = pg::shared().fresh_database().expect("create database");
+        let store = Store::connect(&url).await.expect("open postgres");
+        store.migrate().await.expect("migrate postgres");
+        Db {
+            store,
+            url,
+            engine: &POSTGRES,
+            _dir: None,
+        }
+    }
+}
 
 // ----- helpers -------------------------------------------------------------------------------
 
@@ -147,7 +255,8 @@ async fn wait_for_db_clock_past(store: &Store, instant_ms: i64) {
 
 // ----- scenarios -----------------------------------------------------------------------------
 
-async fn clock_ping_and_idempotent_migration(store: &Store, _url: &str) {
+async fn clock_ping_and_idempotent_migration(db: &Db) {
+    let store = &db.store;
     store.ping().await.expect("ping");
     let system_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -167,7 +276,8 @@ async fn clock_ping_and_idempotent_migration(store: &Store, _url: &str) {
     );
 }
 
-async fn job_create_get_list(store: &Store, _url: &str) {
+async fn job_create_get_list(db: &Db) {
+    let store = &db.store;
     let before = store.now_ms().await.unwrap();
     let job = store
         .create_job(NewJob::new("alpha", "0 * * * *", "hello"))
@@ -295,7 +405,8 @@ fn uuid_like(id: &str) -> bool {
     id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
 }
 
-async fn job_update_versions_and_conflicts(store: &Store, _url: &str) {
+async fn job_update_versions_and_conflicts(db: &Db) {
+    let store = &db.store;
     let job = store
         .create_job(NewJob::new("edit-me", "0 * * * *", "hello"))
         .await
@@ -403,7 +514,8 @@ async fn job_update_versions_and_conflicts(store: &Store, _url: &str) {
     }
 }
 
-async fn pause_and_resume_move_the_anchor(store: &Store, _url: &str) {
+async fn pause_and_resume_move_the_anchor(db: &Db) {
+    let store = &db.store;
     let job = store
         .create_job(NewJob::new("pausable", "* * * * *", "hello"))
         .await
@@ -425,7 +537,8 @@ async fn pause_and_resume_move_the_anchor(store: &Store, _url: &str) {
     );
 }
 
-async fn delete_cascades_to_runs_and_state(store: &Store, _url: &str) {
+async fn delete_cascades_to_runs_and_state(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "doomed").await;
     let run_id = started(store, &new_run(&job, 1_000)).await;
     assert!(
@@ -441,7 +554,8 @@ async fn delete_cascades_to_runs_and_state(store: &Store, _url: &str) {
     assert_eq!(store.state_get(&job.id, "k").await.unwrap(), None);
 }
 
-async fn begin_run_records_each_tick_once(store: &Store, _url: &str) {
+async fn begin_run_records_each_tick_once(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "once").await;
     let before = store.now_ms().await.unwrap();
     let run = new_run(&job, 60_000);
@@ -507,7 +621,8 @@ async fn begin_run_records_each_tick_once(store: &Store, _url: &str) {
     }
 }
 
-async fn begin_run_with_stale_ownership_is_fenced(store: &Store, _url: &str) {
+async fn begin_run_with_stale_ownership_is_fenced(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "fenced").await;
     let mut stale = new_run(&job, 1_000);
     stale.epoch = job.epoch - 1;
@@ -523,7 +638,8 @@ async fn begin_run_with_stale_ownership_is_fenced(store: &Store, _url: &str) {
     assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), Some(1_000));
 }
 
-async fn finish_run_is_fenced_after_an_epoch_change(store: &Store, _url: &str) {
+async fn finish_run_is_fenced_after_an_epoch_change(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "moving").await;
     let id = started(store, &new_run(&job, 5_000)).await;
     // The owner leaves; another replica takes the job (new epoch).
@@ -557,7 +673,8 @@ async fn finish_run_is_fenced_after_an_epoch_change(store: &Store, _url: &str) {
     );
 }
 
-async fn finish_bounds_text(store: &Store, _url: &str) {
+async fn finish_bounds_text(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "chatty").await;
     let id = started(store, &new_run(&job, 7_000)).await;
     let huge_result = "r".repeat(10 * 1024);
@@ -581,7 +698,8 @@ async fn finish_bounds_text(store: &Store, _url: &str) {
     assert!(run.error.unwrap().ends_with(TRUNCATION_MARKER));
 }
 
-async fn batched_begin_and_finish(store: &Store, _url: &str) {
+async fn batched_begin_and_finish(db: &Db) {
+    let store = &db.store;
     let a = owned_job(store, "batch-a").await;
     let b = owned_job(store, "batch-b").await;
     let a = store.get_job(&a.id).await.unwrap().unwrap();
@@ -647,7 +765,8 @@ async fn batched_begin_and_finish(store: &Store, _url: &str) {
     );
 }
 
-async fn concurrent_begin_of_one_tick_starts_once(store: &Store, _url: &str) {
+async fn concurrent_begin_of_one_tick_starts_once(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "contended").await;
     let mut tasks = Vec::new();
     for _ in 0..8 {
@@ -693,7 +812,8 @@ async fn concurrent_begin_of_one_tick_starts_once(store: &Store, _url: &str) {
     );
 }
 
-async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
+async fn record_ticks_and_catch_up_cursor(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "cursor").await;
     assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), None);
     started(store, &new_run(&job, 10_000)).await;
@@ -789,7 +909,8 @@ async fn record_ticks_and_catch_up_cursor(store: &Store, _url: &str) {
     }
 }
 
-async fn abandon_runs_of_a_lost_owner(store: &Store, _url: &str) {
+async fn abandon_runs_of_a_lost_owner(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "abandoned").await;
     let old_run = started(store, &new_run(&job, 1_000)).await;
     let done_run = started(store, &new_run(&job, 2_000)).await;
@@ -824,7 +945,8 @@ async fn abandon_runs_of_a_lost_owner(store: &Store, _url: &str) {
     assert_eq!(store.abandon_runs(&job.id, new_epoch).await.unwrap(), 0);
 }
 
-async fn list_runs_newest_first_with_filters_and_cursor(store: &Store, _url: &str) {
+async fn list_runs_newest_first_with_filters_and_cursor(db: &Db) {
+    let store = &db.store;
     let a = owned_job(store, "list-a").await;
     let b = owned_job(store, "list-b").await;
     let a = store.get_job(&a.id).await.unwrap().unwrap();
@@ -899,7 +1021,8 @@ async fn list_runs_newest_first_with_filters_and_cursor(store: &Store, _url: &st
     assert_eq!(seen, ticks);
 }
 
-async fn retention_keeps_the_newest_run_per_job(store: &Store, _url: &str) {
+async fn retention_keeps_the_newest_run_per_job(db: &Db) {
+    let store = &db.store;
     let a = owned_job(store, "old-a").await;
     let b = owned_job(store, "old-b").await;
     let a = store.get_job(&a.id).await.unwrap().unwrap();
@@ -950,7 +1073,8 @@ async fn retention_keeps_the_newest_run_per_job(store: &Store, _url: &str) {
     assert_eq!(store.delete_runs_before(5_000).await.unwrap(), 0);
 }
 
-async fn state_is_fenced(store: &Store, _url: &str) {
+async fn state_is_fenced(db: &Db) {
+    let store = &db.store;
     let job = owned_job(store, "stateful").await;
     assert_eq!(store.state_get(&job.id, "count").await.unwrap(), None);
     assert!(
@@ -1011,7 +1135,8 @@ async fn state_is_fenced(store: &Store, _url: &str) {
     );
 }
 
-async fn heartbeat_upserts_and_liveness(store: &Store, _url: &str) {
+async fn heartbeat_upserts_and_liveness(db: &Db) {
+    let store = &db.store;
     let first = store
         .heartbeat("r1", "10.0.0.1:8080", "0.1.0")
         .await
@@ -1076,7 +1201,8 @@ async fn heartbeat_upserts_and_liveness(store: &Store, _url: &str) {
     );
 }
 
-async fn claim_jobs_from_dead_and_departed_instances(store: &Store, _url: &str) {
+async fn claim_jobs_from_dead_and_departed_instances(db: &Db) {
+    let store = &db.store;
     for name in ["c1", "c2", "c3"] {
         store
             .create_job(NewJob::new(name, "* * * * *", "hello"))
@@ -1154,7 +1280,8 @@ async fn claim_jobs_from_dead_and_departed_instances(store: &Store, _url: &str) 
     assert_eq!(store.claim_jobs("b", 60_000).await.unwrap().len(), 3);
 }
 
-async fn settings_round_trip(store: &Store, _url: &str) {
+async fn settings_round_trip(db: &Db) {
+    let store = &db.store;
     assert!(store.settings_all().await.unwrap().is_empty());
     store
         .setting_put("paused", &serde_json::json!(true))
@@ -1180,35 +1307,11 @@ async fn settings_round_trip(store: &Store, _url: &str) {
     assert_eq!(store.settings_all().await.unwrap().len(), 1);
 }
 
-async fn schema_too_new_is_refused(store: &Store, url: &str) {
+async fn schema_too_new_is_refused(db: &Db) {
+    let (store, url) = (&db.store, db.url.as_str());
     let known = store.known_schema_version();
     let future = known + 1;
-    let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                  VALUES ($1, 'from a newer wasmcron', $2, $3, 0)";
-    match store.backend() {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            sqlx::query(insert)
-                .bind(future)
-                .bind(true)
-                .bind(vec![0u8])
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::query(insert)
-                .bind(future)
-                .bind(true)
-                .bind(vec![0u8])
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
-    }
+    (db.engine.record_schema_version)(url, future).await;
     let again = Store::connect(url).await.unwrap();
     let error = again
         .migrate()
@@ -1227,7 +1330,541 @@ async fn schema_too_new_is_refused(store: &Store, url: &str) {
     assert!(!error.is_unavailable());
 }
 
-// ----- backend-specific ----------------------------------------------------------------------
+async fn ownership_view_orphans_and_stale_instances(db: &Db) {
+    let store = &db.store;
+    for name in ["o1", "o2", "o3", "o4"] {
+        store
+            .create_job(NewJob::new(name, "* * * * *", "hello"))
+            .await
+            .unwrap();
+    }
+    let a_beat = store.heartbeat("a", "x", "v").await.unwrap();
+    store.heartbeat("b", "x", "v").await.unwrap();
+    assert_eq!(
+        store
+            .claim_jobs_limited("a", 60_000, Some(2))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .claim_jobs_limited("b", 60_000, Some(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .claim_jobs_limited("b", 60_000, Some(0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let view = store.ownership(60_000).await.unwrap();
+    assert_eq!(view.live, vec![("a".to_owned(), 2), ("b".to_owned(), 1)]);
+    assert_eq!((view.orphans, view.total()), (1, 4));
+    assert!(view.is_live("a") && view.count("a") == 2 && view.count("c") == 0);
+    assert_eq!(
+        store.orphan_summary(60_000).await.unwrap(),
+        vec![(None, 1)],
+        "only the unowned job lacks a live owner"
+    );
+
+    // a goes silent; b keeps heartbeating.
+    wait_for_db_clock_past(store, a_beat + 500).await;
+    store.heartbeat("b", "x", "v").await.unwrap();
+    let view = store.ownership(500).await.unwrap();
+    assert_eq!(view.live, vec![("b".to_owned(), 1)]);
+    assert_eq!(view.orphans, 3, "a's two jobs and the unowned one");
+    assert!(!view.is_live("a"));
+    assert_eq!(
+        store.orphan_summary(500).await.unwrap(),
+        vec![(Some("a".to_owned()), 2), (None, 1)],
+        "dead owners by id, then the jobs without an owner"
+    );
+
+    // Instances long silent go, unless they still own jobs.
+    let gone_beat = store.heartbeat("gone", "x", "v").await.unwrap();
+    wait_for_db_clock_past(store, gone_beat + 50).await;
+    assert_eq!(store.delete_stale_instances(50).await.unwrap(), 1);
+    let ids: Vec<String> = store
+        .all_instances()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, ["a", "b"], "a still owns jobs; b owns one");
+
+    store.heartbeat("b", "x", "v").await.unwrap();
+    assert_eq!(store.claim_jobs("b", 500).await.unwrap().len(), 3);
+    let view = store.ownership(500).await.unwrap();
+    assert_eq!((view.live, view.orphans), (vec![("b".to_owned(), 4)], 0));
+    assert_eq!(
+        store.orphan_summary(500).await.unwrap(),
+        vec![(None, 0)],
+        "the unowned count is always reported"
+    );
+}
+
+async fn hand_over_and_release_are_fenced(db: &Db) {
+    let store = &db.store;
+    for name in ["h1", "h2", "h3"] {
+        store
+            .create_job(NewJob::new(name, "* * * * *", "hello"))
+            .await
+            .unwrap();
+    }
+    store.heartbeat("a", "x", "v").await.unwrap();
+    store.heartbeat("b", "x", "v").await.unwrap();
+    let owned: Vec<(String, i64)> = store
+        .claim_jobs("a", 60_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.id, j.epoch))
+        .collect();
+    assert_eq!(owned.len(), 3);
+    let (h1, epoch) = owned[0].clone();
+
+    assert!(
+        store
+            .hand_over("a", "b", &[(h1.clone(), epoch - 1)])
+            .await
+            .unwrap()
+            .is_empty(),
+        "a stale epoch hands nothing over"
+    );
+    assert!(
+        store
+            .hand_over("b", "a", &[(h1.clone(), epoch)])
+            .await
+            .unwrap()
+            .is_empty(),
+        "only the owner hands over"
+    );
+    assert!(store.hand_over("a", "b", &[]).await.unwrap().is_empty());
+
+    let moved: HashSet<String> = store
+        .hand_over("a", "b", &owned[..2])
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        moved,
+        HashSet::from([owned[0].0.clone(), owned[1].0.clone()])
+    );
+    let h1_now = store.get_job(&h1).await.unwrap().unwrap();
+    assert_eq!(
+        (h1_now.owner.as_deref(), h1_now.epoch),
+        (Some("b"), epoch + 1)
+    );
+    assert_eq!(
+        store.owned_job_counts().await.unwrap(),
+        vec![("a".to_owned(), 1), ("b".to_owned(), 2)]
+    );
+
+    assert!(!store.release_job(&h1, "a", epoch + 1).await.unwrap());
+    assert!(!store.release_job(&h1, "b", epoch).await.unwrap());
+    assert!(store.release_job(&h1, "b", epoch + 1).await.unwrap());
+    let released = store.get_job(&h1).await.unwrap().unwrap();
+    assert_eq!((released.owner, released.epoch), (None, epoch + 2));
+}
+
+async fn take_over_abandons_and_finds_the_cursor(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "inherited").await;
+    let other = owned_job(store, "not-taken").await;
+    let base = job.anchor_ms;
+    let cut_off = started(store, &new_run(&job, base + 1_000)).await;
+    let done = started(store, &new_run(&job, base + 2_000)).await;
+    store
+        .finish_run(done, job.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+    let mut manual = new_run(&job, base + 5_000);
+    manual.manual = true;
+    started(store, &manual).await;
+
+    // replica-a goes silent; replica-b claims its jobs.
+    let a_beat = store
+        .heartbeat(INSTANCE, "127.0.0.1:1", "test")
+        .await
+        .unwrap();
+    wait_for_db_clock_past(store, a_beat + 50).await;
+    store
+        .heartbeat("replica-b", "127.0.0.1:2", "test")
+        .await
+        .unwrap();
+    assert_eq!(store.claim_jobs("replica-b", 50).await.unwrap().len(), 2);
+
+    let ids = vec![job.id.clone(), "no-such-job".to_owned()];
+    let taken = store.take_over("replica-b", &ids).await.unwrap();
+    assert_eq!(taken.len(), 1, "only the listed jobs that replica-b owns");
+    let t = &taken[0];
+    assert_eq!(t.job.id, job.id);
+    assert_eq!(
+        (t.job.owner.as_deref(), t.job.epoch),
+        (Some("replica-b"), job.epoch + 1)
+    );
+    assert_eq!(t.last_tick_ms, Some(base + 2_000), "manual runs aside");
+    assert_eq!(t.window_from_ms(), Some(base));
+    assert_eq!(t.recorded_in_window, 2);
+    let abandoned = store.get_run(cut_off).await.unwrap().unwrap();
+    assert_eq!(abandoned.status, RunStatus::Failed);
+    assert_eq!(abandoned.reason, Some(RunReason::Abandoned));
+    assert!(abandoned.error.is_some());
+    assert_eq!(
+        store.get_run(done).await.unwrap().unwrap().status,
+        RunStatus::Succeeded
+    );
+    assert!(store.take_over("replica-b", &[]).await.unwrap().is_empty());
+    assert!(
+        store
+            .take_over(INSTANCE, std::slice::from_ref(&job.id))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the previous owner takes over nothing"
+    );
+
+    let fresh = store
+        .take_over("replica-b", std::slice::from_ref(&other.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (fresh[0].last_tick_ms, fresh[0].recorded_in_window),
+        (None, 0)
+    );
+
+    let after = store
+        .recorded_after(&[(job.id.clone(), base + 1_000), (other.id.clone(), base)])
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[&job.id], BTreeSet::from([base + 2_000]));
+    assert!(store.recorded_after(&[]).await.unwrap().is_empty());
+    assert!(
+        store
+            .recorded_after(&[(job.id.clone(), base + 2_000)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn leases_elect_one_holder(db: &Db) {
+    let store = &db.store;
+    let epoch = store
+        .acquire_lease("housekeeping", "a", 60_000)
+        .await
+        .unwrap()
+        .expect("a free lease is taken");
+    assert_eq!(
+        store
+            .acquire_lease("housekeeping", "b", 60_000)
+            .await
+            .unwrap(),
+        None,
+        "a holds it"
+    );
+    assert_eq!(
+        store
+            .acquire_lease("housekeeping", "a", 60_000)
+            .await
+            .unwrap(),
+        Some(epoch),
+        "renewing keeps the epoch"
+    );
+    assert!(store.holds_lease("housekeeping", "a", epoch).await.unwrap());
+    assert!(!store.holds_lease("housekeeping", "b", epoch).await.unwrap());
+    assert!(
+        !store
+            .holds_lease("housekeeping", "a", epoch + 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.lease_holder("housekeeping").await.unwrap().as_deref(),
+        Some("a")
+    );
+    store.release_lease("housekeeping", "b").await.unwrap();
+    assert_eq!(
+        store.lease_holder("housekeeping").await.unwrap().as_deref(),
+        Some("a"),
+        "only the holder releases"
+    );
+    store.release_lease("housekeeping", "a").await.unwrap();
+    assert_eq!(store.lease_holder("housekeeping").await.unwrap(), None);
+    assert!(
+        store
+            .acquire_lease("housekeeping", "b", 60_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // An expired lease goes to whoever asks, under the next epoch.
+    let short = store
+        .acquire_lease("short", "a", 50)
+        .await
+        .unwrap()
+        .expect("taken");
+    let taken_at = store.now_ms().await.unwrap();
+    wait_for_db_clock_past(store, taken_at + 50).await;
+    assert_eq!(store.lease_holder("short").await.unwrap(), None);
+    assert!(!store.holds_lease("short", "a", short).await.unwrap());
+    assert_eq!(
+        store.acquire_lease("short", "b", 60_000).await.unwrap(),
+        Some(short + 1)
+    );
+    assert!(store.holds_lease("short", "b", short + 1).await.unwrap());
+}
+
+async fn events_append_read_and_prune(db: &Db) {
+    let store = &db.store;
+    assert_eq!(store.last_event_id().await.unwrap(), 0);
+    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    let before = store.now_ms().await.unwrap();
+    let first = store
+        .append_event("job.created", &serde_json::json!({"id": "x"}))
+        .await
+        .unwrap();
+    let second = store
+        .append_event("run.finished", &serde_json::json!({"n": [1, 2]}))
+        .await
+        .unwrap();
+    assert!(second > first);
+    assert_eq!(store.last_event_id().await.unwrap(), second);
+
+    let all = store.events_after(0, 10).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|e| (e.id, e.kind.as_str()))
+            .collect::<Vec<_>>(),
+        [(first, "job.created"), (second, "run.finished")]
+    );
+    assert_eq!(all[1].payload, serde_json::json!({"n": [1, 2]}));
+    assert!(all.iter().all(|e| e.at_ms >= before));
+    assert_eq!(store.events_after(first, 10).await.unwrap()[0].id, second);
+    assert_eq!(store.events_after(0, 1).await.unwrap().len(), 1);
+
+    assert_eq!(
+        store.prune_events(0, 1).await.unwrap(),
+        1,
+        "keeps the newest"
+    );
+    assert_eq!(store.events_after(0, 10).await.unwrap()[0].id, second);
+    wait_for_db_clock_past(store, all[1].at_ms).await;
+    let now = store.now_ms().await.unwrap();
+    assert_eq!(store.prune_events(now, 100).await.unwrap(), 1, "by age");
+    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.last_event_id().await.unwrap(),
+        0,
+        "the newest id once every event is gone"
+    );
+}
+
+async fn manual_triggers_wait_for_the_owner(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "by-hand").await;
+    let first = store.insert_trigger(&job.id).await.unwrap();
+    wait_for_db_clock_past(store, first).await;
+    let second = store.insert_trigger(&job.id).await.unwrap();
+    assert!(second > first);
+    match store.insert_trigger("no-such-job").await {
+        Err(StoreError::JobNotFound(id)) => assert_eq!(id, "no-such-job"),
+        other => panic!("expected JobNotFound, got {other:?}"),
+    }
+
+    let pending = store.owned_triggers(INSTANCE).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|t| t.scheduled_at_ms)
+            .collect::<Vec<_>>(),
+        [first, second],
+        "oldest first"
+    );
+    assert_eq!(
+        pending[0].job,
+        store.get_job(&job.id).await.unwrap().unwrap()
+    );
+    assert!(store.owned_triggers("replica-b").await.unwrap().is_empty());
+
+    store.delete_trigger(pending[0].id).await.unwrap();
+    assert_eq!(store.owned_triggers(INSTANCE).await.unwrap().len(), 1);
+    assert_eq!(store.expire_triggers(second).await.unwrap(), 0);
+    assert_eq!(store.expire_triggers(second + 1).await.unwrap(), 1);
+    assert!(store.owned_triggers(INSTANCE).await.unwrap().is_empty());
+}
+
+async fn tokens_round_trip(db: &Db) {
+    let store = &db.store;
+    assert!(store.tokens_all().await.unwrap().is_empty());
+    let before = store.now_ms().await.unwrap();
+    let ci = store
+        .token_create("ci", "admin", "aa11", Some("root"))
+        .await
+        .unwrap()
+        .expect("created");
+    assert_eq!(
+        (
+            ci.name.as_str(),
+            ci.role.as_str(),
+            ci.sha256.as_str(),
+            ci.created_by.as_deref(),
+            ci.last_used_ms
+        ),
+        ("ci", "admin", "aa11", Some("root"), None)
+    );
+    assert!(ci.created_at_ms >= before);
+    assert_eq!(
+        store
+            .token_create("ci", "read", "bb22", None)
+            .await
+            .unwrap(),
+        None,
+        "names are unique"
+    );
+    store
+        .token_create("dashboard", "read", "cc33", None)
+        .await
+        .unwrap()
+        .expect("created");
+    store.token_touch("ci").await.unwrap();
+    let all = store.tokens_all().await.unwrap();
+    assert_eq!(
+        all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["ci", "dashboard"]
+    );
+    assert_eq!(all[0].sha256, "aa11", "the first token stands");
+    assert!(all[0].last_used_ms.is_some_and(|at| at >= ci.created_at_ms));
+    assert!(store.token_delete("ci").await.unwrap());
+    assert!(!store.token_delete("ci").await.unwrap());
+    assert_eq!(store.tokens_all().await.unwrap().len(), 1);
+}
+
+async fn session_end_marks_a_replica_dead_at_once(db: &Db) {
+    let store = &db.store;
+    let opened = store.open_session("r1").await.unwrap();
+    if !db.engine.sessions {
+        assert!(opened.is_none(), "{} has no sessions", db.engine.name);
+        db.skip(
+            "session_end_marks_a_replica_dead_at_once",
+            "no server sessions; the heartbeat alone decides liveness",
+        );
+        return;
+    }
+    let mut session = opened.expect("a session");
+    assert!(session.locked());
+    let beat = session.heartbeat("10.0.0.1:1", "0.1.0").await.unwrap();
+    let live = store.live_instances(60_000).await.unwrap();
+    assert_eq!(
+        live.iter()
+            .map(|i| (i.id.as_str(), i.heartbeat_at_ms))
+            .collect::<Vec<_>>(),
+        [("r1", beat)]
+    );
+
+    // A second process with the same instance id does not get the lock.
+    let twin = store.open_session("r1").await.unwrap().expect("a session");
+    assert!(!twin.locked());
+    assert_ne!(twin.pid(), session.pid());
+    twin.close().await;
+    assert_eq!(store.live_instances(60_000).await.unwrap().len(), 1);
+
+    // The session ends (the process is gone): dead at once, though its heartbeat is fresh.
+    session.close().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !store.live_instances(60_000).await.unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "still live after its session ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store.orphan_summary(60_000).await.unwrap(),
+        vec![(None, 0)],
+        "r1 owns nothing, so it is no orphan source"
+    );
+
+    // A new session brings it back.
+    let mut again = store.open_session("r1").await.unwrap().expect("a session");
+    assert!(again.locked());
+    again.heartbeat("10.0.0.1:1", "0.1.0").await.unwrap();
+    assert_eq!(store.live_instances(60_000).await.unwrap().len(), 1);
+    again.close().await;
+}
+
+async fn notifications_reach_listeners(db: &Db) {
+    let store = &db.store;
+    let changes = store.listen().await.unwrap();
+    let settings = store.listen_settings().await.unwrap();
+    let events = store.event_listener().await.unwrap();
+    if !db.engine.notifications {
+        assert!(changes.is_none() && settings.is_none() && events.is_none());
+        // Announcing is then a no-op, never an error.
+        store.notify_job_changed("job-1").await.unwrap();
+        store.notify_cluster_changed("replica-x").await.unwrap();
+        store.notify_settings_changed().await.unwrap();
+        db.skip(
+            "notifications_reach_listeners",
+            "no change notifications; replicas reconcile periodically",
+        );
+        return;
+    }
+    let (mut changes, mut settings, mut events) = (
+        changes.expect("listener"),
+        settings.expect("listener"),
+        events.expect("listener"),
+    );
+    store.notify_job_changed("job-1").await.unwrap();
+    assert_eq!(
+        next_notification(&mut changes).await,
+        (JOBS_CHANNEL.to_owned(), "job-1".to_owned())
+    );
+    store.notify_cluster_changed("replica-x").await.unwrap();
+    assert_eq!(
+        next_notification(&mut changes).await,
+        (CLUSTER_CHANNEL.to_owned(), "replica-x".to_owned())
+    );
+    store
+        .setting_put("paused", &serde_json::json!(true))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_notification(&mut settings).await.0,
+        SETTINGS_CHANNEL,
+        "a settings write is announced"
+    );
+    let id = store
+        .append_event("job.created", &serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_notification(&mut events).await,
+        (EVENTS_CHANNEL.to_owned(), id.to_string())
+    );
+}
+
+/// The next notification, within a deadline.
+async fn next_notification(listener: &mut ChangeListener) -> (String, String) {
+    tokio::time::timeout(Duration::from_secs(10), listener.next())
+        .await
+        .expect("a notification within 10 s")
+        .expect("listening")
+        .expect("no gap")
+}
+
+// ----- engine-specific tests (outside the conformance matrix) ------------------------------------------------------------------
 
 #[tokio::test]
 async fn unsupported_and_unopenable_urls_are_clear_errors() {

@@ -164,7 +164,7 @@ async fn listen(hub: &EventHub) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
-        match tokio::time::timeout(Duration::from_secs(5), l.try_recv()).await {
+        match tokio::time::timeout(Duration::from_secs(5), l.next()).await {
             Err(_) => {}
             // A notification, or the connection was lost (and is re-established by the next
             // receive): either way, look.

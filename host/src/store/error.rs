@@ -6,9 +6,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The URL names no supported database.
-    #[error(
-        "unsupported database URL \"{0}\": expected sqlite://PATH, sqlite::memory:, postgres:// or postgresql://"
-    )]
+    #[error("unsupported database URL \"{0}\": expected {forms}", forms = super::engines::url_forms())]
     UnsupportedUrl(String),
     /// The database could not be opened or reached at startup.
     #[error("cannot open database \"{url}\": {source}")]
@@ -105,7 +103,8 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// True when `error` says the database could not be reached or cannot serve right now.
+/// True when `error` says the database could not be reached or cannot serve right now; what
+/// a database error means is asked of the engine it comes from.
 pub(crate) fn is_connection_level(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
@@ -114,32 +113,19 @@ pub(crate) fn is_connection_level(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                is_sqlite_busy(&code)
-            } else {
-                is_pg_unavailable(&code)
-            }
-        }
+        sqlx::Error::Database(db) => super::engines::is_unavailable(db.as_ref()),
         _ => false,
     }
 }
 
-/// PostgreSQL SQLSTATEs that mean "cannot serve now, try again": class 08 (connection
-/// exception), 57P01..57P05 (shutting down, cannot connect now), 53300 (too many
-/// connections), 57014 (statement timeout), 40001/40P01 (serialization failure, deadlock).
-fn is_pg_unavailable(code: &str) -> bool {
-    code.starts_with("08")
-        || code.starts_with("57P")
-        || matches!(code, "53300" | "57014" | "40001" | "40P01")
-}
-
-/// SQLite result codes 5 (`SQLITE_BUSY`) and 6 (`SQLITE_LOCKED`), and their extended codes,
-/// which keep the primary code in the low byte.
-fn is_sqlite_busy(code: &str) -> bool {
-    code.parse::<i32>()
-        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+/// Turns a unique-key violation (on `jobs.name`) into [`StoreError::DuplicateName`].
+pub(crate) fn name_conflict(error: sqlx::Error, name: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::DuplicateName(name.to_owned())
+        }
+        _ => error.into(),
+    }
 }
 
 /// `url` with its password replaced by `***`, for error messages and logs: the password of the
@@ -188,6 +174,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unsupported_url_lists_every_engine() {
+        assert_eq!(
+            StoreError::UnsupportedUrl("mysql://h/db".into()).to_string(),
+            "unsupported database URL \"mysql://h/db\": expected sqlite://PATH, sqlite::memory:, \
+             postgres:// or postgresql://"
+        );
+    }
+
+    #[test]
     fn redacts_passwords_only() {
         assert_eq!(
             redact_url("postgres://u:secret@h:5432/db?x=1"),
@@ -214,15 +209,5 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(redact_url("not a url"), "not a url");
-    }
-
-    #[test]
-    fn busy_and_shutdown_codes_are_unavailable() {
-        assert!(is_sqlite_busy("5"));
-        assert!(is_sqlite_busy("517")); // SQLITE_BUSY_SNAPSHOT
-        assert!(!is_sqlite_busy("19")); // SQLITE_CONSTRAINT
-        assert!(is_pg_unavailable("57P01"));
-        assert!(is_pg_unavailable("08006"));
-        assert!(!is_pg_unavailable("23505"));
     }
 }

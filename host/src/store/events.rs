@@ -1,17 +1,17 @@
 //! The cluster's event history (what `GET /api/v1/events` streams) and manual triggers
 //! (`POST /api/v1/jobs/{id}/trigger` requests waiting for the job's owner).
 //!
-//! On PostgreSQL every appended event is announced with `NOTIFY wasmcron_events, '<id>'`, so
-//! the replicas' listeners wake at once; on SQLite (one process) readers poll.
+//! Every appended event is announced on [`EVENTS_CHANNEL`] where the engine has change
+//! notifications ([`super::notify`]), so the replicas' listeners wake at once; elsewhere
+//! readers poll.
 
 use serde_json::Value;
-use sqlx::postgres::PgListener;
 
 use super::error::StoreError;
-use super::rows::JobRow;
-use super::{Job, Pool, Store};
+use super::notify::ChangeListener;
+use super::{Job, Store};
 
-/// The PostgreSQL notification channel that announces new events.
+/// The notification channel that announces new events.
 pub const EVENTS_CHANNEL: &str = "wasmcron_events";
 
 /// One persisted event.
@@ -39,29 +39,16 @@ pub struct PendingTrigger {
 }
 
 impl Store {
-    /// Appends an event; returns its id. On PostgreSQL, listeners are notified.
+    /// Appends an event; returns its id. Listeners are notified where the engine has them.
     pub async fn append_event(&self, kind: &str, payload: &Value) -> Result<i64, StoreError> {
-        let insert = sql!(
-            "INSERT INTO events (at_ms, kind, payload) VALUES (",
-            now,
-            ", $1, $2) RETURNING id"
-        );
         let text = payload.to_string();
-        on_pool!(self, |pool, backend| {
-            let id: i64 = sqlx::query_scalar(insert.get(backend))
-                .bind(kind)
-                .bind(&text)
-                .fetch_one(pool)
-                .await?;
-            if backend == super::Backend::Postgres {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(EVENTS_CHANNEL)
-                    .bind(id.to_string())
-                    .execute(pool)
-                    .await?;
-            }
+        let driver = &self.driver;
+        self.bounded(async {
+            let id = driver.append_event(kind, &text).await?;
+            driver.notify(EVENTS_CHANNEL, &id.to_string()).await?;
             Ok(id)
         })
+        .await
     }
 
     /// Up to `limit` events with an id above `after`, oldest first.
@@ -70,153 +57,38 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
-                "SELECT id, at_ms, kind, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
-            rows.into_iter()
-                .map(|(id, at_ms, kind, payload)| {
-                    let payload =
-                        serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt {
-                            what: "event",
-                            detail: format!("{id}: {e}"),
-                        })?;
-                    Ok(StoredEvent {
-                        id,
-                        at_ms,
-                        kind,
-                        payload,
-                    })
-                })
-                .collect()
-        })
+        self.bounded(self.driver.events_after(after, limit)).await
     }
 
     /// The newest event id (0 when there is none).
     pub async fn last_event_id(&self) -> Result<i64, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            Ok(
-                sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM events")
-                    .fetch_one(pool)
-                    .await?
-                    .unwrap_or(0),
-            )
-        })
+        Ok(self
+            .bounded(self.driver.last_event_id())
+            .await?
+            .unwrap_or(0))
     }
 
-    /// Deletes events older than `cutoff_ms`, and all but the newest `keep`; returns how many.
-    pub async fn prune_events(&self, cutoff_ms: i64, keep: i64) -> Result<u64, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            let done = sqlx::query(
-                "DELETE FROM events WHERE at_ms < $1 \
-                 OR id <= (SELECT COALESCE(MAX(id), 0) FROM events) - $2",
-            )
-            .bind(cutoff_ms)
-            .bind(keep)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
-    }
-
-    /// A dedicated PostgreSQL connection listening on [`EVENTS_CHANNEL`]; `None` on SQLite.
-    pub async fn event_listener(&self) -> Result<Option<PgListener>, StoreError> {
-        match &self.pool {
-            Pool::Sqlite(_) => Ok(None),
-            Pool::Postgres(pool) => {
-                let mut listener = PgListener::connect_with(pool).await?;
-                listener.listen(EVENTS_CHANNEL).await?;
-                Ok(Some(listener))
-            }
-        }
-    }
-
-    /// Number of runs of `job_id` still `running`.
-    pub async fn running_count(&self, job_id: &str) -> Result<i64, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            Ok(sqlx::query_scalar(
-                "SELECT COUNT(*) FROM runs WHERE job_id = $1 AND status = 'running'",
-            )
-            .bind(job_id)
-            .fetch_one(pool)
-            .await?)
-        })
+    /// A subscription to [`EVENTS_CHANNEL`] on a dedicated connection; `None` where the
+    /// engine has no change notifications.
+    pub async fn event_listener(&self) -> Result<Option<ChangeListener>, StoreError> {
+        self.listen_to(&[EVENTS_CHANNEL]).await
     }
 
     /// Records a manual trigger of `job_id` at the database's current instant; returns the
     /// tick's instant. Two triggers in the same millisecond are one.
     pub async fn insert_trigger(&self, job_id: &str) -> Result<i64, StoreError> {
-        let insert = sql!(
-            "INSERT INTO manual_triggers (job_id, scheduled_at_ms) SELECT id, ",
-            now,
-            " FROM jobs WHERE id = $1 \
-             ON CONFLICT (job_id, scheduled_at_ms) DO UPDATE SET job_id = excluded.job_id \
-             RETURNING scheduled_at_ms"
-        );
-        on_pool!(self, |pool, backend| {
-            sqlx::query_scalar(insert.get(backend))
-                .bind(job_id)
-                .fetch_optional(pool)
-                .await?
-                .ok_or_else(|| StoreError::JobNotFound(job_id.to_string()))
-        })
+        self.bounded(self.driver.insert_trigger(job_id))
+            .await?
+            .ok_or_else(|| StoreError::JobNotFound(job_id.to_string()))
     }
 
     /// Manual triggers of the jobs `instance` owns, oldest first.
     pub async fn owned_triggers(&self, instance: &str) -> Result<Vec<PendingTrigger>, StoreError> {
-        let select = sql!(
-            "SELECT t.id AS trigger_id, t.scheduled_at_ms AS trigger_at_ms, ",
-            "j.id, j.name, j.schedule, j.timezone, j.plugin, j.input, j.config, j.paused, \
-             j.overlap, j.misfire, j.catchup_window_ms, j.jitter_ms, j.timeout_ms, \
-             j.memory_limit_bytes, j.allowed_hosts, j.owner, j.epoch, j.version, j.anchor_ms, \
-             j.created_at_ms, j.updated_at_ms",
-            " FROM manual_triggers t JOIN jobs j ON j.id = t.job_id \
-             WHERE j.owner = $1 ORDER BY t.id LIMIT 100"
-        );
-        on_pool!(self, |pool, backend| {
-            let rows = sqlx::query(select.get(backend))
-                .bind(instance)
-                .fetch_all(pool)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                use sqlx::{FromRow, Row};
-                let id: i64 = row.try_get("trigger_id")?;
-                let scheduled_at_ms: i64 = row.try_get("trigger_at_ms")?;
-                let job = Job::try_from(JobRow::from_row(&row)?)?;
-                out.push(PendingTrigger {
-                    id,
-                    scheduled_at_ms,
-                    job,
-                });
-            }
-            Ok(out)
-        })
+        self.bounded(self.driver.owned_triggers(instance)).await
     }
 
     /// Removes a trigger (taken, or expired).
     pub async fn delete_trigger(&self, id: i64) -> Result<(), StoreError> {
-        on_pool!(self, |pool, _backend| {
-            sqlx::query("DELETE FROM manual_triggers WHERE id = $1")
-                .bind(id)
-                .execute(pool)
-                .await?;
-            Ok(())
-        })
-    }
-
-    /// Removes triggers older than `cutoff_ms` that no owner took; returns how many.
-    pub async fn expire_triggers(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            let done = sqlx::query("DELETE FROM manual_triggers WHERE scheduled_at_ms < $1")
-                .bind(cutoff_ms)
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected())
-        })
+        self.bounded(self.driver.delete_trigger(id)).await
     }
 }

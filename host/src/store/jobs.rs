@@ -1,24 +1,15 @@
-//! Job definitions: create, read, list, edit, pause and delete.
+//! Job definitions: create, read, list, edit, pause and delete. An edit is a read, a patch
+//! applied here, and a write that succeeds only if the job is still at the version read.
 
 use super::Store;
+use super::driver::JobEdit;
 use super::error::StoreError;
 use super::model::{Job, JobFilter, JobPage, JobPatch, NewJob};
-use super::rows::{JobRow, jobs_from_rows, to_json_text};
 
 /// How often an edit without an expected version is retried when it races another edit.
 const UNCONDITIONAL_EDIT_ATTEMPTS: usize = 8;
 
-/// Turns a unique-key violation on `jobs.name` into [`StoreError::DuplicateName`].
-fn name_conflict(error: sqlx::Error, name: &str) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::DuplicateName(name.to_owned())
-        }
-        _ => error.into(),
-    }
-}
-
-/// A job's user fields after a patch, ready to be bound.
+/// A job's user fields after a patch, ready to be written.
 struct EditedFields {
     job: Job,
     /// The schedule's time base changed (schedule, time zone, or resumed): move the anchor.
@@ -79,58 +70,13 @@ fn apply_patch(mut job: Job, patch: &JobPatch) -> EditedFields {
 impl Store {
     /// Creates a job (new UUID, version 1, epoch 0, no owner, anchored at now).
     pub async fn create_job(&self, new: NewJob) -> Result<Job, StoreError> {
-        let insert = sql!(
-            "INSERT INTO jobs (id, name, schedule, timezone, plugin, input, config, paused, \
-             overlap, misfire, catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, \
-             allowed_hosts, owner, epoch, version, anchor_ms, created_at_ms, updated_at_ms) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             NULL, 0, 1, t.ms, t.ms, t.ms FROM (SELECT ",
-            now,
-            " AS ms) t RETURNING ",
-            job_columns
-        );
         let id = uuid::Uuid::new_v4().to_string();
-        let input = to_json_text(&new.input);
-        let config = to_json_text(&new.config);
-        let allowed_hosts = to_json_text(&new.allowed_hosts);
-        on_pool!(self, |pool, backend| {
-            let row: JobRow = sqlx::query_as(insert.get(backend))
-                .bind(&id)
-                .bind(&new.name)
-                .bind(&new.schedule)
-                .bind(&new.timezone)
-                .bind(&new.plugin)
-                .bind(&input)
-                .bind(&config)
-                .bind(new.paused)
-                .bind(new.overlap.as_str())
-                .bind(new.misfire.as_str())
-                .bind(new.catchup_window_ms)
-                .bind(new.jitter_ms)
-                .bind(new.timeout_ms)
-                .bind(new.memory_limit_bytes)
-                .bind(&allowed_hosts)
-                .fetch_one(pool)
-                .await
-                .map_err(|e| name_conflict(e, &new.name))?;
-            Job::try_from(row)
-        })
+        self.bounded(self.driver.create_job(&id, &new)).await
     }
 
     /// The job with this id, or else with this name.
     pub async fn get_job(&self, id_or_name: &str) -> Result<Option<Job>, StoreError> {
-        let select = sql!(
-            "SELECT ",
-            job_columns,
-            " FROM jobs WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1"
-        );
-        on_pool!(self, |pool, backend| {
-            let row: Option<JobRow> = sqlx::query_as(select.get(backend))
-                .bind(id_or_name)
-                .fetch_optional(pool)
-                .await?;
-            row.map(Job::try_from).transpose()
-        })
+        self.bounded(self.driver.get_job(id_or_name)).await
     }
 
     /// Jobs matching `filter`, ordered by name, one keyset page at a time.
@@ -139,24 +85,7 @@ impl Store {
         filter: &JobFilter,
         page: &JobPage,
     ) -> Result<Vec<Job>, StoreError> {
-        let select = sql!(
-            "SELECT ",
-            job_columns,
-            " FROM jobs WHERE ($1 IS NULL OR plugin = $1) AND ($2 IS NULL OR paused = $2) \
-             AND ($3 IS NULL OR owner = $3) AND ($4 IS NULL OR name > $4) \
-             ORDER BY name LIMIT $5"
-        );
-        on_pool!(self, |pool, backend| {
-            let rows: Vec<JobRow> = sqlx::query_as(select.get(backend))
-                .bind(filter.plugin.as_deref())
-                .bind(filter.paused)
-                .bind(filter.owner.as_deref())
-                .bind(page.after_name.as_deref())
-                .bind(page.limit.max(0))
-                .fetch_all(pool)
-                .await?;
-            jobs_from_rows(rows)
-        })
+        self.bounded(self.driver.list_jobs(filter, page)).await
     }
 
     /// Applies `patch` to job `id` and bumps its version. With `expected_version`, the edit
@@ -222,25 +151,12 @@ impl Store {
 
     /// Deletes job `id` with its runs and state. False when there was no such job.
     pub async fn delete_job(&self, id: &str) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, _backend| {
-            let done = sqlx::query("DELETE FROM jobs WHERE id = $1")
-                .bind(id)
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected() > 0)
-        })
+        self.bounded(self.driver.delete_job(id)).await
     }
 
     /// The job with exactly this id.
     async fn get_job_by_id(&self, id: &str) -> Result<Option<Job>, StoreError> {
-        let select = sql!("SELECT ", job_columns, " FROM jobs WHERE id = $1");
-        on_pool!(self, |pool, backend| {
-            let row: Option<JobRow> = sqlx::query_as(select.get(backend))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-            row.map(Job::try_from).transpose()
-        })
+        self.bounded(self.driver.get_job_by_id(id)).await
     }
 
     /// Writes the edited fields if the job is still at `read_version`; `None` if it is not.
@@ -249,44 +165,11 @@ impl Store {
         edited: &EditedFields,
         read_version: i64,
     ) -> Result<Option<Job>, StoreError> {
-        let update = sql!(
-            "UPDATE jobs SET name = $2, schedule = $3, timezone = $4, plugin = $5, input = $6, \
-             config = $7, paused = $8, overlap = $9, misfire = $10, catchup_window_ms = $11, \
-             jitter_ms = $12, timeout_ms = $13, memory_limit_bytes = $14, allowed_hosts = $15, \
-             version = version + 1, updated_at_ms = t.ms, \
-             anchor_ms = CASE WHEN $16 THEN t.ms ELSE anchor_ms END \
-             FROM (SELECT ",
-            now,
-            " AS ms) t WHERE id = $1 AND version = $17 RETURNING ",
-            job_columns
-        );
-        let job = &edited.job;
-        let input = to_json_text(&job.input);
-        let config = to_json_text(&job.config);
-        let allowed_hosts = to_json_text(&job.allowed_hosts);
-        on_pool!(self, |pool, backend| {
-            let row: Option<JobRow> = sqlx::query_as(update.get(backend))
-                .bind(&job.id)
-                .bind(&job.name)
-                .bind(&job.schedule)
-                .bind(&job.timezone)
-                .bind(&job.plugin)
-                .bind(&input)
-                .bind(&config)
-                .bind(job.paused)
-                .bind(job.overlap.as_str())
-                .bind(job.misfire.as_str())
-                .bind(job.catchup_window_ms)
-                .bind(job.jitter_ms)
-                .bind(job.timeout_ms)
-                .bind(job.memory_limit_bytes)
-                .bind(&allowed_hosts)
-                .bind(edited.move_anchor)
-                .bind(read_version)
-                .fetch_optional(pool)
-                .await
-                .map_err(|e| name_conflict(e, &job.name))?;
-            row.map(Job::try_from).transpose()
-        })
+        let edit = JobEdit {
+            job: &edited.job,
+            move_anchor: edited.move_anchor,
+            read_version,
+        };
+        self.bounded(self.driver.update_job(edit)).await
     }
 }

@@ -17,26 +17,8 @@ impl Store {
         holder: &str,
         ttl_ms: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let upsert = sql!(
-            "INSERT INTO leases (name, holder, epoch, expires_at_ms) \
-             SELECT $1, $2, 1, t.ms + $3 FROM (SELECT ",
-            now,
-            " AS ms) t WHERE true \
-             ON CONFLICT (name) DO UPDATE SET \
-             epoch = CASE WHEN leases.holder = excluded.holder THEN leases.epoch \
-                 ELSE leases.epoch + 1 END, \
-             holder = excluded.holder, expires_at_ms = excluded.expires_at_ms \
-             WHERE leases.holder = excluded.holder OR leases.expires_at_ms < excluded.expires_at_ms - $3 \
-             RETURNING epoch"
-        );
-        on_pool!(self, |pool, backend| {
-            Ok(sqlx::query_scalar(upsert.get(backend))
-                .bind(name)
-                .bind(holder)
-                .bind(ttl_ms)
-                .fetch_optional(pool)
-                .await?)
-        })
+        self.bounded(self.driver.acquire_lease(name, holder, ttl_ms))
+            .await
     }
 
     /// Whether `holder` still holds lease `name` under `epoch` (and it has not expired).
@@ -46,46 +28,18 @@ impl Store {
         holder: &str,
         epoch: i64,
     ) -> Result<bool, StoreError> {
-        let select = sql!(
-            "SELECT COUNT(*) FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3 \
-             AND expires_at_ms >= ",
-            now
-        );
-        on_pool!(self, |pool, backend| {
-            let n: i64 = sqlx::query_scalar(select.get(backend))
-                .bind(name)
-                .bind(holder)
-                .bind(epoch)
-                .fetch_one(pool)
-                .await?;
-            Ok(n > 0)
-        })
+        self.bounded(self.driver.holds_lease(name, holder, epoch))
+            .await
     }
 
     /// The holder of lease `name` if it has not expired.
     pub async fn lease_holder(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let select = sql!(
-            "SELECT holder FROM leases WHERE name = $1 AND expires_at_ms >= ",
-            now
-        );
-        on_pool!(self, |pool, backend| {
-            Ok(sqlx::query_scalar(select.get(backend))
-                .bind(name)
-                .fetch_optional(pool)
-                .await?)
-        })
+        self.bounded(self.driver.lease_holder(name)).await
     }
 
     /// Gives up lease `name` if `holder` holds it (graceful shutdown), so a peer takes it at
     /// its next heartbeat.
     pub async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        on_pool!(self, |pool, _backend| {
-            sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-                .bind(name)
-                .bind(holder)
-                .execute(pool)
-                .await?;
-            Ok(())
-        })
+        self.bounded(self.driver.release_lease(name, holder)).await
     }
 }

@@ -1,11 +1,10 @@
-//! Change notifications between replicas (PostgreSQL `LISTEN`/`NOTIFY`): a job written on one
-//! replica, a replica joining and jobs handed over reach the others at once. On SQLite there
-//! are no notifications; replicas notice through their periodic reconcile.
+//! Change notifications between replicas: a job written on one replica, a replica joining
+//! and jobs handed over reach the others at once. Where the engine has none (SQLite: one
+//! process), replicas notice through their periodic reconcile.
 
-use sqlx::postgres::PgListener;
-
+use super::Store;
+use super::driver::ListenerDriver;
 use super::error::StoreError;
-use super::{Pool, Store};
 
 /// Channel for job writes (create, edit, pause, resume, delete); the payload is the job id.
 pub const JOBS_CHANNEL: &str = "wasmcron_jobs";
@@ -17,7 +16,7 @@ pub const SETTINGS_CHANNEL: &str = "wasmcron_settings";
 
 /// A subscription to some of the channels.
 pub struct ChangeListener {
-    listener: PgListener,
+    listener: Box<dyn ListenerDriver>,
 }
 
 impl std::fmt::Debug for ChangeListener {
@@ -30,16 +29,12 @@ impl ChangeListener {
     /// The next notification as `(channel, payload)`. `None` when the connection was lost and
     /// re-established: notifications may have been missed, so the caller should reconcile.
     pub async fn next(&mut self) -> Result<Option<(String, String)>, StoreError> {
-        Ok(self
-            .listener
-            .try_recv()
-            .await?
-            .map(|n| (n.channel().to_owned(), n.payload().to_owned())))
+        self.listener.next().await
     }
 }
 
 impl Store {
-    /// Tells every replica that job `job_id` changed (PostgreSQL; a no-op on SQLite).
+    /// Tells every replica that job `job_id` changed (a no-op without notifications).
     pub async fn notify_job_changed(&self, job_id: &str) -> Result<(), StoreError> {
         self.notify(JOBS_CHANNEL, job_id).await
     }
@@ -50,39 +45,24 @@ impl Store {
     }
 
     pub(super) async fn notify(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
-        let Pool::Postgres(pool) = &self.pool else {
-            return Ok(());
-        };
-        self.bounded(async {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(channel)
-                .bind(payload)
-                .execute(pool)
-                .await?;
-            Ok(())
-        })
-        .await
+        self.bounded(self.driver.notify(channel, payload)).await
     }
 
-    /// Subscribes to the job and cluster channels (PostgreSQL); `None` on SQLite.
+    /// Subscribes to the job and cluster channels; `None` without notifications.
     pub async fn listen(&self) -> Result<Option<ChangeListener>, StoreError> {
         self.listen_to(&[JOBS_CHANNEL, CLUSTER_CHANNEL]).await
     }
 
-    /// Subscribes to the settings channel (PostgreSQL); `None` on SQLite.
+    /// Subscribes to the settings channel; `None` without notifications.
     pub async fn listen_settings(&self) -> Result<Option<ChangeListener>, StoreError> {
         self.listen_to(&[SETTINGS_CHANNEL]).await
     }
 
-    async fn listen_to(&self, channels: &[&str]) -> Result<Option<ChangeListener>, StoreError> {
-        let Pool::Postgres(pool) = &self.pool else {
-            return Ok(None);
-        };
-        self.bounded(async {
-            let mut listener = PgListener::connect_with(pool).await?;
-            listener.listen_all(channels.iter().copied()).await?;
-            Ok(Some(ChangeListener { listener }))
-        })
-        .await
+    pub(super) async fn listen_to(
+        &self,
+        channels: &[&str],
+    ) -> Result<Option<ChangeListener>, StoreError> {
+        let listener = self.bounded(self.driver.listen(channels)).await?;
+        Ok(listener.map(|listener| ChangeListener { listener }))
     }
 }

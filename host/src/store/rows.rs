@@ -1,9 +1,54 @@
-//! Row shapes as both backends return them, and their conversion into the model types.
+//! Row shapes as every engine returns them (the same column names and types), the column
+//! lists that select them, and their conversion into the model types.
 //!
-//! JSON-bearing columns are TEXT on both backends; they are decoded here.
+//! JSON-bearing columns are TEXT on every engine; they are decoded here.
 
 use super::error::StoreError;
+use super::events::{PendingTrigger, StoredEvent};
 use super::model::{Instance, Job, MisfirePolicy, OverlapPolicy, Run, RunReason, RunStatus};
+
+/// Columns of `jobs`, in the order [`JobRow`] declares them.
+macro_rules! job_columns {
+    () => {
+        "id, name, schedule, timezone, plugin, input, config, paused, overlap, misfire, \
+         catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, allowed_hosts, owner, \
+         epoch, version, anchor_ms, created_at_ms, updated_at_ms"
+    };
+}
+
+/// Columns of `jobs` as `j.…`, then the trigger columns of `manual_triggers t`, as
+/// [`TriggerRow`] decodes them.
+macro_rules! trigger_columns {
+    () => {
+        "t.id AS trigger_id, t.scheduled_at_ms AS trigger_at_ms, \
+         j.id, j.name, j.schedule, j.timezone, j.plugin, j.input, j.config, j.paused, \
+         j.overlap, j.misfire, j.catchup_window_ms, j.jitter_ms, j.timeout_ms, \
+         j.memory_limit_bytes, j.allowed_hosts, j.owner, j.epoch, j.version, j.anchor_ms, \
+         j.created_at_ms, j.updated_at_ms"
+    };
+}
+
+/// Columns of `runs`, in the order [`RunRow`] declares them.
+macro_rules! run_columns {
+    () => {
+        "id, job_id, scheduled_at_ms, status, reason, attempt, catch_up, manual, instance_id, \
+         epoch, plugin_digest, started_at_ms, finished_at_ms, duration_ms, result, error, logs"
+    };
+}
+
+/// Columns of `instances`, in the order [`InstanceRow`] declares them.
+macro_rules! instance_columns {
+    () => {
+        "id, address, version, started_at_ms, heartbeat_at_ms, left_at_ms"
+    };
+}
+
+/// Columns of `events`, as [`EventRow`] decodes them.
+macro_rules! event_columns {
+    () => {
+        "id, at_ms, kind, payload"
+    };
+}
 
 /// A `jobs` row, in the column order of `job_columns!()`.
 #[derive(Debug, sqlx::FromRow)]
@@ -175,6 +220,68 @@ impl From<InstanceRow> for Instance {
             left_at_ms: row.left_at_ms,
         }
     }
+}
+
+/// A `manual_triggers` row joined with its job, as `trigger_columns!()` selects it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TriggerRow {
+    trigger_id: i64,
+    trigger_at_ms: i64,
+    #[sqlx(flatten)]
+    job: JobRow,
+}
+
+impl TryFrom<TriggerRow> for PendingTrigger {
+    type Error = StoreError;
+
+    fn try_from(row: TriggerRow) -> Result<Self, StoreError> {
+        Ok(PendingTrigger {
+            id: row.trigger_id,
+            scheduled_at_ms: row.trigger_at_ms,
+            job: Job::try_from(row.job)?,
+        })
+    }
+}
+
+/// Converts a batch of trigger rows.
+pub(crate) fn triggers_from_rows(rows: Vec<TriggerRow>) -> Result<Vec<PendingTrigger>, StoreError> {
+    rows.into_iter().map(PendingTrigger::try_from).collect()
+}
+
+/// An `events` row, as `event_columns!()` selects it; the payload is JSON text.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: i64,
+    at_ms: i64,
+    kind: String,
+    payload: String,
+}
+
+impl TryFrom<EventRow> for StoredEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let payload = serde_json::from_str(&row.payload).map_err(|e| StoreError::Corrupt {
+            what: "event",
+            detail: format!("{}: {e}", row.id),
+        })?;
+        Ok(StoredEvent {
+            id: row.id,
+            at_ms: row.at_ms,
+            kind: row.kind,
+            payload,
+        })
+    }
+}
+
+/// Converts a batch of event rows.
+pub(crate) fn events_from_rows(rows: Vec<EventRow>) -> Result<Vec<StoredEvent>, StoreError> {
+    rows.into_iter().map(StoredEvent::try_from).collect()
+}
+
+/// Converts a batch of instance rows.
+pub(crate) fn instances_from_rows(rows: Vec<InstanceRow>) -> Vec<Instance> {
+    rows.into_iter().map(Instance::from).collect()
 }
 
 /// Serializes a value that is always representable as JSON (maps of strings, lists, values).

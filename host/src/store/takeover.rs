@@ -6,11 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::Store;
 use super::error::StoreError;
-use super::model::{Job, RunReason};
-use super::rows::{JobRow, jobs_from_rows};
-
-/// Error text of a run that lost its owner mid-run.
-const ABANDONED_ERROR: &str = "the replica running it lost ownership of the job before it finished";
+use super::model::Job;
 
 /// How far below its newest recorded tick a taken-over job is checked for unrecorded ticks.
 pub const HOLE_LOOKBACK_MS: i64 = 15 * 60 * 1000;
@@ -35,31 +31,6 @@ impl TakenJob {
     }
 }
 
-/// The ids bound as one JSON array (`$2`), read back as a set of rows on each backend.
-macro_rules! ids_in {
-    (sqlite) => {
-        "(SELECT value FROM json_each($2))"
-    };
-    (postgres) => {
-        "(SELECT jsonb_array_elements_text($2::jsonb))"
-    };
-}
-
-macro_rules! both {
-    ($($part:tt),+ $(,)?) => {
-        super::sql::Sql {
-            sqlite: concat!($(both!(@sqlite $part)),+),
-            postgres: concat!($(both!(@postgres $part)),+),
-        }
-    };
-    (@sqlite IDS) => { ids_in!(sqlite) };
-    (@postgres IDS) => { ids_in!(postgres) };
-    (@sqlite NOW) => { sqlite_now_ms!() };
-    (@postgres NOW) => { postgres_now_ms!() };
-    (@$backend:ident JOB_COLUMNS) => { job_columns!() };
-    (@$backend:ident $literal:literal) => { $literal };
-}
-
 impl Store {
     /// For the jobs among `ids` that `instance` owns now: marks their runs still `running`
     /// under an older epoch as `failed` (reason `abandoned`: their previous owner lost them
@@ -72,74 +43,36 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let abandon = both!(
-            "UPDATE runs SET status = 'failed', reason = $3, error = COALESCE(runs.error, $4), \
-             finished_at_ms = t.ms, duration_ms = t.ms - runs.started_at_ms \
-             FROM (SELECT ",
-            NOW,
-            " AS ms) t, jobs j WHERE runs.status = 'running' AND j.id = runs.job_id \
-             AND j.owner = $1 AND runs.epoch < j.epoch AND runs.job_id IN ",
-            IDS
-        );
-        let jobs = both!(
-            "SELECT ",
-            JOB_COLUMNS,
-            " FROM jobs WHERE owner = $1 AND id IN ",
-            IDS,
-            " ORDER BY name"
-        );
-        let last = both!(
-            "SELECT x.job_id, x.m, (SELECT COUNT(*) FROM runs r WHERE r.job_id = x.job_id \
-             AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
-             CASE WHEN j.anchor_ms > x.m - $3 THEN j.anchor_ms ELSE x.m - $3 END) \
-             FROM (SELECT job_id, MAX(scheduled_at_ms) AS m FROM runs WHERE NOT manual \
-             AND job_id IN (SELECT id FROM jobs WHERE owner = $1 AND id IN ",
-            IDS,
-            ") GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
-        );
-        let ids = serde_json::to_string(ids).expect("ids serialize");
-        on_pool!(self, |pool, backend| {
-            let abandoned = sqlx::query(abandon.get(backend))
-                .bind(instance)
-                .bind(&ids)
-                .bind(RunReason::Abandoned.as_str())
-                .bind(ABANDONED_ERROR)
-                .execute(pool)
-                .await?
-                .rows_affected();
-            if abandoned > 0 {
-                tracing::warn!(
-                    abandoned,
-                    "runs of a previous owner were cut off and recorded failed (abandoned)"
-                );
-            }
-            let rows: Vec<JobRow> = sqlx::query_as(jobs.get(backend))
-                .bind(instance)
-                .bind(&ids)
-                .fetch_all(pool)
-                .await?;
-            let ticks: HashMap<String, (i64, i64)> =
-                sqlx::query_as::<_, (String, i64, i64)>(last.get(backend))
-                    .bind(instance)
-                    .bind(&ids)
-                    .bind(HOLE_LOOKBACK_MS)
-                    .fetch_all(pool)
-                    .await?
-                    .into_iter()
-                    .map(|(id, last, count)| (id, (last, count)))
-                    .collect();
-            Ok(jobs_from_rows(rows)?
-                .into_iter()
-                .map(|job| {
-                    let (last, count) = ticks.get(&job.id).copied().unzip();
-                    TakenJob {
-                        last_tick_ms: last,
-                        recorded_in_window: count.unwrap_or(0),
-                        job,
-                    }
-                })
-                .collect())
-        })
+        let driver = &self.driver;
+        let (abandoned, jobs, ticks) = self
+            .bounded(async {
+                let abandoned = driver.abandon_taken_runs(instance, ids).await?;
+                let jobs = driver.owned_among(instance, ids).await?;
+                let ticks = driver.newest_ticks(instance, ids, HOLE_LOOKBACK_MS).await?;
+                Ok((abandoned, jobs, ticks))
+            })
+            .await?;
+        if abandoned > 0 {
+            tracing::warn!(
+                abandoned,
+                "runs of a previous owner were cut off and recorded failed (abandoned)"
+            );
+        }
+        let ticks: HashMap<String, (i64, i64)> = ticks
+            .into_iter()
+            .map(|(id, last, count)| (id, (last, count)))
+            .collect();
+        Ok(jobs
+            .into_iter()
+            .map(|job| {
+                let (last, count) = ticks.get(&job.id).copied().unzip();
+                TakenJob {
+                    last_tick_ms: last,
+                    recorded_in_window: count.unwrap_or(0),
+                    job,
+                }
+            })
+            .collect())
     }
 
     /// The non-manual ticks recorded after each job's cursor (at most [`HOLE_LOOKBACK_MS`]
@@ -153,22 +86,8 @@ impl Store {
         };
         let oldest = cursors.iter().map(|(_, c)| *c).min().unwrap_or(newest);
         let from = oldest.max(newest - HOLE_LOOKBACK_MS);
-        let query = both!(
-            "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual AND scheduled_at_ms > $1 \
-             AND job_id IN ",
-            IDS
-        );
         let ids: Vec<&str> = cursors.iter().map(|(id, _)| id.as_str()).collect();
-        let ids = serde_json::to_string(&ids).expect("ids serialize");
-        let rows: Vec<(String, i64)> = on_pool!(self, |pool, backend| {
-            Ok::<_, StoreError>(
-                sqlx::query_as(query.get(backend))
-                    .bind(from)
-                    .bind(&ids)
-                    .fetch_all(pool)
-                    .await?,
-            )
-        })?;
+        let rows = self.bounded(self.driver.ticks_after(from, &ids)).await?;
         let cursor_of: HashMap<&str, i64> =
             cursors.iter().map(|(id, c)| (id.as_str(), *c)).collect();
         let mut recorded: HashMap<String, BTreeSet<i64>> = HashMap::new();

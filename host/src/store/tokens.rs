@@ -20,13 +20,7 @@ pub struct StoredToken {
 impl Store {
     /// Every token, by name.
     pub async fn tokens_all(&self) -> Result<Vec<StoredToken>, StoreError> {
-        const QUERY: &str = "SELECT name, role, sha256, created_at_ms, created_by, last_used_ms \
-                             FROM api_tokens ORDER BY name";
-        on_pool!(self, |pool, _backend| {
-            Ok(sqlx::query_as::<_, StoredToken>(QUERY)
-                .fetch_all(pool)
-                .await?)
-        })
+        self.bounded(self.driver.tokens_all()).await
     }
 
     /// Stores a new token, and tells every replica; `None` when a token of that name exists.
@@ -37,24 +31,9 @@ impl Store {
         sha256: &str,
         created_by: Option<&str>,
     ) -> Result<Option<StoredToken>, StoreError> {
-        let insert = sql!(
-            "INSERT INTO api_tokens (name, role, sha256, created_at_ms, created_by) \
-             VALUES ($1, $2, $3, ",
-            now,
-            ", $4) ON CONFLICT (name) DO NOTHING \
-             RETURNING name, role, sha256, created_at_ms, created_by, last_used_ms"
-        );
-        let created = on_pool!(self, |pool, backend| {
-            Ok::<_, StoreError>(
-                sqlx::query_as::<_, StoredToken>(insert.get(backend))
-                    .bind(name)
-                    .bind(role)
-                    .bind(sha256)
-                    .bind(created_by)
-                    .fetch_optional(pool)
-                    .await?,
-            )
-        })?;
+        let created = self
+            .bounded(self.driver.token_create(name, role, sha256, created_by))
+            .await?;
         if created.is_some() {
             self.announce_settings_change().await;
         }
@@ -63,27 +42,20 @@ impl Store {
 
     /// Deletes (revokes) a token; false when there was none. Tells every replica.
     pub async fn token_delete(&self, name: &str) -> Result<bool, StoreError> {
-        self.delete_and_announce("DELETE FROM api_tokens WHERE name = $1", name)
-            .await
+        let deleted = self.bounded(self.driver.token_delete(name)).await?;
+        if deleted {
+            self.announce_settings_change().await;
+        }
+        Ok(deleted)
     }
 
     /// Records that a token was used (callers throttle this; no notification).
     pub async fn token_touch(&self, name: &str) -> Result<(), StoreError> {
-        let update = sql!(
-            "UPDATE api_tokens SET last_used_ms = ",
-            now,
-            " WHERE name = $1"
-        );
-        on_pool!(self, |pool, backend| {
-            sqlx::query(update.get(backend))
-                .bind(name)
-                .execute(pool)
-                .await?;
-            Ok(())
-        })
+        self.bounded(self.driver.token_touch(name)).await
     }
 
-    /// Tells every replica to reload settings and tokens now (PostgreSQL; a no-op on SQLite).
+    /// Tells every replica to reload settings and tokens now (a no-op without
+    /// notifications).
     pub async fn notify_settings_changed(&self) -> Result<(), StoreError> {
         self.notify(SETTINGS_CHANNEL, "").await
     }
