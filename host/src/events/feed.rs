@@ -1,9 +1,11 @@
 //! Following the event history: one [`EventHub`] per replica wakes every subscriber when an
-//! event may have arrived (PostgreSQL `LISTEN wasmcron_events` on a dedicated connection, or
-//! a local publish), and each subscriber reads the table from its own cursor.
+//! event may have arrived (a store notification where the engine has them — PostgreSQL's
+//! `LISTEN wasmcron_events` on a dedicated connection — or a local publish), and each
+//! subscriber reads the table from its own cursor, polling where nothing wakes it.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::Stream;
@@ -12,12 +14,13 @@ use tokio::sync::watch;
 use crate::store::Store;
 use crate::store::events::StoredEvent;
 
-/// How often a subscriber reads the table when nothing woke it: SQLite's only wake-up.
+/// How often a subscriber reads the table when nothing wakes it (an engine without
+/// notifications, such as SQLite).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
-/// On PostgreSQL, where notifications wake subscribers, the fallback read interval (for
+/// Where notifications wake subscribers (PostgreSQL), the fallback read interval (for
 /// notifications lost while the listener reconnects).
-pub const PG_POLL_INTERVAL: Duration = Duration::from_secs(1);
+pub const NOTIFIED_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long a subscriber waits for a missing id (an insert that took a sequence number but
 /// has not committed yet) before it moves past it.
@@ -31,6 +34,8 @@ const BATCH: i64 = 200;
 pub struct EventHub {
     store: Store,
     wake: watch::Sender<u64>,
+    /// A notification listener is established: subscribers poll only as a fallback.
+    notified: Arc<AtomicBool>,
 }
 
 impl EventHub {
@@ -38,15 +43,16 @@ impl EventHub {
     /// another replica publishes.
     pub fn new(store: Store) -> Arc<EventHub> {
         let (wake, _) = watch::channel(0);
-        Arc::new(EventHub { store, wake })
+        Arc::new(EventHub {
+            store,
+            wake,
+            notified: Arc::default(),
+        })
     }
 
     /// Wake the subscribers at every event notification of the store until `stop` (returns at
     /// once on an engine without notifications: subscribers poll).
     pub async fn follow_notifications(self: Arc<Self>, stop: impl Future<Output = ()>) {
-        if !store_is_postgres(&self.store) {
-            return;
-        }
         tokio::select! {
             _ = stop => {}
             _ = listen(&self) => {}
@@ -68,11 +74,7 @@ impl EventHub {
         let state = Follower {
             store: self.store.clone(),
             wake: self.wake.subscribe(),
-            poll: if store_is_postgres(&self.store) {
-                PG_POLL_INTERVAL
-            } else {
-                POLL_INTERVAL
-            },
+            notified: self.notified.clone(),
             cursor: after,
             first: true,
             gap_since: None,
@@ -85,15 +87,12 @@ impl EventHub {
     }
 }
 
-fn store_is_postgres(store: &Store) -> bool {
-    store.backend() == crate::store::Backend::Postgres
-}
-
 /// One subscriber's position in the history.
 struct Follower {
     store: Store,
     wake: watch::Receiver<u64>,
-    poll: Duration,
+    /// Whether notifications wake this replica's subscribers (see [`EventHub`]).
+    notified: Arc<AtomicBool>,
     cursor: i64,
     first: bool,
     gap_since: Option<Instant>,
@@ -108,7 +107,7 @@ impl Follower {
             }
             match self.store.events_after(self.cursor, BATCH).await {
                 Ok(events) if !events.is_empty() => self.accept(events),
-                Ok(_) => self.wait(self.poll).await,
+                Ok(_) => self.wait(self.poll()).await,
                 Err(e) => {
                     tracing::debug!(error = %e, "cannot read events; retrying");
                     self.wait(Duration::from_secs(1)).await;
@@ -139,19 +138,31 @@ impl Follower {
         }
     }
 
+    /// How long to wait for a wake-up before reading again.
+    fn poll(&self) -> Duration {
+        if self.notified.load(Ordering::Relaxed) {
+            NOTIFIED_POLL_INTERVAL
+        } else {
+            POLL_INTERVAL
+        }
+    }
+
     async fn wait(&mut self, most: Duration) {
         let _ = tokio::time::timeout(most, self.wake.changed()).await;
     }
 }
 
-/// The PostgreSQL listener: every notification on `wasmcron_events` wakes the subscribers.
+/// The listener: every event notification wakes the subscribers. Returns at once when the
+/// store has no notifications.
 async fn listen(hub: &EventHub) {
     let mut listener = None;
     loop {
         if listener.is_none() {
             match hub.store.event_listener().await {
-                Ok(l) => {
-                    listener = l;
+                Ok(None) => return,
+                Ok(Some(l)) => {
+                    listener = Some(l);
+                    hub.notified.store(true, Ordering::Relaxed);
                     // Anything published while (re)connecting is read by the next poll.
                     hub.poke();
                 }
@@ -172,6 +183,7 @@ async fn listen(hub: &EventHub) {
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "event listener failed; reconnecting");
                 listener = None;
+                hub.notified.store(false, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }

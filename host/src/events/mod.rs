@@ -14,7 +14,7 @@ mod feed;
 mod kinds;
 mod watch;
 
-pub use feed::{EventHub, GAP_WAIT, PG_POLL_INTERVAL, POLL_INTERVAL};
+pub use feed::{EventHub, GAP_WAIT, NOTIFIED_POLL_INTERVAL, POLL_INTERVAL};
 pub use kinds::{Event, JobChange, SettingChange, TokenChange, instant};
 pub use watch::{watch_peers, watch_plugins};
 
