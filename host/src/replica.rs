@@ -52,6 +52,8 @@ pub struct Replica {
     pub scheduler: SchedulerHandle,
     pub clock: DbClock,
     pending_scheduler: Mutex<Option<Scheduler>>,
+    /// The API's listener, bound by [`Self::start`] and served by [`Self::serve_until`].
+    pending_listener: Mutex<Option<tokio::net::TcpListener>>,
 }
 
 impl std::fmt::Debug for Replica {
@@ -68,8 +70,9 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 }
 
 impl Replica {
-    /// Connect, migrate, load settings and plugins. Nothing is scheduled until [`Self::serve_until`].
-    pub async fn start(options: ReplicaOptions) -> anyhow::Result<Self> {
+    /// Connect, migrate, load settings and plugins, bind the API's address. Nothing is scheduled
+    /// (nor served) until [`Self::serve_until`].
+    pub async fn start(mut options: ReplicaOptions) -> anyhow::Result<Self> {
         let redacted = crate::cli::redact(&options.db_url);
         let store = Store::connect(&options.db_url)
             .await
@@ -104,6 +107,18 @@ impl Replica {
                 released,
                 "released jobs held by a previous run of this replica"
             );
+        }
+        // Bound before membership is set up, so that with a listen port of 0 (any free port)
+        // the port actually bound is known: an advertise address on port 0 (the default
+        // address then) is given that port, and `serve_until` logs the bound address.
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let bound = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        if let Some(host) = options.advertise.strip_suffix(":0") {
+            options.advertise = format!("{host}:{}", bound.port());
         }
         let clock = DbClock::new(store.now_ms().await?);
         let ledger = RunLedger::start(store.clone());
@@ -141,6 +156,7 @@ impl Replica {
             scheduler: handle,
             clock,
             pending_scheduler: Mutex::new(Some(scheduler)),
+            pending_listener: Mutex::new(Some(listener)),
         };
         if let Some(path) = replica.options.jobs_file.clone() {
             crate::jobs_file::apply(&replica.store, &path).await?;
@@ -160,12 +176,19 @@ impl Replica {
             .take()
             .context("replica already serving")?;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let listener = tokio::net::TcpListener::bind(self.options.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", self.options.listen))?;
+        let listener = self
+            .pending_listener
+            .lock()
+            .expect("listener lock")
+            .take()
+            .context("replica already serving")?;
+        // The address actually bound (with port 0 in `--listen`, the port the system picked).
+        let bound = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
         tracing::info!(
             instance = %self.options.instance_id,
-            listen = %self.options.listen,
+            listen = %bound,
             db = %crate::cli::redact(&self.options.db_url),
             "wasmcron replica serving"
         );
