@@ -412,3 +412,6 @@ pub fn rss(samples: &BTreeMap<String, Vec<(f64, u64)>>, warmup_s: f64, min_life_
     out.figure("processes judged", judged);
     out
 }
+
+#[cfg(test)]
+mod tests;
