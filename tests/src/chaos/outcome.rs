@@ -17,10 +17,12 @@ impl Outcome {
         }
     }
 
+    /// Adds a figure to print.
     pub fn figure(&mut self, key: &str, value: impl ToString) {
         self.figures.push((key.to_string(), value.to_string()));
     }
 
+    /// No violation.
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
     }

@@ -25,10 +25,15 @@ const START_DEADLINE: Duration = Duration::from_secs(30);
 /// How to start a replica.
 #[derive(Debug, Clone)]
 pub struct HostOptions {
+    /// `--db`.
     pub db: String,
+    /// `--instance-id`.
     pub instance_id: String,
+    /// `--plugins`.
     pub plugins: PathBuf,
+    /// More command-line arguments (for example `--heartbeat-interval 1s`).
     pub extra_args: Vec<String>,
+    /// More environment variables.
     pub env: Vec<(String, String)>,
     /// The binary to run instead of [`binary()`].
     pub binary: Option<PathBuf>,
@@ -38,6 +43,7 @@ pub struct HostOptions {
 pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
 impl HostOptions {
+    /// Replica `instance_id` on database `db` with the plugins of `plugins`.
     pub fn new(db: &str, instance_id: &str, plugins: &Path) -> Self {
         HostOptions {
             db: db.to_string(),
@@ -67,6 +73,7 @@ impl HostOptions {
 #[derive(Debug)]
 pub struct Host {
     child: Option<Child>,
+    /// How it was started.
     pub options: HostOptions,
     /// `http://ADDR` of its API.
     pub base: String,
@@ -137,6 +144,7 @@ impl Host {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
+    /// The process id (panics once the process has exited).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }
@@ -171,10 +179,12 @@ impl Host {
         self.wait_exit(Duration::from_secs(10));
     }
 
+    /// SIGSTOP: the process freezes, its connections stay open.
     pub fn sigstop(&self) {
         self.signal("-STOP");
     }
 
+    /// SIGCONT after [`Host::sigstop`].
     pub fn sigcont(&self) {
         self.signal("-CONT");
     }
