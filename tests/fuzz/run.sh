@@ -26,7 +26,8 @@ fi
 [ -f "$plugins/hello.wasm" ] || bash scripts/build-plugins.sh "$plugins"
 
 work=$(mktemp -d)
-# Port 0: the system picks a free port as the replica binds; the replica logs the address.
+# Port 0: the system picks a free port as the replica binds; the replica logs the address
+# (followed by another field: a line cut inside the port does not match).
 "$bin" serve --db "sqlite://$work/fuzz.db" --plugins "$plugins" --cache-dir "$work/cache" \
     --listen "127.0.0.1:0" --instance-id fuzz >"$work/replica.log" 2>&1 &
 replica=$!
@@ -39,7 +40,7 @@ trap cleanup EXIT
 address=
 for _ in $(seq 1 300); do
     address=$(sed 's/\x1b\[[0-9;]*m//g' "$work/replica.log" |
-        sed -n 's/.*wasmcron replica serving.* listen=\([^ ]*\).*/\1/p')
+        sed -n 's/.*wasmcron replica serving.* listen=\([^ ]*\) .*/\1/p')
     [ -n "$address" ] && break
     kill -0 "$replica" 2>/dev/null || { cat "$work/replica.log"; exit 1; }
     sleep 0.1

@@ -59,7 +59,8 @@ export function binary(repo) {
 function servingAddress(log) {
   const plain = log.replace(/\x1b\[[0-9;]*m/g, '');
   const line = plain.split('\n').find((l) => l.includes('wasmcron replica serving'));
-  const match = line && line.match(/\blisten=(\S+)/);
+  // The field after it (`db=`) shows the line is whole, not cut inside the port.
+  const match = line && line.match(/\blisten=(\S+) /);
   return match ? match[1] : null;
 }
 

@@ -24,10 +24,11 @@ pub fn plain(line: &str) -> String {
 }
 
 /// The address in the "wasmcron replica serving" line of `log` (`--log-format text` or
-/// `json`), once the replica has logged it.
+/// `json`), once the replica has logged it. Only a whole line counts (one ending in a
+/// newline): a line still being written could end inside the port.
 pub fn serving_address(log: &str) -> Option<SocketAddr> {
-    log.lines()
-        .filter(|l| l.contains(SERVING))
+    log.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n') && l.contains(SERVING))
         .find_map(|line| {
             let line = plain(line);
             match serde_json::from_str::<serde_json::Value>(&line) {
@@ -58,9 +59,16 @@ mod tests {
         );
         let json = r#"{"timestamp":"2026-11-30T10:00:00Z","level":"INFO","fields":{"message":"wasmcron replica serving","instance":"r1","listen":"127.0.0.1:41235","db":"sqlite://x"},"target":"wasmcron::replica"}"#;
         assert_eq!(
-            serving_address(json),
+            serving_address(&format!("{json}\n")),
             Some("127.0.0.1:41235".parse().unwrap())
         );
         assert_eq!(serving_address("2026-11-30 INFO starting\n"), None);
+        let unfinished =
+            "INFO wasmcron::replica: wasmcron replica serving instance=r1 listen=127.0.0.1:4";
+        assert_eq!(serving_address(unfinished), None);
+        assert_eq!(
+            serving_address(&format!("{unfinished}1234 db=x\n")),
+            Some("127.0.0.1:41234".parse().unwrap())
+        );
     }
 }
