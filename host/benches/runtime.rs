@@ -4,7 +4,9 @@
 //! `cargo bench -p wasmcron --bench runtime` (add `-- --plugins DIR` to also measure the
 //! example plugins built by scripts/build-plugins.sh).
 
-#[path = "../tests/support/mod.rs"]
+// The integration tests' fixtures; this bench uses one of them, the tests the others.
+#[path = "../tests/all/support.rs"]
+#[allow(dead_code)]
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -28,10 +28,10 @@ fi
 [ -f "$plugins/hello.wasm" ] || bash scripts/build-plugins.sh "$plugins"
 
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
+# Port 0: the system picks a free port as the replica binds; the replica logs the address
+# (followed by another field: a line cut inside the port does not match).
 "$bin" serve --db "sqlite://$work/fuzz.db" --plugins "$plugins" --cache-dir "$work/cache" \
-    --listen "127.0.0.1:$port" --instance-id fuzz >"$work/replica.log" 2>&1 &
+    --listen "127.0.0.1:0" --instance-id fuzz >"$work/replica.log" 2>&1 &
 replica=$!
 cleanup() {
     kill "$replica" 2>/dev/null || true
@@ -39,6 +39,16 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+address=
+for _ in $(seq 1 300); do
+    address=$(sed 's/\x1b\[[0-9;]*m//g' "$work/replica.log" |
+        sed -n 's/.*wasmcron replica serving.* listen=\([^ ]*\) .*/\1/p')
+    [ -n "$address" ] && break
+    kill -0 "$replica" 2>/dev/null || { cat "$work/replica.log"; exit 1; }
+    sleep 0.1
+done
+[ -n "$address" ] || { echo "the replica did not bind its address"; cat "$work/replica.log"; exit 1; }
+base="http://$address"
 for _ in $(seq 1 300); do
     curl -fsS "$base/healthz" >/dev/null 2>&1 && break
     kill -0 "$replica" 2>/dev/null || { cat "$work/replica.log"; exit 1; }

@@ -47,18 +47,9 @@ impl Collector {
         format!("http://127.0.0.1:{}/report", self.port)
     }
 
+    /// Every report so far, in arrival order.
     pub fn reports(&self) -> Vec<Execution> {
         self.reports.lock().unwrap().clone()
-    }
-
-    /// How many reports arrived so far.
-    pub fn len(&self) -> usize {
-        self.reports.lock().unwrap().len()
-    }
-
-    /// Whether no report arrived yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Every report with the attempt number the plugin reported, in arrival order.
@@ -81,6 +72,12 @@ impl Collector {
         let mut dups: Vec<_> = counts.into_iter().filter(|(_, n)| *n > 1).collect();
         dups.sort();
         dups
+    }
+
+    /// Panics naming every (job, tick) executed more than once so far.
+    pub fn assert_no_duplicates(&self) {
+        let dups = self.duplicates();
+        assert!(dups.is_empty(), "ticks executed twice: {dups:?}");
     }
 }
 

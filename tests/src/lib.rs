@@ -1,9 +1,22 @@
-//! Shared support for the end-to-end tests.
+//! Shared support for the end-to-end tests (`tests/all`), the storage tests (`tests/store.rs`),
+//! the benchmarks and the chaos run.
 //!
-//! - [`pg`]: throwaway PostgreSQL servers (one shared per test binary, or one's own).
-//! - [`host`]: the real `wasmcron` binary as a child process, and an API client.
+//! - [`built`]: the `wasmcron` binary under test and the built plugins.
+//! - [`pg`]: throwaway PostgreSQL servers (one shared per test process, or one's own).
+//! - [`host`]: the real binary as a child process, and a client for its API.
+//! - [`cluster`]: several replicas on one database, with SQL access to owners and runs.
 //! - [`collector`]: counts executions where the side effect happens.
+//! - [`events`]: a reader of a replica's event stream.
+//! - [`wait`]: waiting for a condition, with a deadline.
+//! - [`turns`]: which tests may run at the same time.
+//! - [`chaos`]: the chaos run (the `chaos` binary and the short run of the tests) and its checks.
 
+pub mod built;
+pub mod chaos;
+pub mod cluster;
 pub mod collector;
+pub mod events;
 pub mod host;
 pub mod pg;
+pub mod turns;
+pub mod wait;

@@ -1,10 +1,16 @@
 //! Throwaway PostgreSQL servers for tests and benchmarks.
 //!
-//! [`PgServer::start`] creates a fresh cluster in a temporary directory and starts it on a free
-//! loopback port (unix socket in the same directory). PostgreSQL refuses to run as root, so as
-//! root every server command runs as the `postgres` user (`runuser -u postgres --`) in a
-//! directory handed to that user; otherwise the binaries run directly. The binaries are looked
-//! up in `$WASMCRON_PG_BIN`, else `/usr/lib/postgresql/15/bin` (Debian's `postgresql-15`).
+//! [`PgServer::start`] creates a fresh cluster in a temporary directory and starts it.
+//! PostgreSQL refuses to run as root, so as root every server command runs as the `postgres`
+//! user (`runuser -u postgres --`) in a directory handed to that user; otherwise the binaries
+//! run directly. The binaries are looked up in `$WASMCRON_PG_BIN`, else
+//! `/usr/lib/postgresql/15/bin` (Debian's `postgresql-15`).
+//!
+//! How clients reach a server ([`Listen`]): the tests' servers listen on a Unix socket in the
+//! server's own directory and on no TCP port at all, so no other process can take their
+//! address, neither before they start nor while a test has stopped them; benchmarks measure
+//! over TCP on loopback, as a deployment connects (a port taken before the server bound it
+//! makes the start try again with another).
 //!
 //! A server is stopped (`pg_ctl -m immediate`) and its directory removed on drop. Because the
 //! one [`shared`] server lives in a `static` (never dropped), every server also gets a small
@@ -55,6 +61,19 @@ pub enum PgError {
     Io(#[from] std::io::Error),
 }
 
+/// How clients reach a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    /// A Unix socket in the server's own temporary directory, no TCP port: nothing else can
+    /// take the address, so the server may be stopped and resumed at will. For tests.
+    UnixSocket,
+    /// TCP on loopback, as a deployment connects: for benchmarks. The port is one the system
+    /// handed out a moment before the start; when another process took it meanwhile, the start
+    /// is tried again with another. [`PgServer::resume`] reuses the port, which another process
+    /// may have taken while the server was stopped: stop only Unix socket servers.
+    Tcp,
+}
+
 /// How to start a server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgOptions {
@@ -63,6 +82,8 @@ pub struct PgOptions {
     pub fsync: bool,
     /// `max_connections` of the server.
     pub max_connections: u32,
+    /// How clients reach it.
+    pub listen: Listen,
 }
 
 impl Default for PgOptions {
@@ -70,9 +91,16 @@ impl Default for PgOptions {
         Self {
             fsync: false,
             max_connections: 300,
+            listen: Listen::UnixSocket,
         }
     }
 }
+
+/// The port of the Unix socket (it only names the socket file, `.s.PGSQL.5432`).
+const SOCKET_PORT: u16 = 5432;
+
+/// Starts of a TCP server tried before giving up on finding a free port.
+const TCP_ATTEMPTS: usize = 5;
 
 /// A running (or stopped) throwaway PostgreSQL cluster.
 #[derive(Debug)]
@@ -106,10 +134,14 @@ impl PgServer {
                 .arg("postgres:postgres")
                 .arg(dir.path()))?;
         }
+        let port = match options.listen {
+            Listen::UnixSocket => SOCKET_PORT,
+            Listen::Tcp => free_port()?,
+        };
         let mut server = PgServer {
             bin,
             dir,
-            port: free_port()?,
+            port,
             as_postgres_user,
             options,
             watchdog: None,
@@ -126,24 +158,62 @@ impl PgServer {
             "--locale=C",
         ]))?;
         server.watchdog = Some(server.spawn_watchdog()?);
-        server.resume()?;
-        Ok(server)
-    }
-
-    /// TCP port the server listens on (the same across [`PgServer::stop`]/[`PgServer::resume`]).
-    pub fn port(&self) -> u16 {
-        self.port
+        let mut attempt = 1;
+        loop {
+            let logged = server.log().len();
+            match server.resume() {
+                Ok(()) => return Ok(server),
+                // Another process took the port between its choice and the server's bind.
+                Err(_)
+                    if server.options.listen == Listen::Tcp
+                        && attempt < TCP_ATTEMPTS
+                        && server
+                            .log()
+                            .get(logged..)
+                            .is_some_and(|new| new.contains("Address already in use")) =>
+                {
+                    attempt += 1;
+                    server.port = free_port()?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// URL of database `name` on this server.
     pub fn url(&self, name: &str) -> String {
-        format!("postgresql://postgres@127.0.0.1:{}/{name}", self.port)
+        format!("postgresql://postgres@{}/{name}", self.address())
+    }
+
+    /// The host and port part of a URL: the socket's directory (percent-encoded) or loopback.
+    fn address(&self) -> String {
+        match self.options.listen {
+            Listen::UnixSocket => self
+                .dir
+                .path()
+                .to_string_lossy()
+                .bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        char::from(b).to_string()
+                    }
+                    other => format!("%{other:02X}"),
+                })
+                .collect(),
+            Listen::Tcp => format!("127.0.0.1:{}", self.port),
+        }
     }
 
     /// Creates database `name` and returns its URL.
     pub fn create_database(&self, name: &str) -> Result<String, PgError> {
+        let host = match self.options.listen {
+            Listen::UnixSocket => self.dir.path().as_os_str().to_owned(),
+            Listen::Tcp => "127.0.0.1".into(),
+        };
         run(Command::new(self.bin.join("createdb"))
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-p"])
+            .arg("-h")
+            .arg(host)
+            .args(["-U", "postgres", "-p"])
             .arg(self.port.to_string())
             .arg(name))?;
         Ok(self.url(name))
@@ -166,13 +236,17 @@ impl PgServer {
         .map(drop)
     }
 
-    /// (Re)starts the server on the same port and waits until it accepts connections.
+    /// (Re)starts the server at the same address and waits until it accepts connections.
     pub fn resume(&self) -> Result<(), PgError> {
         let settings = format!(
-            "-k {socket} -p {port} -c listen_addresses=127.0.0.1 -c fsync={fsync} \
+            "-k {socket} -p {port} -c listen_addresses={tcp} -c fsync={fsync} \
              -c max_connections={max}",
             socket = self.dir.path().display(),
             port = self.port,
+            tcp = match self.options.listen {
+                Listen::UnixSocket => "''",
+                Listen::Tcp => "127.0.0.1",
+            },
             fsync = if self.options.fsync { "on" } else { "off" },
             max = self.options.max_connections,
         );
@@ -298,7 +372,7 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A loopback port that was free a moment ago.
+/// A loopback port that was free a moment ago (see [`Listen::Tcp`]).
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

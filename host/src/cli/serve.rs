@@ -108,6 +108,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     .map(|ip| format!("{ip}:{}", args.listen.port()))
             })
             .unwrap_or_else(|| args.listen.to_string());
+        // With `--listen` on port 0 this default has port 0 too: `Replica::start` gives it the
+        // port actually bound.
         let options = ReplicaOptions {
             db_url: args.db.db,
             plugins_dir: args.plugins,

@@ -41,6 +41,8 @@ pub struct Replica {
     pub jobs: Jobs,
     signal: ChangeSignal,
     pending_scheduler: Mutex<Option<Scheduler>>,
+    /// The API's listener, bound by [`Self::start`] and served by [`Self::serve_until`].
+    pending_listener: Mutex<Option<tokio::net::TcpListener>>,
 }
 
 impl std::fmt::Debug for Replica {
@@ -52,8 +54,9 @@ impl std::fmt::Debug for Replica {
 }
 
 impl Replica {
-    /// Connect, migrate, load settings and plugins. Nothing is scheduled until [`Self::serve_until`].
-    pub async fn start(options: ReplicaOptions) -> anyhow::Result<Self> {
+    /// Connect, migrate, load settings and plugins, bind the API's address. Nothing is
+    /// scheduled (nor served) until [`Self::serve_until`].
+    pub async fn start(mut options: ReplicaOptions) -> anyhow::Result<Self> {
         let redacted = redact_url(&options.db_url);
         let store = Store::connect(&options.db_url)
             .await
@@ -88,6 +91,18 @@ impl Replica {
                 released,
                 "released jobs held by a previous run of this replica"
             );
+        }
+        // Bound before membership is set up, so that with a listen port of 0 (any free port)
+        // the port actually bound is known: an advertise address on port 0 (the default
+        // address then) is given that port, and `serve_until` logs the bound address.
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let bound = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        if let Some(host) = options.advertise.strip_suffix(":0") {
+            options.advertise = format!("{host}:{}", bound.port());
         }
         let clock = DbClock::new(store.now_ms().await?);
         let ledger = RunLedger::start(store.clone());
@@ -133,6 +148,7 @@ impl Replica {
             jobs,
             signal,
             pending_scheduler: Mutex::new(Some(scheduler)),
+            pending_listener: Mutex::new(Some(listener)),
         })
     }
 
@@ -147,10 +163,16 @@ impl Replica {
             .expect("scheduler lock")
             .take()
             .context("replica already serving")?;
-        let listener = tokio::net::TcpListener::bind(self.options.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", self.options.listen))?;
-        let bound = listener.local_addr().unwrap_or(self.options.listen);
+        let listener = self
+            .pending_listener
+            .lock()
+            .expect("listener lock")
+            .take()
+            .context("replica already serving")?;
+        // The address actually bound (with port 0 in `--listen`, the port the system picked).
+        let bound = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
         tracing::info!(
             instance = %self.options.instance_id,
             listen = %bound,

@@ -1,6 +1,12 @@
 //! The scheduler loop with an executor whose runs are held open: a job released for handoff
 //! stops ticking at once and is answered only after its run in flight has finished; a job
 //! dropped because it is owned elsewhere has its run in flight cancelled.
+//!
+//! Every test runs on tokio's paused clock (`start_paused`), which [`DbClock`] reads: the
+//! clock moves on only when every task is waiting, straight to the next timer. A sleep of the
+//! test is then a point in the schedule, reached after everything due before it has happened,
+//! and the tests take milliseconds. (The loop's precise wait before a deadline yields for at
+//! most a few milliseconds of real time, then sleeps on the paused clock.)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,7 +92,7 @@ fn start() -> Harness {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_released_job_stops_at_once_and_is_answered_after_its_run_finishes() {
     let mut h = start();
     assert_eq!(h.started.recv().await, Some(1000));
@@ -109,7 +115,7 @@ async fn a_released_job_stops_at_once_and_is_answered_after_its_run_finishes() {
     assert_eq!(h.handle.release("job").await, None, "not held any more");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_manual_trigger_runs_once_and_a_release_waits_for_it_like_for_a_tick() {
     let mut h = start();
     // The trigger worker offers a pending trigger on every poll until its tick is recorded.
@@ -142,7 +148,7 @@ async fn a_manual_trigger_runs_once_and_a_release_waits_for_it_like_for_a_tick()
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_job_owned_elsewhere_is_dropped_with_its_run_in_flight_cancelled() {
     let mut h = start();
     assert_eq!(h.started.recv().await, Some(1000));
@@ -187,19 +193,7 @@ impl Execute for Counting {
     }
 }
 
-/// Wait (up to `secs`) until `cond` holds.
-async fn until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        if tokio::time::Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    true
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_burst_of_jobs_due_at_one_instant_runs_every_tick_and_acts_on_every_end() {
     const JOBS: usize = 1000;
     let executor = Arc::new(Counting::default());
@@ -213,12 +207,13 @@ async fn a_burst_of_jobs_due_at_one_instant_runs_every_tick_and_acts_on_every_en
             last_accounted_ms: 0,
         });
     }
-    // With `skip`, a second tick runs only if the end of the first reached the loop.
-    let ran_twice = until(10, || {
+    // With `skip`, a second tick runs only if the end of the first reached the loop. At 2.5 s
+    // (paused clock) the ticks at 1 s and 2 s are due and everything they set off is done.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let ran_twice = {
         let runs = executor.runs.lock().unwrap();
         runs.len() == JOBS && runs.values().all(|ticks| ticks.len() >= 2)
-    })
-    .await;
+    };
     assert!(ran_twice, "every job ran its first two ticks");
     for (job, ticks) in executor.runs.lock().unwrap().iter() {
         assert_eq!(
@@ -271,7 +266,7 @@ async fn stoppable(
     (h, stop_tx, task)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_stopping_scheduler_waits_for_its_runs_in_flight() {
     let (mut h, stop, task) = stoppable(Duration::from_secs(30)).await;
     assert_eq!(h.started.recv().await, Some(1000));
@@ -290,7 +285,7 @@ async fn a_stopping_scheduler_waits_for_its_runs_in_flight() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn runs_still_going_after_the_grace_period_are_cancelled() {
     let (mut h, stop, task) = stoppable(Duration::from_millis(200)).await;
     assert_eq!(h.started.recv().await, Some(1000));
@@ -335,7 +330,7 @@ impl Execute for PanicsOnce {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_run_that_panics_does_not_hold_up_its_job_release() {
     let executor = Arc::new(PanicsOnce(AtomicBool::new(false)));
     let (scheduler, handle) = Scheduler::new(DbClock::new(0), executor.clone());
@@ -344,7 +339,9 @@ async fn a_run_that_panics_does_not_hold_up_its_job_release() {
         spec: every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
         last_accounted_ms: 0,
     });
-    assert!(until(5, || executor.0.load(Ordering::SeqCst)).await, "ran");
+    // The first tick is due at 1 s (paused clock).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(executor.0.load(Ordering::SeqCst), "ran");
     let released = tokio::time::timeout(Duration::from_secs(5), handle.release("job"))
         .await
         .expect("release answered");

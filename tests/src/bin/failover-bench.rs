@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::json;
+use wasmcron_e2e::cluster::Cluster;
 use wasmcron_e2e::collector::Collector;
-use wasmcron_e2e::host::Cluster;
-use wasmcron_e2e::pg::PgServer;
+use wasmcron_e2e::pg::{Listen, PgOptions, PgServer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
@@ -169,10 +169,14 @@ fn secs(d: Duration) -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_args()?;
-    let server = PgServer::start()?;
+    // Over TCP, as a deployment connects.
+    let server = PgServer::start_with(PgOptions {
+        listen: Listen::Tcp,
+        ..PgOptions::default()
+    })?;
     let binary = bench_binary()
         .map(|p| p.display().to_string())
-        .unwrap_or_else(|| wasmcron_e2e::host::binary().display().to_string());
+        .unwrap_or_else(|| wasmcron_e2e::built::binary().display().to_string());
     eprintln!(
         "failover-bench: {} replicas, {} jobs every second, {} runs per failure, binary {binary}",
         settings.replicas, settings.jobs, settings.runs

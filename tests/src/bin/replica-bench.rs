@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::Row;
-use wasmcron_e2e::host::{Host, HostOptions, plugins_dir};
-use wasmcron_e2e::pg::{PgOptions, PgServer};
+use wasmcron_e2e::built::plugins_dir;
+use wasmcron_e2e::host::{Host, HostOptions};
+use wasmcron_e2e::pg::{Listen, PgOptions, PgServer};
 
 struct Figures {
     runs_per_s: f64,
@@ -165,6 +166,7 @@ async fn main() {
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     let server = PgServer::start_with(PgOptions {
         fsync: true,
+        listen: Listen::Tcp,
         ..PgOptions::default()
     })
     .unwrap();

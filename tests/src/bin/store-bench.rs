@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use wasmcron::store::{BeginRun, FinishRun, Finished, NewJob, NewRun, RunStatus, Store};
-use wasmcron_e2e::pg::{PgOptions, PgServer};
+use wasmcron_e2e::pg::{Listen, PgOptions, PgServer};
 
 const INSTANCE: &str = "bench";
 
@@ -192,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
     if wants("postgres") {
         let server = PgServer::start_with(PgOptions {
             fsync: true,
+            listen: Listen::Tcp,
             ..PgOptions::default()
         })?;
         let url = server.create_database("bench")?;

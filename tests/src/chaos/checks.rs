@@ -24,117 +24,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use wasmcron_e2e::collector::Execution;
-use wasmcron_e2e::host::RunRow;
-
-/// Ticks within this distance before a pause, an edit or a delete may be absent (the change
-/// reached the owner before the tick's timer), and ticks of the old schedule within it after
-/// the change may still have run (the owner learnt of the change after the timer).
-pub const BOUNDARY_MS: i64 = 3_000;
-
-/// What the runner did to one job.
-#[derive(Debug, Clone)]
-pub struct JobHistory {
-    pub id: String,
-    pub name: String,
-    /// `run_once`, `run_all` or `skip`.
-    pub misfire: &'static str,
-    /// `skip`, `queue` or `allow`.
-    pub overlap: &'static str,
-    /// A slow job (each run lasts longer than the period).
-    pub slow: bool,
-    /// Periods during which the job was scheduled (created or resumed or edited, until paused,
-    /// edited, deleted or still running).
-    pub segments: Vec<Segment>,
-    pub deleted: bool,
-}
-
-impl JobHistory {
-    /// The job's policies, for messages.
-    pub fn kind(&self) -> String {
-        format!(
-            "misfire {} overlap {}{}",
-            self.misfire,
-            self.overlap,
-            if self.slow { " slow" } else { "" }
-        )
-    }
-}
-
-/// A manual trigger the API accepted.
-#[derive(Debug, Clone)]
-pub struct Trigger {
-    pub job_id: String,
-    pub name: String,
-    /// The tick the API answered (`scheduled_at`), database clock.
-    pub tick_ms: i64,
-}
-
-/// A stretch of a job's life with one schedule, unpaused: ticks in `(start_ms, end_ms]` are due.
-#[derive(Debug, Clone, Copy)]
-pub struct Segment {
-    pub period_ms: i64,
-    /// The job's `anchor_ms` (database clock) when the stretch began.
-    pub start_ms: i64,
-    /// The `updated_at_ms` of the change that ended it; `None` while it lasts.
-    pub end_ms: Option<i64>,
-}
-
-/// Ticks of an `@every period` schedule in `(after, upto]`.
-pub fn ticks(period: i64, after: i64, upto: i64) -> impl Iterator<Item = i64> {
-    let first = after.div_euclid(period) * period + period;
-    (0..)
-        .map(move |k| first + k * period)
-        .take_while(move |t| *t <= upto)
-}
-
-/// A check's outcome: numbers to print and violations (each a line naming job and tick).
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub name: &'static str,
-    pub figures: Vec<(String, String)>,
-    pub violations: Vec<String>,
-}
-
-impl Outcome {
-    fn new(name: &'static str) -> Self {
-        Outcome {
-            name,
-            ..Outcome::default()
-        }
-    }
-
-    pub fn figure(&mut self, key: &str, value: impl ToString) {
-        self.figures.push((key.to_string(), value.to_string()));
-    }
-
-    pub fn passed(&self) -> bool {
-        self.violations.is_empty()
-    }
-
-    /// The outcome as text: a header line, the figures, then at most `max` violations.
-    pub fn render(&self, max: usize) -> String {
-        let mut out = format!(
-            "check {}: {}\n",
-            self.name,
-            if self.passed() {
-                "PASS".to_string()
-            } else {
-                format!("FAIL ({} violations)", self.violations.len())
-            }
-        );
-        for (k, v) in &self.figures {
-            out += &format!("    {k}: {v}\n");
-        }
-        for v in self.violations.iter().take(max) {
-            out += &format!("    VIOLATION {v}\n");
-        }
-        if self.violations.len() > max {
-            out += &format!("    ... and {} more\n", self.violations.len() - max);
-        }
-        out
-    }
-}
+use super::history::{BOUNDARY_MS, JobHistory, Trigger, ticks};
+use super::outcome::Outcome;
+use crate::cluster::RunRow;
+use crate::collector::Execution;
 
 /// The runs table by tick identity `(job id, scheduled instant)`.
 fn rows_by_tick(runs: &[RunRow]) -> HashMap<(&str, i64), &RunRow> {
@@ -519,3 +412,6 @@ pub fn rss(samples: &BTreeMap<String, Vec<(f64, u64)>>, warmup_s: f64, min_life_
     out.figure("processes judged", judged);
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,9 @@
 //! Test support: plugin components built at test time from WAT (as wasmtime's own tests do),
-//! and the example plugins built from source by `scripts/build-plugins.sh`.
-#![allow(dead_code)]
+//! the example plugins built from source by `scripts/build-plugins.sh`, and the tests' turns.
 
 use std::path::PathBuf;
+
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::Resolve;
@@ -113,4 +114,24 @@ pub fn built_plugin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The tests share one process: a test that measures how fast something happens runs
+/// [`alone`]; every other test (some start the binary, which compiles plugins) holds a turn
+/// [`beside_others`] for its whole body.
+static MACHINE: RwLock<()> = RwLock::const_new(());
+
+/// The whole machine, for a test that measures a latency.
+pub async fn alone() -> RwLockWriteGuard<'static, ()> {
+    MACHINE.write().await
+}
+
+/// A share of the machine, for an async test that measures no latency.
+pub async fn beside_others() -> RwLockReadGuard<'static, ()> {
+    MACHINE.read().await
+}
+
+/// [`beside_others`] for a test that is not async.
+pub fn beside_others_blocking() -> RwLockReadGuard<'static, ()> {
+    MACHINE.blocking_read()
 }

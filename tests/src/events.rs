@@ -1,6 +1,4 @@
-//! Helpers shared by the API tests: raw requests, and a Server-Sent Events reader.
-
-#![allow(dead_code)]
+//! A reader of a replica's event stream (`/api/v1/events`, Server-Sent Events).
 
 use std::time::{Duration, Instant};
 
@@ -8,69 +6,29 @@ use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-/// Send `body` as raw bytes with a JSON content type; returns status and JSON body.
-pub async fn send_raw(base: &str, method: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .request(method.parse().unwrap(), format!("{base}{path}"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-/// A request with an optional bearer token; returns status and body text.
-pub async fn with_token(
-    base: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-) -> (u16, String) {
-    with_token_body(base, method, path, token, Value::Null).await
-}
-
-/// [`with_token`] with a JSON body (none when `Null`).
-pub async fn with_token_body(
-    base: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Value,
-) -> (u16, String) {
-    let mut request =
-        reqwest::Client::new().request(method.parse().unwrap(), format!("{base}{path}"));
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
-    }
-    if !body.is_null() {
-        request = request.json(&body);
-    }
-    let r = request.send().await.expect("request");
-    (r.status().as_u16(), r.text().await.unwrap_or_default())
-}
+use crate::host::Host;
 
 /// An open event stream: every message's `data` JSON, in order.
+#[derive(Debug)]
 pub struct Events {
     rx: mpsc::UnboundedReceiver<Value>,
     pub seen: Vec<Value>,
 }
 
-/// Connect to `{base}/api/v1/events{query}` (optionally resuming after `last_event_id`) and
-/// wait until the server has answered with its headers.
-pub async fn subscribe(base: &str, query: &str, last_event_id: Option<i64>) -> Events {
-    subscribe_as(base, query, last_event_id, None).await
+/// Connect to `/api/v1/events{query}` of `host` (optionally resuming after
+/// `last_event_id`) and wait until the server has answered with its headers.
+pub async fn subscribe(host: &Host, query: &str, last_event_id: Option<i64>) -> Events {
+    subscribe_as(host, query, last_event_id, None).await
 }
 
 /// [`subscribe`] with a bearer token.
 pub async fn subscribe_as(
-    base: &str,
+    host: &Host,
     query: &str,
     last_event_id: Option<i64>,
     token: Option<&str>,
 ) -> Events {
-    let mut request = reqwest::Client::new().get(format!("{base}/api/v1/events{query}"));
+    let mut request = reqwest::Client::new().get(format!("{}/api/v1/events{query}", host.base));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }

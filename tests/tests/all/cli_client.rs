@@ -2,10 +2,13 @@
 //! pause, trigger, delete, JSON output, settings, and a clear message when nothing answers.
 
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use wasmcron_e2e::host::{Host, HostOptions, binary, free_port, plugins_dir};
+use wasmcron_e2e::built::{binary, plugins_dir};
+use wasmcron_e2e::host::{Host, HostOptions};
+use wasmcron_e2e::turns;
+use wasmcron_e2e::wait::poll_until;
 
 /// Run the client against `server` (through `WASMCRON_SERVER`, as a user would set it).
 fn cli(server: &str, args: &[&str]) -> Output {
@@ -22,6 +25,9 @@ fn run_client(server: &str, token: Option<&str>, args: &[&str]) -> Output {
     };
     command.output().expect("run wasmcron")
 }
+
+/// How often a wait runs the client again.
+const EVERY: Duration = Duration::from_millis(100);
 
 fn ok(server: &str, args: &[&str]) -> String {
     succeeded(cli(server, args), args)
@@ -44,17 +50,9 @@ fn json(server: &str, args: &[&str]) -> Value {
     serde_json::from_str(&ok(server, &all)).expect("JSON output")
 }
 
-/// Poll `cond` until it holds or `deadline` passes.
-fn eventually(what: &str, deadline: Duration, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[tokio::test]
 async fn the_cli_manages_jobs_on_a_running_server() {
+    let _turn = turns::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("db").display());
     let host = Host::start(HostOptions::new(&db, "cli-client", &plugins_dir())).await;
@@ -86,13 +84,20 @@ async fn the_cli_manages_jobs_on_a_running_server() {
     assert_eq!(job["timeout"], "5s");
 
     // Runs appear, in a table and as JSON.
-    eventually("two runs", Duration::from_secs(20), || {
-        json(s, &["job", "runs", "greeter"])
-            .as_array()
-            .unwrap()
-            .len()
-            >= 2
-    });
+    poll_until(
+        "two runs",
+        Duration::from_secs(20),
+        EVERY,
+        || async {
+            json(s, &["job", "runs", "greeter"])
+                .as_array()
+                .unwrap()
+                .len()
+                >= 2
+        },
+        String::new,
+    )
+    .await;
     let table = ok(s, &["job", "runs", "greeter", "--limit", "2"]);
     let mut lines = table.lines();
     assert!(
@@ -144,13 +149,20 @@ async fn the_cli_manages_jobs_on_a_running_server() {
     // Trigger runs a paused job once, by hand.
     let out = ok(s, &["job", "trigger", "greeter"]);
     assert!(out.contains("triggered"), "{out}");
-    eventually("the manual run", Duration::from_secs(10), || {
-        json(s, &["job", "runs", "greeter", "--limit", "1000"])
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["manual"] == true && r["status"] == "succeeded")
-    });
+    poll_until(
+        "the manual run",
+        Duration::from_secs(10),
+        EVERY,
+        || async {
+            json(s, &["job", "runs", "greeter", "--limit", "1000"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["manual"] == true && r["status"] == "succeeded")
+        },
+        String::new,
+    )
+    .await;
     let after = json(s, &["job", "runs", "greeter", "--limit", "1000"]);
     assert_eq!(after.as_array().unwrap().len(), paused_runs + 1);
     ok(s, &["job", "resume", "greeter"]);
@@ -251,9 +263,13 @@ async fn the_cli_manages_jobs_on_a_running_server() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("404"));
 }
 
-#[test]
-fn an_unreachable_server_is_named_in_one_clear_line() {
-    let server = format!("http://127.0.0.1:{}", free_port());
+#[tokio::test]
+async fn an_unreachable_server_is_named_in_one_clear_line() {
+    let _turn = turns::beside_others().await;
+    // A port bound (so no one else can take it) and not listening: connections are refused.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let server = format!("http://{}", closed.local_addr().unwrap());
     for args in [&["job", "list"][..], &["instances"], &["events"]] {
         let out = cli(&server, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
@@ -284,6 +300,7 @@ fn ok_as(server: &str, token: &str, args: &[&str]) -> String {
 
 #[tokio::test]
 async fn the_cli_creates_lists_and_revokes_tokens() {
+    let _turn = turns::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("db").display());
     let mut options = HostOptions::new(&db, "cli-tokens", &plugins_dir());

@@ -5,22 +5,20 @@
 //! replica with a skewed clock is neither declared dead nor runs anything twice. Executions are
 //! counted where they happen (the `reporter` plugin POSTs each one to a collector).
 //!
-//! The tests run one at a time (they share two cores). Where a test is not about the default
+//! The tests run alone (they share two cores). Where a test is not about the default
 //! thresholds it uses `--heartbeat-interval 1s --dead-after 5s` to stay short.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use wasmcron_e2e::cluster::{Cluster, RunRow};
 use wasmcron_e2e::collector::Collector;
-use wasmcron_e2e::host::{Cluster, RunRow};
-use wasmcron_e2e::pg;
+use wasmcron_e2e::host::log::plain;
+use wasmcron_e2e::{pg, turns};
 
 /// Short thresholds for tests that are not about the defaults.
 const FAST: &[&str] = &["--heartbeat-interval", "1s", "--dead-after", "5s"];
-
-/// One test at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn cluster(args: &[&str]) -> Cluster {
     Cluster::new(&pg::shared().fresh_database().unwrap(), args).await
@@ -42,11 +40,6 @@ async fn wait_balanced(c: &Cluster, replicas: &[&str], total: i64, within: Durat
         balanced(&c.owner_counts().await, replicas, total)
     })
     .await;
-}
-
-fn assert_no_duplicates(collector: &Collector) {
-    let dups = collector.duplicates();
-    assert!(dups.is_empty(), "ticks executed twice: {dups:?}");
 }
 
 /// Each job's recorded ticks, by job.
@@ -110,7 +103,7 @@ fn executors_since(collector: &Collector, since: usize) -> HashMap<String, HashS
 /// ran twice; with run_once no job lost more than the tick that was in flight at the crash.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let collector = Collector::start().await;
     let mut c = cluster(FAST).await;
     for id in ["r1", "r2", "r3"] {
@@ -175,7 +168,7 @@ async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s() {
     wait_balanced(&c, &["r1", "r3"], 300, Duration::from_secs(10)).await;
     // Let the survivors run a few more ticks, then check the whole history.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_no_duplicates(&collector);
+    collector.assert_no_duplicates();
     let runs = c.runs().await;
     assert_no_gaps(&runs);
     assert_executed_by_recorded_owner(&collector, &runs);
@@ -199,7 +192,7 @@ async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s() {
 /// resumes it runs nothing it no longer owns, re-registers, and gets its share back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_replica_is_fenced_and_rejoins_with_a_fair_share() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let collector = Collector::start().await;
     let mut c = cluster(FAST).await;
     for id in ["r1", "r2", "r3"] {
@@ -250,7 +243,7 @@ async fn a_paused_replica_is_fenced_and_rejoins_with_a_fair_share() {
     )
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_no_duplicates(&collector);
+    collector.assert_no_duplicates();
     let runs = c.runs().await;
     assert_no_gaps(&runs);
     assert_executed_by_recorded_owner(&collector, &runs);
@@ -270,7 +263,7 @@ async fn a_paused_replica_is_fenced_and_rejoins_with_a_fair_share() {
 /// none was lost (every tick between a job's first and last is recorded and succeeded).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scaling_up_and_down_rebalances_without_losing_or_doubling_a_tick() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let collector = Collector::start().await;
     let mut c = cluster(FAST).await;
     c.start("r1").await;
@@ -305,7 +298,7 @@ async fn scaling_up_and_down_rebalances_without_losing_or_doubling_a_tick() {
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    assert_no_duplicates(&collector);
+    collector.assert_no_duplicates();
     let runs = c.runs().await;
     assert_no_gaps(&runs);
     assert_executed_by_recorded_owner(&collector, &runs);
@@ -335,7 +328,7 @@ async fn owner(c: &Cluster, id: &str) -> Option<String> {
 /// through another replica makes it fire.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_job_survives_its_owners_crash_and_fires_when_resumed() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let collector = Collector::start().await;
     let mut c = cluster(FAST).await;
     c.start("r1").await;
@@ -379,7 +372,7 @@ async fn a_paused_job_survives_its_owners_crash_and_fires_when_resumed() {
 /// new every-second schedule fires within 1 s of its first tick.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schedule_edit_on_another_replica_takes_effect_on_the_owner_within_1s() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let collector = Collector::start().await;
     let mut c = cluster(&["--heartbeat-interval", "5s", "--dead-after", "15s"]).await;
     c.start("r1").await;
@@ -438,19 +431,7 @@ async fn a_schedule_edit_on_another_replica_takes_effect_on_the_owner_within_1s(
 fn log_clock_skew(log: &str) -> Option<chrono::Duration> {
     let line = log.lines().rev().find(|l| !l.trim().is_empty())?;
     // Drop terminal colour codes, then read the leading RFC 3339 time stamp.
-    let mut plain = String::new();
-    let mut chars = line.chars();
-    while let Some(ch) = chars.next() {
-        if ch == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c == 'm' {
-                    break;
-                }
-            }
-        } else {
-            plain.push(ch);
-        }
-    }
+    let plain = plain(line);
     let stamp = plain.split_whitespace().next()?;
     let at = chrono::DateTime::parse_from_rfc3339(stamp).ok()?;
     Some(at.with_timezone(&chrono::Utc) - chrono::Utc::now())
@@ -461,7 +442,7 @@ fn log_clock_skew(log: &str) -> Option<chrono::Duration> {
 /// ticks are on time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_with_its_clock_30s_ahead_is_not_declared_dead_and_runs_nothing_twice() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let collector = Collector::start().await;
     let mut c = cluster(FAST).await;
     c.start("r1").await;
@@ -481,7 +462,7 @@ async fn a_replica_with_its_clock_30s_ahead_is_not_declared_dead_and_runs_nothin
     tokio::time::sleep(Duration::from_secs(8)).await;
     let after = c.owners().await;
     assert_eq!(before, after, "a job changed owner (false death)");
-    assert_no_duplicates(&collector);
+    collector.assert_no_duplicates();
     let runs = c.runs().await;
     assert_no_gaps(&runs);
     assert_executed_by_recorded_owner(&collector, &runs);
@@ -518,7 +499,7 @@ async fn lease(c: &Cluster) -> Option<(String, i64)> {
 /// replica crashes a survivor takes the lease over (with a new epoch).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_housekeeping_leader_fails_over() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let mut c = cluster(FAST).await;
     c.start("r1").await;
     c.start("r2").await;

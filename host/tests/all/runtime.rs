@@ -2,8 +2,6 @@
 //! compiled cache. Fixtures are built from WAT at test time; the sandbox-escape attempts use the
 //! `misbehave` test plugin built from Rust by `scripts/build-plugins.sh`.
 
-mod support;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +10,8 @@ use wasmcron::runtime::{
     EngineOptions, HostPattern, LogLimits, MemoryJobHost, RunOutcome, RunRequest, RunStatus,
     Runtime, Tick,
 };
+
+use crate::support;
 
 fn tick(input: &str) -> Tick {
     Tick {
@@ -60,6 +60,7 @@ fn replace(dir: &Path, name: &str, bytes: &[u8]) {
 
 #[tokio::test]
 async fn ok_and_err_results_are_reported() {
+    let _turn = support::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ok.wasm", &support::ok_plugin());
     write(dir.path(), "err.wasm", &support::err_plugin());
@@ -85,6 +86,7 @@ async fn ok_and_err_results_are_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_infinite_loop_is_stopped_within_timeout_plus_100ms_and_others_keep_running() {
+    let _turn = support::alone().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "loop.wasm", &support::loop_plugin());
     write(dir.path(), "ok.wasm", &support::ok_plugin());
@@ -119,6 +121,7 @@ async fn an_infinite_loop_is_stopped_within_timeout_plus_100ms_and_others_keep_r
 
 #[tokio::test]
 async fn growing_memory_past_the_limit_fails_the_run_not_the_host() {
+    let _turn = support::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "grow.wasm", &support::grow_plugin());
     write(dir.path(), "ok.wasm", &support::ok_plugin());
@@ -144,6 +147,7 @@ async fn growing_memory_past_the_limit_fails_the_run_not_the_host() {
 
 #[tokio::test]
 async fn bad_plugins_are_listed_with_their_error_and_fail_their_runs() {
+    let _turn = support::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "text.wasm", b"this is not wasm at all");
     write(
@@ -228,6 +232,7 @@ async fn bad_plugins_are_listed_with_their_error_and_fail_their_runs() {
 
 #[tokio::test]
 async fn replaced_files_take_effect_and_partial_writes_keep_the_good_version() {
+    let _turn = support::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "p.wasm", &support::ok_plugin());
     let rt = runtime_with(dir.path(), None);
@@ -267,6 +272,7 @@ async fn replaced_files_take_effect_and_partial_writes_keep_the_good_version() {
 #[cfg(unix)]
 #[tokio::test]
 async fn configmap_style_symlink_swaps_are_followed() {
+    let _turn = support::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir(d.join("..2026_01")).unwrap();
@@ -288,6 +294,7 @@ async fn configmap_style_symlink_swaps_are_followed() {
 
 #[tokio::test]
 async fn the_compiled_cache_is_reused_and_a_corrupt_entry_is_a_miss() {
+    let _turn = support::beside_others().await;
     let plugins = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     write(plugins.path(), "ok.wasm", &support::ok_plugin());
@@ -337,6 +344,7 @@ mod sandbox {
 
     #[tokio::test]
     async fn reading_etc_passwd_is_denied() {
+        let _turn = support::beside_others().await;
         let out = misbehave(r#"{"do":"read-file"}"#, &[]).await;
         assert_eq!(out.status, RunStatus::Failed, "{out:?}");
         assert!(
@@ -347,6 +355,7 @@ mod sandbox {
 
     #[tokio::test]
     async fn the_environment_is_empty() {
+        let _turn = support::beside_others().await;
         let out = misbehave(r#"{"do":"env"}"#, &[]).await;
         let text = format!("{:?}{:?}", out.result, out.error);
         assert!(text.contains('0'), "{out:?}");
@@ -355,6 +364,7 @@ mod sandbox {
 
     #[tokio::test]
     async fn http_to_a_host_not_allowed_is_denied_with_a_clear_error() {
+        let _turn = support::beside_others().await;
         let out = misbehave(
             r#"{"do":"http","url":"http://127.0.0.1:9/"}"#,
             &["example.com"],
@@ -371,6 +381,7 @@ mod sandbox {
 
     #[tokio::test]
     async fn growing_without_bound_hits_the_memory_limit() {
+        let _turn = support::beside_others().await;
         let out = misbehave(r#"{"do":"grow"}"#, &[]).await;
         assert_eq!(out.status, RunStatus::Failed);
         assert!(out.error.unwrap().starts_with("memory limit exceeded"));
@@ -378,6 +389,7 @@ mod sandbox {
 
     #[tokio::test]
     async fn floods_of_logs_and_stdout_are_bounded() {
+        let _turn = support::beside_others().await;
         let out = misbehave(r#"{"do":"log-flood"}"#, &[]).await;
         assert!(out.logs.len() <= (64 << 10) + 256, "{}", out.logs.len());
         assert!(out.logs.contains("log lines dropped"));

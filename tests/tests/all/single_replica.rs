@@ -7,9 +7,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use wasmcron_e2e::built::{plugin, plugins_dir, with_marker};
 use wasmcron_e2e::collector::Collector;
-use wasmcron_e2e::host::{Host, HostOptions, plugins_dir};
+use wasmcron_e2e::host::{Host, HostOptions};
 use wasmcron_e2e::pg::{self, PgServer};
+use wasmcron_e2e::turns;
 
 /// The databases every test body runs against.
 enum Db {
@@ -40,6 +42,21 @@ async fn create(host: &Host, body: Value) -> Value {
 
 fn count(runs: &[Value], status: &str) -> usize {
     runs.iter().filter(|r| r["status"] == status).count()
+}
+
+/// Every tick from the first to the last of an every-second job's runs is there, in order.
+fn assert_every_second(runs: &[Value]) {
+    let ticks: Vec<i64> = runs
+        .iter()
+        .map(|r| chrono_ms(r["scheduled_at"].as_str().unwrap()))
+        .collect();
+    for pair in ticks.windows(2) {
+        assert_eq!(
+            pair[1] - pair[0],
+            1000,
+            "a tick is missing, or out of order: {ticks:?}"
+        );
+    }
 }
 
 /// Every tick has exactly one record.
@@ -105,11 +122,13 @@ async fn state_persists_across_runs_and_restarts(db: Db) {
 
 #[tokio::test]
 async fn sqlite_state_persists_across_runs_and_restarts() {
+    let _turn = turns::beside_others().await;
     state_persists_across_runs_and_restarts(Db::sqlite()).await;
 }
 
 #[tokio::test]
 async fn postgres_state_persists_across_runs_and_restarts() {
+    let _turn = turns::beside_others().await;
     state_persists_across_runs_and_restarts(Db::postgres()).await;
 }
 
@@ -152,23 +171,9 @@ async fn crash_and_restart_follow_the_misfire_policy(db: Db) {
     .await;
     let runs = snapshot.into_inner().unwrap();
     assert_unique_ticks(&runs);
-    assert!(
-        collector.duplicates().is_empty(),
-        "executed twice: {:?}",
-        collector.duplicates()
-    );
+    collector.assert_no_duplicates();
     // Every tick from the first to the last recorded one is there, once (none silently absent).
-    let ticks: Vec<i64> = runs
-        .iter()
-        .map(|r| chrono_ms(r["scheduled_at"].as_str().unwrap()))
-        .collect();
-    for pair in ticks.windows(2) {
-        assert_eq!(
-            pair[1] - pair[0],
-            1000,
-            "gap or disorder in ticks: {ticks:?}"
-        );
-    }
+    assert_every_second(&runs);
     // run_once: ticks more than 5 s late were missed except the latest of them, which ran as
     // a catch-up; the run left `running` by the crash (if any) is recorded failed (abandoned).
     let by_status: BTreeMap<String, usize> = runs.iter().fold(BTreeMap::new(), |mut m, r| {
@@ -213,11 +218,13 @@ fn chrono_ms(rfc3339: &str) -> i64 {
 
 #[tokio::test]
 async fn sqlite_crash_and_restart_follow_the_misfire_policy() {
+    let _turn = turns::beside_others().await;
     crash_and_restart_follow_the_misfire_policy(Db::sqlite()).await;
 }
 
 #[tokio::test]
 async fn postgres_crash_and_restart_follow_the_misfire_policy() {
+    let _turn = turns::beside_others().await;
     crash_and_restart_follow_the_misfire_policy(Db::postgres()).await;
 }
 
@@ -225,6 +232,7 @@ async fn postgres_crash_and_restart_follow_the_misfire_policy() {
 /// itself when the server is back; nothing runs twice.
 #[tokio::test]
 async fn postgres_outage_is_survived_without_duplicates() {
+    let _turn = turns::beside_others().await;
     let server = PgServer::start().unwrap();
     let url = server.fresh_database().unwrap();
     let collector = Collector::start().await;
@@ -263,55 +271,24 @@ async fn postgres_outage_is_survived_without_duplicates() {
     .await;
     let runs = host.runs("report").await;
     assert_unique_ticks(&runs);
-    assert!(
-        collector.duplicates().is_empty(),
-        "executed twice: {:?}",
-        collector.duplicates()
-    );
+    collector.assert_no_duplicates();
     // run_all within the window: the ticks of the outage ran late (catch-up), none missed.
     assert_eq!(count(&runs, "missed"), 0);
     assert!(
         runs.iter().any(|r| r["catch_up"] == true),
         "outage ticks were caught up"
     );
-    let ticks: Vec<i64> = runs
-        .iter()
-        .map(|r| chrono_ms(r["scheduled_at"].as_str().unwrap()))
-        .collect();
-    for pair in ticks.windows(2) {
-        assert_eq!(pair[1] - pair[0], 1000, "a tick is missing: {ticks:?}");
-    }
-}
-
-/// A component with a custom section appended: the same behaviour, a different digest.
-fn with_custom_section(component: &[u8], marker: &str) -> Vec<u8> {
-    let name = b"wasmcron-test";
-    let mut payload = vec![name.len() as u8];
-    payload.extend_from_slice(name);
-    payload.extend_from_slice(marker.as_bytes());
-    let mut out = component.to_vec();
-    out.push(0); // custom section id
-    let mut size = payload.len();
-    loop {
-        let byte = (size & 0x7f) as u8;
-        size >>= 7;
-        if size == 0 {
-            out.push(byte);
-            break;
-        }
-        out.push(byte | 0x80);
-    }
-    out.extend_from_slice(&payload);
-    out
+    assert_every_second(&runs);
 }
 
 /// Replace a plugin file while its job fires every second: the next ticks run the new digest
 /// and no tick fails because of the swap.
 #[tokio::test]
 async fn hot_reload_swaps_the_plugin_under_a_running_job_without_failures() {
+    let _turn = turns::beside_others().await;
     let db = Db::sqlite();
     let plugins = tempfile::tempdir().unwrap();
-    let original = std::fs::read(plugins_dir().join("hello.wasm")).unwrap();
+    let original = plugin("hello");
     std::fs::write(plugins.path().join("hello.wasm"), &original).unwrap();
     let host = Host::start(HostOptions::new(&db.url(), "reload", plugins.path())).await;
     create(
@@ -330,7 +307,7 @@ async fn hot_reload_swaps_the_plugin_under_a_running_job_without_failures() {
         .unwrap()
         .to_string();
 
-    let swapped = with_custom_section(&original, "v2");
+    let swapped = with_marker(&original, "v2");
     let tmp = plugins.path().join(".hello.wasm.tmp");
     std::fs::write(&tmp, &swapped).unwrap();
     std::fs::rename(&tmp, plugins.path().join("hello.wasm")).unwrap();

@@ -1,15 +1,14 @@
 //! The HTTP API against the real binary: every route, its filters and pagination, and the
 //! error cases (one JSON shape, the field named, the right status code).
 
-mod api_support;
-
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wasmcron_e2e::host::{Host, HostOptions, plugins_dir};
+use wasmcron_e2e::built::plugins_dir;
+use wasmcron_e2e::events::{subscribe, subscribe_as};
+use wasmcron_e2e::host::{Host, HostOptions};
 use wasmcron_e2e::pg::PgServer;
-
-use api_support::{send_raw, subscribe, subscribe_as, with_token, with_token_body};
+use wasmcron_e2e::turns;
 
 async fn sqlite_host(name: &str) -> (Host, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -32,6 +31,7 @@ fn assert_error(status: u16, body: &Value, want_status: u16, code: &str, field: 
 
 #[tokio::test]
 async fn jobs_are_created_read_listed_edited_paused_and_deleted() {
+    let _turn = turns::beside_others().await;
     let (host, _dir) = sqlite_host("api-jobs").await;
     let (status, job) = host
         .send(
@@ -162,6 +162,7 @@ async fn jobs_are_created_read_listed_edited_paused_and_deleted() {
 
 #[tokio::test]
 async fn bad_requests_name_the_field_and_use_one_error_shape() {
+    let _turn = turns::beside_others().await;
     let (host, _dir) = sqlite_host("api-errors").await;
     let base = || json!({"name": "j", "schedule": "@every 1m", "plugin": "hello"});
     let with = |key: &str, value: Value| {
@@ -209,10 +210,14 @@ async fn bad_requests_name_the_field_and_use_one_error_shape() {
         .await;
     assert!(status == 400 || status == 404, "{err}");
 
-    let (status, err) = send_raw(&host.base, "POST", "/api/v1/jobs", b"{\"name\": ".to_vec()).await;
+    let (status, err) = host
+        .send_raw("POST", "/api/v1/jobs", b"{\"name\": ".to_vec())
+        .await;
     assert_error(status, &err, 400, "invalid_json", None);
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
-    let (status, err) = send_raw(&host.base, "POST", "/api/v1/jobs", big.into_bytes()).await;
+    let (status, err) = host
+        .send_raw("POST", "/api/v1/jobs", big.into_bytes())
+        .await;
     assert_error(status, &err, 413, "body_too_large", None);
 
     let (status, _) = host.send("POST", "/api/v1/jobs", base()).await;
@@ -244,6 +249,7 @@ async fn bad_requests_name_the_field_and_use_one_error_shape() {
 
 #[tokio::test]
 async fn trigger_runs_now_as_a_manual_tick_and_respects_overlap() {
+    let _turn = turns::beside_others().await;
     let (host, _dir) = sqlite_host("api-trigger").await;
     let (status, _) = host
         .send("POST", "/api/v1/jobs", json!({"name": "manual", "schedule": "0 0 1 1 *", "plugin": "hello", "input": {"name": "now"}}))
@@ -344,6 +350,7 @@ async fn trigger_runs_now_as_a_manual_tick_and_respects_overlap() {
 
 #[tokio::test]
 async fn plugins_instances_settings_metrics_and_openapi() {
+    let _turn = turns::beside_others().await;
     let (host, _dir) = sqlite_host("api-system").await;
     let (status, plugins) = host.get("/api/v1/plugins").await;
     assert_eq!(status, 200);
@@ -391,7 +398,7 @@ async fn plugins_instances_settings_metrics_and_openapi() {
     let (status, err) = host.get("/api/v1/settings/runs.retention").await;
     assert_error(status, &err, 404, "not_found", None);
 
-    let (status, text) = with_token(&host.base, "GET", "/metrics", None).await;
+    let (status, text) = host.request(None, "GET", "/metrics", Value::Null).await;
     assert_eq!(status, 200);
     for name in [
         "wasmcron_ticks_fired_total",
@@ -421,16 +428,22 @@ async fn plugins_instances_settings_metrics_and_openapi() {
     host.wait_for(
         "metrics to need the token",
         Duration::from_secs(40),
-        || async { with_token(&host.base, "GET", "/metrics", None).await.0 == 401 },
+        || async { host.request(None, "GET", "/metrics", Value::Null).await.0 == 401 },
     )
     .await;
-    let (status, _) =
-        with_token(&host.base, "GET", "/metrics", Some("scrape-me-please-0123")).await;
+    let (status, _) = host
+        .request(
+            Some("scrape-me-please-0123"),
+            "GET",
+            "/metrics",
+            Value::Null,
+        )
+        .await;
     assert_eq!(status, 200);
 
     let (status, doc) = host.get("/api/v1/openapi.json").await;
     assert_eq!(status, 200);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     for path in [
         "/jobs",
         "/jobs/{id}",
@@ -451,6 +464,7 @@ async fn plugins_instances_settings_metrics_and_openapi() {
 
 #[tokio::test]
 async fn the_api_token_is_required_when_configured() {
+    let _turn = turns::beside_others().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("db").display());
     let mut options = HostOptions::new(&db, "api-token", &plugins_dir());
@@ -458,29 +472,35 @@ async fn the_api_token_is_required_when_configured() {
         .env
         .push(("WASMCRON_API_TOKEN".into(), "s3cret".into()));
     let host = Host::start(options).await;
-    let (status, body) = with_token(&host.base, "GET", "/api/v1/jobs", None).await;
+    let (status, body) = host.request(None, "GET", "/api/v1/jobs", Value::Null).await;
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_error(status, &body, 401, "missing_token", None);
-    let (status, body) = with_token(&host.base, "GET", "/api/v1/jobs", Some("wrong")).await;
+    let (status, body) = host
+        .request(Some("wrong"), "GET", "/api/v1/jobs", Value::Null)
+        .await;
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_error(status, &body, 401, "invalid_token", None);
-    let (status, _) = with_token(&host.base, "GET", "/api/v1/jobs", Some("s3cret")).await;
+    let (status, _) = host
+        .request(Some("s3cret"), "GET", "/api/v1/jobs", Value::Null)
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = with_token(&host.base, "GET", "/api/v1/events?kind=nope", None).await;
+    let (status, _) = host
+        .request(None, "GET", "/api/v1/events?kind=nope", Value::Null)
+        .await;
     assert_eq!(status, 401);
-    let (status, _) = with_token(&host.base, "GET", "/healthz", None).await;
+    let (status, _) = host.request(None, "GET", "/healthz", Value::Null).await;
     assert_eq!(status, 200);
 
     // Creating and revoking a named token is streamed, without the token's name or secret.
-    let mut changes = subscribe_as(&host.base, "?kind=token.changed", None, Some("s3cret")).await;
-    let (status, made) = with_token_body(
-        &host.base,
-        "POST",
-        "/api/v1/tokens",
-        Some("s3cret"),
-        json!({"name": "robot", "role": "read"}),
-    )
-    .await;
+    let mut changes = subscribe_as(&host, "?kind=token.changed", None, Some("s3cret")).await;
+    let (status, made) = host
+        .request(
+            Some("s3cret"),
+            "POST",
+            "/api/v1/tokens",
+            json!({"name": "robot", "role": "read"}),
+        )
+        .await;
     assert_eq!(status, 201, "{made}");
     let secret = serde_json::from_str::<Value>(&made).unwrap()["token"]
         .as_str()
@@ -490,8 +510,14 @@ async fn the_api_token_is_required_when_configured() {
         .wait_for("token created", Duration::from_secs(10), |_| true)
         .await;
     assert_eq!(created["data"], json!({"change": "created"}));
-    let (status, _) =
-        with_token(&host.base, "DELETE", "/api/v1/tokens/robot", Some("s3cret")).await;
+    let (status, _) = host
+        .request(
+            Some("s3cret"),
+            "DELETE",
+            "/api/v1/tokens/robot",
+            Value::Null,
+        )
+        .await;
     assert_eq!(status, 204);
     let revoked = changes
         .wait_for("token revoked", Duration::from_secs(10), |_| true)
@@ -503,8 +529,9 @@ async fn the_api_token_is_required_when_configured() {
 
 #[tokio::test]
 async fn events_are_persisted_and_resume_after_last_event_id() {
+    let _turn = turns::beside_others().await;
     let (host, _dir) = sqlite_host("api-events").await;
-    let mut live = subscribe(&host.base, "?kind=job.changed", None).await;
+    let mut live = subscribe(&host, "?kind=job.changed", None).await;
     let (status, _) = host
         .send(
             "POST",
@@ -529,7 +556,7 @@ async fn events_are_persisted_and_resume_after_last_event_id() {
     .await;
 
     // A new client resumes from the history: everything after `created`, in order.
-    let mut resumed = subscribe(&host.base, "", Some(created_id)).await;
+    let mut resumed = subscribe(&host, "", Some(created_id)).await;
     let paused = resumed
         .wait_for("job paused", Duration::from_secs(10), |e| {
             e["kind"] == "job.changed"
@@ -544,12 +571,12 @@ async fn events_are_persisted_and_resume_after_last_event_id() {
         .await;
 
     // The whole history from the start has the replica joining and its plugins loading.
-    let mut all = subscribe(&host.base, "?after=0", None).await;
+    let mut all = subscribe(&host, "?after=0", None).await;
     all.wait_for("instance joined", Duration::from_secs(10), |e| {
         e["kind"] == "instance.joined" && e["data"]["instance_id"] == "api-events"
     })
     .await;
-    let mut from_start = subscribe(&host.base, "?after=0&kind=plugin.loaded", None).await;
+    let mut from_start = subscribe(&host, "?after=0&kind=plugin.loaded", None).await;
     from_start
         .wait_for("hello loaded", Duration::from_secs(10), |e| {
             e["data"]["plugin"] == "hello"
@@ -558,7 +585,7 @@ async fn events_are_persisted_and_resume_after_last_event_id() {
 
     // Setting and resetting a setting is streamed with its key (not its value); resetting a
     // key that is not set changes nothing and streams nothing.
-    let mut settings = subscribe(&host.base, "?kind=setting.changed", None).await;
+    let mut settings = subscribe(&host, "?kind=setting.changed", None).await;
     let (status, _) = host
         .send(
             "PUT",
@@ -593,6 +620,7 @@ async fn events_are_persisted_and_resume_after_last_event_id() {
 /// beside it (the tick due meanwhile is recorded skipped), whenever the trigger arrives.
 #[tokio::test]
 async fn no_scheduled_tick_runs_beside_a_manual_run_under_skip() {
+    let _turn = turns::beside_others().await;
     let (host, _dir) = sqlite_host("api-manual-overlap").await;
     // Every 5 s, each run 3 s: 2 s idle between runs, into which the trigger is sent.
     let (status, _) = host
@@ -668,6 +696,7 @@ async fn no_scheduled_tick_runs_beside_a_manual_run_under_skip() {
 
 #[tokio::test]
 async fn an_unreachable_database_answers_503() {
+    let _turn = turns::beside_others().await;
     let server = PgServer::start().unwrap();
     let url = server.fresh_database().unwrap();
     let host = Host::start(HostOptions::new(&url, "api-outage", &plugins_dir())).await;

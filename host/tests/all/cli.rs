@@ -1,9 +1,9 @@
 //! The `wasmcron` binary's offline commands: `plugin check` and `schedule next`.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
+
+use crate::support;
 
 fn wasmcron(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wasmcron"))
@@ -22,6 +22,7 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn plugin_check_accepts_the_example_plugins_and_lists_imports_and_exports() {
+    let _turn = support::beside_others_blocking();
     for name in ["hello", "uptime"] {
         let out = check(&support::built_plugin(name));
         let text = String::from_utf8_lossy(&out.stdout);
@@ -55,11 +56,13 @@ fn rejects(bytes: &[u8], expected: &str) {
 
 #[test]
 fn plugin_check_rejects_a_non_wasm_file() {
+    let _turn = support::beside_others_blocking();
     rejects(b"#!/bin/sh\necho hi\n", "not a WebAssembly file");
 }
 
 #[test]
 fn plugin_check_rejects_a_core_module() {
+    let _turn = support::beside_others_blocking();
     rejects(
         &wat::parse_str("(module (func (export \"run\")))").unwrap(),
         "a core WebAssembly module, not a component",
@@ -68,6 +71,7 @@ fn plugin_check_rejects_a_core_module() {
 
 #[test]
 fn plugin_check_rejects_a_component_of_another_world() {
+    let _turn = support::beside_others_blocking();
     let other = wat::parse_str(
         r#"(component
              (core module $m (func (export "f")))
@@ -80,6 +84,7 @@ fn plugin_check_rejects_a_component_of_another_world() {
 
 #[test]
 fn plugin_check_rejects_a_missing_file() {
+    let _turn = support::beside_others_blocking();
     let out = wasmcron(&["plugin", "check", "/nonexistent/x.wasm"]);
     assert!(!out.status.success());
     assert!(
@@ -91,6 +96,7 @@ fn plugin_check_rejects_a_missing_file() {
 
 #[test]
 fn schedule_next_prints_instants_in_the_zone() {
+    let _turn = support::beside_others_blocking();
     let out = wasmcron(&[
         "schedule",
         "next",
@@ -112,6 +118,7 @@ fn schedule_next_prints_instants_in_the_zone() {
 
 #[test]
 fn schedule_next_rejects_bad_input_with_a_precise_message() {
+    let _turn = support::beside_others_blocking();
     let out = wasmcron(&["schedule", "next", "*/0 * * * *"]);
     assert!(!out.status.success());
     assert!(

@@ -1,15 +1,13 @@
 //! The event stream is cluster-wide: a client connected to replica B sees what replica A
 //! does (PostgreSQL: events persisted, replicas woken by LISTEN/NOTIFY).
 
-mod api_support;
-
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wasmcron_e2e::host::{Host, HostOptions, plugins_dir};
-use wasmcron_e2e::pg;
-
-use api_support::subscribe;
+use wasmcron_e2e::built::plugins_dir;
+use wasmcron_e2e::events::subscribe;
+use wasmcron_e2e::host::{Host, HostOptions};
+use wasmcron_e2e::{pg, turns};
 
 /// Replica A alone creates (and so owns) the job; B starts after, and B's client subscribes.
 async fn two_replicas_a_owning(job: Value) -> (Host, Host) {
@@ -37,11 +35,12 @@ async fn two_replicas_a_owning(job: Value) -> (Host, Host) {
 
 #[tokio::test]
 async fn a_client_of_replica_b_sees_the_runs_of_a_job_owned_by_replica_a() {
+    let _turn = turns::beside_others().await;
     let (a, b) = two_replicas_a_owning(
         json!({"name": "every-second", "schedule": "@every 1s", "plugin": "hello"}),
     )
     .await;
-    let mut events = subscribe(&b.base, "?kind=run.started,run.finished", None).await;
+    let mut events = subscribe(&b, "?kind=run.started,run.finished", None).await;
     let started = events
         .wait_for("a run of A started", Duration::from_secs(20), |e| {
             e["kind"] == "run.started"
@@ -61,11 +60,12 @@ async fn a_client_of_replica_b_sees_the_runs_of_a_job_owned_by_replica_a() {
 
 #[tokio::test]
 async fn a_trigger_sent_to_replica_b_is_run_by_owner_a_and_streamed_by_b() {
+    let _turn = turns::beside_others().await;
     let (a, b) = two_replicas_a_owning(
         json!({"name": "on-demand", "schedule": "0 0 1 1 *", "plugin": "hello"}),
     )
     .await;
-    let mut events = subscribe(&b.base, "", None).await;
+    let mut events = subscribe(&b, "", None).await;
     let sent = std::time::Instant::now();
     let (status, trigger) = b
         .send("POST", "/api/v1/jobs/on-demand/trigger", Value::Null)

@@ -7,8 +7,11 @@
 
 use std::process::Command;
 
+use wasmcron_e2e::turns;
+
 #[test]
 fn a_short_chaos_run_loses_and_doubles_no_tick() {
+    let _turn = turns::alone_blocking();
     let seed = std::env::var("WASMCRON_CHAOS_SEED").unwrap_or_else(|_| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -10,59 +10,26 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use wasmcron::settings::SettingsCache;
 use wasmcron::store::Store;
+use wasmcron_e2e::cluster::Cluster;
 use wasmcron_e2e::collector::Collector;
-use wasmcron_e2e::host::{Cluster, Host, poll_until};
+use wasmcron_e2e::host::Host;
 use wasmcron_e2e::pg::{self, PgServer};
-
-/// One test at a time (they share two cores).
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use wasmcron_e2e::turns;
+use wasmcron_e2e::wait::poll_until;
 
 const BOOTSTRAP: &str = "bootstrap-admin-secret";
 
-/// A request with an optional bearer token; returns status and JSON body.
-async fn call(
-    host: &Host,
-    token: Option<&str>,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method.parse().unwrap(), format!("{}{path}", host.base))
-        .timeout(Duration::from_secs(10));
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
-    }
-    if !body.is_null() {
-        request = request.json(&body);
-    }
-    let r = request.send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 /// This replica's effective value of `key`, from its settings cache.
 async fn effective(host: &Host, token: Option<&str>, key: &str) -> Value {
-    let (status, body) = call(
-        host,
-        token,
-        "GET",
-        "/api/v1/settings/effective",
-        Value::Null,
-    )
-    .await;
+    let (status, body) = host
+        .send_as(token, "GET", "/api/v1/settings/effective", Value::Null)
+        .await;
     assert_eq!(status, 200, "{body}");
     body["settings"][key].clone()
 }
 
-/// Poll `cond` every 10 ms; the time it took to hold, or a panic after `deadline`.
-async fn time_until<F, Fut>(what: &str, deadline: Duration, cond: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    poll_until(what, deadline, Duration::from_millis(10), cond, String::new).await
-}
+/// How often a wait for a change on a replica looks: latencies are measured to about this.
+const EVERY: Duration = Duration::from_millis(10);
 
 async fn cluster_with_tokens(ttl: &str) -> Cluster {
     let db = pg::shared().fresh_database().unwrap();
@@ -79,7 +46,7 @@ async fn cluster_with_tokens(ttl: &str) -> Cluster {
 
 #[tokio::test]
 async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     // A long TTL: only the notification can explain convergence within a second.
     let c = cluster_with_tokens("5m").await;
     let (a, b) = (c.host("a"), c.host("b"));
@@ -88,19 +55,21 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
     // A setting written on A applies on B.
     assert_eq!(effective(b, admin, "config.region").await, Value::Null);
     let started = Instant::now();
-    let (status, body) = call(
-        a,
-        admin,
-        "PUT",
-        "/api/v1/settings/config.region",
-        json!({"value": "eu"}),
-    )
-    .await;
+    let (status, body) = a
+        .send_as(
+            admin,
+            "PUT",
+            "/api/v1/settings/config.region",
+            json!({"value": "eu"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
-    time_until(
+    poll_until(
         "B applies config.region",
         Duration::from_secs(5),
+        EVERY,
         || async { effective(b, admin, "config.region").await == "eu" },
+        String::new,
     )
     .await;
     let took = started.elapsed();
@@ -111,18 +80,22 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
     println!("setting applied on B {took:?} after the write on A");
 
     // Unsetting it too.
-    let (status, _) = call(
-        a,
-        admin,
-        "DELETE",
-        "/api/v1/settings/config.region",
-        Value::Null,
-    )
-    .await;
+    let (status, _) = a
+        .send_as(
+            admin,
+            "DELETE",
+            "/api/v1/settings/config.region",
+            Value::Null,
+        )
+        .await;
     assert_eq!(status, 204);
-    let took = time_until("B drops config.region", Duration::from_secs(5), || async {
-        effective(b, admin, "config.region").await.is_null()
-    })
+    let took = poll_until(
+        "B drops config.region",
+        Duration::from_secs(5),
+        EVERY,
+        || async { effective(b, admin, "config.region").await.is_null() },
+        String::new,
+    )
     .await;
     assert!(
         took < Duration::from_secs(1),
@@ -130,23 +103,23 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
     );
 
     // A read token made on A works on B at once, reads everything, changes nothing.
-    let (status, _) = call(
-        a,
-        admin,
-        "PUT",
-        "/api/v1/settings/metrics.token",
-        json!({"value": "metrics-secret-0123456789"}),
-    )
-    .await;
+    let (status, _) = a
+        .send_as(
+            admin,
+            "PUT",
+            "/api/v1/settings/metrics.token",
+            json!({"value": "metrics-secret-0123456789"}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, reader) = call(
-        a,
-        admin,
-        "POST",
-        "/api/v1/tokens",
-        json!({"name": "dash", "role": "read"}),
-    )
-    .await;
+    let (status, reader) = a
+        .send_as(
+            admin,
+            "POST",
+            "/api/v1/tokens",
+            json!({"name": "dash", "role": "read"}),
+        )
+        .await;
     assert_eq!(status, 201, "{reader}");
     assert_eq!(
         (reader["name"].as_str(), reader["role"].as_str()),
@@ -156,49 +129,55 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
     let secret = reader["token"].as_str().unwrap().to_string();
     assert!(secret.starts_with("wcr_"), "{secret}");
     let read = Some(secret.as_str());
-    let took = time_until(
+    let took = poll_until(
         "B accepts the new token",
         Duration::from_secs(5),
-        || async { call(b, read, "GET", "/api/v1/jobs", Value::Null).await.0 == 200 },
+        EVERY,
+        || async { b.send_as(read, "GET", "/api/v1/jobs", Value::Null).await.0 == 200 },
+        String::new,
     )
     .await;
     assert!(
         took < Duration::from_secs(1),
         "B accepted the new token after {took:?}"
     );
-    let (_, me) = call(b, read, "GET", "/api/v1/whoami", Value::Null).await;
+    let (_, me) = b.send_as(read, "GET", "/api/v1/whoami", Value::Null).await;
     assert_eq!(
         me,
         json!({"auth_required": true, "name": "dash", "role": "read"})
     );
-    let (status, body) = call(
-        b,
-        read,
-        "POST",
-        "/api/v1/jobs",
-        json!({"name": "x", "schedule": "@hourly", "plugin": "hello"}),
-    )
-    .await;
+    let (status, body) = b
+        .send_as(
+            read,
+            "POST",
+            "/api/v1/jobs",
+            json!({"name": "x", "schedule": "@hourly", "plugin": "hello"}),
+        )
+        .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (403, Some("forbidden")),
         "{body}"
     );
-    let (status, _) = call(
-        b,
-        read,
-        "PUT",
-        "/api/v1/settings/config.x",
-        json!({"value": "y"}),
-    )
-    .await;
+    let (status, _) = b
+        .send_as(
+            read,
+            "PUT",
+            "/api/v1/settings/config.x",
+            json!({"value": "y"}),
+        )
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = call(b, read, "GET", "/api/v1/tokens", Value::Null).await;
+    let (status, _) = b.send_as(read, "GET", "/api/v1/tokens", Value::Null).await;
     assert_eq!(status, 403, "a read token may not list tokens");
-    let (status, settings) = call(b, read, "GET", "/api/v1/settings", Value::Null).await;
+    let (status, settings) = b
+        .send_as(read, "GET", "/api/v1/settings", Value::Null)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(settings["metrics.token"], "********", "{settings}");
-    let (_, settings) = call(b, admin, "GET", "/api/v1/settings", Value::Null).await;
+    let (_, settings) = b
+        .send_as(admin, "GET", "/api/v1/settings", Value::Null)
+        .await;
     assert_eq!(settings["metrics.token"], "metrics-secret-0123456789");
 
     // Names are checked; a second token of the same name is refused; the list has no secret.
@@ -217,14 +196,14 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
         ),
         (json!({"name": "ok", "role": "root"}), 400, "field", "role"),
     ] {
-        let (status, answer) = call(a, admin, "POST", "/api/v1/tokens", body).await;
+        let (status, answer) = a.send_as(admin, "POST", "/api/v1/tokens", body).await;
         assert_eq!(
             (status, answer["error"][key].as_str()),
             (status_wanted, Some(wanted)),
             "{answer}"
         );
     }
-    let (status, list) = call(b, admin, "GET", "/api/v1/tokens", Value::Null).await;
+    let (status, list) = b.send_as(admin, "GET", "/api/v1/tokens", Value::Null).await;
     assert_eq!(status, 200);
     assert_eq!(list["tokens"].as_array().unwrap().len(), 1, "{list}");
     assert!(
@@ -232,13 +211,15 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
         "the list shows a secret: {list}"
     );
     // The use is recorded in the background, right after the request that used it.
-    time_until(
+    poll_until(
         "the token's last use recorded",
         Duration::from_secs(5),
+        EVERY,
         || async {
-            let (_, list) = call(b, admin, "GET", "/api/v1/tokens", Value::Null).await;
+            let (_, list) = b.send_as(admin, "GET", "/api/v1/tokens", Value::Null).await;
             list["tokens"][0]["last_used_at"].is_string()
         },
+        String::new,
     )
     .await;
 
@@ -253,17 +234,21 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
 
     // Revoked on A → refused on B within a second.
     let started = Instant::now();
-    let (status, _) = call(a, admin, "DELETE", "/api/v1/tokens/dash", Value::Null).await;
+    let (status, _) = a
+        .send_as(admin, "DELETE", "/api/v1/tokens/dash", Value::Null)
+        .await;
     assert_eq!(status, 204);
-    let (status, _) = call(a, read, "GET", "/api/v1/jobs", Value::Null).await;
+    let (status, _) = a.send_as(read, "GET", "/api/v1/jobs", Value::Null).await;
     assert_eq!(
         status, 401,
         "the revoking replica refuses the token at once"
     );
-    time_until(
+    poll_until(
         "B refuses the revoked token",
         Duration::from_secs(5),
-        || async { call(b, read, "GET", "/api/v1/jobs", Value::Null).await.0 == 401 },
+        EVERY,
+        || async { b.send_as(read, "GET", "/api/v1/jobs", Value::Null).await.0 == 401 },
+        String::new,
     )
     .await;
     let took = started.elapsed();
@@ -286,32 +271,41 @@ async fn settings_and_token_revocations_reach_every_replica_within_a_second() {
         ended.is_ok(),
         "the revoked token's event stream is still open"
     );
-    let (status, _) = call(a, admin, "DELETE", "/api/v1/tokens/dash", Value::Null).await;
+    let (status, _) = a
+        .send_as(admin, "DELETE", "/api/v1/tokens/dash", Value::Null)
+        .await;
     assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn without_notifications_replicas_converge_within_the_ttl() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let c = cluster_with_tokens("2s").await;
     let b = c.host("b");
     let admin = Some(BOOTSTRAP);
-    let (status, made) = call(
-        c.host("a"),
-        admin,
-        "POST",
-        "/api/v1/tokens",
-        json!({"name": "ci", "role": "admin"}),
-    )
-    .await;
+    let (status, made) = c
+        .host("a")
+        .send_as(
+            admin,
+            "POST",
+            "/api/v1/tokens",
+            json!({"name": "ci", "role": "admin"}),
+        )
+        .await;
     assert_eq!(status, 201, "{made}");
     let secret = made["token"].as_str().unwrap().to_string();
-    time_until("B accepts the token", Duration::from_secs(5), || async {
-        call(b, Some(&secret), "GET", "/api/v1/jobs", Value::Null)
-            .await
-            .0
-            == 200
-    })
+    poll_until(
+        "B accepts the token",
+        Duration::from_secs(5),
+        EVERY,
+        || async {
+            b.send_as(Some(&secret), "GET", "/api/v1/jobs", Value::Null)
+                .await
+                .0
+                == 200
+        },
+        String::new,
+    )
     .await;
 
     // Written behind the replicas' backs: no notification; the TTL brings it.
@@ -326,21 +320,25 @@ async fn without_notifications_replicas_converge_within_the_ttl() {
         .execute(&c.pool)
         .await
         .unwrap();
-    time_until(
+    poll_until(
         "B applies the unannounced setting",
         Duration::from_secs(10),
+        EVERY,
         || async { effective(b, admin, "config.mode").await == "direct" },
+        String::new,
     )
     .await;
-    time_until(
+    poll_until(
         "B refuses the token deleted in SQL",
         Duration::from_secs(10),
+        EVERY,
         || async {
-            call(b, Some(&secret), "GET", "/api/v1/jobs", Value::Null)
+            b.send_as(Some(&secret), "GET", "/api/v1/jobs", Value::Null)
                 .await
                 .0
                 == 401
         },
+        String::new,
     )
     .await;
     let took = started.elapsed();
@@ -353,7 +351,7 @@ async fn without_notifications_replicas_converge_within_the_ttl() {
 
 #[tokio::test]
 async fn scheduler_paused_stops_ticks_cluster_wide_and_resuming_applies_the_misfire_policy() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     let db = pg::shared().fresh_database().unwrap();
     let mut c = Cluster::new(&db, &["--settings-ttl", "5m"]).await;
     c.start("a").await;
@@ -377,19 +375,25 @@ async fn scheduler_paused_stops_ticks_cluster_wide_and_resuming_applies_the_misf
     .await;
 
     let (a, b) = (c.host("a"), c.host("b"));
-    let (status, _) = call(
-        a,
-        None,
-        "PUT",
-        "/api/v1/settings/scheduler.paused",
-        json!({"value": true}),
-    )
-    .await;
+    let (status, _) = a
+        .send_as(
+            None,
+            "PUT",
+            "/api/v1/settings/scheduler.paused",
+            json!({"value": true}),
+        )
+        .await;
     assert_eq!(status, 200);
-    time_until("both replicas paused", Duration::from_secs(1), || async {
-        effective(a, None, "scheduler.paused").await == true
-            && effective(b, None, "scheduler.paused").await == true
-    })
+    poll_until(
+        "both replicas paused",
+        Duration::from_secs(1),
+        EVERY,
+        || async {
+            effective(a, None, "scheduler.paused").await == true
+                && effective(b, None, "scheduler.paused").await == true
+        },
+        String::new,
+    )
     .await;
     let paused_at = chrono::Utc::now().timestamp_millis();
     // Let ticks come due while paused (runs in flight at the switch may still finish).
@@ -405,14 +409,14 @@ async fn scheduler_paused_stops_ticks_cluster_wide_and_resuming_applies_the_misf
 
     // Resume through the other replica: each job runs its latest missed tick once
     // (catch-up) and records the others as missed.
-    let (status, _) = call(
-        b,
-        None,
-        "PUT",
-        "/api/v1/settings/scheduler.paused",
-        json!({"value": false}),
-    )
-    .await;
+    let (status, _) = b
+        .send_as(
+            None,
+            "PUT",
+            "/api/v1/settings/scheduler.paused",
+            json!({"value": false}),
+        )
+        .await;
     assert_eq!(status, 200);
     c.wait_for(
         "a catch-up run of every job",
@@ -428,8 +432,7 @@ async fn scheduler_paused_stops_ticks_cluster_wide_and_resuming_applies_the_misf
         },
     )
     .await;
-    let dups = collector.duplicates();
-    assert!(dups.is_empty(), "ticks executed twice: {dups:?}");
+    collector.assert_no_duplicates();
 
     let runs = c.runs().await;
     let mut by_job: BTreeMap<&str, Vec<_>> = BTreeMap::new();
@@ -468,7 +471,7 @@ async fn scheduler_paused_stops_ticks_cluster_wide_and_resuming_applies_the_misf
 
 #[tokio::test]
 async fn a_database_error_during_refresh_keeps_the_last_good_values() {
-    let _serial = SERIAL.lock().await;
+    let _turn = turns::alone().await;
     // Its own server: the test stops it.
     let server = PgServer::start().unwrap();
     let url = server.fresh_database().unwrap();
@@ -509,20 +512,19 @@ async fn a_database_error_during_refresh_keeps_the_last_good_values() {
     assert!(cache.tokens().identify("wcr_x", None).is_some());
 
     server.resume().unwrap();
-    let back = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if store
+    poll_until(
+        "the database back (a setting written)",
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || async {
+            store
                 .setting_put("scheduler.max_concurrent_runs", &json!(9))
                 .await
                 .is_ok()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
+        },
+        String::new,
+    )
     .await;
-    assert!(back.is_ok(), "the database did not come back");
     cache.refresh(&store).await.unwrap();
     assert_eq!(cache.get().max_concurrent_runs, 9);
 }

@@ -1,0 +1,86 @@
+//! The chaos run's settings (from the command line) and its fixed parameters.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// Heartbeat and dead threshold of every replica (short, so that a run sees many faults).
+pub(super) const HEARTBEAT: &str = "1s";
+pub(super) const DEAD_AFTER_S: u64 = 5;
+/// Grace period of a graceful stop.
+pub(super) const GRACE: &str = "10s";
+/// How long after the last fault the cluster may take to settle (all jobs on live replicas,
+/// balanced within one).
+pub(super) const SETTLE: Duration = Duration::from_secs(90);
+/// Ticks this close to the end of the run are in flight and not yet judged.
+pub(super) const END_MARGIN_MS: i64 = 5_000;
+/// A slow job works this long per run (longer than its one-second period).
+pub(super) const SLOW_MS: u64 = 1_500;
+/// RSS: ignore the first seconds of a process; judge processes that lived this long.
+pub(super) const RSS_WARMUP_S: f64 = 20.0;
+pub(super) const RSS_MIN_LIFE_S: f64 = 60.0;
+
+/// What a chaos run does: its seed, how long faults come, on how many replicas and jobs.
+#[derive(Debug)]
+pub struct Settings {
+    pub seed: u64,
+    pub duration: Duration,
+    pub replicas: usize,
+    pub jobs: usize,
+    pub min_gap: Duration,
+    pub max_gap: Duration,
+    pub out: Option<PathBuf>,
+}
+
+fn parse_duration(s: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(s).with_context(|| format!("{s:?} is not a duration such as 90s"))
+}
+
+impl Settings {
+    /// The settings from the command line (see the `chaos` binary).
+    pub fn from_args() -> anyhow::Result<Settings> {
+        let mut s = Settings {
+            seed: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_nanos() as u64
+                % 1_000_000_000,
+            duration: Duration::from_secs(120),
+            replicas: 3,
+            jobs: 60,
+            min_gap: Duration::from_secs(2),
+            max_gap: Duration::from_secs(8),
+            out: None,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let value = args
+                .next()
+                .with_context(|| format!("{arg} needs a value"))?;
+            let what = || format!("{arg} {value}");
+            match arg.as_str() {
+                "--seed" => s.seed = value.parse().with_context(what)?,
+                "--duration" => s.duration = parse_duration(&value)?,
+                "--replicas" => s.replicas = value.parse().with_context(what)?,
+                "--jobs" => s.jobs = value.parse().with_context(what)?,
+                "--min-gap" => s.min_gap = parse_duration(&value)?,
+                "--max-gap" => s.max_gap = parse_duration(&value)?,
+                "--out" => s.out = Some(PathBuf::from(value)),
+                other => bail!(
+                    "unknown argument {other} (known: --seed --duration --replicas --jobs \
+                     --min-gap --max-gap --out)"
+                ),
+            }
+        }
+        if s.replicas < 2 {
+            bail!("--replicas {} must be at least 2", s.replicas);
+        }
+        if s.jobs < 10 {
+            bail!("--jobs {} must be at least 10 (one of each kind)", s.jobs);
+        }
+        if s.max_gap < s.min_gap {
+            bail!("--max-gap must not be below --min-gap");
+        }
+        Ok(s)
+    }
+}
