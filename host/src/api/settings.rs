@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{self, Path};
 use super::state::ApiState;
-use crate::events::{Event, SettingChange, publish};
+use crate::events::{Event, SettingChange};
 use crate::settings::{Identity, Role, Settings};
 
 /// Settings whose values a `read` token does not see.
@@ -154,13 +154,10 @@ pub async fn put(
     state.store.setting_put(&key, &body.value).await?;
     // Applied on this replica before answering; the others hear of it by notification.
     state.settings.reload_after_write(&state.store).await;
-    publish(
-        &state.store,
-        Event::SettingChanged {
-            key: key.clone(),
-            change: SettingChange::Set,
-        },
-    );
+    state.events.publish(Event::SettingChanged {
+        key: key.clone(),
+        change: SettingChange::Set,
+    });
     Ok(Json(Setting {
         key,
         value: body.value,
@@ -184,13 +181,10 @@ pub async fn delete(
     }
     // Applied on this replica before answering; the others hear of it by notification.
     state.settings.reload_after_write(&state.store).await;
-    publish(
-        &state.store,
-        Event::SettingChanged {
-            key,
-            change: SettingChange::Reset,
-        },
-    );
+    state.events.publish(Event::SettingChanged {
+        key,
+        change: SettingChange::Reset,
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::clock::DbClock;
 use crate::cluster::Health;
-use crate::events::EventHub;
+use crate::events::{EventHub, Publisher};
 use crate::jobs::Jobs;
 use crate::runtime::PluginDir;
 use crate::settings::SettingsCache;
@@ -34,6 +34,8 @@ pub struct ApiState {
     pub health: Arc<Health>,
     pub clock: DbClock,
     pub hub: Arc<EventHub>,
+    /// Where this replica publishes events.
+    pub events: Publisher,
     /// When named tokens were last recorded as used.
     pub token_uses: Arc<super::auth::TokenUses>,
 }

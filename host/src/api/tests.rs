@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::clock::DbClock;
-use crate::events::EventHub;
+use crate::events::{EventHub, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
 use crate::runtime::{EngineOptions, Runtime};
 use crate::settings::{Settings, SettingsCache};
@@ -32,18 +32,26 @@ async fn state(dir: &std::path::Path) -> ApiState {
         max_instances: 4,
     };
     let runtime = Runtime::new(&options, dir.join("plugins"), None).unwrap();
+    // Events are queued and never written: these tests do not read the event history.
+    let (events, _writer) = Publisher::new(store.clone());
     ApiState {
         info: Arc::new(ReplicaInfo {
             instance_id: "api-test".into(),
             api_token: None,
             dead_after: Duration::from_secs(10),
         }),
-        jobs: Jobs::new(store.clone(), "api-test", ChangeSignal::default()),
+        jobs: Jobs::new(
+            store.clone(),
+            "api-test",
+            ChangeSignal::default(),
+            events.clone(),
+        ),
         settings: SettingsCache::new(Settings::default(), Duration::from_secs(1)),
         plugins: runtime.plugins.clone(),
         health: Arc::default(),
         clock: DbClock::new(0),
         hub: EventHub::new(store.clone()),
+        events,
         token_uses: Arc::default(),
         store,
     }

@@ -11,7 +11,7 @@ use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::extract::{self, Path};
 use super::state::ApiState;
 use super::views::instant;
-use crate::events::{Event, TokenChange, publish};
+use crate::events::{Event, TokenChange};
 use crate::settings::tokens::{check_name, generate_secret, hash_secret};
 use crate::settings::{Identity, Role};
 use crate::store::StoredToken;
@@ -162,12 +162,9 @@ pub async fn create(
     };
     // This replica knows the new token before answering; the others on notification.
     state.settings.reload_after_write(&state.store).await;
-    publish(
-        &state.store,
-        Event::TokenChanged {
-            change: TokenChange::Created,
-        },
-    );
+    state.events.publish(Event::TokenChanged {
+        change: TokenChange::Created,
+    });
     tracing::info!(token = %new.name, role = role.as_str(), by = ?identity.name, "API token created");
     Ok((
         StatusCode::CREATED,
@@ -205,12 +202,9 @@ pub async fn revoke(
     // This replica refuses the token before answering; the others on notification.
     state.settings.forget_token(&name);
     state.settings.reload_after_write(&state.store).await;
-    publish(
-        &state.store,
-        Event::TokenChanged {
-            change: TokenChange::Revoked,
-        },
-    );
+    state.events.publish(Event::TokenChanged {
+        change: TokenChange::Revoked,
+    });
     tracing::info!(token = %name, by = ?identity.name, "API token revoked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::{Event, publish};
+use super::{Event, Publisher};
 use crate::runtime::PluginDir;
 use crate::store::Store;
 
@@ -15,7 +15,7 @@ const PEERS_EVERY: Duration = Duration::from_secs(2);
 
 /// Publish `plugin.loaded` / `plugin.failed` for every change in `plugins` until `stop`.
 pub async fn watch_plugins(
-    store: Store,
+    events: Publisher,
     plugins: std::sync::Arc<PluginDir>,
     instance_id: String,
     stop: impl Future<Output = ()>,
@@ -41,23 +41,17 @@ pub async fn watch_plugins(
             match state {
                 (_, Some(error)) => {
                     crate::metrics::global().plugin_load_failed();
-                    publish(
-                        &store,
-                        Event::PluginFailed {
-                            plugin: name.clone(),
-                            error: error.clone(),
-                            instance_id: instance_id.clone(),
-                        },
-                    );
-                }
-                (Some(digest), None) => publish(
-                    &store,
-                    Event::PluginLoaded {
+                    events.publish(Event::PluginFailed {
                         plugin: name.clone(),
-                        digest: digest.clone(),
+                        error: error.clone(),
                         instance_id: instance_id.clone(),
-                    },
-                ),
+                    });
+                }
+                (Some(digest), None) => events.publish(Event::PluginLoaded {
+                    plugin: name.clone(),
+                    digest: digest.clone(),
+                    instance_id: instance_id.clone(),
+                }),
                 (None, None) => {}
             }
         }
@@ -69,6 +63,7 @@ pub async fn watch_plugins(
 /// with the smallest id reports, so each departure is reported once.
 pub async fn watch_peers(
     store: Store,
+    events: Publisher,
     instance_id: String,
     dead_after: Duration,
     stop: impl Future<Output = ()>,
@@ -91,12 +86,9 @@ pub async fn watch_peers(
             && reporter
         {
             for gone in before.difference(&live) {
-                publish(
-                    &store,
-                    Event::InstanceLeft {
-                        instance_id: gone.clone(),
-                    },
-                );
+                events.publish(Event::InstanceLeft {
+                    instance_id: gone.clone(),
+                });
             }
         }
         seen = Some(live);

@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 use super::error::JobError;
 use super::fields::JobFields;
-use crate::events::{Event, JobChange, publish};
+use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
 use crate::store::{Job, Store};
 
@@ -52,15 +52,23 @@ pub struct Jobs {
     store: Store,
     instance_id: String,
     signal: ChangeSignal,
+    events: Publisher,
 }
 
 impl Jobs {
-    /// Operations through `store`, made by replica `instance_id`, announced on `signal`.
-    pub fn new(store: Store, instance_id: impl Into<String>, signal: ChangeSignal) -> Self {
+    /// Operations through `store`, made by replica `instance_id`, announced on `signal` and
+    /// published on `events`.
+    pub fn new(
+        store: Store,
+        instance_id: impl Into<String>,
+        signal: ChangeSignal,
+        events: Publisher,
+    ) -> Self {
         Self {
             store,
             instance_id: instance_id.into(),
             signal,
+            events,
         }
     }
 
@@ -124,7 +132,8 @@ impl Jobs {
         }
         let at = self.store.insert_trigger(&job.id).await?;
         crate::metrics::global().manual_trigger();
-        publish(&self.store, Event::job_changed(&job, JobChange::Triggered));
+        self.events
+            .publish(Event::job_changed(&job, JobChange::Triggered));
         if job.owner.as_deref() == Some(self.instance_id.as_str()) {
             self.signal.trigger_added();
         }
@@ -140,6 +149,6 @@ impl Jobs {
                 tracing::debug!(error = %e, "cannot notify peers of a job change; they reconcile periodically");
             }
         });
-        publish(&self.store, Event::job_changed(job, change));
+        self.events.publish(Event::job_changed(job, change));
     }
 }

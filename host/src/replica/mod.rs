@@ -21,7 +21,7 @@ pub use tasks::{StopSignal, Tasks};
 use crate::api::{ApiState, ReplicaInfo};
 use crate::clock::DbClock;
 use crate::cluster::{Health, Membership, MembershipOptions};
-use crate::events::{Event, EventHub, publish};
+use crate::events::{Event, EventHub, EventWriter, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
 use crate::runtime::{EngineOptions, Runtime};
 use crate::scheduler::{Command, Executor, RunLedger, Scheduler, SchedulerHandle};
@@ -39,10 +39,18 @@ pub struct Replica {
     pub scheduler: SchedulerHandle,
     pub clock: DbClock,
     pub jobs: Jobs,
+    pub events: Publisher,
     signal: ChangeSignal,
-    pending_scheduler: Mutex<Option<Scheduler>>,
-    /// The API's listener, bound by [`Self::start`] and served by [`Self::serve_until`].
-    pending_listener: Mutex<Option<tokio::net::TcpListener>>,
+    /// What [`Self::start`] prepares and [`Self::serve_until`] runs.
+    pending: Mutex<Option<Pending>>,
+}
+
+/// The parts of a started replica that only run once it serves.
+struct Pending {
+    scheduler: Scheduler,
+    /// The API's listener, bound by [`Replica::start`].
+    listener: tokio::net::TcpListener,
+    events: EventWriter,
 }
 
 impl std::fmt::Debug for Replica {
@@ -105,6 +113,7 @@ impl Replica {
             options.advertise = format!("{host}:{}", bound.port());
         }
         let clock = DbClock::new(store.now_ms().await?);
+        let (events, event_writer) = Publisher::new(store.clone());
         let ledger = RunLedger::start(store.clone());
         let executor = Arc::new(Executor::new(
             store.clone(),
@@ -112,6 +121,7 @@ impl Replica {
             ledger,
             options.instance_id.clone(),
             settings.clone(),
+            events.clone(),
             options.grace_period,
         ));
         let (scheduler, handle) = Scheduler::new(clock.clone(), executor);
@@ -132,7 +142,12 @@ impl Replica {
             health.clone(),
             signal.clone(),
         );
-        let jobs = Jobs::new(store.clone(), options.instance_id.clone(), signal.clone());
+        let jobs = Jobs::new(
+            store.clone(),
+            options.instance_id.clone(),
+            signal.clone(),
+            events.clone(),
+        );
         if let Some(path) = &options.jobs_file {
             crate::jobs_file::apply(&jobs, path).await?;
         }
@@ -146,9 +161,13 @@ impl Replica {
             scheduler: handle,
             clock,
             jobs,
+            events,
             signal,
-            pending_scheduler: Mutex::new(Some(scheduler)),
-            pending_listener: Mutex::new(Some(listener)),
+            pending: Mutex::new(Some(Pending {
+                scheduler,
+                listener,
+                events: event_writer,
+            })),
         })
     }
 
@@ -157,16 +176,14 @@ impl Replica {
         self: Arc<Self>,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        let scheduler = self
-            .pending_scheduler
+        let Pending {
+            scheduler,
+            listener,
+            events,
+        } = self
+            .pending
             .lock()
-            .expect("scheduler lock")
-            .take()
-            .context("replica already serving")?;
-        let listener = self
-            .pending_listener
-            .lock()
-            .expect("listener lock")
+            .expect("pending lock")
             .take()
             .context("replica already serving")?;
         // The address actually bound (with port 0 in `--listen`, the port the system picked).
@@ -179,15 +196,12 @@ impl Replica {
             db = %redact_url(&self.options.db_url),
             "wasmcron replica serving"
         );
-        publish(
-            &self.store,
-            Event::InstanceJoined {
-                instance_id: self.options.instance_id.clone(),
-                address: self.options.advertise.clone(),
-            },
-        );
+        self.events.publish(Event::InstanceJoined {
+            instance_id: self.options.instance_id.clone(),
+            address: self.options.advertise.clone(),
+        });
         let hub = EventHub::new(self.store.clone());
-        let tasks = self.spawn_tasks(scheduler, &hub);
+        let tasks = self.spawn_tasks(scheduler, events, &hub);
 
         let app = crate::api::router(self.api_state(hub));
         let (http_stop_tx, mut http_stop_rx) = tokio::sync::watch::channel(false);
@@ -232,8 +246,9 @@ impl Replica {
     }
 
     /// Every background task of the replica, under one stop signal.
-    fn spawn_tasks(&self, scheduler: Scheduler, hub: &Arc<EventHub>) -> Tasks {
+    fn spawn_tasks(&self, scheduler: Scheduler, events: EventWriter, hub: &Arc<EventHub>) -> Tasks {
         let mut tasks = Tasks::default();
+        tasks.spawn_last("event writer", |stop| events.run(stop.wait()));
         let grace = self.options.grace_period;
         let id = &self.options.instance_id;
         tasks.spawn("scheduler", |stop| scheduler.run(stop.wait(), grace));
@@ -285,7 +300,7 @@ impl Replica {
         });
         tasks.spawn("plugin events", |stop| {
             crate::events::watch_plugins(
-                self.store.clone(),
+                self.events.clone(),
                 self.runtime.plugins.clone(),
                 id.clone(),
                 stop.wait(),
@@ -294,6 +309,7 @@ impl Replica {
         tasks.spawn("peer events", |stop| {
             crate::events::watch_peers(
                 self.store.clone(),
+                self.events.clone(),
                 id.clone(),
                 self.options.dead_after,
                 stop.wait(),
@@ -317,6 +333,7 @@ impl Replica {
             health: self.health.clone(),
             clock: self.clock.clone(),
             hub,
+            events: self.events.clone(),
             token_uses: Arc::default(),
         }
     }

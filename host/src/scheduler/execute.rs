@@ -11,7 +11,7 @@ use tracing::Instrument;
 use super::core::NotRun;
 use super::ledger::RunLedger;
 use super::run_request::run_request;
-use crate::events::{Event, instant, publish};
+use crate::events::{Event, Publisher, instant};
 use crate::jobs::JobSpec;
 use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime};
 use crate::settings::SettingsCache;
@@ -39,6 +39,7 @@ pub struct Executor {
     pub ledger: RunLedger,
     pub instance_id: String,
     pub settings: SettingsCache,
+    pub events: Publisher,
     limit: Semaphore,
     limit_size: Mutex<usize>,
     in_flight: Mutex<HashMap<i64, i64>>,
@@ -73,6 +74,7 @@ impl Executor {
         ledger: RunLedger,
         instance_id: String,
         settings: SettingsCache,
+        events: Publisher,
         grace: Duration,
     ) -> Self {
         let size = settings.get().max_concurrent_runs;
@@ -82,6 +84,7 @@ impl Executor {
             ledger,
             instance_id,
             settings,
+            events,
             limit: Semaphore::new(size),
             limit_size: Mutex::new(size),
             in_flight: Mutex::default(),
@@ -175,18 +178,15 @@ impl Executor {
             };
             self.in_flight.lock().expect("in-flight lock").insert(run_id, job.epoch);
             crate::metrics::global().tick_fired_at(tick_ms);
-            publish(
-                &self.store,
-                Event::RunStarted {
+            self.events.publish(Event::RunStarted {
                     job_id: job.id.clone(),
                     job: job.name.clone(),
                     run_id,
                     scheduled_at: instant(tick_ms),
                     instance_id: self.instance_id.clone(),
                     catch_up,
-                    manual: trigger_id.is_some(),
-                },
-            );
+                manual: trigger_id.is_some(),
+            });
             let outcome = match plugin {
                 Ok(plugin) => {
                     let request = self.request(&job, tick_ms, catch_up);
@@ -208,7 +208,7 @@ impl Executor {
             };
             let end = self.finish(run_id, job.epoch, outcome).await;
             if end == RunEnd::Done {
-                publish(&self.store, finished);
+                self.events.publish(finished);
             }
             self.in_flight.lock().expect("in-flight lock").remove(&run_id);
             end
