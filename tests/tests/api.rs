@@ -430,7 +430,7 @@ async fn plugins_instances_settings_metrics_and_openapi() {
 
     let (status, doc) = host.get("/api/v1/openapi.json").await;
     assert_eq!(status, 200);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     for path in [
         "/jobs",
         "/jobs/{id}",
