@@ -40,7 +40,7 @@ pub struct EventsQuery {
 }
 
 /// The `data` of every message of the stream.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventMessage {
     /// The event's id (also the message's `id`).
     pub id: i64,

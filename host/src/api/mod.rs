@@ -29,6 +29,8 @@ mod trigger;
 mod views;
 
 #[cfg(test)]
+mod round_trips;
+#[cfg(test)]
 mod tests;
 
 use axum::Router;
@@ -37,8 +39,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use auth::TokenUses;
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
+pub use events::EventMessage;
+pub use settings::{EffectiveSettings, Setting, SettingMap, SettingValue};
 pub use state::{ApiState, ReplicaInfo};
+pub use system::{InstanceView, PluginView};
+pub use tokens::{CreatedToken, NewToken, TokenList, TokenView, WhoAmI};
 pub use trigger::TriggerView;
 pub use views::{JobView, Page, RunView};
 

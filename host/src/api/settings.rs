@@ -36,13 +36,13 @@ pub struct SettingKey {
 }
 
 /// Every setting that is set, by key (secrets masked for read tokens).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
 #[schema(as = SettingMap)]
-pub struct SettingMap(BTreeMap<String, Value>);
+pub struct SettingMap(pub BTreeMap<String, Value>);
 
 /// One stored setting.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Setting {
     pub key: String,
     /// Its JSON value.
@@ -50,7 +50,7 @@ pub struct Setting {
 }
 
 /// The values this replica applies now, from its settings cache.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EffectiveSettings {
     /// This replica's instance id.
     pub instance: String,
@@ -66,11 +66,11 @@ pub struct EffectiveSettings {
 }
 
 /// The body of a setting's change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingValue {
     /// Its JSON value.
-    value: Value,
+    pub value: Value,
 }
 
 /// Every cluster setting that is set

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
@@ -82,20 +82,20 @@ pub async fn not_found() -> ApiError {
 }
 
 /// A plugin of the plugins directory, as this replica loaded it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(as = Plugin)]
 pub struct PluginView {
-    name: String,
+    pub name: String,
     /// "sha256:…" of the loaded version; null when it failed to load.
     #[schema(required = true)]
-    digest: Option<String>,
+    pub digest: Option<String>,
     /// Bytes of its file.
-    size: u64,
+    pub size: u64,
     #[schema(required = true, format = DateTime)]
-    loaded_at: Option<String>,
+    pub loaded_at: Option<String>,
     /// Why it failed to load.
     #[schema(required = true)]
-    error: Option<String>,
+    pub error: Option<String>,
 }
 
 /// Plugins of this replica's plugins directory
@@ -125,22 +125,22 @@ pub async fn plugins(State(state): State<ApiState>) -> Json<Vec<PluginView>> {
 }
 
 /// A live replica.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(as = Instance)]
 pub struct InstanceView {
-    id: String,
+    pub id: String,
     /// Where its API listens.
-    address: String,
+    pub address: String,
     /// Its wasmcron version.
-    version: String,
+    pub version: String,
     #[schema(format = DateTime)]
-    started_at: String,
+    pub started_at: String,
     #[schema(format = DateTime)]
-    last_heartbeat: String,
+    pub last_heartbeat: String,
     /// How many jobs it owns.
-    jobs: i64,
+    pub jobs: i64,
     /// Holds the housekeeping lease.
-    leader: bool,
+    pub leader: bool,
 }
 
 /// Live replicas

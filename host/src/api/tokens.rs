@@ -17,7 +17,7 @@ use crate::settings::{Identity, Role};
 use crate::store::StoredToken;
 
 /// Who is asking.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WhoAmI {
     /// Whether the API requires a token.
     pub auth_required: bool,
@@ -42,12 +42,11 @@ pub async fn whoami(
 }
 
 /// A named API token (never its secret).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(as = Token)]
 pub struct TokenView {
     pub name: String,
-    #[schema(value_type = Role)]
-    pub role: String,
+    pub role: Role,
     #[schema(format = DateTime)]
     pub created_at: String,
     /// The token that created it; null for the bootstrap token or an open API.
@@ -57,26 +56,38 @@ pub struct TokenView {
     pub last_used_at: Option<String>,
 }
 
-impl From<&StoredToken> for TokenView {
-    fn from(token: &StoredToken) -> Self {
-        TokenView {
+impl TryFrom<&StoredToken> for TokenView {
+    type Error = ApiError;
+
+    /// Fails only for a role [`Role`] does not know, which the database's check constraint
+    /// keeps out of every row.
+    fn try_from(token: &StoredToken) -> Result<Self, ApiError> {
+        let role = Role::parse(&token.role).ok_or_else(|| {
+            tracing::error!(token = %token.name, role = %token.role, "stored token of unknown role");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "a stored API token has an unknown role (see the replica's log)",
+            )
+        })?;
+        Ok(TokenView {
             name: token.name.clone(),
-            role: token.role.clone(),
+            role,
             created_at: instant(token.created_at_ms),
             created_by: token.created_by.clone(),
             last_used_at: token.last_used_ms.map(instant),
-        }
+        })
     }
 }
 
 /// Every named token.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
 }
 
 /// A new token with its secret, shown this once.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub view: TokenView,
@@ -93,19 +104,23 @@ pub struct CreatedToken {
 pub async fn list(State(state): State<ApiState>) -> Result<Json<TokenList>, ApiError> {
     let tokens = state.store.tokens_all().await?;
     Ok(Json(TokenList {
-        tokens: tokens.iter().map(TokenView::from).collect(),
+        tokens: tokens
+            .iter()
+            .map(TokenView::try_from)
+            .collect::<Result<_, _>>()?,
     }))
 }
 
 /// The body of a token's creation.
-#[derive(Debug, Deserialize, ToSchema)]
+// The role is read as text, so that an unknown one is refused in the handler's own words.
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// Letters, digits, '.', '_' and '-'; not "bootstrap".
     #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
-    name: String,
+    pub name: String,
     #[schema(value_type = Role)]
-    role: String,
+    pub role: String,
 }
 
 fn disabled() -> ApiError {
@@ -169,7 +184,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
-            view: TokenView::from(&created),
+            view: TokenView::try_from(&created)?,
             token: secret,
         }),
     ))
@@ -229,7 +244,7 @@ mod tests {
     #[test]
     fn token_answers_keep_their_shapes() {
         let list = TokenList {
-            tokens: vec![TokenView::from(&stored(Some(1_000)))],
+            tokens: vec![TokenView::try_from(&stored(Some(1_000))).unwrap()],
         };
         assert_eq!(
             serde_json::to_value(list).unwrap(),
@@ -237,13 +252,27 @@ mod tests {
                                "created_by": null, "last_used_at": "1970-01-01T00:00:01.000Z"}]})
         );
         let created = CreatedToken {
-            view: TokenView::from(&stored(None)),
+            view: TokenView::try_from(&stored(None)).unwrap(),
             token: "wcr_x".into(),
         };
         assert_eq!(
             serde_json::to_value(created).unwrap(),
             json!({"name": "ci", "role": "read", "created_at": "1970-01-01T00:00:00.000Z",
                    "created_by": null, "last_used_at": null, "token": "wcr_x"})
+        );
+    }
+
+    #[test]
+    fn a_stored_role_is_shown_as_its_role_and_an_unknown_one_is_refused() {
+        let mut admin = stored(None);
+        admin.role = "admin".into();
+        assert_eq!(TokenView::try_from(&admin).unwrap().role, Role::Admin);
+        let mut unknown = stored(None);
+        unknown.role = "owner".into();
+        let refused = TokenView::try_from(&unknown).unwrap_err();
+        assert_eq!(
+            (refused.status, refused.code),
+            (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
         );
     }
 

@@ -36,7 +36,7 @@ impl JobStatus {
 }
 
 /// A job, with its next tick and its latest run.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(as = Job)]
 pub struct JobView {
     pub id: String,
@@ -128,7 +128,7 @@ impl JobView {
 }
 
 /// One recorded tick of a job: a run, or a tick skipped or missed.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(as = Run)]
 pub struct RunView {
     pub id: i64,
@@ -189,7 +189,7 @@ impl From<Run> for RunView {
 }
 
 /// A page of items plus the cursor of the next page.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Cursor of the next page; null on the last one.

@@ -36,7 +36,7 @@ pub enum TriggerStatus {
 }
 
 /// The answer to a trigger: the tick that will run.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(as = Trigger)]
 pub struct TriggerView {
     pub job_id: String,

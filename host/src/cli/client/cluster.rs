@@ -3,11 +3,11 @@
 use serde_json::{Value, json};
 
 use super::ClientArgs;
-use super::answers::{Instance, Plugin, Setting, SettingMap, SettingValue};
 use super::error::ClientError;
 use super::http::Client;
 use super::output::{opt, print_json, short, text};
 use super::table::Table;
+use crate::api::{InstanceView, PluginView, Setting, SettingMap, SettingValue};
 
 /// `wasmcron settings <command>`.
 #[derive(Debug, clap::Subcommand)]
@@ -22,7 +22,7 @@ pub enum SettingsCommand {
 
 /// `wasmcron instances`: the live replicas.
 pub async fn run_instances(args: &ClientArgs) -> Result<(), ClientError> {
-    let list: Vec<Instance> = Client::new(args).get(&["instances"]).await?;
+    let list: Vec<InstanceView> = Client::new(args).get(&["instances"]).await?;
     if args.json() {
         print_json(&list);
         return Ok(());
@@ -51,7 +51,7 @@ pub async fn run_instances(args: &ClientArgs) -> Result<(), ClientError> {
 
 /// `wasmcron plugins`: the plugins of the replica answering.
 pub async fn run_plugins(args: &ClientArgs) -> Result<(), ClientError> {
-    let list: Vec<Plugin> = Client::new(args).get(&["plugins"]).await?;
+    let list: Vec<PluginView> = Client::new(args).get(&["plugins"]).await?;
     if args.json() {
         print_json(&list);
         return Ok(());
@@ -84,7 +84,7 @@ pub async fn run_settings(args: &ClientArgs, command: SettingsCommand) -> Result
                 print_json(&all);
             } else {
                 let mut t = Table::new(&["KEY", "VALUE"]);
-                for (k, v) in &all {
+                for (k, v) in &all.0 {
                     t.row(vec![k.clone(), v.to_string()]);
                 }
                 t.print();

@@ -5,15 +5,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use reqwest::Method;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ClientArgs;
-use super::answers::{EventAnswer, JobChanged, RunFinished, RunStarted};
 use super::error::ClientError;
 use super::http::Client;
 use super::output::{short, text, value};
+use crate::api::EventMessage;
+use crate::store::RunStatus;
 
 /// Which events `wasmcron events` prints.
 #[derive(Debug, Clone, clap::Args)]
@@ -61,13 +62,48 @@ fn take_messages(buffer: &mut String) -> Vec<Message> {
     out
 }
 
+// The payloads of the kinds the client summarizes, read for the fields it prints. The API
+// types a message's `data` only as JSON: the payloads are the fields of `crate::events::Event`,
+// which is written untagged (its kind is beside it, not in it) and so cannot be read back as
+// itself; these read the part of each that the summary needs.
+
+/// The payload of a `run.started` event.
+#[derive(Debug, Deserialize)]
+struct RunStarted {
+    job: String,
+    run_id: i64,
+    scheduled_at: String,
+    instance_id: String,
+    #[serde(default)]
+    manual: bool,
+}
+
+/// The payload of a `run.finished` event.
+#[derive(Debug, Deserialize)]
+struct RunFinished {
+    job: String,
+    run_id: i64,
+    status: RunStatus,
+    duration_ms: u64,
+    instance_id: String,
+    error: Option<String>,
+}
+
+/// The payload of a `job.changed` event.
+#[derive(Debug, Deserialize)]
+struct JobChanged {
+    job: String,
+    change: String,
+    version: i64,
+}
+
 /// The payload of an event of a kind the client summarizes.
 fn payload<T: DeserializeOwned>(data: &Value) -> Option<T> {
     T::deserialize(data).ok()
 }
 
 /// One line about an event: the main fields of the kinds below, else every field.
-fn summary(event: &EventAnswer) -> String {
+fn summary(event: &EventMessage) -> String {
     let d = &event.data;
     match event.kind.as_str() {
         "run.started" => {
@@ -167,7 +203,7 @@ pub async fn run_events(args: &ClientArgs, events: EventsArgs) -> Result<(), Cli
                 if args.json() {
                     println!("{}", message.data);
                 } else {
-                    let event: EventAnswer =
+                    let event: EventMessage =
                         serde_json::from_str(&message.data).unwrap_or_default();
                     println!(
                         "{}  {:<15}  {}",
@@ -203,7 +239,8 @@ mod tests {
 
     #[test]
     fn summaries_name_the_main_fields_of_known_kinds_and_every_field_of_others() {
-        let event = |kind: &str, data: Value| EventAnswer {
+        let event = |kind: &str, data: Value| EventMessage {
+            id: 1,
             at: "2026-01-01T00:00:00.000Z".into(),
             kind: kind.into(),
             data,

@@ -3,13 +3,27 @@
 //! API answers with.
 
 use reqwest::{Method, RequestBuilder, Response, Url};
-use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ClientArgs;
-use super::answers::ErrorAnswer;
 use super::error::ClientError;
+use crate::api::ErrorBody;
+
+/// The code, message and field of an error answer. The API's errors are an [`ErrorBody`];
+/// an answer that is not one (a proxy's, or a newer replica's with a code this build does not
+/// know) still gives whichever of the three it has as text, so that its words reach the user.
+fn error_parts(body: &Value) -> (Option<String>, Option<String>, Option<String>) {
+    if let Ok(ErrorBody { error }) = ErrorBody::deserialize(body) {
+        let code = serde_json::to_value(error.code)
+            .ok()
+            .and_then(|code| code.as_str().map(str::to_owned));
+        return (code, Some(error.message), error.field);
+    }
+    let part = |name: &str| Some(body.get("error")?.get(name)?.as_str()?.to_owned());
+    (part("code"), part("message"), part("field"))
+}
 
 /// Talks to one replica.
 #[derive(Debug, Clone)]
@@ -119,14 +133,12 @@ impl Client {
         // Any JSON is an error answer; fields it lacks are filled in below.
         let body: Value = serde_json::from_str(json)
             .map_err(|_| self.protocol(format!("HTTP {status}: {}", excerpt(&text))))?;
-        let error = serde_json::from_value::<ErrorAnswer>(body)
-            .unwrap_or_default()
-            .error;
+        let (code, message, field) = error_parts(&body);
         Err(ClientError::Api {
             status: status.as_u16(),
-            code: error.code.unwrap_or_else(|| "unknown".into()),
-            message: error.message.unwrap_or_else(|| format!("HTTP {status}")),
-            field: error.field,
+            code: code.unwrap_or_else(|| "unknown".into()),
+            message: message.unwrap_or_else(|| format!("HTTP {status}")),
+            field,
         })
     }
 
@@ -215,6 +227,26 @@ mod tests {
                 .as_str(),
             "https://example.test/cron/api/v1/settings/runs.retention"
         );
+    }
+
+    #[test]
+    fn error_answers_give_their_code_message_and_field() {
+        let api = serde_json::to_value(crate::api::ApiError::invalid("limit", "too big").body());
+        assert_eq!(
+            error_parts(&api.unwrap()),
+            (
+                Some("invalid_field".into()),
+                Some("too big".into()),
+                Some("limit".into())
+            )
+        );
+        let newer = serde_json::json!({"error": {"code": "brand_new", "message": "later"}});
+        assert_eq!(
+            error_parts(&newer),
+            (Some("brand_new".into()), Some("later".into()), None)
+        );
+        let foreign = serde_json::json!({"error": "bad gateway"});
+        assert_eq!(error_parts(&foreign), (None, None, None));
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The command-line client of the HTTP API: `wasmcron job …`, `instances`, `plugins`,
 //! `settings …`, `token …`, `events`. Human tables by default, `--output json` for programs.
 
-mod answers;
 mod cluster;
 mod error;
 mod events;

@@ -3,11 +3,11 @@
 use serde_json::json;
 
 use super::ClientArgs;
-use super::answers::{CreatedToken, NewToken, TokenList, Whoami};
 use super::error::ClientError;
 use super::http::Client;
 use super::output::{opt, print_json, text};
 use super::table::Table;
+use crate::api::{CreatedToken, NewToken, TokenList, WhoAmI};
 
 /// `wasmcron token <command>`.
 #[derive(Debug, clap::Subcommand)]
@@ -66,17 +66,23 @@ async fn create(
     role: &str,
 ) -> Result<(), ClientError> {
     let made: CreatedToken = client
-        .post_json(&["tokens"], &NewToken { name, role })
+        .post_json(
+            &["tokens"],
+            &NewToken {
+                name: name.into(),
+                role: role.into(),
+            },
+        )
         .await?;
     if args.json() {
         print_json(&made);
     } else {
         println!(
             "token {} ({}) created; its secret is shown only now:",
-            text(&made.token.name),
-            made.token.role.as_str()
+            text(&made.view.name),
+            made.view.role.as_str()
         );
-        println!("{}", text(&made.secret));
+        println!("{}", text(&made.token));
     }
     Ok(())
 }
@@ -92,7 +98,7 @@ async fn revoke(client: &Client, args: &ClientArgs, name: &str) -> Result<(), Cl
 }
 
 async fn whoami(client: &Client, args: &ClientArgs) -> Result<(), ClientError> {
-    let me: Whoami = client.get(&["whoami"]).await?;
+    let me: WhoAmI = client.get(&["whoami"]).await?;
     if args.json() {
         print_json(&me);
     } else if me.auth_required {
