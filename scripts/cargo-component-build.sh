@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Optional: builds the example plugins (plugins/hello, plugins/uptime) with
-# `cargo component build --release`, the other supported way to build a plugin.
-# Not run in CI: installing cargo-component compiles it from source (about 13 minutes).
+# Builds the example plugins (plugins/hello, plugins/uptime) with
+# `cargo component build --release`, the way most Rust plugin authors build. scripts/test.sh
+# runs it (into dist/plugins/cargo-component, which the end-to-end tests run).
 #
-# Usage: scripts/cargo-component-build.sh [OUT_DIR]   (default: dist/plugins-cargo-component)
+# Usage: scripts/cargo-component-build.sh [OUT_DIR]   (default: dist/plugins/cargo-component)
 #
-# cargo-component is taken from PATH or from .tools/bin (install it there with
-#   cargo install cargo-component --locked --root .tools
-# ). It builds for wasm32-wasip1 and adapts the module to a component with its WASI adapter.
+# cargo-component is taken from PATH or from .tools/bin (scripts/install-cargo-component.sh
+# puts it there). It builds for wasm32-wasip1 and adapts the module to a component with its
+# WASI adapter.
 #
 # With Debian's toolchain (see scripts/install-wasm-toolchain.sh) there is no prebuilt
 # wasm32-wasip1 std. cargo-component checks for one with `rustc --print sysroot` and would
@@ -22,7 +22,7 @@ readonly TARGET=wasm32-wasip1
 readonly COMPONENT_HEADER="0061736d0d000100"
 readonly PLUGINS=(hello uptime)
 
-OUT_DIR="${1:-dist/plugins-cargo-component}"
+OUT_DIR="${1:-dist/plugins/cargo-component}"
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
 export CARGO_TARGET_DIR="${PLUGINS_TARGET_DIR:-$ROOT/target/plugins}"
@@ -31,8 +31,7 @@ say() { echo "cargo-component-build: $*" >&2; }
 
 export PATH="$ROOT/.tools/bin:$PATH"
 command -v cargo-component >/dev/null 2>&1 || {
-    say "cargo-component not found; install it with:"
-    say "  cargo install cargo-component --locked --root $ROOT/.tools"
+    say "cargo-component not found; install it with scripts/install-cargo-component.sh"
     exit 1
 }
 say "using $(cargo-component --version)"

@@ -15,41 +15,29 @@
 //! | `state`     | `state-set` then `state-get` of key `misbehave`; `Ok` if they match    |
 //! | `log-flood` | logs `lines` (default 100 000) lines through `host::log`               |
 //! | `stdout`    | writes `bytes` (default 1 MiB) to stdout; `Ok`/`Err` with the outcome  |
-
-// The export glue that `generate!` emits passes the tick's fields as flat arguments.
-#![allow(clippy::too_many_arguments)]
-
-wit_bindgen::generate!({
-    world: "job",
-    path: "../../../wit",
-});
+//!
+//! Written on the `wasmcron-plugin` SDK.
 
 use serde_json::Value;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
-use wasmcron::plugin::host::{self, Level};
+use wasmcron_plugin::{Tick, http, info, state};
 
-struct Misbehave;
-
-impl Guest for Misbehave {
-    fn run(tick: Tick) -> Result<String, String> {
-        let input: Value =
-            serde_json::from_str(&tick.input).map_err(|e| format!("input is not JSON: {e}"))?;
-        let action = input.get("do").and_then(Value::as_str).unwrap_or("ok");
-        match action {
-            "ok" => Ok("ok".to_owned()),
-            "loop" => spin_forever(),
-            "grow" => grow_without_bound(),
-            "read-file" => read_file(),
-            "env" => environment(),
-            "http" => http_get(&input),
-            "sleep" => sleep(&input),
-            "panic" => panic!("misbehave: deliberate panic"),
-            "state" => state_roundtrip(&tick),
-            "log-flood" => log_flood(&input),
-            "stdout" => flood_stdout(&input),
-            other => Err(format!("unknown action {other:?}")),
-        }
+fn misbehave(tick: &Tick, input: Value) -> Result<String, String> {
+    let action = input.get("do").and_then(Value::as_str).unwrap_or("ok");
+    match action {
+        "ok" => Ok("ok".to_owned()),
+        "loop" => spin_forever(),
+        "grow" => grow_without_bound(),
+        "read-file" => read_file(),
+        "env" => environment(),
+        "http" => http_get(&input),
+        "sleep" => sleep(&input),
+        "panic" => panic!("misbehave: deliberate panic"),
+        "state" => state_roundtrip(tick),
+        "log-flood" => log_flood(&input),
+        "stdout" => flood_stdout(&input),
+        other => Err(format!("unknown action {other:?}")),
     }
 }
 
@@ -101,7 +89,7 @@ fn http_get(input: &Value) -> Result<String, String> {
         .get("url")
         .and_then(Value::as_str)
         .ok_or("input needs a string field \"url\"")?;
-    plugin_http_client::Request::get(url)
+    http::get(url)
         .send()
         .map(|response| response.status.to_string())
         .map_err(|e| format!("GET {url} failed: {e}"))
@@ -124,8 +112,8 @@ fn sleep(input: &Value) -> Result<String, String> {
 fn state_roundtrip(tick: &Tick) -> Result<String, String> {
     const KEY: &str = "misbehave";
     let value = format!("{}@{}#{}", tick.job_id, tick.scheduled_at, tick.attempt).into_bytes();
-    host::state_set(KEY, &value).map_err(|e| format!("state-set failed: {e}"))?;
-    match host::state_get(KEY) {
+    state::set_bytes(KEY, &value).map_err(|e| format!("state-set failed: {e}"))?;
+    match state::get_bytes(KEY) {
         Some(read) if read == value => Ok("state roundtrip ok".to_owned()),
         Some(read) => Err(format!(
             "state-get returned {:?}, expected {:?}",
@@ -139,7 +127,7 @@ fn state_roundtrip(tick: &Tick) -> Result<String, String> {
 fn log_flood(input: &Value) -> Result<String, String> {
     let lines = number(input, "lines", 100_000);
     for line in 0..lines {
-        host::log(Level::Info, &format!("log flood line {line}"));
+        info!("log flood line {line}");
     }
     Ok(format!("logged {lines} lines"))
 }
@@ -163,4 +151,4 @@ fn flood_stdout(input: &Value) -> Result<String, String> {
     Ok(format!("wrote {written} bytes to stdout"))
 }
 
-export!(Misbehave);
+wasmcron_plugin::job!(misbehave);

@@ -5,67 +5,52 @@
 //! for N milliseconds before reporting (a slow job, to exercise the overlap policies). POSTs
 //! one JSON line `{"job_id", "scheduled_at", "instance_id", "attempt", "catch_up"}` and fails
 //! the run when the POST fails or the collector answers with a non-2xx status.
+//!
+//! Written on the `wasmcron-plugin` SDK.
 
-// The export glue that `generate!` emits passes the tick's fields as flat arguments.
-#![allow(clippy::too_many_arguments)]
+#![forbid(unsafe_code)]
 
-wit_bindgen::generate!({
-    world: "job",
-    path: "../../../wit",
-});
+use serde::Deserialize;
+use serde_json::json;
+use wasmcron_plugin::{Context, Result, Tick, bail, http, warn};
 
-use plugin_http_client::Request;
-use serde_json::{Value, json};
-use wasmcron::plugin::host::{self, Level};
+#[derive(Debug, Deserialize)]
+struct Input {
+    collector: String,
+    sleep_ms: Option<u64>,
+}
 
-struct Reporter;
-
-impl Guest for Reporter {
-    fn run(tick: Tick) -> Result<String, String> {
-        let input: Value =
-            serde_json::from_str(&tick.input).map_err(|e| format!("input is not JSON: {e}"))?;
-        let collector = input
-            .get("collector")
-            .and_then(Value::as_str)
-            .ok_or("input needs a string field \"collector\"")?;
-        match input.get("sleep_ms") {
-            None | Some(Value::Null) => {}
-            Some(ms) => {
-                let ms = ms
-                    .as_u64()
-                    .ok_or("input field \"sleep_ms\" must be a non-negative integer")?;
-                std::thread::sleep(std::time::Duration::from_millis(ms));
-            }
-        }
-        let mut line = json!({
-            "job_id": tick.job_id,
-            "scheduled_at": tick.scheduled_at,
-            "instance_id": tick.instance_id,
-            "attempt": tick.attempt,
-            "catch_up": tick.catch_up,
-        })
-        .to_string();
-        line.push('\n');
-        let result = post(collector, line);
-        if let Err(message) = &result {
-            host::log(Level::Warn, message);
-        }
-        result
+fn report(tick: &Tick, input: Input) -> Result<String> {
+    if let Some(ms) = input.sleep_ms {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
+    let mut line = json!({
+        "job_id": tick.job_id,
+        "scheduled_at": tick.scheduled_at,
+        "instance_id": tick.instance_id,
+        "attempt": tick.attempt,
+        "catch_up": tick.catch_up,
+    })
+    .to_string();
+    line.push('\n');
+    let result = post(&input.collector, line);
+    if let Err(error) = &result {
+        warn!("{error}");
+    }
+    result
 }
 
 /// POSTs `line` to `collector` and returns the answer's status.
-fn post(collector: &str, line: String) -> Result<String, String> {
-    let response = Request::post(collector)
+fn post(collector: &str, line: String) -> Result<String> {
+    let response = http::Request::post(collector)
         .header("content-type", "application/json")
         .body(line)
         .send()
-        .map_err(|e| format!("POST {collector} failed: {e}"))?;
-    if response.is_success() {
-        Ok(format!("reported: {}", response.status))
-    } else {
-        Err(format!("POST {collector} answered {}", response.status))
+        .with_context(|| format!("POST {collector} failed"))?;
+    if !response.is_success() {
+        bail!("POST {collector} answered {}", response.status);
     }
+    Ok(format!("reported: {}", response.status))
 }
 
-export!(Reporter);
+wasmcron_plugin::job!(report);

@@ -11,7 +11,10 @@ pub enum HttpError {
     /// The request could not be built (bad header, method or scheme).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    /// The host or the network failed the request: denied, refused, timed out, ...
+    /// The host refused the request: `authority` is not in the job's `allowed_hosts`.
+    #[error("request to {authority} denied: the host is not in the job's allowed_hosts")]
+    Denied { authority: String },
+    /// The network failed the request: refused, timed out, DNS failure, ...
     #[error("{}", describe_error_code(.0))]
     Transport(ErrorCode),
     /// Reading the response body failed.

@@ -1,6 +1,6 @@
 //! Splitting a URL into what `wasi:http` asks for.
 
-use crate::HttpError;
+use super::HttpError;
 
 /// Where a request goes: the parts of its URL that `wasi:http/types.outgoing-request` takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,9 +20,9 @@ impl Target {
             url: url.to_owned(),
             reason: reason.to_owned(),
         };
-        let uri: http::Uri = url
+        let uri: ::http::Uri = url
             .parse()
-            .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
+            .map_err(|e: ::http::uri::InvalidUri| invalid(&e.to_string()))?;
         let scheme = uri
             .scheme_str()
             .ok_or_else(|| invalid("it has no scheme (http:// or https://)"))?;

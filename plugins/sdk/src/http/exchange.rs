@@ -2,12 +2,12 @@
 
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest, RequestOptions,
-    Scheme,
+    ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
 };
 use wasip2::io::streams::StreamError;
 
-use crate::{HttpError, Request, Response, Target};
+use super::{HttpError, Request, Response, Target};
 
 /// Largest write `blocking-write-and-flush` accepts.
 const WRITE_CHUNK: usize = 4096;
@@ -48,8 +48,8 @@ pub(crate) fn send(request: &Request, target: &Target) -> Result<Response, HttpE
         None => None,
     };
 
-    let future =
-        outgoing_handler::handle(outgoing, options(request)).map_err(HttpError::Transport)?;
+    let failed = |code| transport_error(code, target);
+    let future = outgoing_handler::handle(outgoing, options(request)).map_err(failed)?;
     if let (Some(outgoing_body), Some(body)) = (outgoing_body, &request.body) {
         // A failed write means the exchange failed; the response below says why.
         let _ = write_body(&outgoing_body, body);
@@ -61,8 +61,18 @@ pub(crate) fn send(request: &Request, target: &Target) -> Result<Response, HttpE
         .get()
         .expect("the response is ready after its pollable")
         .expect("the response is taken once")
-        .map_err(HttpError::Transport)?;
+        .map_err(failed)?;
     read_response(response, request.max_body_bytes)
+}
+
+/// A denied request names its host; every other code is passed on.
+fn transport_error(code: ErrorCode, target: &Target) -> HttpError {
+    match code {
+        ErrorCode::HttpRequestDenied => HttpError::Denied {
+            authority: target.authority.clone(),
+        },
+        other => HttpError::Transport(other),
+    }
 }
 
 fn options(request: &Request) -> Option<RequestOptions> {
@@ -85,8 +95,9 @@ fn write_body(outgoing_body: &OutgoingBody, body: &[u8]) -> Result<(), StreamErr
 }
 
 fn read_response(response: IncomingResponse, max_body_bytes: usize) -> Result<Response, HttpError> {
-    let status = http::StatusCode::from_u16(response.status())
+    let status = ::http::StatusCode::from_u16(response.status())
         .map_err(|e| HttpError::Body(format!("invalid status {}: {e}", response.status())))?;
+    let headers = response.headers().entries();
     let incoming = response
         .consume()
         .map_err(|()| HttpError::Body("the body was already taken".to_owned()))?;
@@ -94,6 +105,7 @@ fn read_response(response: IncomingResponse, max_body_bytes: usize) -> Result<Re
     drop(IncomingBody::finish(incoming));
     Ok(Response {
         status,
+        headers,
         body,
         truncated,
     })
@@ -121,17 +133,17 @@ fn read_body(incoming: &IncomingBody, max: usize) -> Result<(Vec<u8>, bool), Htt
     }
 }
 
-fn method(method: &http::Method) -> Method {
+fn method(method: &::http::Method) -> Method {
     match *method {
-        http::Method::GET => Method::Get,
-        http::Method::HEAD => Method::Head,
-        http::Method::POST => Method::Post,
-        http::Method::PUT => Method::Put,
-        http::Method::DELETE => Method::Delete,
-        http::Method::CONNECT => Method::Connect,
-        http::Method::OPTIONS => Method::Options,
-        http::Method::TRACE => Method::Trace,
-        http::Method::PATCH => Method::Patch,
+        ::http::Method::GET => Method::Get,
+        ::http::Method::HEAD => Method::Head,
+        ::http::Method::POST => Method::Post,
+        ::http::Method::PUT => Method::Put,
+        ::http::Method::DELETE => Method::Delete,
+        ::http::Method::CONNECT => Method::Connect,
+        ::http::Method::OPTIONS => Method::Options,
+        ::http::Method::TRACE => Method::Trace,
+        ::http::Method::PATCH => Method::Patch,
         ref other => Method::Other(other.as_str().to_owned()),
     }
 }
