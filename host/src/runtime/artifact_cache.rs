@@ -26,6 +26,11 @@ impl ArtifactCache {
         })
     }
 
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn path(&self, digest: &str) -> PathBuf {
         self.dir.join(format!("{digest}-{}.cwasm", self.compat))
     }
@@ -47,8 +52,9 @@ impl ArtifactCache {
         }
     }
 
-    /// Store the compilation of the plugin with content `digest` (atomically: temp + rename).
-    pub fn store(&self, digest: &str, component: &Component) -> anyhow::Result<()> {
+    /// Store the compilation of the plugin with content `digest` (atomically: temp + rename);
+    /// returns the entry's size in bytes.
+    pub fn store(&self, digest: &str, component: &Component) -> anyhow::Result<u64> {
         let body = component
             .serialize()
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
@@ -58,7 +64,7 @@ impl ArtifactCache {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, &bytes)?;
         std::fs::rename(&tmp, &path)?;
-        Ok(())
+        Ok(bytes.len() as u64)
     }
 }
 

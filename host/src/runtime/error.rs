@@ -21,6 +21,9 @@ pub enum PluginError {
     Invalid(String),
     #[error("the component does not implement the wasmcron:plugin/job world: {0}")]
     WrongWorld(String),
+    /// The compiler process failed: its message.
+    #[error("{0}")]
+    Compiler(String),
     #[error("no plugin named {0:?} is loaded")]
     NotLoaded(String),
 }

@@ -1,11 +1,18 @@
 //! The plugin runtime: every tick goes through here.
 //!
-//! One [`PluginEngine`] per process; plugins are compiled once (or loaded from the on-disk
-//! [`ArtifactCache`]) and pre-instantiated; each run gets a fresh `Store` with WASI that grants
-//! nothing, outbound HTTP only to the job's allowed hosts, a memory limit and a timeout.
+//! One [`PluginEngine`] per process; plugins are compiled once (in a child process, see
+//! [`Compiler`]) into the on-disk [`ArtifactCache`], loaded from it and pre-instantiated; each
+//! run gets a fresh `Store` with WASI that grants nothing, outbound HTTP only to the job's
+//! allowed hosts, a memory limit and a timeout.
+//!
+//! - [`plugin_dir`](PluginDir): the plugins served (directory files and registry references,
+//!   whose files `sources` lists) and their hot reload;
+//! - `compile`: compiling what the cache lacks, in a child process or in this one;
+//! - `run`, `run_state`, `http_policy`, `run_log`: the sandbox of one run.
 
 mod artifact_cache;
 mod bindings;
+mod compile;
 mod engine;
 mod error;
 mod http_policy;
@@ -16,6 +23,7 @@ mod plugin_dir;
 mod run;
 mod run_log;
 mod run_state;
+mod sources;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +32,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 pub use artifact_cache::ArtifactCache;
 pub use bindings::{Level, Tick};
+pub use compile::{CompileReport, Compiler, compile_to_cache};
 pub use engine::{Allocator, EngineOptions, MAX_MEMORY_BYTES, PluginEngine};
 pub use error::{EngineError, PluginError};
 pub use http_policy::{HostPattern, HostPatternError, parse_allowed_hosts};
@@ -33,6 +42,7 @@ pub use plugin_dir::{PluginChange, PluginDir, PluginInfo, SCAN_INTERVAL, Unavail
 pub use run::{MAX_RESULT_BYTES, RunOutcome, RunRequest, RunStatus};
 pub use run_log::LogLimits;
 pub use run_state::{MEMORY_LIMIT_EXCEEDED, RunState};
+pub use sources::ReferencedPlugin;
 
 /// Default memory limit of a run.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 64 << 20;
@@ -58,10 +68,21 @@ pub struct Runtime {
 
 impl Runtime {
     /// Build the engine and load nothing yet; call [`PluginDir::scan`] (or [`Runtime::watch`]).
+    /// Plugins missing from the cache are compiled in this process.
     pub fn new(
         options: &EngineOptions,
         plugins_dir: PathBuf,
         cache_dir: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        Self::with_compiler(options, plugins_dir, cache_dir, Compiler::InProcess)
+    }
+
+    /// As [`Runtime::new`], compiling plugins missing from the cache with `compiler`.
+    pub fn with_compiler(
+        options: &EngineOptions,
+        plugins_dir: PathBuf,
+        cache_dir: Option<&Path>,
+        compiler: Compiler,
     ) -> anyhow::Result<Self> {
         let engine = PluginEngine::new(options)?;
         let linker = linker(&engine)?;
@@ -76,7 +97,7 @@ impl Runtime {
         tracing::info!(allocator = %engine.allocator(), plugins = %plugins_dir.display(), "plugin runtime ready");
         Ok(Runtime {
             engine,
-            plugins: Arc::new(PluginDir::new(plugins_dir, linker, cache)),
+            plugins: Arc::new(PluginDir::new(plugins_dir, linker, cache, compiler)),
         })
     }
 

@@ -8,6 +8,7 @@ use wasmtime::component::{Component, Linker};
 
 use super::artifact_cache::ArtifactCache;
 use super::bindings::JobPre;
+use super::compile::{self, Compiler};
 use super::error::PluginError;
 use super::run_state::RunState;
 
@@ -50,30 +51,23 @@ pub fn check_header(bytes: &[u8]) -> Result<(), PluginError> {
     }
 }
 
-/// Compile (or fetch from the cache) and link a plugin.
+/// Load a plugin from the compiled cache, or compile it with `compiler` (which fills the
+/// cache), and link it.
 pub fn load(
     linker: &Linker<RunState>,
     cache: Option<&ArtifactCache>,
+    compiler: &Compiler,
     name: &str,
     bytes: &[u8],
 ) -> Result<Arc<LoadedPlugin>, PluginError> {
     check_header(bytes)?;
     let digest = digest_of(bytes);
     let engine = linker.engine();
-    let cached = cache.and_then(|c| c.load(engine, &digest));
-    let from_cache = cached.is_some();
-    let component = match cached {
+    let component = match cache.and_then(|c| c.load(engine, &digest)) {
         Some(component) => component,
-        None => {
-            Component::new(engine, bytes).map_err(|e| PluginError::Invalid(format!("{e:#}")))?
-        }
+        None => compile::compile(engine, cache, compiler, name, &digest, bytes)?,
     };
     let pre = link(linker, &component)?;
-    if let (Some(cache), false) = (cache, from_cache)
-        && let Err(e) = cache.store(&digest, &component)
-    {
-        tracing::warn!(plugin = name, error = %e, "cannot write compiled-cache entry");
-    }
     Ok(Arc::new(LoadedPlugin {
         name: name.to_string(),
         digest,

@@ -1,13 +1,15 @@
-//! The plugins directory: every `*.wasm` component in it is a plugin named by its file stem.
+//! The plugins a replica serves: every `*.wasm` component of the plugins directory, named by
+//! its file stem, and the plugins fetched from OCI registries ([`ReferencedPlugin`]).
 //!
 //! The directory is scanned every [`SCAN_INTERVAL`], which handles every way files arrive:
 //! atomic rename, in-place copy (a partially written file is retried until it is stable
 //! instead of replacing a good version), editors' temporary and hidden files (ignored), and
 //! Kubernetes ConfigMap/Secret volumes whose files are symlinks into a `..data` directory that
-//! is swapped atomically (symlinks are followed; hidden entries are skipped). A run in flight
-//! keeps the [`LoadedPlugin`] it started with.
+//! is swapped atomically (symlinks are followed; hidden entries are skipped). A fetched
+//! plugin's new version is a new file, picked up by the same scan. A run in flight keeps the
+//! [`LoadedPlugin`] it started with.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
@@ -15,8 +17,10 @@ use std::time::{Duration, SystemTime};
 use wasmtime::component::Linker;
 
 use super::artifact_cache::ArtifactCache;
+use super::compile::Compiler;
 use super::plugin::{self, LoadedPlugin};
 use super::run_state::RunState;
+use super::sources::{self, Fingerprint, ReferencedPlugin};
 
 /// How often the directory is scanned.
 pub const SCAN_INTERVAL: Duration = Duration::from_millis(200);
@@ -25,10 +29,14 @@ pub const SCAN_INTERVAL: Duration = Duration::from_millis(200);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PluginInfo {
     pub name: String,
+    /// The content digest of the version served; `None` when none is.
     pub digest: Option<String>,
     pub size: u64,
     pub loaded_at: Option<SystemTime>,
+    /// Why it cannot be served, or (with a digest) why a newer version could not be fetched.
     pub error: Option<String>,
+    /// The OCI reference a fetched plugin follows; `None` for a file of the directory.
+    pub reference: Option<String>,
 }
 
 /// A change the last scan made, for logs and events.
@@ -39,25 +47,6 @@ pub enum PluginChange {
     Removed { name: String },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fingerprint {
-    len: u64,
-    modified: Option<SystemTime>,
-    inode: u64,
-}
-
-fn fingerprint(meta: &std::fs::Metadata) -> Fingerprint {
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Fingerprint {
-        len: meta.len(),
-        modified: meta.modified().ok(),
-        inode,
-    }
-}
-
 enum Slot {
     Loaded(Arc<LoadedPlugin>),
     Failed { error: String, size: u64 },
@@ -65,17 +54,20 @@ enum Slot {
 
 struct Entry {
     slot: Slot,
-    seen: Fingerprint,
+    /// The file version last looked at; `None` for a plugin without a file.
+    seen: Option<Fingerprint>,
     /// A failed load of a changed file that is not yet reported (the file may still be
     /// being written): the fingerprint it failed with.
     pending_failure: Option<Fingerprint>,
 }
 
-/// The loaded plugins of one directory.
+/// The loaded plugins of one directory and of the registry references.
 pub struct PluginDir {
     dir: PathBuf,
     linker: Linker<RunState>,
     cache: Option<ArtifactCache>,
+    compiler: Compiler,
+    references: RwLock<BTreeMap<String, ReferencedPlugin>>,
     entries: RwLock<HashMap<String, Entry>>,
 }
 
@@ -94,27 +86,45 @@ pub enum Unavailable {
     Failed { name: String, error: String },
 }
 
-fn plugin_name(path: &Path) -> Option<String> {
-    let file = path.file_name()?.to_str()?;
-    if file.starts_with('.') || file.starts_with('#') || file.ends_with('~') {
-        return None;
-    }
-    let stem = file.strip_suffix(".wasm")?;
-    (!stem.is_empty()).then(|| stem.to_string())
-}
-
 impl PluginDir {
-    pub fn new(dir: PathBuf, linker: Linker<RunState>, cache: Option<ArtifactCache>) -> Self {
+    /// The plugins of `dir`; those missing from `cache` are compiled with `compiler`.
+    pub fn new(
+        dir: PathBuf,
+        linker: Linker<RunState>,
+        cache: Option<ArtifactCache>,
+        compiler: Compiler,
+    ) -> Self {
         PluginDir {
             dir,
             linker,
             cache,
+            compiler,
+            references: RwLock::default(),
             entries: RwLock::default(),
         }
     }
 
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// The compiled-cache directory, if any.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.as_ref().map(ArtifactCache::dir)
+    }
+
+    /// Serve plugin `name` from a registry reference (or update it); the next scan loads its
+    /// file.
+    pub fn set_reference(&self, name: &str, plugin: ReferencedPlugin) {
+        self.references
+            .write()
+            .expect("references lock")
+            .insert(name.to_string(), plugin);
+    }
+
+    /// The plugins that follow a registry reference, by name.
+    pub fn references(&self) -> BTreeMap<String, ReferencedPlugin> {
+        self.references.read().expect("references lock").clone()
     }
 
     /// The current version of a plugin.
@@ -130,26 +140,34 @@ impl PluginDir {
         }
     }
 
-    /// Every plugin, sorted by name.
+    /// Every plugin, sorted by name. A fetched plugin that serves a version while its
+    /// registry fails shows both its digest and the registry's error.
     pub fn list(&self) -> Vec<PluginInfo> {
+        let references = self.references();
         let entries = self.entries.read().expect("plugins lock");
         let mut list: Vec<PluginInfo> = entries
             .iter()
-            .map(|(name, e)| match &e.slot {
-                Slot::Loaded(p) => PluginInfo {
-                    name: name.clone(),
-                    digest: Some(p.digest.clone()),
-                    size: p.size,
-                    loaded_at: Some(p.loaded_at),
-                    error: None,
-                },
-                Slot::Failed { error, size } => PluginInfo {
-                    name: name.clone(),
-                    digest: None,
-                    size: *size,
-                    loaded_at: None,
-                    error: Some(error.clone()),
-                },
+            .map(|(name, e)| {
+                let referenced = references.get(name);
+                let reference = referenced.map(|r| r.reference.clone());
+                match &e.slot {
+                    Slot::Loaded(p) => PluginInfo {
+                        name: name.clone(),
+                        digest: Some(p.digest.clone()),
+                        size: p.size,
+                        loaded_at: Some(p.loaded_at),
+                        error: referenced.and_then(|r| r.error.clone()),
+                        reference,
+                    },
+                    Slot::Failed { error, size } => PluginInfo {
+                        name: name.clone(),
+                        digest: None,
+                        size: *size,
+                        loaded_at: None,
+                        error: Some(error.clone()),
+                        reference,
+                    },
+                }
             })
             .collect();
         list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -164,55 +182,58 @@ impl PluginDir {
             .unwrap_or_default()
     }
 
-    /// Scan the directory once (blocking; compiles changed plugins).
+    /// Scan the directory and the references once (blocking; compiles changed plugins).
     pub fn scan_blocking(&self) -> Vec<PluginChange> {
-        let mut found: HashMap<String, (PathBuf, Fingerprint)> = HashMap::new();
-        match std::fs::read_dir(&self.dir) {
-            Ok(read) => {
-                for entry in read.flatten() {
-                    let path = entry.path();
-                    let Some(name) = plugin_name(&path) else {
-                        continue;
-                    };
-                    // Follows symlinks (ConfigMap volumes).
-                    let Ok(meta) = std::fs::metadata(&path) else {
-                        continue;
-                    };
-                    if meta.is_file() {
-                        found.insert(name, (path, fingerprint(&meta)));
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(dir = %self.dir.display(), error = %e, "cannot read plugins directory");
-                return Vec::new();
-            }
-        }
-
+        let Some(found) = sources::collect(&self.dir, &self.references()) else {
+            return Vec::new();
+        };
         let mut changes = Vec::new();
-        let previous: HashMap<String, (Fingerprint, Option<Fingerprint>, bool)> = {
+        let previous: HashMap<String, Prior> = {
             let entries = self.entries.read().expect("plugins lock");
             entries
                 .iter()
                 .map(|(n, e)| {
-                    (
-                        n.clone(),
-                        (e.seen, e.pending_failure, matches!(e.slot, Slot::Loaded(_))),
-                    )
+                    let prior = Prior {
+                        seen: e.seen,
+                        pending: e.pending_failure,
+                        loaded: matches!(e.slot, Slot::Loaded(_)),
+                        error: match &e.slot {
+                            Slot::Failed { error, .. } => Some(error.clone()),
+                            Slot::Loaded(_) => None,
+                        },
+                    };
+                    (n.clone(), prior)
                 })
                 .collect()
         };
         for name in previous.keys() {
-            if !found.contains_key(name) {
+            if !found.files.contains_key(name) && !found.unavailable.contains_key(name) {
                 self.entries.write().expect("plugins lock").remove(name);
                 changes.push(PluginChange::Removed { name: name.clone() });
             }
         }
-        for (name, (path, fp)) in found {
-            let prior = previous.get(&name).copied();
-            if let Some((seen, pending, _)) = prior
-                && seen == fp
-                && pending.is_none()
+        for (name, error) in found.unavailable {
+            if previous.get(&name).and_then(|p| p.error.as_ref()) == Some(&error) {
+                continue;
+            }
+            self.entries.write().expect("plugins lock").insert(
+                name.clone(),
+                Entry {
+                    slot: Slot::Failed {
+                        error: error.clone(),
+                        size: 0,
+                    },
+                    seen: None,
+                    pending_failure: None,
+                },
+            );
+            changes.push(PluginChange::Failed { name, error });
+        }
+        for (name, (path, fp)) in found.files {
+            let prior = previous.get(&name);
+            if let Some(prior) = prior
+                && prior.seen == Some(fp)
+                && prior.pending.is_none()
             {
                 continue;
             }
@@ -239,7 +260,7 @@ impl PluginDir {
         name: &str,
         path: &Path,
         fp: Fingerprint,
-        prior: Option<(Fingerprint, Option<Fingerprint>, bool)>,
+        prior: Option<&Prior>,
     ) -> Option<PluginChange> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -254,19 +275,25 @@ impl PluginDir {
         {
             let mut entries = self.entries.write().expect("plugins lock");
             if let Some(e) = entries.get_mut(name) {
-                e.seen = fp;
+                e.seen = Some(fp);
                 e.pending_failure = None;
             }
             return None;
         }
-        match plugin::load(&self.linker, self.cache.as_ref(), name, &bytes) {
+        match plugin::load(
+            &self.linker,
+            self.cache.as_ref(),
+            &self.compiler,
+            name,
+            &bytes,
+        ) {
             Ok(loaded) => {
                 let digest = loaded.digest.clone();
                 self.entries.write().expect("plugins lock").insert(
                     name.to_string(),
                     Entry {
                         slot: Slot::Loaded(loaded),
-                        seen: fp,
+                        seen: Some(fp),
                         pending_failure: None,
                     },
                 );
@@ -279,9 +306,11 @@ impl PluginDir {
                 let error = error.to_string();
                 // A file that changed since the last scan may still be being written: hold the
                 // failure back (keeping any good version) until it fails again unchanged.
-                let stable_failure = matches!(prior, Some((_, Some(pending), _)) if pending == fp);
+                let stable_failure = prior.is_some_and(|p| p.pending == Some(fp));
                 let mut entries = self.entries.write().expect("plugins lock");
-                if stable_failure || prior.is_none_or(|(_, _, loaded)| !loaded) && fp_settled(&fp) {
+                if stable_failure
+                    || prior.is_none_or(|p| !p.loaded) && fp.older_than(2 * SCAN_INTERVAL)
+                {
                     entries.insert(
                         name.to_string(),
                         Entry {
@@ -289,7 +318,7 @@ impl PluginDir {
                                 error: error.clone(),
                                 size: bytes.len() as u64,
                             },
-                            seen: fp,
+                            seen: Some(fp),
                             pending_failure: None,
                         },
                     );
@@ -308,7 +337,7 @@ impl PluginDir {
                                         error,
                                         size: bytes.len() as u64,
                                     },
-                                    seen: fp,
+                                    seen: Some(fp),
                                     pending_failure: Some(fp),
                                 },
                             );
@@ -321,29 +350,10 @@ impl PluginDir {
     }
 }
 
-/// A file whose last modification is older than two scan intervals is not being written.
-fn fp_settled(fp: &Fingerprint) -> bool {
-    fp.modified
-        .and_then(|m| m.elapsed().ok())
-        .is_some_and(|age| age > 2 * SCAN_INTERVAL)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plugin_name;
-    use std::path::Path;
-
-    #[test]
-    fn only_visible_wasm_files_are_plugins() {
-        assert_eq!(
-            plugin_name(Path::new("/p/hello.wasm")).as_deref(),
-            Some("hello")
-        );
-        assert_eq!(plugin_name(Path::new("/p/.hello.wasm.swp")), None);
-        assert_eq!(plugin_name(Path::new("/p/.hello.wasm")), None);
-        assert_eq!(plugin_name(Path::new("/p/hello.wasm~")), None);
-        assert_eq!(plugin_name(Path::new("/p/hello.txt")), None);
-        assert_eq!(plugin_name(Path::new("/p/..data")), None);
-        assert_eq!(plugin_name(Path::new("/p/.wasm")), None);
-    }
+/// An entry as the scan found it before looking at the files.
+struct Prior {
+    seen: Option<Fingerprint>,
+    pending: Option<Fingerprint>,
+    loaded: bool,
+    error: Option<String>,
 }
