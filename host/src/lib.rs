@@ -15,6 +15,7 @@ pub mod housekeeping;
 pub mod jobs;
 pub mod jobs_file;
 pub mod metrics;
+pub mod registry;
 pub mod replica;
 pub mod runtime;
 pub mod schedule;

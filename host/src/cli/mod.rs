@@ -2,6 +2,8 @@
 
 mod client;
 mod plugin_check;
+mod plugin_compile;
+pub(crate) mod plugin_registry;
 mod schedule_next;
 mod serve;
 
@@ -81,6 +83,13 @@ enum PluginCommand {
     /// Load a component, check that it implements the wasmcron job world, print its imports
     /// and exports.
     Check(plugin_check::CheckArgs),
+    /// Compile a component into the compiled cache (as a replica does, in a child process).
+    Compile(plugin_compile::CompileArgs),
+    /// Push a component to an OCI registry as a wasm artifact; prints the manifest and
+    /// content digests.
+    Push(plugin_registry::PushArgs),
+    /// Pull a component from an OCI registry into a file.
+    Pull(plugin_registry::PullArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +104,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Plugin(PluginCommand::Check(args)) => plugin_check::run(args),
+        Command::Plugin(PluginCommand::Compile(args)) => plugin_compile::run(args),
+        Command::Plugin(PluginCommand::Push(args)) => plugin_registry::push(args),
+        Command::Plugin(PluginCommand::Pull(args)) => plugin_registry::pull(args),
         Command::Schedule(ScheduleCommand::Next(args)) => schedule_next::run(args),
         Command::Migrate(args) => serve::migrate(args),
         Command::Job(a) => client::block_on(client::run_job(&a.client, a.command)),

@@ -35,7 +35,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn check(file: &std::path::Path) -> Result<(Vec<String>, Vec<String>), PluginError> {
+pub(super) fn check(file: &std::path::Path) -> Result<(Vec<String>, Vec<String>), PluginError> {
     let bytes = std::fs::read(file).map_err(|source| PluginError::Read {
         path: file.to_path_buf(),
         source,

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use super::plugin_registry::RegistryArgs;
+use crate::registry::{Credentials, RegistryOptions, parse_plugin_refs};
 use crate::replica::{Replica, ReplicaOptions};
+use crate::runtime::Compiler;
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
@@ -63,6 +66,24 @@ pub struct ServeArgs {
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long, env = "WASMCRON_NO_POOLING")]
     pub no_pooling: bool,
+    /// Serve the component at an OCI reference as plugin NAME: `NAME=REGISTRY/REPO:TAG` or
+    /// `NAME=REGISTRY/REPO@sha256:DIGEST` (repeatable; the environment variable takes a
+    /// comma-separated list).
+    #[arg(
+        long = "plugin-ref",
+        env = "WASMCRON_PLUGIN_REFS",
+        value_delimiter = ','
+    )]
+    pub plugin_refs: Vec<String>,
+    /// How often a plugin reference by tag is re-resolved (a new version is hot-swapped).
+    #[arg(long, env = "WASMCRON_PLUGIN_REF_INTERVAL", default_value = "60s", value_parser = parse_duration)]
+    pub plugin_ref_interval: Duration,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Compile new plugins inside the replica instead of in a child process (which returns
+    /// the compiler's memory to the system when it exits).
+    #[arg(long, env = "WASMCRON_COMPILE_IN_PROCESS")]
+    pub compile_in_process: bool,
 }
 
 fn init_logging(format: &str) {
@@ -92,6 +113,20 @@ fn instance_id(given: Option<String>) -> String {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(&args.log_format);
+    let plugin_refs = parse_plugin_refs(&args.plugin_refs)?;
+    let credentials = match &args.registry.registry_auth {
+        Some(path) => Credentials::from_file(path)?,
+        None => Credentials::none(),
+    };
+    let compiler = if args.compile_in_process {
+        Compiler::InProcess
+    } else {
+        let program = std::env::current_exe().context("cannot find this program's path")?;
+        Compiler::Subprocess {
+            program,
+            args: vec!["plugin".to_string(), "compile".to_string()],
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("wasmcron")
@@ -126,6 +161,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             api_token: std::env::var("WASMCRON_API_TOKEN")
                 .ok()
                 .filter(|t| !t.is_empty()),
+            compiler,
+            plugin_refs,
+            plugin_ref_interval: args.plugin_ref_interval,
+            registry: RegistryOptions {
+                credentials,
+                insecure: args.registry.insecure_registries,
+            },
         };
         let replica = Arc::new(Replica::start(options).await?);
         replica.serve_until(shutdown_signal()).await?;

@@ -23,6 +23,7 @@ use crate::clock::DbClock;
 use crate::cluster::{Health, Membership, MembershipOptions};
 use crate::events::{Event, EventHub, EventWriter, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
+use crate::registry::{Follower, Registry};
 use crate::runtime::{EngineOptions, Runtime};
 use crate::scheduler::{Command, Executor, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
@@ -51,6 +52,8 @@ struct Pending {
     /// The API's listener, bound by [`Replica::start`].
     listener: tokio::net::TcpListener,
     events: EventWriter,
+    /// The registry follower, when plugins are fetched from registries.
+    follower: Option<Follower>,
 }
 
 impl std::fmt::Debug for Replica {
@@ -76,16 +79,21 @@ impl Replica {
         let settings = SettingsCache::load(&store, options.settings_ttl)
             .await
             .context("cannot read the cluster settings")?;
-        let runtime = Runtime::new(
+        let runtime = Runtime::with_compiler(
             &EngineOptions {
                 pooling: options.pooling,
                 max_instances: (settings.get().max_concurrent_runs as u32).clamp(64, 4096),
             },
             options.plugins_dir.clone(),
             options.cache_dir.as_deref(),
+            options.compiler.clone(),
         )?;
         if !options.plugins_dir.is_dir() {
             tracing::warn!(dir = %options.plugins_dir.display(), "plugins directory does not exist (yet); watching for it");
+        }
+        let follower = follower(&options, &runtime)?;
+        if let Some(follower) = &follower {
+            follower.refresh().await;
         }
         runtime.plugins.scan().await;
         let health = Arc::new(Health::default());
@@ -167,6 +175,7 @@ impl Replica {
                 scheduler,
                 listener,
                 events: event_writer,
+                follower,
             })),
         })
     }
@@ -180,6 +189,7 @@ impl Replica {
             scheduler,
             listener,
             events,
+            follower,
         } = self
             .pending
             .lock()
@@ -201,7 +211,13 @@ impl Replica {
             address: self.options.advertise.clone(),
         });
         let hub = EventHub::new(self.store.clone());
-        let tasks = self.spawn_tasks(scheduler, events, &hub);
+        let mut tasks = self.spawn_tasks(scheduler, events, &hub);
+        if let Some(follower) = follower {
+            let interval = self.options.plugin_ref_interval;
+            tasks.spawn("plugin references", |stop| {
+                follower.run(interval, stop.wait())
+            });
+        }
 
         let app = crate::api::router(self.api_state(hub));
         let (http_stop_tx, mut http_stop_rx) = tokio::sync::watch::channel(false);
@@ -337,4 +353,22 @@ impl Replica {
             token_uses: Arc::default(),
         }
     }
+}
+
+/// The registry follower of `options.plugin_refs`, if any; it keeps the fetched components
+/// under the compiled-cache directory (`fetched/`).
+fn follower(options: &ReplicaOptions, runtime: &Runtime) -> anyhow::Result<Option<Follower>> {
+    if options.plugin_refs.is_empty() {
+        return Ok(None);
+    }
+    let cache_dir = options
+        .cache_dir
+        .as_ref()
+        .context("--plugin-ref needs a compiled-cache directory (--cache-dir)")?;
+    Ok(Some(Follower::new(
+        Registry::new(options.registry.clone()),
+        options.plugin_refs.clone(),
+        cache_dir.join("fetched"),
+        runtime.plugins.clone(),
+    )))
 }

@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::registry::{PluginRef, RegistryOptions};
+use crate::runtime::Compiler;
+
 /// How a replica is configured.
 #[derive(Clone, Debug)]
 pub struct ReplicaOptions {
@@ -20,4 +23,12 @@ pub struct ReplicaOptions {
     pub jobs_file: Option<PathBuf>,
     pub pooling: bool,
     pub api_token: Option<String>,
+    /// Where plugins missing from the compiled cache are compiled.
+    pub compiler: Compiler,
+    /// Plugins fetched from OCI registries (`--plugin-ref NAME=REF`).
+    pub plugin_refs: Vec<PluginRef>,
+    /// How often a plugin reference by tag is re-resolved.
+    pub plugin_ref_interval: Duration,
+    /// How registries are reached.
+    pub registry: RegistryOptions,
 }
