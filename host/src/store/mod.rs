@@ -62,7 +62,9 @@ mod state; // plugin state
 pub mod takeover; // taking over jobs in bulk
 mod tokens; // API tokens
 
-// The engines.
+// The executors every SQL engine shares, and the engines.
+#[macro_use]
+mod sql;
 mod postgres;
 mod sqlite;
 
