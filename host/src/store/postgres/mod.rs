@@ -40,6 +40,8 @@ pub(crate) struct PostgresDriver {
 impl SqlEngine for PostgresDriver {
     type Db = Postgres;
 
+    const MIGRATIONS: &'static Migrator = &open::MIGRATIONS;
+
     const SQL: Catalogue = standard_sql! {
         now: now_ms!(),
         // A replica is live only while the session it recorded (a backend pid, see
@@ -62,14 +64,11 @@ impl SqlEngine for PostgresDriver {
         let pool = open::connect(url, options).await?;
         Ok(PostgresDriver { pool })
     }
-    fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-    fn migrations(&self) -> &'static Migrator {
-        &open::MIGRATIONS
-    }
     fn migrate(&self) -> Op<'_, ()> {
         Box::pin(open::migrate(&self.pool))
+    }
+    fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     fn begin_runs<'a>(&'a self, runs: &'a [NewRun]) -> Op<'a, Vec<BeginRun>> {

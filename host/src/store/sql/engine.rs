@@ -35,6 +35,8 @@ use crate::store::tokens::StoredToken;
 pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     /// The sqlx database.
     type Db: SqlDb;
+    /// The schema migrations this binary embeds for the engine.
+    const MIGRATIONS: &'static Migrator;
     /// The statements the shared executors run, in this engine's SQL.
     const SQL: Catalogue;
 
@@ -45,15 +47,13 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     ) -> impl Future<Output = sqlx::Result<Self>> + Send;
     /// The connection pool.
     fn pool(&self) -> &Pool<Self::Db>;
-    /// The schema migrations this binary embeds for the engine.
-    fn migrations(&self) -> &'static Migrator;
-    /// Applies [`SqlEngine::migrations`], without a statement time limit.
+    /// Applies [`SqlEngine::MIGRATIONS`], without a statement time limit.
     fn migrate(&self) -> Op<'_, ()>;
 
     // ----- schema and clock ------------------------------------------------------------------
 
     fn known_schema_version(&self) -> i64 {
-        let versions = self.migrations().iter().map(|m| m.version);
+        let versions = Self::MIGRATIONS.iter().map(|m| m.version);
         versions.max().unwrap_or(0)
     }
     fn applied_schema_version(&self) -> Op<'_, Option<i64>> {

@@ -33,6 +33,8 @@ pub(crate) struct SqliteDriver {
 impl SqlEngine for SqliteDriver {
     type Db = Sqlite;
 
+    const MIGRATIONS: &'static Migrator = &open::MIGRATIONS;
+
     const SQL: Catalogue = standard_sql! {
         now: now_ms!(),
         // No sessions: the heartbeat alone decides.
@@ -51,14 +53,11 @@ impl SqlEngine for SqliteDriver {
         let pool = open::connect(url, options).await?;
         Ok(SqliteDriver { pool })
     }
-    fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-    fn migrations(&self) -> &'static Migrator {
-        &open::MIGRATIONS
-    }
     fn migrate(&self) -> Op<'_, ()> {
         Box::pin(async { Ok(open::MIGRATIONS.run(&self.pool).await?) })
+    }
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 }
 
