@@ -22,3 +22,13 @@ else
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
 fi
+
+# An OCI registry (Docker's distribution) for the plugin distribution tests, which start
+# their own on loopback, and htpasswd for the one that requires credentials.
+if command -v docker-registry >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1; then
+    say "docker-registry and htpasswd present"
+else
+    say "installing docker-registry and apache2-utils (htpasswd)"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry apache2-utils >/dev/null
+fi

@@ -3,6 +3,7 @@
 //!
 //! - [`built`]: the `wasmcron` binary under test and the built plugins.
 //! - [`pg`]: throwaway PostgreSQL servers (one shared per test process, or one's own).
+//! - [`registry`]: a throwaway OCI registry (Docker's distribution) on loopback.
 //! - [`host`]: the real binary as a child process, and a client for its API.
 //! - [`cluster`]: several replicas on one database, with SQL access to owners and runs.
 //! - [`collector`]: counts executions where the side effect happens.
@@ -18,5 +19,6 @@ pub mod collector;
 pub mod events;
 pub mod host;
 pub mod pg;
+pub mod registry;
 pub mod turns;
 pub mod wait;
