@@ -300,9 +300,21 @@ async fn the_compiled_cache_is_reused_and_a_corrupt_entry_is_a_miss() {
     write(plugins.path(), "ok.wasm", &support::ok_plugin());
     let rt = runtime_with(plugins.path(), Some(cache.path()));
     rt.plugins.scan().await;
-    let entries: Vec<_> = std::fs::read_dir(cache.path()).unwrap().flatten().collect();
-    assert_eq!(entries.len(), 1, "one artifact written");
-    let artifact = entries[0].path();
+    let mut entries: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    entries.sort();
+    assert_eq!(
+        entries.len(),
+        2,
+        "one artifact and its checksum: {entries:?}"
+    );
+    assert_eq!(format!("{}.sha256", entries[0]), entries[1]);
+    let artifact = cache.path().join(&entries[0]);
+    // The runtime maps the entry: let it go before the file is changed in place.
+    drop(rt);
 
     // Corrupt it: the next load compiles afresh (and rewrites it) instead of failing.
     let mut bytes = std::fs::read(&artifact).unwrap();
