@@ -10,6 +10,7 @@ mod api_sse;
 mod chaos;
 mod cli_client;
 mod cluster;
+mod languages;
 mod oci;
 mod settings;
 mod single_replica;
