@@ -270,6 +270,40 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
     else:
         c.equal(plugins_volume, values["plugins"]["volume"] or {"emptyDir": {}}, "plugins volume given verbatim")
         c.that("initContainers" not in pod, "no init container without a plugins image")
+    # Plugins from OCI registries: NAME=REF by name, the interval, plain-HTTP registries, and the
+    # image pull secret's .dockerconfigjson mounted read-only as the credentials file.
+    refs = values["plugins"]["refs"]
+    c.equal(
+        plain.get("WASMCRON_PLUGIN_REFS"),
+        ",".join(f"{name}={refs[name]}" for name in sorted(refs)) if refs else None,
+        "WASMCRON_PLUGIN_REFS",
+    )
+    c.equal(
+        plain.get("WASMCRON_PLUGIN_REF_INTERVAL"),
+        values["plugins"]["refInterval"] if refs else None,
+        "WASMCRON_PLUGIN_REF_INTERVAL",
+    )
+    insecure = values["plugins"]["insecureRegistries"]
+    c.equal(
+        plain.get("WASMCRON_INSECURE_REGISTRIES"),
+        ",".join(insecure) if insecure else None,
+        "WASMCRON_INSECURE_REGISTRIES",
+    )
+    auth_secret = values["plugins"]["registryAuth"]["existingSecret"]
+    if auth_secret:
+        c.equal(plain.get("WASMCRON_REGISTRY_AUTH"), "/etc/wasmcron/registry/config.json", "WASMCRON_REGISTRY_AUTH")
+        c.equal(
+            (mounts.get("registry-auth", {}).get("mountPath"), mounts.get("registry-auth", {}).get("readOnly")),
+            ("/etc/wasmcron/registry", True),
+            "registry credentials mounted read-only",
+        )
+        c.equal(
+            volumes.get("registry-auth", {}).get("secret"),
+            {"secretName": auth_secret, "items": [{"key": ".dockerconfigjson", "path": "config.json"}]},
+            "registry credentials from the image pull secret",
+        )
+    else:
+        c.that("WASMCRON_REGISTRY_AUTH" not in plain and "registry-auth" not in volumes, "no registry credentials")
     c.that(
         mounts.get("cache", {}).get("mountPath") == values["cache"]["mountPath"]
         and not mounts["cache"].get("readOnly"),

@@ -217,3 +217,14 @@ Refuses values that would deploy a broken or unsafe cluster. Each message says w
 {{- fail (printf "\n\nwasmcron: terminationGracePeriodSeconds=%d must be longer than server.gracePeriod=%s (%ds), or Kubernetes kills runs that are allowed to finish. Leave it empty for %d." $termination .Values.server.gracePeriod $grace (add $grace 15)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The plugin references as the host reads WASMCRON_PLUGIN_REFS: NAME=REF, comma-separated, by name.
+*/}}
+{{- define "wasmcron.pluginRefs" -}}
+{{- $refs := list -}}
+{{- range $name := keys .Values.plugins.refs | sortAlpha -}}
+{{- $refs = append $refs (printf "%s=%s" $name (get $.Values.plugins.refs $name)) -}}
+{{- end -}}
+{{- join "," $refs -}}
+{{- end -}}
