@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, on a Debian 12 machine of this kind:
-# PostgreSQL 15 server binaries (the tests start throwaway servers themselves; no service is
+# PostgreSQL 15 server binaries and an OCI registry (the tests start throwaway servers themselves; no service is
 # started here) and libfaketime (one cluster test skews a replica's clock). Idempotent: a quick no-op when everything is present.
 set -euo pipefail
 say() { echo "install-test-deps: $*" >&2; }

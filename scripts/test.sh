@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of the project, on a fresh machine of this kind, installing what it needs:
-#   1. PostgreSQL 15 server binaries and the wasm toolchain (Debian packages);
-#   2. the example and test plugins, built from source into dist/plugins;
+#   1. PostgreSQL 15 server binaries, an OCI registry (docker-registry) and the wasm toolchain
+#      (Debian packages);
+#   2. the example and test plugins, built from source into dist/plugins: Rust (cargo), Python
+#      (componentize-py), JavaScript (componentize-js), and the Rust examples once more with
+#      `cargo component` (installed into .tools/ when missing: about 13 minutes of compiling
+#      on a bare machine, a no-op once .tools/ is cached);
 #   3. formatting and lints (cargo fmt --check, clippy -D warnings);
 #   4. the Rust tests: unit, integration (real components, host/tests/all), storage
 #      (tests/tests/store.rs), end-to-end (tests/tests/all, one binary with a module per area:
@@ -24,6 +28,9 @@ step "installing test dependencies"
 bash scripts/install-test-deps.sh
 step "building plugins from source"
 bash scripts/build-plugins.sh dist/plugins
+step "building the Rust examples with cargo component"
+bash scripts/install-cargo-component.sh
+bash scripts/cargo-component-build.sh dist/plugins/cargo-component
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
