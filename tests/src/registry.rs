@@ -115,6 +115,21 @@ impl Registry {
         path
     }
 
+    /// Replaces the stored content of blob `digest` (`sha256:…`) with `bytes`, as a corrupted
+    /// disk or a tampering mirror would; the registry serves it without checking.
+    pub fn corrupt_blob(&self, digest: &str, bytes: &[u8]) {
+        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+        let path = self
+            .dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data");
+        assert!(path.is_file(), "no blob at {}", path.display());
+        std::fs::write(path, bytes).unwrap();
+    }
+
     /// Everything the registry logged.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
