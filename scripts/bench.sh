@@ -5,6 +5,8 @@
 #   schedules:        fire lateness of 10,000 one-second jobs vs tokio-cron-scheduler
 #   store:            durable begin+finish throughput, batched vs one statement per call
 #   replica:          sustained recorded plugin runs per second on one replica, SQLite and PostgreSQL
+#   plugins:          the hello example in Rust, Python and JavaScript: build time, size, compile
+#                     time and memory, replica memory, first and steady per-run cost
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -16,3 +18,21 @@ cargo bench --locked -p wasmcron --bench runtime -- --plugins dist/plugins
 cargo bench --locked -p wasmcron --bench lateness
 cargo run --release --locked -q -p wasmcron-e2e --bin store-bench
 cargo run --release --locked -q -p wasmcron-e2e --bin replica-bench
+
+# Build time of the hello example in each language, into a scratch directory: a rebuild of the
+# Rust crate (std and dependencies already compiled), a whole componentize-py and
+# componentize-js build (they have nothing to reuse).
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+build_seconds() {
+    local started
+    started=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+touch plugins/hello/src/lib.rs
+rust=$(build_seconds bash scripts/plugins/build-rust.sh "$scratch" hello)
+python=$(build_seconds bash scripts/plugins/build-python.sh "$scratch" hello-py)
+js=$(build_seconds bash scripts/plugins/build-js.sh "$scratch" hello-js)
+cargo run --release --locked -q -p wasmcron-e2e --bin plugin-bench -- \
+    --build-times "rust=$rust,python=$python,js=$js"
