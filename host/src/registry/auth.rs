@@ -65,8 +65,15 @@ impl Credentials {
     }
 
     fn from_json(text: &str) -> Result<Self, String> {
-        let config: DockerConfig = serde_json::from_str(text)
-            .map_err(|e| format!("not a docker config.json ({{\"auths\": {{...}}}}): {e}"))?;
+        let not_a_config =
+            |e: String| format!("not a docker config.json ({{\"auths\": {{...}}}}): {e}");
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| not_a_config(e.to_string()))?;
+        if !value.is_object() {
+            return Err(not_a_config("not a JSON object".to_string()));
+        }
+        let config: DockerConfig =
+            serde_json::from_value(value).map_err(|e| not_a_config(e.to_string()))?;
         let mut by_registry = HashMap::new();
         for (key, entry) in config.auths {
             let pair = match (&entry.username, &entry.password, &entry.auth) {
