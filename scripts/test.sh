@@ -7,7 +7,7 @@
 #      `cargo component` (installed into .tools/ when missing: about 13 minutes of compiling
 #      on a bare machine, a no-op once .tools/ is cached);
 #   3. formatting and lints (cargo fmt --check, clippy -D warnings);
-#   4. the Rust tests: unit, integration (real components, host/tests/all), storage
+#   4. the Rust tests: the plugin SDK's (unit tests and API examples), unit, integration (real components, host/tests/all), storage
 #      (tests/tests/store.rs), end-to-end (tests/tests/all, one binary with a module per area:
 #      the real binary, real PostgreSQL servers started by the tests, real plugins), and the
 #      chaos run in its short mode (its `chaos` module: random kills, pauses, restarts and
@@ -34,6 +34,8 @@ bash scripts/cargo-component-build.sh dist/plugins/cargo-component
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "plugin SDK tests (its unit tests and API examples, on the build machine's target)"
+(cd plugins/sdk && CARGO_TARGET_DIR="$target_dir/plugins-host" cargo test --locked)
 step "Rust tests"
 # `cargo test --workspace` builds the wasmcron binary (the host's CLI tests need it) before any
 # test runs; a separate `cargo build --bins` would resolve features differently and build the
