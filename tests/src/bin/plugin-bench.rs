@@ -177,16 +177,55 @@ async fn main() {
     }
 
     // A real replica (the release binary), from an empty compiled cache: the three plugins
-    // arrive in its plugins directory together and compile in child processes.
+    // arrive in its plugins directory together. Compiled in child processes, and as the
+    // baseline in the replica itself (`--compile-in-process`, how every plugin was compiled
+    // before).
+    let child = replica(&cases, &[]).await;
+    let baseline = replica(&cases, &["--compile-in-process"]).await;
+    println!();
+    println!(
+        "One replica (release binary), the three plugins dropped into its plugins directory with an empty compiled cache:"
+    );
+    println!();
+    println!(
+        "| replica RSS, MiB | compiled in child processes | in the replica (baseline, `--compile-in-process`) |"
+    );
+    println!("|---|---|---|");
+    let rows = [
+        "idle, no plugin",
+        "peak until the three are loaded",
+        "steady, the three loaded",
+        "after 5+ runs of each (one run a second each)",
+        "peak over the whole run",
+    ];
+    for (i, row) in rows.iter().enumerate() {
+        println!("| {row} | {:.0} | {:.0} |", child.rss[i], baseline.rss[i]);
+    }
+    println!(
+        "| seconds until the three are loaded | {:.1} | {:.1} |",
+        child.loaded_in.as_secs_f64(),
+        baseline.loaded_in.as_secs_f64()
+    );
+}
+
+/// What one replica's memory did: idle, peak until loaded, loaded, after runs, peak overall.
+struct ReplicaFigures {
+    rss: [f64; 5],
+    loaded_in: Duration,
+}
+
+async fn replica(cases: &[Case], extra_args: &[&str]) -> ReplicaFigures {
     let dir = tempfile::tempdir().unwrap();
     let plugins = dir.path().join("plugins");
     std::fs::create_dir(&plugins).unwrap();
     let db = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
-    let host = Host::start(HostOptions::new(&db, "plugin-bench", &plugins)).await;
+    let mut options = HostOptions::new(&db, "plugin-bench", &plugins);
+    options.extra_args = extra_args.iter().map(|a| a.to_string()).collect();
+    let host = Host::start(options).await;
     let pid = host.pid();
     let idle = rss_kib(pid).unwrap() as f64 / 1024.0;
     let started = Instant::now();
-    for case in &cases {
+    for case in cases {
         let tmp = plugins.join(format!(".{}.tmp", case.name));
         std::fs::copy(&case.file, &tmp).unwrap();
         std::fs::rename(&tmp, plugins.join(format!("{}.wasm", case.name))).unwrap();
@@ -208,7 +247,7 @@ async fn main() {
     let loaded_in = started.elapsed();
     let after_load = rss_kib(pid).unwrap() as f64 / 1024.0;
     let peak = peak_rss_mib(pid);
-    for case in &cases {
+    for case in cases {
         let (status, body) = host
             .send(
                 "POST",
@@ -219,7 +258,7 @@ async fn main() {
             .await;
         assert_eq!(status, 201, "{body}");
     }
-    for case in &cases {
+    for case in cases {
         host.wait_for("5 runs", Duration::from_secs(60), || async {
             host.runs(case.name)
                 .await
@@ -231,20 +270,8 @@ async fn main() {
         .await;
     }
     let after_runs = rss_kib(pid).unwrap() as f64 / 1024.0;
-    let peak_after_runs = peak_rss_mib(pid);
-    println!();
-    println!(
-        "One replica (release binary), the three plugins dropped into its plugins directory with an empty compiled cache:"
-    );
-    println!();
-    println!("| replica RSS | MiB |");
-    println!("|---|---|");
-    println!("| idle, no plugin | {idle:.0} |");
-    println!(
-        "| peak while the three compile (in child processes; {:.1} s until all loaded) | {peak:.0} |",
-        loaded_in.as_secs_f64()
-    );
-    println!("| steady, the three loaded | {after_load:.0} |");
-    println!("| after 5+ runs of each (one run a second each) | {after_runs:.0} |");
-    println!("| peak over the whole run | {peak_after_runs:.0} |");
+    ReplicaFigures {
+        rss: [idle, peak, after_load, after_runs, peak_rss_mib(pid)],
+        loaded_in,
+    }
 }
