@@ -7,6 +7,7 @@
 //! - [`cluster`]: several replicas on one database, with SQL access to owners and runs.
 //! - [`collector`]: counts executions where the side effect happens.
 //! - [`events`]: a reader of a replica's event stream.
+//! - [`proxy`]: a TCP proxy between a replica and its database, for network faults.
 //! - [`wait`]: waiting for a condition, with a deadline.
 //! - [`turns`]: which tests may run at the same time.
 //! - [`chaos`]: the chaos run (the `chaos` binary and the short run of the tests) and its checks.
@@ -18,5 +19,6 @@ pub mod collector;
 pub mod events;
 pub mod host;
 pub mod pg;
+pub mod proxy;
 pub mod turns;
 pub mod wait;
