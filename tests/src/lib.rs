@@ -5,6 +5,8 @@
 //! - [`pg`]: throwaway PostgreSQL servers (one shared per test process, or one's own).
 //! - [`mariadb`], [`pgbouncer`]: a throwaway MariaDB server, and PgBouncer in transaction
 //!   mode in front of a PostgreSQL server; [`daemon`]: such a server as a child process.
+//! - [`db`]: the database of a multi-replica run, chosen by name (PostgreSQL, MariaDB,
+//!   PgBouncer), and the run's reads of it in either SQL dialect.
 //! - [`host`]: the real binary as a child process, and a client for its API.
 //! - [`cluster`]: several replicas on one database, with SQL access to owners and runs.
 //! - [`collector`]: counts executions where the side effect happens.
@@ -19,6 +21,7 @@ pub mod chaos;
 pub mod cluster;
 pub mod collector;
 pub mod daemon;
+pub mod db;
 pub mod events;
 pub mod host;
 pub mod mariadb;
