@@ -212,3 +212,6 @@ impl TestDb {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -152,3 +152,78 @@ impl Pool {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mariadb::MariaDbServer;
+
+    /// The MySQL dialect of the reads, on a real MariaDB server, over tables with the columns
+    /// the reads use, typed as on PostgreSQL (BOOLEAN is TINYINT(1) there).
+    #[tokio::test]
+    async fn the_reads_work_on_mariadb() {
+        let server = MariaDbServer::start().unwrap();
+        let url = server.create_database("reads").unwrap();
+        let pool = Pool::connect(&url).await.unwrap();
+        let Pool::MySql(my) = &pool else {
+            panic!("a mysql:// URL opens a MySQL pool")
+        };
+        for ddl in [
+            "CREATE TABLE jobs (id VARCHAR(64) PRIMARY KEY, owner VARCHAR(255) NULL, \
+             schedule VARCHAR(255) NOT NULL, paused BOOLEAN NOT NULL, anchor_ms BIGINT NOT NULL, \
+             updated_at_ms BIGINT NOT NULL)",
+            "CREATE TABLE runs (job_id VARCHAR(64) NOT NULL, scheduled_at_ms BIGINT NOT NULL, \
+             status VARCHAR(16) NOT NULL, reason VARCHAR(32) NULL, instance_id VARCHAR(255) NULL, \
+             catch_up BOOLEAN NOT NULL, manual BOOLEAN NOT NULL, started_at_ms BIGINT NULL, \
+             finished_at_ms BIGINT NULL, PRIMARY KEY (job_id, scheduled_at_ms))",
+            "INSERT INTO jobs VALUES ('a', 'r1', '@every 1s', FALSE, 1000, 2000), \
+             ('b', 'r1', '@every 2s', TRUE, 3000, 4000), ('c', NULL, '@every 1s', FALSE, 0, 0)",
+            "INSERT INTO runs VALUES ('a', 2000, 'succeeded', NULL, 'r1', TRUE, FALSE, 2100, 2200), \
+             ('a', 3000, 'missed', 'misfire', NULL, FALSE, FALSE, NULL, 3300), \
+             ('a', 3500, 'running', NULL, 'r1', FALSE, TRUE, 3600, NULL)",
+        ] {
+            sqlx::query(ddl).execute(my).await.unwrap();
+        }
+
+        let now = pool.now_ms().await.unwrap();
+        let local = chrono::Utc::now().timestamp_millis();
+        assert!((now - local).abs() < 5_000, "database clock {now}, local {local}");
+        let owners = pool.owner_counts().await.unwrap();
+        assert_eq!(
+            owners,
+            BTreeMap::from([("".to_string(), 1), ("r1".to_string(), 2)])
+        );
+        assert_eq!(
+            pool.job_row("b").await.unwrap(),
+            JobRow {
+                schedule: "@every 2s".into(),
+                paused: true,
+                anchor_ms: 3000,
+                updated_at_ms: 4000,
+            }
+        );
+        let runs = pool.runs().await.unwrap();
+        let summary: Vec<(i64, &str, bool, bool, Option<i64>)> = runs
+            .iter()
+            .map(|r| {
+                (
+                    r.scheduled_at_ms,
+                    r.status.as_str(),
+                    r.catch_up,
+                    r.manual,
+                    r.recorded_at_ms,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (2000, "succeeded", true, false, Some(2100)),
+                (3000, "missed", false, false, Some(3300)),
+                (3500, "running", false, true, Some(3600)),
+            ]
+        );
+        assert_eq!(runs[1].reason.as_deref(), Some("misfire"));
+        assert_eq!(runs[1].instance_id, None);
+    }
+}
