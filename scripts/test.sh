@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of the project, on a fresh machine of this kind, installing what it needs:
-#   1. PostgreSQL 15 server binaries and the wasm toolchain (Debian packages);
+#   1. PostgreSQL 15 server binaries, MariaDB and PgBouncer (for their test helpers and the
+#      chaos run's other databases) and the wasm toolchain (Debian packages);
 #   2. the example and test plugins, built from source into dist/plugins;
 #   3. formatting and lints (cargo fmt --check, clippy -D warnings);
 #   4. the Rust tests: unit, integration (real components, host/tests/all), storage
 #      (tests/tests/store.rs), end-to-end (tests/tests/all, one binary with a module per area:
 #      the real binary, real PostgreSQL servers started by the tests, real plugins), and the
-#      chaos run in its short mode (its `chaos` module: random kills, pauses, restarts and
-#      edits; end checks). One area: `cargo test -p wasmcron-e2e --test all -- cluster::`;
+#      chaos run in its short mode (its `chaos` module: random kills, pauses, restarts, edits
+#      and network faults between replicas and PostgreSQL; end checks). One area: `cargo test -p wasmcron-e2e --test all -- cluster::`;
 #   5. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
 #   6. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
 #   7. the Helm chart tests (lint, render, offline schema validation, property checks).

@@ -185,6 +185,22 @@ impl PgServer {
         format!("postgresql://postgres@{}/{name}", self.address())
     }
 
+    /// The directory of the server's Unix socket (it listens there whatever [`Listen`]
+    /// says).
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The port: a loopback TCP port, or the number that names the Unix socket's file.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's Unix socket (`.s.PGSQL.<port>` in [`PgServer::socket_dir`]).
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join(format!(".s.PGSQL.{}", self.port))
+    }
+
     /// The host and port part of a URL: the socket's directory (percent-encoded) or loopback.
     fn address(&self) -> String {
         match self.options.listen {

@@ -1,6 +1,8 @@
 //! The short chaos run (about two minutes): the `chaos` binary of this crate against the
-//! wasmcron binary under test, with a seed derived from the time (printed first, so a failure
-//! can be replayed with `cargo run -p wasmcron-e2e --bin chaos -- --seed N`). See RELIABILITY.md.
+//! wasmcron binary under test on PostgreSQL, with a seed derived from the time (printed first,
+//! so a failure can be replayed with `cargo run -p wasmcron-e2e --bin chaos -- --seed N`).
+//! Every kind of fault may come; the network faults (blackhole, latency, reset) come first,
+//! so that each run has them. See RELIABILITY.md.
 //!
 //! `WASMCRON_CHAOS_SEED` fixes the seed; `WASMCRON_CHAOS_DURATION` changes how long faults are
 //! injected (default 75s; setup and the checks take about 40 s more).
@@ -23,7 +25,8 @@ fn a_short_chaos_run_loses_and_doubles_no_tick() {
     let out = std::env::temp_dir().join(format!("chaos-{seed}"));
     eprintln!("chaos seed {seed}; logs in {}", out.display());
     let status = Command::new(env!("CARGO_BIN_EXE_chaos"))
-        .args(["--seed", &seed, "--duration", &duration])
+        .args(["--seed", &seed, "--db", "postgres", "--duration", &duration])
+        .args(["--first", "network"])
         .args(["--replicas", "3", "--jobs", "60"])
         .args(["--min-gap", "2s", "--max-gap", "5s"])
         .arg("--out")
