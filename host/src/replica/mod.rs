@@ -8,6 +8,7 @@
 //! - [`options`]: the configuration;
 //! - [`tasks`]: the background tasks and their one stop signal.
 
+mod identity;
 mod options;
 mod tasks;
 
@@ -26,7 +27,25 @@ use crate::jobs::{ChangeSignal, Jobs};
 use crate::runtime::{EngineOptions, Runtime};
 use crate::scheduler::{Command, Executor, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
-use crate::store::{Store, redact_url};
+use crate::store::{ConnectOptions, Store, StoreError, redact_url};
+
+/// Connects to the database at `url` and brings its schema up to date; an error names the URL
+/// (password redacted) and says what to do where the store can tell.
+pub async fn open_store(url: &str, options: ConnectOptions) -> anyhow::Result<Store> {
+    let redacted = redact_url(url);
+    let explain = |e: StoreError, what: &str| match e.hint() {
+        Some(hint) => anyhow::anyhow!("{what} the database at {redacted}: {e}; {hint}"),
+        None => anyhow::anyhow!("{what} the database at {redacted}: {e}"),
+    };
+    let store = Store::connect_with(url, options)
+        .await
+        .map_err(|e| explain(e, "cannot use"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| explain(e, "cannot migrate"))?;
+    Ok(store)
+}
 
 /// A started replica.
 pub struct Replica {
@@ -41,6 +60,8 @@ pub struct Replica {
     pub jobs: Jobs,
     pub events: Publisher,
     signal: ChangeSignal,
+    /// The lock file that holds this replica's instance id, if one does.
+    _identity_file: Option<std::fs::File>,
     /// What [`Self::start`] prepares and [`Self::serve_until`] runs.
     pending: Mutex<Option<Pending>>,
 }
@@ -65,14 +86,9 @@ impl Replica {
     /// Connect, migrate, load settings and plugins, bind the API's address. Nothing is
     /// scheduled (nor served) until [`Self::serve_until`].
     pub async fn start(mut options: ReplicaOptions) -> anyhow::Result<Self> {
-        let redacted = redact_url(&options.db_url);
-        let store = Store::connect(&options.db_url)
-            .await
-            .with_context(|| format!("cannot use the database at {redacted}"))?;
-        store
-            .migrate()
-            .await
-            .with_context(|| format!("cannot migrate the database at {redacted}"))?;
+        let store = open_store(&options.db_url, options.db_connect.clone()).await?;
+        // Before anything is written on this id's behalf.
+        let identity = identity::claim(&store, &options).await?;
         let settings = SettingsCache::load(&store, options.settings_ttl)
             .await
             .context("cannot read the cluster settings")?;
@@ -141,6 +157,7 @@ impl Replica {
             handle.clone(),
             health.clone(),
             signal.clone(),
+            identity.session,
         );
         let jobs = Jobs::new(
             store.clone(),
@@ -163,6 +180,7 @@ impl Replica {
             jobs,
             events,
             signal,
+            _identity_file: identity.file,
             pending: Mutex::new(Some(Pending {
                 scheduler,
                 listener,

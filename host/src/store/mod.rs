@@ -92,6 +92,6 @@ mod sqlite;
 pub use engines::Backend;
 pub use error::{StoreError, redact_url};
 pub use model::*;
-pub use open::{ConnectOptions, Store};
+pub use open::{ConnectOptions, PoolMode, Store};
 pub use text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, TRUNCATION_MARKER};
 pub use tokens::StoredToken;

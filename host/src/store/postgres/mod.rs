@@ -7,13 +7,20 @@
 //! capabilities: a replica's session is a dedicated connection holding a session-level
 //! advisory lock ([`session`]), and changes are announced with `LISTEN`/`NOTIFY`
 //! ([`notify`]). Everything else runs on the shared executors.
+//!
+//! Behind a connection pooler in transaction mode (`PoolMode::Transaction`: PgBouncer,
+//! Supavisor, RDS Proxy) consecutive transactions of one connection may run on different
+//! server sessions, so nothing may live in a session: no startup parameters, no named
+//! prepared statements, migrations applied one transaction at a time ([`migrate_pooled`]),
+//! and the capabilities only through a direct connection when one is given
+//! (`ConnectOptions::session_url`).
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgQueryResult, Postgres};
 
 use super::driver::{FinishRow, ListenerDriver, Op, SessionDriver};
 use super::model::{BeginRun, Finished, NewRun, RunReason, RunStatus};
-use super::open::ConnectOptions;
+use super::open::{ConnectOptions, PoolMode};
 use super::sql::{Affected, Catalogue, SqlDb, SqlEngine};
 
 /// The database clock: Unix epoch milliseconds as a bigint.
@@ -24,17 +31,23 @@ macro_rules! now_ms {
 }
 
 mod batches; // UNNEST batches
+mod migrate_pooled; // migrations through a transaction pooler
 mod notify; // LISTEN and NOTIFY
 mod open; // connecting, migrations, error codes
 mod session; // a replica's session: the advisory lock
 
-pub(crate) use open::ENGINE;
+pub(crate) use open::{ENGINE, pooler_hint};
 
-/// The PostgreSQL driver: a connection pool (sessions and listeners open their own
-/// connections with the pool's options).
+/// The PostgreSQL driver: a connection pool, and where server sessions of its own come
+/// from (a replica's session lock, `LISTEN`): the same server (a direct connection or a
+/// pooler in session mode), a direct connection beside a transaction pooler
+/// (`--db-session-url`), or nowhere (a transaction pooler alone: liveness by heartbeat,
+/// notifications by polling).
 #[derive(Debug)]
 pub(crate) struct PostgresDriver {
     pool: PgPool,
+    mode: PoolMode,
+    sessions: Option<PgPool>,
 }
 
 impl SqlEngine for PostgresDriver {
@@ -62,10 +75,30 @@ impl SqlEngine for PostgresDriver {
 
     async fn connect(url: &str, options: &ConnectOptions) -> sqlx::Result<Self> {
         let pool = open::connect(url, options).await?;
-        Ok(PostgresDriver { pool })
+        let sessions = match (options.pool_mode, &options.session_url) {
+            (PoolMode::Session, _) => Some(pool.clone()),
+            (PoolMode::Transaction, Some(session_url)) => {
+                Some(open::sessions(session_url, options).await?)
+            }
+            (PoolMode::Transaction, None) => None,
+        };
+        Ok(PostgresDriver {
+            pool,
+            mode: options.pool_mode,
+            sessions,
+        })
     }
     fn migrate(&self) -> Op<'_, ()> {
-        Box::pin(open::migrate(&self.pool))
+        Box::pin(async move {
+            match (self.mode, &self.sessions) {
+                // A server session of its own: sqlx's migrator (it takes a session lock).
+                (PoolMode::Session, _) | (PoolMode::Transaction, Some(_)) => {
+                    let direct = self.sessions.as_ref().unwrap_or(&self.pool);
+                    open::migrate(direct).await
+                }
+                (PoolMode::Transaction, None) => migrate_pooled::migrate(&self.pool).await,
+            }
+        })
     }
     fn pool(&self) -> &PgPool {
         &self.pool
@@ -98,10 +131,20 @@ impl SqlEngine for PostgresDriver {
     }
 
     fn open_session(&self) -> Op<'_, Option<Box<dyn SessionDriver>>> {
-        Box::pin(session::open(&self.pool))
+        Box::pin(async move {
+            match &self.sessions {
+                Some(sessions) => session::open(sessions).await,
+                None => Ok(None),
+            }
+        })
     }
     fn listen<'a>(&'a self, channels: &'a [&'a str]) -> Op<'a, Option<Box<dyn ListenerDriver>>> {
-        Box::pin(notify::listen(&self.pool, channels))
+        Box::pin(async move {
+            match &self.sessions {
+                Some(sessions) => notify::listen(sessions, channels).await,
+                None => Ok(None),
+            }
+        })
     }
     fn notify<'a>(&'a self, channel: &'a str, payload: &'a str) -> Op<'a, ()> {
         Box::pin(notify::notify(&self.pool, channel, payload))
