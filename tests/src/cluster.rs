@@ -1,5 +1,5 @@
-//! Several replicas of the real binary sharing one PostgreSQL database, with direct SQL access
-//! to check ownership and runs.
+//! Several replicas of the real binary sharing one database (PostgreSQL or MariaDB, see
+//! [`Engine`]), with direct SQL access to check ownership and runs.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,12 +10,106 @@ use crate::built::plugins_dir;
 use crate::collector::Collector;
 use crate::host::{Host, HostOptions};
 use crate::wait::poll_until;
+use crate::{mariadb, pg};
+
+/// A database server several replicas can share, for the tests that run on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// PostgreSQL ([`pg::shared`]).
+    Postgres,
+    /// MariaDB ([`mariadb::shared`]), the host's `mysql://` engine.
+    Mariadb,
+}
+
+impl Engine {
+    /// A fresh database on this process's shared server of the engine; its URL.
+    pub fn fresh_database(self) -> String {
+        match self {
+            Engine::Postgres => pg::shared().fresh_database().expect("a PostgreSQL database"),
+            Engine::Mariadb => mariadb::shared()
+                .fresh_database()
+                .expect("a MariaDB database"),
+        }
+    }
+}
+
+/// A connection pool straight to a cluster's database, in its dialect.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    /// PostgreSQL.
+    Postgres(sqlx::PgPool),
+    /// MySQL or MariaDB.
+    Mysql(sqlx::MySqlPool),
+}
+
+/// Runs `$run` with `$p` bound to whichever pool (the query text is the same in both
+/// dialects, or chosen by the caller).
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $run:expr) => {
+        match $pool {
+            Pool::Postgres($p) => $run,
+            Pool::Mysql($p) => $run,
+        }
+    };
+}
+
+impl Pool {
+    /// Connects to `url` (`mysql://` or `mariadb://` for MySQL, else PostgreSQL).
+    pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
+        Ok(if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            Pool::Mysql(sqlx::MySqlPool::connect(url).await?)
+        } else {
+            Pool::Postgres(sqlx::PgPool::connect(url).await?)
+        })
+    }
+
+    /// Runs a statement without parameters, written so that both dialects read it.
+    pub async fn execute(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
+        Ok(on_pool!(self, |p| sqlx::query(sql).execute(p).await?.rows_affected()))
+    }
+
+    /// The database clock, in Unix epoch milliseconds.
+    pub async fn now_ms(&self) -> Result<i64, sqlx::Error> {
+        match self {
+            Pool::Postgres(p) => {
+                sqlx::query_scalar("SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint")
+                    .fetch_one(p)
+                    .await
+            }
+            Pool::Mysql(p) => {
+                sqlx::query_scalar(
+                    "SELECT TIMESTAMPDIFF(MICROSECOND, '1970-01-01', UTC_TIMESTAMP(3)) DIV 1000",
+                )
+                .fetch_one(p)
+                .await
+            }
+        }
+    }
+
+    /// Job `id`'s `(schedule, paused, anchor_ms, updated_at_ms)`.
+    pub async fn job_row(&self, id: &str) -> Result<(String, bool, i64, i64), sqlx::Error> {
+        match self {
+            Pool::Postgres(p) => {
+                sqlx::query_as("SELECT schedule, paused, anchor_ms, updated_at_ms FROM jobs WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(p)
+                    .await
+            }
+            Pool::Mysql(p) => {
+                sqlx::query_as("SELECT schedule, paused, anchor_ms, updated_at_ms FROM jobs WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(p)
+                    .await
+            }
+        }
+    }
+}
 
 /// Several replicas sharing one database, with direct SQL access to check ownership and runs.
 #[derive(Debug)]
 pub struct Cluster {
     pub db: String,
-    pub pool: sqlx::PgPool,
+    pub pool: Pool,
     pub plugins: PathBuf,
     /// Arguments given to every replica (e.g. shorter heartbeat and dead thresholds).
     pub args: Vec<String>,
@@ -40,11 +134,16 @@ pub struct RunRow {
 }
 
 impl Cluster {
+    /// A cluster on a fresh database of `engine`; no replica yet.
+    pub async fn on(engine: Engine, args: &[&str]) -> Cluster {
+        Cluster::new(&engine.fresh_database(), args).await
+    }
+
     /// A cluster on database `db` (already created, not yet migrated); no replica yet.
     pub async fn new(db: &str, args: &[&str]) -> Cluster {
         Cluster {
             db: db.to_string(),
-            pool: sqlx::PgPool::connect(db)
+            pool: Pool::connect(db)
                 .await
                 .expect("connect to the test database"),
             plugins: plugins_dir(),
@@ -144,35 +243,32 @@ impl Cluster {
 
     /// How many jobs each owner holds (`""` for no owner).
     pub async fn owner_counts(&self) -> std::collections::BTreeMap<String, i64> {
-        sqlx::query_as::<_, (Option<String>, i64)>(
-            "SELECT owner, COUNT(*) FROM jobs GROUP BY owner",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(owner, n)| (owner.unwrap_or_default(), n))
-        .collect()
+        const SQL: &str = "SELECT owner, COUNT(*) FROM jobs GROUP BY owner";
+        let rows: Vec<(Option<String>, i64)> =
+            on_pool!(&self.pool, |p| sqlx::query_as(SQL).fetch_all(p).await).unwrap();
+        rows.into_iter()
+            .map(|(owner, n)| (owner.unwrap_or_default(), n))
+            .collect()
     }
 
     /// `(job id, owner, epoch)` of every job, by id.
     pub async fn owners(&self) -> Vec<(String, Option<String>, i64)> {
-        sqlx::query_as("SELECT id, owner, epoch FROM jobs ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .unwrap()
+        const SQL: &str = "SELECT id, owner, epoch FROM jobs ORDER BY id";
+        on_pool!(&self.pool, |p| sqlx::query_as(SQL).fetch_all(p).await).unwrap()
     }
 
     /// Every run, by job and tick.
     pub async fn runs(&self) -> Vec<RunRow> {
-        sqlx::query_as(
-            "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up, manual, \
-             COALESCE(started_at_ms, finished_at_ms) AS recorded_at_ms FROM runs \
-             ORDER BY job_id, scheduled_at_ms",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .unwrap()
+        const SQL: &str = "SELECT job_id, scheduled_at_ms, status, reason, instance_id, \
+             catch_up, manual, COALESCE(started_at_ms, finished_at_ms) AS recorded_at_ms \
+             FROM runs ORDER BY job_id, scheduled_at_ms";
+        on_pool!(&self.pool, |p| sqlx::query_as(SQL).fetch_all(p).await).unwrap()
+    }
+
+    /// The holder and epoch of the lease `housekeeping`.
+    pub async fn housekeeping_lease(&self) -> Option<(String, i64)> {
+        const SQL: &str = "SELECT holder, epoch FROM leases WHERE name = 'housekeeping'";
+        on_pool!(&self.pool, |p| sqlx::query_as(SQL).fetch_optional(p).await).unwrap()
     }
 
     /// Poll `cond` until it holds, or panic after `deadline` with the tail of every

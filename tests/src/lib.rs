@@ -3,6 +3,8 @@
 //!
 //! - [`built`]: the `wasmcron` binary under test and the built plugins.
 //! - [`pg`]: throwaway PostgreSQL servers (one shared per test process, or one's own).
+//! - [`mariadb`]: throwaway MariaDB servers, the same way; [`daemon`]: such a server as a
+//!   child process.
 //! - [`host`]: the real binary as a child process, and a client for its API.
 //! - [`cluster`]: several replicas on one database, with SQL access to owners and runs.
 //! - [`collector`]: counts executions where the side effect happens.
@@ -15,8 +17,10 @@ pub mod built;
 pub mod chaos;
 pub mod cluster;
 pub mod collector;
+pub mod daemon;
 pub mod events;
 pub mod host;
+pub mod mariadb;
 pub mod pg;
 pub mod turns;
 pub mod wait;

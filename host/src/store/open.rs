@@ -12,15 +12,32 @@ use super::error::{StoreError, redact_url};
 /// Tunables of a connection; [`Default`] gives the production values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
-    /// Pool size (default 12 for PostgreSQL, 4 for a SQLite file, 1 for SQLite memory).
+    /// Pool size (default 12 for PostgreSQL and MySQL/MariaDB, 4 for a SQLite file, 1 for
+    /// SQLite memory).
     pub max_connections: Option<u32>,
     /// How long to wait for a connection, including establishing one (default 3 s).
     pub connect_timeout: Duration,
     /// Upper bound of any single store call (default 20 s); past it the call fails with
     /// [`StoreError::TimedOut`].
     pub operation_timeout: Duration,
-    /// Server-side statement limit on PostgreSQL (default 15 s).
+    /// Server-side statement limit on PostgreSQL and MySQL/MariaDB (default 15 s).
     pub statement_timeout: Duration,
+    /// How replicas hear of each other's changes on PostgreSQL (default
+    /// [`Notifications::Listen`]). MySQL/MariaDB always poll; SQLite has nobody to tell.
+    pub notifications: Notifications,
+}
+
+/// How change notifications travel between replicas on an engine that can push them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Notifications {
+    /// `LISTEN`/`NOTIFY` (PostgreSQL): a listener on a dedicated connection hears a change at
+    /// once.
+    #[default]
+    Listen,
+    /// A `changes` table that every listener reads every 200 ms: for connections that cannot
+    /// keep a `LISTEN` (PostgreSQL behind a transaction-mode pooler). Every replica of a
+    /// cluster must use the same way.
+    Poll,
 }
 
 impl Default for ConnectOptions {
@@ -30,6 +47,7 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(3),
             operation_timeout: Duration::from_secs(20),
             statement_timeout: Duration::from_secs(15),
+            notifications: Notifications::Listen,
         }
     }
 }
@@ -44,7 +62,8 @@ pub struct Store {
 
 impl Store {
     /// Opens the database at `url` with default [`ConnectOptions`]: `sqlite://PATH` (the file
-    /// is created if missing), `sqlite::memory:`, `postgres://…` or `postgresql://…`.
+    /// is created if missing), `sqlite::memory:`, `postgres://…`, `postgresql://…`,
+    /// `mysql://…` or `mariadb://…`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         Self::connect_with(url, ConnectOptions::default()).await
     }

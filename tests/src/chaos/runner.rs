@@ -88,11 +88,7 @@ impl Chaos {
     }
 
     pub(super) async fn db_now(&self) -> anyhow::Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint")
-                .fetch_one(&self.c.pool)
-                .await?,
-        )
+        Ok(self.c.pool.now_ms().await?)
     }
 
     /// Start replica `id` (optionally with a clock offset) and register it for sampling.
@@ -147,12 +143,7 @@ impl Chaos {
 
     /// The job's row: (schedule, paused, anchor_ms, updated_at_ms).
     pub(super) async fn job_row(&self, id: &str) -> anyhow::Result<(String, bool, i64, i64)> {
-        Ok(sqlx::query_as(
-            "SELECT schedule, paused, anchor_ms, updated_at_ms FROM jobs WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.c.pool)
-        .await?)
+        Ok(self.c.pool.job_row(id).await?)
     }
 
     /// Create job number `n` (its kind follows from `n`); returns its id.

@@ -6,15 +6,18 @@
 //! (`UNNEST`, [`batches`]) instead of a transaction of single statements, and it has both
 //! capabilities: a replica's session is a dedicated connection holding a session-level
 //! advisory lock ([`session`]), and changes are announced with `LISTEN`/`NOTIFY`
-//! ([`notify`]). Everything else runs on the shared executors.
+//! ([`notify`]), or, when the connection options ask for
+//! [`Notifications::Poll`](super::Notifications::Poll) (a transaction-mode pooler cannot keep
+//! a `LISTEN`), through the `changes` table the shared executors poll (`sql/changes.rs`).
+//! Everything else runs on the shared executors.
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgQueryResult, Postgres};
 
 use super::driver::{FinishRow, ListenerDriver, Op, SessionDriver};
 use super::model::{BeginRun, Finished, NewRun, RunReason, RunStatus};
-use super::open::ConnectOptions;
-use super::sql::{Affected, Catalogue, SqlDb, SqlEngine};
+use super::open::{ConnectOptions, Notifications};
+use super::sql::{Affected, Catalogue, Changes, ChangesSql, PolledChanges, SqlDb, SqlEngine};
 
 /// The database clock: Unix epoch milliseconds as a bigint.
 macro_rules! now_ms {
@@ -31,10 +34,12 @@ mod session; // a replica's session: the advisory lock
 pub(crate) use open::ENGINE;
 
 /// The PostgreSQL driver: a connection pool (sessions and listeners open their own
-/// connections with the pool's options).
+/// connections with the pool's options), and how it announces changes.
 #[derive(Debug)]
 pub(crate) struct PostgresDriver {
     pool: PgPool,
+    notifications: Notifications,
+    changes: Changes,
 }
 
 impl SqlEngine for PostgresDriver {
@@ -62,7 +67,11 @@ impl SqlEngine for PostgresDriver {
 
     async fn connect(url: &str, options: &ConnectOptions) -> sqlx::Result<Self> {
         let pool = open::connect(url, options).await?;
-        Ok(PostgresDriver { pool })
+        Ok(PostgresDriver {
+            pool,
+            notifications: options.notifications,
+            changes: Changes::default(),
+        })
     }
     fn migrate(&self) -> Op<'_, ()> {
         Box::pin(open::migrate(&self.pool))
@@ -101,11 +110,38 @@ impl SqlEngine for PostgresDriver {
         Box::pin(session::open(&self.pool))
     }
     fn listen<'a>(&'a self, channels: &'a [&'a str]) -> Op<'a, Option<Box<dyn ListenerDriver>>> {
-        Box::pin(notify::listen(&self.pool, channels))
+        match self.notifications {
+            Notifications::Listen => Box::pin(notify::listen(&self.pool, channels)),
+            Notifications::Poll => Box::pin(super::sql::listen_polled(self, channels)),
+        }
     }
     fn notify<'a>(&'a self, channel: &'a str, payload: &'a str) -> Op<'a, ()> {
-        Box::pin(notify::notify(&self.pool, channel, payload))
+        match self.notifications {
+            Notifications::Listen => Box::pin(notify::notify(&self.pool, channel, payload)),
+            Notifications::Poll => Box::pin(self.changes.notify(self, channel, payload)),
+        }
     }
+}
+
+impl PolledChanges for PostgresDriver {
+    const CHANGES: ChangesSql = ChangesSql {
+        insert: concat!(
+            "INSERT INTO changes (channel, payload, at_ms) VALUES ($1, $2, ",
+            now_ms!(),
+            ")"
+        ),
+        prune: concat!(
+            "DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE at_ms < ",
+            now_ms!(),
+            " - $1 ORDER BY id LIMIT $2)"
+        ),
+        head: "SELECT MAX(id) FROM changes",
+        after: concat!(
+            "SELECT id, channel, payload, ",
+            now_ms!(),
+            " - at_ms FROM changes WHERE id > $1 ORDER BY id LIMIT $2"
+        ),
+    };
 }
 
 impl SqlDb for Postgres {}

@@ -48,6 +48,7 @@ pub(crate) trait SqlDb:
     + Decodes<(Option<String>, i64)>
     + Decodes<(Option<String>, i64, i64)>
     + Decodes<(String, String)>
+    + Decodes<(i64, String, String, i64)>
 {
 }
 

@@ -14,17 +14,7 @@ type Conn<E> = <<E as SqlEngine>::Db as sqlx::Database>::Connection;
 /// One insert; when nothing was inserted, one more query tells an already recorded tick from
 /// a lost ownership.
 async fn begin_on<E: SqlEngine>(conn: &mut Conn<E>, run: &NewRun) -> Result<BeginRun, StoreError> {
-    let started: Option<i64> = Stmt::<E::Db>::new(E::SQL.begin_run)
-        .bind(run.scheduled_at_ms)
-        .bind(run.attempt)
-        .bind(run.catch_up)
-        .bind(run.manual)
-        .bind(run.plugin_digest.as_deref())
-        .bind(run.job_id.as_str())
-        .bind(run.instance_id.as_str())
-        .bind(run.epoch)
-        .scalar_optional(&mut *conn)
-        .await?;
+    let started: Option<i64> = begin_run_stmt::<E>(run).scalar_optional(&mut *conn).await?;
     if let Some(id) = started {
         return Ok(BeginRun::Started(id));
     }
@@ -37,8 +27,21 @@ async fn begin_on<E: SqlEngine>(conn: &mut Conn<E>, run: &NewRun) -> Result<Begi
     )
 }
 
+/// The catalogue's `begin_run` with its parameters bound.
+pub(crate) fn begin_run_stmt<E: SqlEngine>(run: &NewRun) -> Stmt<E::Db> {
+    Stmt::new(E::SQL.begin_run)
+        .bind(run.scheduled_at_ms)
+        .bind(run.attempt)
+        .bind(run.catch_up)
+        .bind(run.manual)
+        .bind(run.plugin_digest.as_deref())
+        .bind(run.job_id.as_str())
+        .bind(run.instance_id.as_str())
+        .bind(run.epoch)
+}
+
 /// Whether a tick has its row.
-pub(super) async fn tick_recorded<'c, E: SqlEngine>(
+pub(crate) async fn tick_recorded<'c, E: SqlEngine>(
     on: impl Into<On<'c, E::Db>>,
     job_id: &str,
     scheduled_at_ms: i64,
