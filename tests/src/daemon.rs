@@ -59,7 +59,27 @@ pub struct Daemon {
 
 impl Daemon {
     /// Starts `command` with its output appended to `log`, and its watchdog.
-    pub fn spawn(name: &str, mut command: Command, log: &Path) -> Result<Daemon, ServerError> {
+    pub fn spawn(name: &str, command: Command, log: &Path) -> Result<Daemon, ServerError> {
+        Self::spawn_watched(name, command, log, None)
+    }
+
+    /// [`Daemon::spawn`] for a server whose files are in `dir`: the watchdog also removes
+    /// `dir` once the test process has exited (a server in a `static` is never dropped).
+    pub fn spawn_in(
+        name: &str,
+        command: Command,
+        log: &Path,
+        dir: &Path,
+    ) -> Result<Daemon, ServerError> {
+        Self::spawn_watched(name, command, log, Some(dir))
+    }
+
+    fn spawn_watched(
+        name: &str,
+        mut command: Command,
+        log: &Path,
+        dir: Option<&Path>,
+    ) -> Result<Daemon, ServerError> {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -74,8 +94,12 @@ impl Daemon {
                 command: line,
                 source,
             })?;
+        let cleanup = dir
+            .map(|dir| format!("; sleep 1; rm -rf '{}'", dir.display()))
+            .unwrap_or_default();
         let script = format!(
-            "while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill -KILL {child} 2>/dev/null",
+            "while kill -0 {parent} 2>/dev/null; do sleep 1; done; \
+             kill -KILL {child} 2>/dev/null{cleanup}",
             parent = std::process::id(),
             child = child.id(),
         );

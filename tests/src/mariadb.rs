@@ -12,11 +12,19 @@
 //! may be stopped and resumed at will), or a loopback port (the start is tried again with
 //! another when the port was taken before the server bound it).
 //!
-//! The server is killed and its directory removed on drop.
+//! By default the grant tables are skipped; [`MariaDbOptions::grant_tables`] keeps them, for a
+//! test of wrong credentials ([`MariaDbServer::create_user`] then makes a user with a
+//! password).
+//!
+//! The server is killed and its directory removed on drop. Because the one [`shared`] server
+//! lives in a `static` (never dropped), its watchdog also removes the directory once the test
+//! process has exited.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -33,6 +41,24 @@ const START_DEADLINE: Duration = Duration::from_secs(60);
 /// Starts of a TCP server tried before giving up on finding a free port.
 const TCP_ATTEMPTS: usize = 5;
 
+/// How to start a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MariaDbOptions {
+    /// How clients reach it.
+    pub listen: Listen,
+    /// Check users and passwords (default: skip the grant tables, anyone connects).
+    pub grant_tables: bool,
+}
+
+impl Default for MariaDbOptions {
+    fn default() -> Self {
+        Self {
+            listen: Listen::UnixSocket,
+            grant_tables: false,
+        }
+    }
+}
+
 /// A running (or stopped) throwaway MariaDB server.
 #[derive(Debug)]
 pub struct MariaDbServer {
@@ -40,6 +66,7 @@ pub struct MariaDbServer {
     client: PathBuf,
     dir: TempDir,
     listen: Listen,
+    grant_tables: bool,
     port: u16,
     as_root: bool,
     daemon: Option<Daemon>,
@@ -53,6 +80,18 @@ impl MariaDbServer {
 
     /// Creates and starts a server reached as `listen` says.
     pub fn start_with(listen: Listen) -> Result<MariaDbServer, ServerError> {
+        Self::start_with_options(MariaDbOptions {
+            listen,
+            ..MariaDbOptions::default()
+        })
+    }
+
+    /// Creates and starts a server with explicit options.
+    pub fn start_with_options(options: MariaDbOptions) -> Result<MariaDbServer, ServerError> {
+        let MariaDbOptions {
+            listen,
+            grant_tables,
+        } = options;
         let server = find_program("mariadbd", DIRS, INSTALL)?;
         let install = find_program("mariadb-install-db", DIRS, INSTALL)?;
         let client = find_program("mariadb", DIRS, INSTALL)?;
@@ -65,6 +104,7 @@ impl MariaDbServer {
             client,
             dir,
             listen,
+            grant_tables,
             port: 0,
             as_root,
             daemon: None,
@@ -124,6 +164,32 @@ impl MariaDbServer {
         Ok(self.url(name))
     }
 
+    /// Creates a database with a name unique within this process and returns its URL.
+    pub fn fresh_database(&self) -> Result<String, ServerError> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        self.create_database(&format!("t{}_{n}", std::process::id()))
+    }
+
+    /// Creates user `name` with `password`, allowed everything on every database (a server
+    /// with [`MariaDbOptions::grant_tables`]); returns the URL of database `database` as that
+    /// user, with `password` in it.
+    pub fn create_user(
+        &self,
+        name: &str,
+        password: &str,
+        database: &str,
+    ) -> Result<String, ServerError> {
+        self.sql(&format!(
+            "CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'; \
+             CREATE USER '{name}'@'localhost' IDENTIFIED BY '{password}'; \
+             GRANT ALL ON *.* TO '{name}'@'%'; GRANT ALL ON *.* TO '{name}'@'localhost'"
+        ))?;
+        Ok(self
+            .url(database)
+            .replacen("mysql://root@", &format!("mysql://{name}:{password}@"), 1))
+    }
+
     /// Runs `statements` with the command-line client over the socket; what it printed.
     pub fn sql(&self, statements: &str) -> Result<String, ServerError> {
         run(Command::new(&self.client)
@@ -157,7 +223,6 @@ impl MariaDbServer {
                 self.dir.path().join("mariadb.pid").display()
             ))
             .args([
-                "--skip-grant-tables",
                 "--skip-name-resolve",
                 "--max-connections=300",
                 "--character-set-server=utf8mb4",
@@ -172,10 +237,13 @@ impl MariaDbServer {
                 .arg(format!("--port={}", self.port))
                 .arg("--bind-address=127.0.0.1"),
         };
+        if !self.grant_tables {
+            command.arg("--skip-grant-tables");
+        }
         if self.as_root {
             command.arg("--user=mysql");
         }
-        let mut daemon = Daemon::spawn("mariadbd", command, &self.log_file())?;
+        let mut daemon = Daemon::spawn_in("mariadbd", command, &self.log_file(), self.dir.path())?;
         let ready = wait_ready(
             &mut daemon,
             START_DEADLINE,
@@ -198,6 +266,16 @@ impl MariaDbServer {
     fn log_file(&self) -> PathBuf {
         self.dir.path().join("server.log")
     }
+}
+
+/// The one server shared by the tests of this process (each test makes its own database).
+/// Panics with the harness error (for example a missing program) if it cannot start.
+pub fn shared() -> &'static MariaDbServer {
+    static SERVER: OnceLock<MariaDbServer> = OnceLock::new();
+    SERVER.get_or_init(|| match MariaDbServer::start() {
+        Ok(server) => server,
+        Err(e) => panic!("cannot start the test MariaDB server: {e}"),
+    })
 }
 
 /// A loopback port that was free a moment ago.

@@ -15,6 +15,7 @@
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -122,7 +123,7 @@ impl PgBouncer {
             command.uid(uid).gid(gid);
         }
         let log = self.dir.path().join("pgbouncer.log");
-        let mut daemon = Daemon::spawn("pgbouncer", command, &log)?;
+        let mut daemon = Daemon::spawn_in("pgbouncer", command, &log, self.dir.path())?;
         let socket = self.socket();
         let ready = wait_ready(
             &mut daemon,
@@ -180,4 +181,15 @@ mod tests {
             .collect();
         assert_eq!(mode, ["transaction"], "log:\n{}", bouncer.log());
     }
+}
+
+/// The one pooler shared by the tests of this process, in front of [`crate::pg::shared`]
+/// (each test makes its own database). Panics with the harness error (for example a missing
+/// program) if it cannot start.
+pub fn shared() -> &'static PgBouncer {
+    static BOUNCER: OnceLock<PgBouncer> = OnceLock::new();
+    BOUNCER.get_or_init(|| match PgBouncer::start(crate::pg::shared()) {
+        Ok(bouncer) => bouncer,
+        Err(e) => panic!("cannot start the test PgBouncer: {e}"),
+    })
 }

@@ -182,9 +182,9 @@ mod tests {
     #[test]
     fn an_unsupported_url_lists_every_engine() {
         assert_eq!(
-            StoreError::UnsupportedUrl("mysql://h/db".into()).to_string(),
-            "unsupported database URL \"mysql://h/db\": expected sqlite://PATH, sqlite::memory:, \
-             postgres:// or postgresql://"
+            StoreError::UnsupportedUrl("oracle://h/db".into()).to_string(),
+            "unsupported database URL \"oracle://h/db\": expected sqlite://PATH, sqlite::memory:, \
+             postgres://, postgresql://, mysql:// or mariadb://"
         );
     }
 

@@ -86,6 +86,7 @@ mod tokens; // API tokens
 // The executors every SQL engine shares, and the engines.
 #[macro_use]
 mod sql; // SqlEngine: the engines' common executor code and standard statements
+mod mysql;
 mod postgres;
 mod sqlite;
 

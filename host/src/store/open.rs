@@ -13,14 +13,15 @@ use super::error::{StoreError, redact_url};
 /// Tunables of a connection; [`Default`] gives the production values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
-    /// Pool size (default 12 for PostgreSQL, 4 for a SQLite file, 1 for SQLite memory).
+    /// Pool size (default 12 for PostgreSQL and MySQL/MariaDB, 4 for a SQLite file, 1 for
+    /// SQLite memory).
     pub max_connections: Option<u32>,
     /// How long to wait for a connection, including establishing one (default 3 s).
     pub connect_timeout: Duration,
     /// Upper bound of any single store call (default 20 s); past it the call fails with
     /// [`StoreError::TimedOut`].
     pub operation_timeout: Duration,
-    /// Server-side statement limit on PostgreSQL (default 15 s).
+    /// Server-side statement limit on PostgreSQL and MySQL/MariaDB (default 15 s).
     pub statement_timeout: Duration,
     /// How the server at the URL pools connections (default [`PoolMode::Session`]).
     pub pool_mode: PoolMode,
@@ -81,7 +82,8 @@ pub struct Store {
 
 impl Store {
     /// Opens the database at `url` with default [`ConnectOptions`]: `sqlite://PATH` (the file
-    /// is created if missing), `sqlite::memory:`, `postgres://…` or `postgresql://…`.
+    /// is created if missing), `sqlite::memory:`, `postgres://…`, `postgresql://…`,
+    /// `mysql://…` or `mariadb://…`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         Self::connect_with(url, ConnectOptions::default()).await
     }

@@ -91,6 +91,51 @@ impl std::str::FromStr for Engine {
     }
 }
 
+/// A fresh database on a shared server of an engine: the URL replicas use, and the URL of
+/// the database on its server (past any pooler).
+#[derive(Debug, Clone)]
+pub struct FreshDb {
+    pub url: String,
+    pub direct: String,
+}
+
+impl Engine {
+    /// A fresh database on this test process's shared server of the engine (for PgBouncer,
+    /// the shared pooler in front of the shared PostgreSQL server).
+    pub fn fresh_database(self) -> FreshDb {
+        match self {
+            Engine::Postgres => {
+                let url = crate::pg::shared()
+                    .fresh_database()
+                    .expect("a PostgreSQL database");
+                FreshDb {
+                    direct: url.clone(),
+                    url,
+                }
+            }
+            Engine::MariaDb => {
+                let url = crate::mariadb::shared()
+                    .fresh_database()
+                    .expect("a MariaDB database");
+                FreshDb {
+                    direct: url.clone(),
+                    url,
+                }
+            }
+            Engine::PgBouncer => {
+                let direct = crate::pg::shared()
+                    .fresh_database()
+                    .expect("a PostgreSQL database");
+                let name = direct.rsplit('/').next().unwrap().to_string();
+                FreshDb {
+                    url: crate::pgbouncer::shared().url(&name),
+                    direct,
+                }
+            }
+        }
+    }
+}
+
 /// Errors of starting or restarting a run's database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

@@ -40,7 +40,7 @@ type MySqlRun = (
 impl Pool {
     /// Connects to `url` (`postgres://`, `postgresql://` or `mysql://`).
     pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
-        if url.starts_with("mysql://") {
+        if url.starts_with("mysql://") || url.starts_with("mariadb://") {
             Ok(Pool::MySql(sqlx::MySqlPool::connect(url).await?))
         } else {
             Ok(Pool::Postgres(sqlx::PgPool::connect(url).await?))
@@ -76,6 +76,32 @@ impl Pool {
             .into_iter()
             .map(|(owner, n)| (owner.unwrap_or_default(), n))
             .collect())
+    }
+
+    /// Runs a statement without parameters, written so that both dialects read it.
+    pub async fn execute(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
+            Pool::MySql(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
+        })
+    }
+
+    /// `(job id, owner, epoch)` of every job, by id.
+    pub async fn owners(&self) -> Result<Vec<(String, Option<String>, i64)>, sqlx::Error> {
+        const SQL: &str = "SELECT id, owner, epoch FROM jobs ORDER BY id";
+        match self {
+            Pool::Postgres(p) => sqlx::query_as(SQL).fetch_all(p).await,
+            Pool::MySql(p) => sqlx::query_as(SQL).fetch_all(p).await,
+        }
+    }
+
+    /// The holder and epoch of the lease `housekeeping`.
+    pub async fn housekeeping_lease(&self) -> Result<Option<(String, i64)>, sqlx::Error> {
+        const SQL: &str = "SELECT holder, epoch FROM leases WHERE name = 'housekeeping'";
+        match self {
+            Pool::Postgres(p) => sqlx::query_as(SQL).fetch_optional(p).await,
+            Pool::MySql(p) => sqlx::query_as(SQL).fetch_optional(p).await,
+        }
     }
 
     /// Every run, by job and tick.
@@ -187,7 +213,10 @@ mod tests {
 
         let now = pool.now_ms().await.unwrap();
         let local = chrono::Utc::now().timestamp_millis();
-        assert!((now - local).abs() < 5_000, "database clock {now}, local {local}");
+        assert!(
+            (now - local).abs() < 5_000,
+            "database clock {now}, local {local}"
+        );
         let owners = pool.owner_counts().await.unwrap();
         assert_eq!(
             owners,

@@ -12,7 +12,8 @@ async fn select_one(url: &str) -> Result<i32, sqlx::Error> {
     if url.starts_with("mysql://") {
         let mut conn = sqlx::MySqlConnection::connect(url).await?;
         let row = sqlx::raw_sql("SELECT 1").fetch_one(&mut conn).await?;
-        row.try_get::<i32, _>(0).or_else(|_| row.try_get::<i64, _>(0).map(|v| v as i32))
+        row.try_get::<i32, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|v| v as i32))
     } else {
         let mut conn = sqlx::PgConnection::connect(url).await?;
         let row = sqlx::raw_sql("SELECT 1").fetch_one(&mut conn).await?;
@@ -30,9 +31,16 @@ async fn answers_through_a_proxy_and_directly_and_after_a_restart(engine: Engine
     direct.now_ms().await.unwrap();
 
     db.stop().unwrap();
-    assert!(select_one(&url).await.is_err(), "{engine} answers while stopped");
+    assert!(
+        select_one(&url).await.is_err(),
+        "{engine} answers while stopped"
+    );
     db.resume().unwrap();
-    assert_eq!(select_one(&url).await.unwrap(), 1, "{engine} after the restart");
+    assert_eq!(
+        select_one(&url).await.unwrap(),
+        1,
+        "{engine} after the restart"
+    );
     direct.now_ms().await.unwrap();
     assert!(!db.logs().is_empty());
 }
@@ -62,5 +70,8 @@ fn engines_parse_by_name() {
         "mysql".parse::<Engine>().unwrap_err(),
         "unknown database \"mysql\" (known: postgres, mariadb, pgbouncer)"
     );
-    assert_eq!(Engine::PgBouncer.replica_args(), ["--db-pool-mode", "transaction"]);
+    assert_eq!(
+        Engine::PgBouncer.replica_args(),
+        ["--db-pool-mode", "transaction"]
+    );
 }

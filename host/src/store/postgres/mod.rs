@@ -14,6 +14,8 @@
 //! prepared statements, migrations applied one transaction at a time ([`migrate_pooled`]),
 //! and the capabilities only through a direct connection when one is given
 //! (`ConnectOptions::session_url`).
+//! Without one, listeners poll the `changes` table (`sql/changes.rs`); every change is
+//! announced both ways, so replicas that listen and replicas that poll can share a cluster.
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgQueryResult, Postgres};
@@ -21,7 +23,7 @@ use sqlx::postgres::{PgPool, PgQueryResult, Postgres};
 use super::driver::{FinishRow, ListenerDriver, Op, SessionDriver};
 use super::model::{BeginRun, Finished, NewRun, RunReason, RunStatus};
 use super::open::{ConnectOptions, PoolMode};
-use super::sql::{Affected, Catalogue, SqlDb, SqlEngine};
+use super::sql::{Affected, Catalogue, Changes, ChangesSql, PolledChanges, SqlDb, SqlEngine};
 
 /// The database clock: Unix epoch milliseconds as a bigint.
 macro_rules! now_ms {
@@ -32,6 +34,30 @@ macro_rules! now_ms {
 
 mod batches; // UNNEST batches
 mod migrate_pooled; // migrations through a transaction pooler
+/// Runs `$body` (a future of `Result<_, StoreError>`) with `$c` a connection: a pooled one,
+/// or, behind a transaction pooler, one inside a transaction of its own (committed after).
+macro_rules! on_conn {
+    ($driver:expr, |$c:ident| $body:expr) => {{
+        match $driver.statement_begin() {
+            None => {
+                let mut conn = $driver.pool.acquire().await?;
+                let $c = &mut $driver.held(&mut conn);
+                $body.await
+            }
+            Some(begin) => {
+                let mut tx = $driver
+                    .pool
+                    .begin_with(sqlx::AssertSqlSafe(begin.to_owned()))
+                    .await?;
+                let $c = &mut $driver.held(&mut tx);
+                let answer = $body.await?;
+                tx.commit().await?;
+                Ok(answer)
+            }
+        }
+    }};
+}
+
 mod notify; // LISTEN and NOTIFY
 mod open; // connecting, migrations, error codes
 mod session; // a replica's session: the advisory lock
@@ -48,6 +74,10 @@ pub(crate) struct PostgresDriver {
     pool: PgPool,
     mode: PoolMode,
     sessions: Option<PgPool>,
+    changes: Changes,
+    /// Behind a transaction pooler: what starts the transaction around every statement,
+    /// with the statement time limit the server session cannot keep.
+    statement_begin: Option<String>,
 }
 
 impl SqlEngine for PostgresDriver {
@@ -86,6 +116,14 @@ impl SqlEngine for PostgresDriver {
             pool,
             mode: options.pool_mode,
             sessions,
+            changes: Changes::default(),
+            statement_begin: match options.pool_mode {
+                PoolMode::Session => None,
+                PoolMode::Transaction => Some(format!(
+                    "BEGIN; SET LOCAL statement_timeout = {}",
+                    options.statement_timeout.as_millis()
+                )),
+            },
         })
     }
     fn migrate(&self) -> Op<'_, ()> {
@@ -103,12 +141,15 @@ impl SqlEngine for PostgresDriver {
     fn pool(&self) -> &PgPool {
         &self.pool
     }
+    fn statement_begin(&self) -> Option<&str> {
+        self.statement_begin.as_deref()
+    }
 
     fn begin_runs<'a>(&'a self, runs: &'a [NewRun]) -> Op<'a, Vec<BeginRun>> {
-        Box::pin(batches::begin_many(&self.pool, runs))
+        Box::pin(async move { on_conn!(self, |c| batches::begin_many(c, runs)) })
     }
     fn finish_runs<'a>(&'a self, finishes: &'a [FinishRow]) -> Op<'a, Vec<Finished>> {
-        Box::pin(batches::finish_many(&self.pool, finishes))
+        Box::pin(async move { on_conn!(self, |c| batches::finish_many(c, finishes)) })
     }
     fn record_ticks<'a>(
         &'a self,
@@ -117,9 +158,11 @@ impl SqlEngine for PostgresDriver {
         epoch: i64,
         ticks: &'a [(i64, RunStatus, RunReason)],
     ) -> Op<'a, bool> {
-        Box::pin(batches::record_ticks(
-            &self.pool, job_id, instance, epoch, ticks,
-        ))
+        Box::pin(async move {
+            on_conn!(self, |c| batches::record_ticks(
+                c, job_id, instance, epoch, ticks
+            ))
+        })
     }
     fn hand_over<'a>(
         &'a self,
@@ -127,7 +170,7 @@ impl SqlEngine for PostgresDriver {
         to: &'a str,
         jobs: &'a [(String, i64)],
     ) -> Op<'a, Vec<String>> {
-        Box::pin(batches::hand_over(&self.pool, from, to, jobs))
+        Box::pin(async move { on_conn!(self, |c| batches::hand_over(c, from, to, jobs)) })
     }
 
     fn open_session(&self) -> Op<'_, Option<Box<dyn SessionDriver>>> {
@@ -142,13 +185,38 @@ impl SqlEngine for PostgresDriver {
         Box::pin(async move {
             match &self.sessions {
                 Some(sessions) => notify::listen(sessions, channels).await,
-                None => Ok(None),
+                None => super::sql::listen_polled(self, channels).await,
             }
         })
     }
     fn notify<'a>(&'a self, channel: &'a str, payload: &'a str) -> Op<'a, ()> {
-        Box::pin(notify::notify(&self.pool, channel, payload))
+        // Both ways: listeners with a session hear the NOTIFY at once, pollers read the row.
+        Box::pin(async move {
+            on_conn!(self, |c| notify::notify(c, channel, payload))?;
+            self.changes.notify(self, channel, payload).await
+        })
     }
+}
+
+impl PolledChanges for PostgresDriver {
+    const CHANGES: ChangesSql = ChangesSql {
+        insert: concat!(
+            "INSERT INTO changes (channel, payload, at_ms) VALUES ($1, $2, ",
+            now_ms!(),
+            ")"
+        ),
+        prune: concat!(
+            "DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE at_ms < ",
+            now_ms!(),
+            " - $1 ORDER BY id LIMIT $2)"
+        ),
+        head: "SELECT MAX(id) FROM changes",
+        after: concat!(
+            "SELECT id, channel, payload, ",
+            now_ms!(),
+            " - at_ms FROM changes WHERE id > $1 ORDER BY id LIMIT $2"
+        ),
+    };
 }
 
 impl SqlDb for Postgres {}
