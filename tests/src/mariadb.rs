@@ -48,6 +48,9 @@ pub struct MariaDbOptions {
     pub listen: Listen,
     /// Check users and passwords (default: skip the grant tables, anyone connects).
     pub grant_tables: bool,
+    /// Flush the log at every commit, as a deployment does (default: no flush, as `fsync=off`
+    /// for the test PostgreSQL servers). For benchmarks.
+    pub durable: bool,
 }
 
 impl Default for MariaDbOptions {
@@ -55,6 +58,7 @@ impl Default for MariaDbOptions {
         Self {
             listen: Listen::UnixSocket,
             grant_tables: false,
+            durable: false,
         }
     }
 }
@@ -67,6 +71,7 @@ pub struct MariaDbServer {
     dir: TempDir,
     listen: Listen,
     grant_tables: bool,
+    durable: bool,
     port: u16,
     as_root: bool,
     daemon: Option<Daemon>,
@@ -91,6 +96,7 @@ impl MariaDbServer {
         let MariaDbOptions {
             listen,
             grant_tables,
+            durable,
         } = options;
         let server = find_program("mariadbd", DIRS, INSTALL)?;
         let install = find_program("mariadb-install-db", DIRS, INSTALL)?;
@@ -105,6 +111,7 @@ impl MariaDbServer {
             dir,
             listen,
             grant_tables,
+            durable,
             port: 0,
             as_root,
             daemon: None,
@@ -227,10 +234,14 @@ impl MariaDbServer {
                 "--max-connections=300",
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_general_ci",
-                // Nothing to keep: no flush at each commit (as fsync=off for PostgreSQL).
+            ]);
+        if !self.durable {
+            // Nothing to keep: no flush at each commit (as fsync=off for PostgreSQL).
+            command.args([
                 "--innodb-flush-log-at-trx-commit=0",
                 "--innodb-doublewrite=0",
             ]);
+        }
         match self.listen {
             Listen::UnixSocket => command.arg("--skip-networking"),
             Listen::Tcp => command

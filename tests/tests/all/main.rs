@@ -32,5 +32,6 @@ mod chaos;
 mod cli_client;
 mod cluster;
 mod identity;
+mod pooler;
 mod settings;
 mod single_replica;
