@@ -3,7 +3,7 @@
 
 Usage:
   check.py render CHART CASE_VALUES RENDERED   check one rendered case against its values
-  check.py readme CHART                         check that README.md documents every value
+  check.py readme CHART                         check that README.md documents every value as values.yaml does
   check.py schema CHART                         check values.schema.json (draft-07, matches values.yaml)
 
 The expectations are derived from the chart defaults merged with the case's values, so each case
@@ -14,7 +14,9 @@ termination grace. Exits non-zero and prints every failed assertion when one fai
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import re
 import sys
 from pathlib import Path
@@ -399,26 +401,73 @@ def value_paths(values: Any, prefix: str = "") -> list[str]:
     return [prefix]
 
 
+def param_comments(values_text: str) -> dict[str, str]:
+    """The "## @param NAME text" comments of values.yaml, continuation lines ("## more text") joined by spaces."""
+    params: dict[str, str] = {}
+    current = None
+    for line in values_text.splitlines():
+        text = line.strip()
+        match = re.match(r"## @param (\S+) (.*)", text)
+        if match:
+            current = match.group(1)
+            params[current] = match.group(2)
+        elif current and text.startswith("## ") and not text.startswith("## @"):
+            params[current] += " " + text[3:]
+        else:
+            current = None
+    return params
+
+
+def default_cell(value: Any) -> str:
+    """How the README's Default column writes a value: strings bare ("" when empty), anything else as JSON."""
+    if value == "":
+        return '""'
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def value_at(values: dict, path: str) -> Any:
+    for key in path.split("."):
+        values = values[key]
+    return values
+
+
 def check_readme(chart: Path) -> int:
+    """README's Values tables name every value, with its @param text from values.yaml and its default."""
     c = Checker("readme")
-    values = yaml.safe_load((chart / "values.yaml").read_text())
+    values_text = (chart / "values.yaml").read_text()
+    values = yaml.safe_load(values_text)
     readme = (chart / "README.md").read_text()
     section = re.search(r"^## Values\n(.*?)(?=^## )", readme, flags=re.MULTILINE | re.DOTALL)
     if not c.that(section is not None, "README has a '## Values' section"):
         return c.finish()
+    rows = {
+        name: (description, default)
+        for name, description, default in re.findall(
+            r"^\|\s*`([^`]+)`\s*\|\s*(.*?)\s*\|\s*`(.*)`\s*\|\s*$", section.group(1), flags=re.MULTILINE
+        )
+    }
     documented = set(re.findall(r"^\|\s*`([^`]+)`\s*\|", section.group(1), flags=re.MULTILINE))
     paths = value_paths(values)
     for path in paths:
         c.that(path in documented, f"README documents `{path}`")
     for path in sorted(documented):
         c.that(any(p == path or p.startswith(path + ".") for p in paths), f"README value `{path}` exists")
+    params = param_comments(values_text)
+    for path in paths:
+        c.that(path in params, f"values.yaml has a '## @param {path}' comment")
+    for path, text in params.items():
+        if not c.that(path in rows, f"README has a `{path}` row with a default"):
+            continue
+        description, default = rows[path]
+        c.equal(description, text, f"README description of `{path}` (the @param text)")
+        c.equal(default, default_cell(value_at(values, path)), f"README default of `{path}`")
     return c.finish()
 
 
 def check_schema(chart: Path) -> int:
     """values.schema.json is a valid draft-07 schema, accepts the defaults and is strict where it matters."""
-    import json
-
     import jsonschema
 
     c = Checker("schema")
