@@ -8,7 +8,8 @@ Usage:
 
 The expectations are derived from the chart defaults merged with the case's values, so each case
 checks the same rules: anti-affinity, Service session affinity and the PodDisruptionBudget exist
-only with more than one replica; downward API env; probes; security contexts; update strategy;
+only with more than one replica; downward API env; the database URL, pool mode and session URL
+(secrets only through secretKeyRefs, never in clear); probes; security contexts; update strategy;
 termination grace. Exits non-zero and prints every failed assertion when one fails.
 """
 
@@ -221,6 +222,37 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
         )
     else:
         c.equal(token_ref, {"name": chart_secret, "key": "api-token"}, "WASMCRON_API_TOKEN from the chart Secret")
+
+    # Pool mode, and the session URL beside a transaction pooler: only ever through a secretKeyRef.
+    database = values["database"]
+    c.equal(env.get("WASMCRON_DB_POOL_MODE", {}).get("value"), database["poolMode"], "WASMCRON_DB_POOL_MODE")
+    session_env = env.get("WASMCRON_DB_SESSION_URL")
+    stores_session_url = not database["sessionUrlExistingSecret"] and bool(database["sessionUrl"].strip())
+    if database["sessionUrlExistingSecret"]:
+        expected_session_ref = {
+            "name": database["sessionUrlExistingSecret"],
+            "key": database["sessionUrlExistingSecretKey"],
+        }
+    elif stores_session_url:
+        expected_session_ref = {"name": chart_secret, "key": "database-session-url"}
+    else:
+        expected_session_ref = None
+    if expected_session_ref is None:
+        c.that(session_env is None, "no WASMCRON_DB_SESSION_URL without a session URL")
+    elif c.that(session_env is not None, "WASMCRON_DB_SESSION_URL present"):
+        c.equal(set(session_env), {"name", "valueFrom"}, "WASMCRON_DB_SESSION_URL has no plain value")
+        c.equal(
+            session_env.get("valueFrom"),
+            {"secretKeyRef": expected_session_ref},
+            "WASMCRON_DB_SESSION_URL from a secretKeyRef",
+        )
+        c.equal(database["poolMode"], "transaction", "a session URL renders only in transaction mode")
+    # No URL given as a value shows up in clear anywhere in the manifests (the chart Secret holds it base64).
+    rendered_text = rendered.read_text()
+    for key in ("url", "sessionUrl"):
+        url = database[key].strip()
+        if url:
+            c.that(url not in rendered_text, f"database.{key} never rendered in clear")
     plain = {k: v.get("value") for k, v in env.items() if "value" in v}
     server = values["server"]
     c.equal(plain.get("WASMCRON_LISTEN"), f"0.0.0.0:{server['port']}", "WASMCRON_LISTEN")
@@ -325,14 +357,22 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
 
     # Secret: only the keys not taken from existing Secrets.
     expected_keys = set()
+    expected_data = {}
     if not values["database"]["existingSecret"]:
         expected_keys.add("database-url")
+        expected_data["database-url"] = values["database"]["url"].strip()
+    if stores_session_url:
+        expected_keys.add("database-session-url")
+        expected_data["database-session-url"] = database["sessionUrl"].strip()
     if not values["auth"]["existingSecret"]:
         expected_keys.add("api-token")
     secrets = kinds.get("Secret", [])
     if expected_keys:
         if c.equal(len(secrets), 1, "one chart Secret"):
-            c.equal(set(secrets[0].get("data", {})), expected_keys, "chart Secret keys")
+            data = secrets[0].get("data", {})
+            c.equal(set(data), expected_keys, "chart Secret keys")
+            for key, value in expected_data.items():
+                c.equal(base64.b64decode(data.get(key, "")).decode(), value, f"chart Secret {key}")
             c.that(bool(secrets[0]["data"].get("api-token", "x")), "api-token not empty")
     else:
         c.equal(secrets, [], "no chart Secret when both come from existing Secrets")
@@ -479,10 +519,22 @@ def check_schema(chart: Path) -> int:
     except jsonschema.SchemaError as err:
         c.that(False, f"valid draft-07 schema: {err.message}")
     values = yaml.safe_load((chart / "values.yaml").read_text())
-    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(values)]
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [e.message for e in validator.iter_errors(values)]
     c.equal(errors, [], "values.yaml validates")
     c.equal(schema.get("additionalProperties"), False, "unknown top-level values are rejected")
     c.equal(set(schema["properties"]) - {"global"}, set(values), "schema and values.yaml name the same keys")
+    for url in ("postgres://u@h/db", "postgresql://u@h/db", "mysql://u@h/db", "mariadb://u@h/db", "sqlite:///d/x.db"):
+        c.that(validator.is_valid({"database": {"url": url}}), f"database.url {url} accepted")
+    c.that(not validator.is_valid({"database": {"url": "oracle://u@h/db"}}), "database.url of another scheme refused")
+    for mode in ("session", "transaction"):
+        c.that(validator.is_valid({"database": {"poolMode": mode}}), f"database.poolMode {mode} accepted")
+    for mode in ("Transaction", "statement", ""):
+        c.that(not validator.is_valid({"database": {"poolMode": mode}}), f"database.poolMode {mode!r} refused")
+    c.that(
+        not validator.is_valid({"database": {"sessionUrl": "mysql://u@h/db"}}),
+        "database.sessionUrl must be PostgreSQL",
+    )
     return c.finish()
 
 
