@@ -290,7 +290,13 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                                 || planned_at(r) >= planning
                                 || (is_run(&r.status) && r.catch_up)
                         });
-                    let closed = next.is_some_and(|r| is_run(&r.status) && r.catch_up);
+                    // Or the overlap policy skipped the catch-up: a run was still in
+                    // progress when it came due (a slow run, or one whose records crawl
+                    // through a slow database).
+                    let closed = next.is_some_and(|r| {
+                        (is_run(&r.status) && r.catch_up)
+                            || (r.status == "skipped" && r.reason.as_deref() == Some("overlap"))
+                    });
                     // A block may stay open only where its catch-up tick lies beyond the
                     // end of the stretch (a pause, an edit, or the cut-off).
                     let open_allowed = next.is_none_or(|r| r.scheduled_at_ms > seg_end)

@@ -28,6 +28,7 @@ macro_rules! on_every_engine {
 
 mod api;
 mod api_sse;
+mod bad_database;
 mod chaos;
 mod cli_client;
 mod cluster;

@@ -225,6 +225,18 @@ fn a_missed_block_that_no_catch_up_closes_is_caught_under_run_once() {
     );
 }
 
+#[test]
+fn a_missed_block_closed_by_an_overlap_skip_of_its_catch_up_passes_under_run_once() {
+    let mut history = History::clean();
+    *history.row_mut("b", 6 * S) = row("b", 6 * S, "skipped", Some("overlap"), 6_100);
+    history
+        .reports
+        .retain(|(e, _)| !(e.job_id == "b" && e.scheduled_at == 6 * S));
+    let [_, accounted, policies, _] = history.judge();
+    passed(&accounted);
+    passed(&policies);
+}
+
 /// Job `b` taken over at 9.1 s by a replica that finds tick 3 s never recorded below the
 /// previous owner's ticks 4 s and 5 s (recorded on time): the planning misses 3 s and runs 6 s
 /// as its catch-up (its start recorded at `catch_up_at`, around the planning's record), then
