@@ -141,6 +141,17 @@ impl PgBouncer {
     }
 }
 
+/// The one pooler shared by the tests of this process, in front of [`crate::pg::shared`]
+/// (each test makes its own database). Panics with the harness error (for example a missing
+/// program) if it cannot start.
+pub fn shared() -> &'static PgBouncer {
+    static BOUNCER: OnceLock<PgBouncer> = OnceLock::new();
+    BOUNCER.get_or_init(|| match PgBouncer::start(crate::pg::shared()) {
+        Ok(bouncer) => bouncer,
+        Err(e) => panic!("cannot start the test PgBouncer: {e}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use sqlx::{Connection, Row};
@@ -181,15 +192,4 @@ mod tests {
             .collect();
         assert_eq!(mode, ["transaction"], "log:\n{}", bouncer.log());
     }
-}
-
-/// The one pooler shared by the tests of this process, in front of [`crate::pg::shared`]
-/// (each test makes its own database). Panics with the harness error (for example a missing
-/// program) if it cannot start.
-pub fn shared() -> &'static PgBouncer {
-    static BOUNCER: OnceLock<PgBouncer> = OnceLock::new();
-    BOUNCER.get_or_init(|| match PgBouncer::start(crate::pg::shared()) {
-        Ok(bouncer) => bouncer,
-        Err(e) => panic!("cannot start the test PgBouncer: {e}"),
-    })
 }
