@@ -126,3 +126,23 @@ async fn with_a_session_url_a_crash_is_detected_within_3s() {
     c.db = db.url;
     failover_after_kill9(c, collector, Duration::from_secs(3)).await;
 }
+
+/// Two replicas through the pooler alone; a SIGTERM stops one within its grace period, its
+/// jobs handed to the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_behind_the_pooler_stops_gracefully() {
+    let _turn = turns::alone().await;
+    let collector = Collector::start().await;
+    let mut c = Cluster::on(Engine::PgBouncer, FAST).await;
+    c.start("r1").await;
+    c.start("r2").await;
+    c.create_reporter_jobs("r1", 20, "job", &collector, json!({}))
+        .await;
+    c.wait_for("r2 owns jobs", Duration::from_secs(30), || async {
+        c.owner_counts().await.get("r2").copied().unwrap_or(0) >= 5
+    })
+    .await;
+    let status = c.host_mut("r2").stop(Duration::from_secs(20));
+    assert!(status.success(), "{status}\n{}", c.host("r2").log());
+    assert_eq!(c.owner_counts().await.get("r1"), Some(&20));
+}
