@@ -199,6 +199,14 @@ pub fn wait_ready(
     }
 }
 
+/// A loopback port that was free a moment ago (a server started on it is tried again with
+/// another when something took it first).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
 /// True when this process runs as root.
 pub fn is_root() -> bool {
     Command::new("id")

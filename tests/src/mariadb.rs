@@ -20,7 +20,6 @@
 //! lives in a `static` (never dropped), its watchdog also removes the directory once the test
 //! process has exited.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -29,7 +28,9 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use crate::daemon::{Daemon, ServerError, chown, find_program, is_root, run, wait_ready};
+use crate::daemon::{
+    Daemon, ServerError, chown, find_program, free_port, is_root, run, wait_ready,
+};
 use crate::pg::Listen;
 
 /// How to install the programs, for the error when one is missing.
@@ -287,11 +288,6 @@ pub fn shared() -> &'static MariaDbServer {
         Ok(server) => server,
         Err(e) => panic!("cannot start the test MariaDB server: {e}"),
     })
-}
-
-/// A loopback port that was free a moment ago.
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// `text` with everything but unreserved URL characters percent-encoded.

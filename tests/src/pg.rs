@@ -17,13 +17,14 @@
 //! watchdog process that does the same cleanup once the test process has exited, however it
 //! exits.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tempfile::TempDir;
+
+use crate::daemon::{ServerError, free_port, is_root};
 
 /// Where Debian's `postgresql-15` package puts the server binaries.
 pub const DEFAULT_PG_BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -379,54 +380,22 @@ pub fn shared() -> &'static PgServer {
     })
 }
 
-/// True when this process runs as root.
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// A loopback port that was free a moment ago (see [`Listen::Tcp`]).
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// Runs `command` to completion; its output on success.
 fn run(command: &mut Command) -> Result<String, PgError> {
-    let line = describe(command);
-    let out = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| PgError::Spawn {
-            command: line.clone(),
-            source,
-        })?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(PgError::Failed {
-            command: line,
-            status: out.status,
-            output: text,
-        })
-    }
-}
-
-fn describe(command: &Command) -> String {
-    let program = Path::new(command.get_program())
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let args: Vec<String> = command
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    format!("{program} {}", args.join(" "))
+    crate::daemon::run(command).map_err(|e| match e {
+        ServerError::Spawn { command, source } => PgError::Spawn { command, source },
+        ServerError::Failed {
+            command,
+            status,
+            output,
+        } => PgError::Failed {
+            command,
+            status,
+            output,
+        },
+        other => PgError::Spawn {
+            command: String::new(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
 }
