@@ -62,6 +62,7 @@ use sqlx::migrate::Migrator;
 use sqlx::mysql::{MySql, MySqlPool, MySqlQueryResult};
 
 use super::driver::{FinishRow, JobEdit, ListenerDriver, Op, SessionDriver};
+use super::error::StoreError;
 use super::model::{BeginRun, Finished, Job, NewJob, NewRun, RunReason, RunStatus};
 use super::open::ConnectOptions;
 use super::sql::{Affected, Catalogue, Changes, ChangesSql, PolledChanges, SqlDb, SqlEngine};
@@ -118,6 +119,44 @@ mod writes; // the operations that read back what they write
 
 pub(crate) use open::ENGINE;
 
+/// How many times a write runs when InnoDB keeps choosing it as a deadlock victim.
+const DEADLOCK_ATTEMPTS: u32 = 10;
+
+/// Runs `batch` (one transaction: a batch, or a run's start) again when InnoDB rolled it back as a deadlock's victim
+/// (error 1213, SQLSTATE 40001): the whole transaction was undone, so running it again is
+/// safe. Concurrent batches take next-key locks on the `runs` key in interleaved ranges and
+/// may deadlock (measured: 4 writers of 256-run batches on the same 100 jobs); the
+/// database's answer is to retry. After [`DEADLOCK_ATTEMPTS`] the error stands (unavailable:
+/// the caller retries or re-plans, as for an outage).
+async fn retry_deadlocks<T, Fut>(mut batch: impl FnMut() -> Fut) -> Result<T, StoreError>
+where
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match batch().await {
+            Err(e) if attempt < DEADLOCK_ATTEMPTS && is_deadlock(&e) => {
+                tracing::debug!(
+                    attempt,
+                    "batch chosen as a deadlock victim; running it again"
+                );
+                attempt += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// InnoDB rolled the transaction back to break a deadlock.
+fn is_deadlock(error: &StoreError) -> bool {
+    let (StoreError::Unavailable(e) | StoreError::Database(e)) = error else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "40001")
+}
+
 /// The MySQL driver: a connection pool (sessions open their own connections with its options
 /// and settings), and what it keeps to announce changes.
 #[derive(Debug)]
@@ -157,7 +196,7 @@ impl SqlEngine for MysqlDriver {
         Box::pin(writes::update_job(&self.pool, edit))
     }
     fn begin_run<'a>(&'a self, run: &'a NewRun) -> Op<'a, BeginRun> {
-        Box::pin(writes::begin_run(&self.pool, run))
+        Box::pin(retry_deadlocks(|| writes::begin_run(&self.pool, run)))
     }
     fn claim_jobs<'a>(
         &'a self,
@@ -204,10 +243,12 @@ impl SqlEngine for MysqlDriver {
     // ----- batches ---------------------------------------------------------------------------
 
     fn begin_runs<'a>(&'a self, runs: &'a [NewRun]) -> Op<'a, Vec<BeginRun>> {
-        Box::pin(batches::begin_many(&self.pool, runs))
+        Box::pin(retry_deadlocks(|| batches::begin_many(&self.pool, runs)))
     }
     fn finish_runs<'a>(&'a self, finishes: &'a [FinishRow]) -> Op<'a, Vec<Finished>> {
-        Box::pin(batches::finish_many(&self.pool, finishes))
+        Box::pin(retry_deadlocks(|| {
+            batches::finish_many(&self.pool, finishes)
+        }))
     }
     fn record_ticks<'a>(
         &'a self,
@@ -216,9 +257,9 @@ impl SqlEngine for MysqlDriver {
         epoch: i64,
         ticks: &'a [(i64, RunStatus, RunReason)],
     ) -> Op<'a, bool> {
-        Box::pin(batches::record_ticks(
-            &self.pool, job_id, instance, epoch, ticks,
-        ))
+        Box::pin(retry_deadlocks(move || {
+            batches::record_ticks(&self.pool, job_id, instance, epoch, ticks)
+        }))
     }
 
     // ----- capabilities ----------------------------------------------------------------------
