@@ -63,6 +63,14 @@ const INSERT_STARTS: &str = concat!(
 
 /// Locks the runs of a batch of finishes that are running under the given epoch:
 /// `(id, epoch)`.
+/// The jobs of the runs of a batch of `[run id, epoch]`, share-locked in id order before the
+/// runs: a batch of starts locks the same rows (exclusively) in the same order, so the two
+/// wait for each other but never deadlock (the `jobs` rows that `FINISH` reads are locked in
+/// join order otherwise).
+const LOCK_JOBS_OF_RUNS: &str = "SELECT j.id FROM jobs j WHERE j.id IN (SELECT r.job_id FROM \
+     runs r JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$[0]')) b ON r.id = b.id) \
+     ORDER BY j.id LOCK IN SHARE MODE";
+
 const LOCK_RUNNING: &str = "SELECT r.id, r.epoch FROM runs r JOIN JSON_TABLE(?, '$[*]' COLUMNS \
      (id BIGINT PATH '$[0]', epoch BIGINT PATH '$[1]')) b ON r.id = b.id AND r.epoch = b.epoch \
      WHERE r.status = 'running' FOR UPDATE";
@@ -212,6 +220,10 @@ pub(super) async fn finish_many(
             .map(|f| json!([f.run_id, f.epoch]))
             .collect::<Vec<_>>()
     );
+    let _: Vec<String> = sqlx::query_scalar(LOCK_JOBS_OF_RUNS)
+        .bind(claims.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
     let running: HashMap<i64, i64> = sqlx::query_as(LOCK_RUNNING)
         .bind(claims.to_string())
         .fetch_all(&mut *tx)
