@@ -112,6 +112,9 @@ impl Replica {
         if let Some(host) = options.advertise.strip_suffix(":0") {
             options.advertise = format!("{host}:{}", bound.port());
         }
+        // Plugins reach the replica's own API only through an entry naming its address.
+        let advertised = crate::runtime::egress::resolve_own(&options.advertise).await;
+        runtime.engine.own_addresses().set(bound, &advertised);
         let clock = DbClock::new(store.now_ms().await?);
         let (events, event_writer) = Publisher::new(store.clone());
         let ledger = RunLedger::start(store.clone());
