@@ -7,6 +7,8 @@
 //! - [`cluster`]: several replicas on one database, with SQL access to owners and runs.
 //! - [`collector`]: counts executions where the side effect happens.
 //! - [`events`]: a reader of a replica's event stream.
+//! - [`inside`]: a hosts file of the test's own for a replica, listeners that count who
+//!   connects (the egress tests).
 //! - [`wait`]: waiting for a condition, with a deadline.
 //! - [`turns`]: which tests may run at the same time.
 //! - [`chaos`]: the chaos run (the `chaos` binary and the short run of the tests) and its checks.
@@ -17,6 +19,7 @@ pub mod cluster;
 pub mod collector;
 pub mod events;
 pub mod host;
+pub mod inside;
 pub mod pg;
 pub mod turns;
 pub mod wait;

@@ -10,5 +10,6 @@ mod api_sse;
 mod chaos;
 mod cli_client;
 mod cluster;
+mod egress;
 mod settings;
 mod single_replica;
