@@ -65,6 +65,9 @@ impl Replica {
     /// Connect, migrate, load settings and plugins, bind the API's address. Nothing is
     /// scheduled (nor served) until [`Self::serve_until`].
     pub async fn start(mut options: ReplicaOptions) -> anyhow::Result<Self> {
+        if let Some(token) = &options.api_token {
+            crate::api::check_bootstrap_token(token).map_err(anyhow::Error::msg)?;
+        }
         let redacted = redact_url(&options.db_url);
         let store = Store::connect(&options.db_url)
             .await
@@ -209,11 +212,14 @@ impl Replica {
         let app = crate::api::router(self.api_state(hub));
         let (http_stop_tx, mut http_stop_rx) = tokio::sync::watch::channel(false);
         let server = tokio::spawn(
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_stop_rx.wait_for(|stop| *stop).await;
-                })
-                .into_future(),
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = http_stop_rx.wait_for(|stop| *stop).await;
+            })
+            .into_future(),
         );
 
         shutdown.await;
@@ -338,6 +344,7 @@ impl Replica {
             hub,
             events: self.events.clone(),
             token_uses: Arc::default(),
+            limits: Arc::default(),
         }
     }
 }

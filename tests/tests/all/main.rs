@@ -6,6 +6,7 @@
 //! ([`wasmcron_e2e::turns`]), alone when it starts several replicas or measures latencies.
 
 mod api;
+mod api_limits;
 mod api_sse;
 mod chaos;
 mod cli_client;

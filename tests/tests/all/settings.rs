@@ -17,7 +17,7 @@ use wasmcron_e2e::pg::{self, PgServer};
 use wasmcron_e2e::turns;
 use wasmcron_e2e::wait::poll_until;
 
-const BOOTSTRAP: &str = "bootstrap-admin-secret";
+const BOOTSTRAP: &str = "bootstrap-admin-secret-of-32-characters";
 
 /// This replica's effective value of `key`, from its settings cache.
 async fn effective(host: &Host, token: Option<&str>, key: &str) -> Value {
