@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use wasmcron::store::events::EVENTS_CHANNEL;
 use wasmcron::store::notify::{CLUSTER_CHANNEL, ChangeListener, JOBS_CHANNEL, SETTINGS_CHANNEL};
+use wasmcron::store::takeover::HOLE_LOOKBACK_MS;
 use wasmcron::store::{
     BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch, LOGS_LIMIT_BYTES,
     MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RunCursor, RunFilter,
@@ -45,6 +46,7 @@ conformance! {
     scenarios: [
         clock_ping_and_idempotent_migration,
         job_create_get_list,
+        an_id_wins_over_a_name_and_filters_combine,
         job_update_versions_and_conflicts,
         pause_and_resume_move_the_anchor,
         delete_cascades_to_runs_and_state,
@@ -64,6 +66,7 @@ conformance! {
         ownership_view_orphans_and_stale_instances,
         hand_over_and_release_are_fenced,
         take_over_abandons_and_finds_the_cursor,
+        take_over_counts_ticks_within_the_lookback_only,
         leases_elect_one_holder,
         events_append_read_and_prune,
         manual_triggers_wait_for_the_owner,
@@ -399,6 +402,70 @@ async fn job_create_get_list(db: &Db) {
         .await
         .unwrap();
     assert_eq!(mine.len(), 4, "the claim took every unowned job");
+}
+
+/// A lookup by id or name prefers the id; the listing's filters apply together.
+async fn an_id_wins_over_a_name_and_filters_combine(db: &Db) {
+    let store = &db.store;
+    let first = store
+        .create_job(NewJob::new("first", "* * * * *", "hello"))
+        .await
+        .unwrap();
+    // A job named like another job's id: that text finds the job with the id.
+    let named_like_an_id = store
+        .create_job(NewJob::new(first.id.clone(), "* * * * *", "fetch"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_job(&first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        store.get_job(&named_like_an_id.id).await.unwrap(),
+        Some(named_like_an_id.clone())
+    );
+    assert_eq!(store.get_job("first").await.unwrap(), Some(first.clone()));
+
+    let mut paused = NewJob::new("third", "* * * * *", "hello");
+    paused.paused = true;
+    store.create_job(paused).await.unwrap();
+    let names = |jobs: Vec<wasmcron::store::Job>| -> Vec<String> {
+        jobs.into_iter().map(|j| j.name).collect()
+    };
+    let hello = |paused: bool| JobFilter {
+        plugin: Some("hello".into()),
+        paused: Some(paused),
+        ..JobFilter::default()
+    };
+    let page = JobPage::default();
+    assert_eq!(
+        names(store.list_jobs(&hello(true), &page).await.unwrap()),
+        ["third"]
+    );
+    assert_eq!(
+        names(store.list_jobs(&hello(false), &page).await.unwrap()),
+        ["first"]
+    );
+    let after_first = JobPage {
+        after_name: Some("first".into()),
+        ..JobPage::default()
+    };
+    assert!(
+        store
+            .list_jobs(&hello(false), &after_first)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let owned = owned_job(store, "fourth").await;
+    let mine = |plugin: &str| JobFilter {
+        plugin: Some(plugin.into()),
+        owner: Some(INSTANCE.into()),
+        ..JobFilter::default()
+    };
+    let fetch_jobs = store.list_jobs(&mine("fetch"), &page).await.unwrap();
+    assert_eq!(names(fetch_jobs), [first.id.as_str()]);
+    let hello_jobs = store.list_jobs(&mine("hello"), &page).await.unwrap();
+    assert_eq!(names(hello_jobs), ["first", "fourth", "third"]);
+    assert_eq!(owned.owner.as_deref(), Some(INSTANCE));
 }
 
 fn uuid_like(id: &str) -> bool {
@@ -1555,6 +1622,29 @@ async fn take_over_abandons_and_finds_the_cursor(db: &Db) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// A take-over counts the ticks of the last [`HOLE_LOOKBACK_MS`] before the newest one when
+/// that is later than the job's anchor.
+async fn take_over_counts_ticks_within_the_lookback_only(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "long-lived").await;
+    let newest = job.anchor_ms + HOLE_LOOKBACK_MS + 10 * 60_000;
+    let floor = newest - HOLE_LOOKBACK_MS;
+    for at in [job.anchor_ms + 1_000, floor, floor + 1, newest] {
+        started(store, &new_run(&job, at)).await;
+    }
+    let taken = store
+        .take_over(INSTANCE, std::slice::from_ref(&job.id))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].last_tick_ms, Some(newest));
+    assert_eq!(taken[0].window_from_ms(), Some(floor));
+    assert_eq!(
+        taken[0].recorded_in_window, 2,
+        "the window starts after its floor"
     );
 }
 

@@ -1,7 +1,9 @@
 //! The seam between the [`Store`](super::Store) facade and a database engine.
 //!
 //! A [`Driver`] is one engine's implementation of every store operation: it holds the engine's
-//! connection pool and runs the engine's SQL. The facade owns what does not depend on the
+//! connection pool and runs the engine's SQL. The SQL engines implement it through
+//! `sql::SqlEngine` (every `SqlEngine` is a `Driver`), whose defaults are the executors they
+//! share; a driver that is not SQL at all could implement it directly. The facade owns what does not depend on the
 //! engine (the per-call time limit, input checks, retries, assembling answers) and calls the
 //! driver through an `Arc<dyn Driver>`, so no operation ever looks at which engine it runs on.
 //!

@@ -16,23 +16,44 @@
 //! engine: opening by URL scheme, the per-call time limit, input checks (final statuses, text
 //! limits), retries and assembling answers, the error type. Each operation is then one call
 //! on the engine's driver, through the interface in `driver.rs`; the facade never asks which
-//! engine it talks to. Each engine is one module holding all of its SQL, one file per area:
-//! `sqlite/` and `postgres/`. Engine capabilities (a session whose end tells peers a replica
+//! engine it talks to. Engine capabilities (a session whose end tells peers a replica
 //! crashed, change notifications) are optional operations of the interface that answer
 //! `None` where the engine lacks them, so callers work unchanged on every engine.
 //!
+//! Behind the interface, the code that runs SQL (binds, row decoding, transactions, answer
+//! assembly) is written once, in `sql/`, generic over an engine (`sql::SqlEngine`); each
+//! engine is one module holding its SQL and what it runs its own way: `sqlite/` (nothing: it
+//! runs every operation on the shared executors) and `postgres/` (`UNNEST` batches, its
+//! session, `LISTEN`/`NOTIFY`). The statements SQLite and PostgreSQL write alike are
+//! assembled once by `standard_sql!` (`sql/standard.rs`) from the pieces each engine's module
+//! gives (its clock, its row locks, its liveness condition, …). `sql/mod.rs` tells why.
+//!
 //! # Adding an engine
 //!
-//! A new engine (say MySQL/MariaDB) is a new module beside `sqlite/` and `postgres/`, with its
-//! migrations under `migrations/<engine>/`. It implements the driver trait: every operation,
-//! with its own placeholders, upserts and locking (`?`, `INSERT … ON DUPLICATE KEY UPDATE`,
-//! `FOR UPDATE SKIP LOCKED`, a re-read where there is no `RETURNING`); for the capabilities it
-//! either answers `None` or implements them (a session holding `GET_LOCK(name, 0)` whose
-//! connection id peers check with `IS_USED_LOCK(name)`; notifications polled from a changes
-//! table). It describes itself in an `ENGINE` constant (URL schemes, how to open it, which of
-//! its errors mean "try again"), which is added to the list in `engines.rs` with a
-//! [`Backend`] variant. One more entry in the list of engines of the store conformance suite
-//! (`tests/tests/store.rs`) runs every scenario on it.
+//! A new engine, say MySQL/MariaDB, plugs in like this:
+//! 1. Its migrations under `migrations/mysql/`, sqlx's `mysql` feature in the workspace.
+//! 2. A module `mysql/` beside `sqlite/` and `postgres/`: a driver type holding its pool, and
+//!    `open.rs` with its `ENGINE` (URL schemes, `open: sql::open::<MysqlDriver>`, which of
+//!    its error codes mean "try again"), its `connect` and its `migrate`.
+//! 3. `impl SqlDb for sqlx::MySql {}` and `impl Affected for MySqlQueryResult`: the compiler
+//!    then checks that sqlx binds and decodes every type the executors use.
+//! 4. `impl SqlEngine for MysqlDriver` with its `SQL` catalogue, written in full in its own
+//!    SQL (`standard_sql!` assumes `$n`, `ON CONFLICT` and `RETURNING`). Its statements use
+//!    `?` placeholders in the order the `sql::Catalogue` documents for each statement, so
+//!    every shared executor's bind chain fits unchanged; upserts become `INSERT … ON
+//!    DUPLICATE KEY UPDATE` (mind that MySQL counts an upsert that changes nothing as 0 rows
+//!    unless the connection asks for found rows), `UPDATE … FROM` becomes a multi-table
+//!    `UPDATE`, a JSON array of ids becomes `JSON_TABLE(?, '$[*]' COLUMNS …)`.
+//! 5. In that impl, override the operations whose statements have another shape. MySQL 8 has
+//!    no `RETURNING`, so the ones that read back what they write (`create_job`,
+//!    `update_job`, `begin_run`, `claim_jobs`, `heartbeat`, `append_event`, `insert_trigger`,
+//!    `token_create`, `acquire_lease`) become a transaction of the write and a read
+//!    (`LAST_INSERT_ID()`, `SELECT … FOR UPDATE`); every other operation keeps its default.
+//!    For the capabilities: `open_session` holding `GET_LOCK(name, 0)`, with the liveness
+//!    condition checking `IS_USED_LOCK(name)`; notifications may stay the default (none).
+//! 6. A [`Backend`] variant and `mysql::ENGINE` in the list in `engines.rs`, and one entry in
+//!    the engines of the store conformance suite (`tests/tests/store.rs`), which then runs
+//!    every scenario on it.
 
 // The seam: the interface every engine implements, and the list of engines.
 mod driver;
@@ -62,7 +83,9 @@ mod state; // plugin state
 pub mod takeover; // taking over jobs in bulk
 mod tokens; // API tokens
 
-// The engines.
+// The executors every SQL engine shares, and the engines.
+#[macro_use]
+mod sql; // SqlEngine: the engines' common executor code and standard statements
 mod postgres;
 mod sqlite;
 

@@ -1,42 +1,31 @@
-//! Opening a PostgreSQL database, its schema, its clock, and what its error codes mean.
+//! Opening a PostgreSQL database, its migrations, and what its error codes mean.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use sqlx::error::DatabaseError;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
 
 use super::PostgresDriver;
-use crate::store::driver::Driver;
 use crate::store::engines::{Backend, Engine};
 use crate::store::error::StoreError;
 use crate::store::open::ConnectOptions;
+use crate::store::sql;
 
 /// How the store knows PostgreSQL.
 pub(crate) const ENGINE: Engine = Engine {
     backend: Backend::Postgres,
     schemes: &["postgres://", "postgresql://"],
     url_forms: &["postgres://", "postgresql://"],
-    open,
+    open: sql::open::<PostgresDriver>,
     unavailable,
 };
 
 /// Schema migrations, embedded at build time.
-static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+pub(super) static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
-fn open<'a>(
-    url: &'a str,
-    options: &'a ConnectOptions,
-) -> BoxFuture<'a, Result<Arc<dyn Driver>, sqlx::Error>> {
-    Box::pin(async move {
-        let pool = connect(url, options).await?;
-        Ok(Arc::new(PostgresDriver { pool }) as Arc<dyn Driver>)
-    })
-}
-
-async fn connect(url: &str, options: &ConnectOptions) -> Result<PgPool, sqlx::Error> {
+/// A pool on the server at `url`, with the store's session settings.
+pub(super) async fn connect(url: &str, options: &ConnectOptions) -> Result<PgPool, sqlx::Error> {
     let statement_timeout = format!("{}ms", options.statement_timeout.as_millis());
     let connect = PgConnectOptions::from_str(url)?
         .application_name("wasmcron")
@@ -67,29 +56,6 @@ fn is_unavailable(code: &str) -> bool {
         || matches!(code, "53300" | "57014" | "40001" | "40P01")
 }
 
-/// The newest embedded schema version.
-pub(super) fn known_schema_version() -> i64 {
-    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
-}
-
-/// The newest applied schema version, if the database was ever migrated.
-pub(super) async fn applied_schema_version(pool: &PgPool) -> Result<Option<i64>, StoreError> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pg_catalog.pg_tables \
-         WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()",
-    )
-    .fetch_one(pool)
-    .await?;
-    if count == 0 {
-        return Ok(None);
-    }
-    Ok(
-        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(pool)
-            .await?,
-    )
-}
-
 /// Applies the embedded migrations on one connection without a statement time limit.
 pub(super) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     let mut conn = pool.acquire().await?;
@@ -104,19 +70,6 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
         .execute(&mut *conn)
         .await?;
     migrated?;
-    Ok(())
-}
-
-/// The database clock.
-pub(super) async fn now_ms(pool: &PgPool) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(concat!("SELECT ", now_ms!()))
-        .fetch_one(pool)
-        .await?)
-}
-
-/// One round trip.
-pub(super) async fn ping(pool: &PgPool) -> Result<(), StoreError> {
-    sqlx::query("SELECT 1").execute(pool).await?;
     Ok(())
 }
 

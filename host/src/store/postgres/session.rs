@@ -1,7 +1,7 @@
 //! A replica's session on PostgreSQL: a dedicated connection, outside the pool, holding the
 //! session-level advisory lock `(LOCK_NAMESPACE, hashtext('wasmcron:' || instance id))`. The
-//! heartbeat records the connection's backend pid; `live_ids!` in the module root checks in
-//! `pg_locks` whether that pid still holds an advisory lock (the server ends a session within
+//! heartbeat records the connection's backend pid; the liveness condition of the module root
+//! (`live_session`) checks in `pg_locks` whether that pid still holds an advisory lock (the server ends a session within
 //! moments of its client process dying).
 
 use futures::future::BoxFuture;

@@ -1,9 +1,17 @@
 //! The SQLite engine: one embedded database file (or memory) for a single replica.
 //!
-//! All of SQLite's SQL lives here, one file per area. SQLite takes `$1`-style parameters,
-//! `ON CONFLICT … DO …` and `RETURNING`; it has no row locks (a write locks the whole
-//! database), so batches run in one `BEGIN IMMEDIATE` transaction, and it has neither server
-//! sessions nor change notifications: [`SqliteDriver`] answers `None` for both capabilities.
+//! SQLite speaks the standard statements (`$1`-style parameters, `ON CONFLICT … DO`,
+//! `RETURNING`), so its catalogue is `standard_sql!` with its own pieces below, and it runs
+//! every operation with the shared executors: it has no row locks (a write locks the whole
+//! database), so a batch is one `BEGIN IMMEDIATE` transaction of single statements, and it
+//! has neither server sessions nor change notifications.
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{Sqlite, SqlitePool, SqliteQueryResult};
+
+use super::driver::Op;
+use super::open::ConnectOptions;
+use super::sql::{Affected, Catalogue, SqlDb, SqlEngine};
 
 /// The database clock: Unix epoch milliseconds as an integer.
 macro_rules! now_ms {
@@ -12,37 +20,51 @@ macro_rules! now_ms {
     };
 }
 
-/// Ids of the live instances (the heartbeat alone decides): a subquery; `$p` is the
-/// parameter holding the dead threshold in ms.
-macro_rules! live_ids {
-    ($p:literal) => {
-        concat!(
-            "SELECT i.id FROM instances i WHERE i.left_at_ms IS NULL AND i.heartbeat_at_ms >= ",
-            now_ms!(),
-            " - ",
-            $p
-        )
-    };
-}
-
-mod driver; // the driver trait, operation by operation
-mod events; // the event history and manual triggers
-mod jobs; // job definitions
-mod leases; // named leases
-mod liveness; // heartbeats and live instances
-mod open; // connecting, schema, clock, error codes
-mod ownership; // claim, hand over, release
-mod retention; // what housekeeping deletes
-mod run_queries; // reading runs
-mod runs; // the run lifecycle: begin, finish, record, abandon
-mod settings; // settings and API tokens
-mod state; // plugin state
-mod takeover; // taking over jobs in bulk
+mod open; // connecting, migrations, error codes
 
 pub(crate) use open::ENGINE;
 
 /// The SQLite driver: a connection pool.
 #[derive(Debug)]
 pub(crate) struct SqliteDriver {
-    pool: sqlx::SqlitePool,
+    pool: SqlitePool,
+}
+
+impl SqlEngine for SqliteDriver {
+    type Db = Sqlite;
+
+    const MIGRATIONS: &'static Migrator = &open::MIGRATIONS;
+
+    const SQL: Catalogue = standard_sql! {
+        now: now_ms!(),
+        // No sessions: the heartbeat alone decides.
+        live_session: "",
+        // No row locks: a write locks the whole database.
+        lock_job: "",
+        claim_lock: "",
+        json_ids: ("(SELECT value FROM json_each(", "))"),
+        // Takes the write lock at once, so the transaction never has to upgrade it.
+        begin_write: "BEGIN IMMEDIATE",
+        schema_table: "SELECT COUNT(*) FROM sqlite_master \
+                       WHERE type = 'table' AND name = '_sqlx_migrations'",
+    };
+
+    async fn connect(url: &str, options: &ConnectOptions) -> sqlx::Result<Self> {
+        let pool = open::connect(url, options).await?;
+        Ok(SqliteDriver { pool })
+    }
+    fn migrate(&self) -> Op<'_, ()> {
+        Box::pin(async { Ok(open::MIGRATIONS.run(&self.pool).await?) })
+    }
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+impl SqlDb for Sqlite {}
+
+impl Affected for SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        SqliteQueryResult::rows_affected(self)
+    }
 }

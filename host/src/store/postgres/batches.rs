@@ -1,28 +1,20 @@
-//! The run lifecycle on PostgreSQL: begin, finish, record ticks that were not run, abandon.
-//! A batch is one statement over bound arrays (`UNNEST`); each element gets the same
-//! ownership check as a single tick, and `FOR SHARE OF j` makes an ownership change wait for
+//! PostgreSQL's batches: one statement over bound arrays (`UNNEST`) where the shared
+//! executors would run a transaction of single statements. Each element gets the same
+//! ownership check as a single one, and `FOR SHARE OF j` makes an ownership change wait for
 //! the write.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::PgPool;
 
-use crate::store::driver::{ABANDONED_ERROR, FinishRow};
+use super::PostgresDriver;
+use crate::store::driver::FinishRow;
 use crate::store::error::StoreError;
 use crate::store::model::{BeginRun, Finished, NewRun, RunReason, RunStatus};
+use crate::store::sql;
 
-/// Starts one tick if the caller owns the job under its epoch; `$1..$8` as in [`NewRun`].
-const BEGIN: &str = concat!(
-    "INSERT INTO runs (job_id, scheduled_at_ms, status, attempt, catch_up, manual, \
-     instance_id, epoch, plugin_digest, started_at_ms) \
-     SELECT j.id, $2, 'running', $6, $7, $8, $3, $4, $5, ",
-    now_ms!(),
-    " FROM jobs j WHERE j.id = $1 AND j.owner = $3 AND j.epoch = $4 FOR SHARE OF j \
-     ON CONFLICT (job_id, scheduled_at_ms) DO NOTHING RETURNING id"
-);
-
-/// Starts a batch of ticks: the same check and insert as [`BEGIN`] for every element of the
-/// bound arrays.
+/// Starts a batch of ticks: the check and insert of the catalogue's `begin_run` for every
+/// element of the bound arrays.
 const BEGIN_MANY: &str = concat!(
     "INSERT INTO runs (job_id, scheduled_at_ms, status, attempt, catch_up, manual, \
      instance_id, epoch, plugin_digest, started_at_ms) \
@@ -39,26 +31,12 @@ const BEGIN_MANY: &str = concat!(
      RETURNING id, job_id, scheduled_at_ms, instance_id, epoch"
 );
 
-/// Whether one tick has a run.
-pub(super) const RECORDED: &str =
-    "SELECT COUNT(*) FROM runs WHERE job_id = $1 AND scheduled_at_ms = $2";
-
 /// Which of a batch of ticks already have a run.
 const RECORDED_AMONG: &str = "SELECT r.job_id, r.scheduled_at_ms FROM runs r \
      JOIN UNNEST($1::text[], $2::bigint[]) AS k(job_id, scheduled_at_ms) \
      ON r.job_id = k.job_id AND r.scheduled_at_ms = k.scheduled_at_ms";
 
-/// Finishes one run if it is still running under an epoch that is still the job's.
-const FINISH: &str = concat!(
-    "UPDATE runs SET status = $3, result = $4, error = $5, logs = $6, \
-     finished_at_ms = t.ms, duration_ms = t.ms - runs.started_at_ms \
-     FROM (SELECT ",
-    now_ms!(),
-    " AS ms) t WHERE runs.id = $1 AND runs.status = 'running' AND runs.epoch = $2 \
-     AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = runs.job_id AND j.epoch = $2)"
-);
-
-/// Finishes a batch of runs, each under the same conditions as [`FINISH`].
+/// Finishes a batch of runs, each under the conditions of the catalogue's `finish_run`.
 const FINISH_MANY: &str = concat!(
     "UPDATE runs r SET status = b.status, result = b.result, error = b.error, logs = b.logs, \
      finished_at_ms = t.ms, duration_ms = t.ms - r.started_at_ms \
@@ -84,46 +62,11 @@ const RECORD_TICKS: &str = concat!(
      ON CONFLICT (job_id, scheduled_at_ms) DO NOTHING"
 );
 
-/// Whether `$2` owns job `$1` under epoch `$3`.
-const OWNS: &str = "SELECT COUNT(*) FROM jobs WHERE id = $1 AND owner = $2 AND epoch = $3";
-
-/// Fails the runs of job `$1` still running under an epoch below `$2`.
-const ABANDON: &str = concat!(
-    "UPDATE runs SET status = 'failed', reason = $3, error = COALESCE(error, $4), \
-     finished_at_ms = t.ms, duration_ms = t.ms - runs.started_at_ms \
-     FROM (SELECT ",
-    now_ms!(),
-    " AS ms) t WHERE runs.job_id = $1 AND runs.status = 'running' AND runs.epoch < $2"
-);
-
-/// One insert; when nothing was inserted, one more query tells an already recorded tick
-/// from a lost ownership.
-pub(super) async fn begin(pool: &PgPool, run: &NewRun) -> Result<BeginRun, StoreError> {
-    let started: Option<i64> = sqlx::query_scalar(BEGIN)
-        .bind(&run.job_id)
-        .bind(run.scheduled_at_ms)
-        .bind(&run.instance_id)
-        .bind(run.epoch)
-        .bind(run.plugin_digest.as_deref())
-        .bind(run.attempt)
-        .bind(run.catch_up)
-        .bind(run.manual)
-        .fetch_optional(pool)
-        .await?;
-    if let Some(id) = started {
-        return Ok(BeginRun::Started(id));
-    }
-    let recorded: i64 = sqlx::query_scalar(RECORDED)
-        .bind(&run.job_id)
-        .bind(run.scheduled_at_ms)
-        .fetch_one(pool)
-        .await?;
-    Ok(if recorded > 0 {
-        BeginRun::AlreadyRecorded
-    } else {
-        BeginRun::Fenced
-    })
-}
+/// Hands a batch of jobs from `$1` to `$2`, each only if still owned by `$1` under the given
+/// epoch.
+const HAND_OVER: &str = "UPDATE jobs j SET owner = $2, epoch = j.epoch + 1 \
+     FROM UNNEST($3::text[], $4::bigint[]) AS b(id, epoch) \
+     WHERE j.id = b.id AND j.epoch = b.epoch AND j.owner = $1 RETURNING j.id";
 
 pub(super) async fn begin_many(
     pool: &PgPool,
@@ -189,23 +132,6 @@ pub(super) async fn begin_many(
         .collect())
 }
 
-pub(super) async fn finish(pool: &PgPool, finish: &FinishRow) -> Result<Finished, StoreError> {
-    let done = sqlx::query(FINISH)
-        .bind(finish.run_id)
-        .bind(finish.epoch)
-        .bind(finish.status.as_str())
-        .bind(finish.result.as_deref())
-        .bind(finish.error.as_deref())
-        .bind(finish.logs.as_deref())
-        .execute(pool)
-        .await?;
-    Ok(if done.rows_affected() > 0 {
-        Finished::Ok
-    } else {
-        Finished::Fenced
-    })
-}
-
 pub(super) async fn finish_many(
     pool: &PgPool,
     finishes: &[FinishRow],
@@ -262,22 +188,22 @@ pub(super) async fn record_ticks(
         return Ok(true);
     }
     // Nothing inserted: every tick was recorded already, or the caller was fenced.
-    let owns: i64 = sqlx::query_scalar(OWNS)
-        .bind(job_id)
-        .bind(instance)
-        .bind(epoch)
-        .fetch_one(pool)
-        .await?;
-    Ok(owns > 0)
+    sql::owns::<PostgresDriver>(pool, job_id, instance, epoch).await
 }
 
-pub(super) async fn abandon(pool: &PgPool, job_id: &str, epoch: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query(ABANDON)
-        .bind(job_id)
-        .bind(epoch)
-        .bind(RunReason::Abandoned.as_str())
-        .bind(ABANDONED_ERROR)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
+pub(super) async fn hand_over(
+    pool: &PgPool,
+    from: &str,
+    to: &str,
+    jobs: &[(String, i64)],
+) -> Result<Vec<String>, StoreError> {
+    let ids: Vec<&str> = jobs.iter().map(|(id, _)| id.as_str()).collect();
+    let epochs: Vec<i64> = jobs.iter().map(|(_, e)| *e).collect();
+    Ok(sqlx::query_scalar(HAND_OVER)
+        .bind(from)
+        .bind(to)
+        .bind(ids)
+        .bind(epochs)
+        .fetch_all(pool)
+        .await?)
 }

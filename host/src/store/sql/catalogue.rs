@@ -1,0 +1,167 @@
+//! [`Catalogue`]: the statements the shared executors run, one field per statement, each in
+//! the SQL of one engine.
+//!
+//! Every statement uses each of its placeholders once, numbered in the order they appear in
+//! the text, and the executors bind values in that order. So one bind chain serves engines
+//! with numbered placeholders (`$1`) and engines with positional ones (`?`) alike; a value a
+//! statement needs twice is bound twice (each field says so). A field's doc lists its
+//! parameters in that order and what it returns.
+
+/// The statements of one engine, as the shared executors use them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Catalogue {
+    // ----- schema, clock, transactions -------------------------------------------------------
+    /// Opens a transaction that writes (on SQLite it takes the write lock at once).
+    pub begin_write: &'static str,
+    /// The database clock in Unix epoch milliseconds.
+    pub now: &'static str,
+    /// One round trip.
+    pub ping: &'static str,
+    /// How many migration tables there are (0 or 1).
+    pub schema_table: &'static str,
+    /// The newest applied schema version.
+    pub schema_version: &'static str,
+
+    // ----- jobs ------------------------------------------------------------------------------
+    /// (id, name, schedule, timezone, plugin, input, config, paused, overlap, misfire,
+    /// catch-up window, jitter, timeout, memory limit, allowed hosts) → the job's columns.
+    pub insert_job: &'static str,
+    /// (id or name, the same, the same) → the job's columns; the id wins over a name.
+    pub job_by_id_or_name: &'static str,
+    /// (id) → the job's columns.
+    pub job_by_id: &'static str,
+    /// (plugin, plugin, paused, paused, owner, owner, after name, after name, limit), each
+    /// filter twice (`NULL` for "any") → the jobs' columns, by name.
+    pub list_jobs: &'static str,
+    /// (name, schedule, timezone, plugin, input, config, paused, overlap, misfire, catch-up
+    /// window, jitter, timeout, memory limit, allowed hosts, move the anchor, id, read
+    /// version) → the job's columns if it was at that version.
+    pub update_job: &'static str,
+    /// (id).
+    pub delete_job: &'static str,
+
+    // ----- run lifecycle ---------------------------------------------------------------------
+    /// (tick, attempt, catch-up, manual, plugin digest, job, instance, epoch) → the new run's
+    /// id, if the instance owns the job under the epoch and the tick has no run yet.
+    pub begin_run: &'static str,
+    /// (job, tick) → how many runs the tick has.
+    pub tick_recorded: &'static str,
+    /// (status, result, error, logs, run id, epoch): finishes the run if it is running under
+    /// that epoch and the epoch is still the job's.
+    pub finish_run: &'static str,
+    /// (job, instance, epoch) → 1 if the instance owns the job under the epoch, else 0.
+    pub owns_job: &'static str,
+    /// (job, tick, status, reason, instance, epoch): records a tick that was not run, unless
+    /// it has a run (ownership is checked by the caller, in the same transaction).
+    pub record_tick: &'static str,
+    /// (reason, error, job, epoch): fails the job's runs still running under a lower epoch.
+    pub abandon_runs: &'static str,
+
+    // ----- run queries -----------------------------------------------------------------------
+    /// (run id) → the run's columns.
+    pub run_by_id: &'static str,
+    /// (job) → the newest non-manual tick, or `NULL`.
+    pub last_tick: &'static str,
+    /// (job) → how many of its runs are running.
+    pub running_count: &'static str,
+
+    // ----- retention -------------------------------------------------------------------------
+    /// (cutoff, batch): deletes finished runs, never a job's newest non-manual one.
+    pub delete_runs: &'static str,
+    /// (cutoff, keep): deletes old events and all but the newest `keep`.
+    pub prune_events: &'static str,
+    /// (cutoff): deletes manual triggers.
+    pub expire_triggers: &'static str,
+    /// (stale after): deletes silent instances that own no job.
+    pub delete_stale_instances: &'static str,
+
+    // ----- liveness --------------------------------------------------------------------------
+    /// (id, address, version) → the heartbeat's time.
+    pub heartbeat: &'static str,
+    /// (id).
+    pub leave: &'static str,
+    /// (dead after) → the live instances' columns, by id.
+    pub live_instances: &'static str,
+    /// () → every instance's columns, by id.
+    pub all_instances: &'static str,
+    /// (dead after) → `(dead instance, jobs)` by id, then `(NULL, jobs without an owner)`.
+    pub orphans: &'static str,
+
+    // ----- ownership -------------------------------------------------------------------------
+    /// (instance, instance, dead after, limit) → the claimed jobs' columns.
+    pub claim_jobs: &'static str,
+    /// (dead after) → `(owner, jobs, live as 1 or 0)`, the live instances first.
+    pub ownership: &'static str,
+    /// (to, job, epoch, from): moves one job if `from` owns it under the epoch.
+    pub hand_over: &'static str,
+    /// (instance): releases every job it owns.
+    pub release_jobs: &'static str,
+    /// (job, instance, epoch): releases the job if the instance owns it under the epoch.
+    pub release_job: &'static str,
+    /// (instance) → its jobs' columns, by name.
+    pub owned_jobs: &'static str,
+    /// (instance) → `(id, version, epoch)` of its jobs, by id.
+    pub owned_versions: &'static str,
+    /// () → `(owner, jobs)`, by owner.
+    pub owned_counts: &'static str,
+
+    // ----- takeover (job ids bound as one JSON array) ----------------------------------------
+    /// (reason, error, instance, ids): fails the running runs under an old epoch of the jobs
+    /// among `ids` the instance owns.
+    pub abandon_taken: &'static str,
+    /// (instance, ids) → the columns of the jobs among `ids` it owns, by name.
+    pub owned_among: &'static str,
+    /// (lookback, instance, ids) → `(job, newest tick, ticks in the lookback)`.
+    pub newest_ticks: &'static str,
+    /// (from, ids) → `(job, tick)` of the non-manual ticks after `from`.
+    pub ticks_after: &'static str,
+
+    // ----- events and manual triggers --------------------------------------------------------
+    /// (kind, payload) → the event's id.
+    pub append_event: &'static str,
+    /// (after, limit) → the events' columns, oldest first.
+    pub events_after: &'static str,
+    /// () → the newest event id, or `NULL`.
+    pub last_event_id: &'static str,
+    /// (job) → the trigger's tick, if the job exists.
+    pub insert_trigger: &'static str,
+    /// (instance) → the trigger columns of its jobs' triggers, oldest first.
+    pub owned_triggers: &'static str,
+    /// (trigger id).
+    pub delete_trigger: &'static str,
+
+    // ----- settings and API tokens -----------------------------------------------------------
+    /// () → `(key, value)`, by key.
+    pub settings_all: &'static str,
+    /// (key, value).
+    pub setting_put: &'static str,
+    /// (key).
+    pub setting_delete: &'static str,
+    /// () → every token, by name.
+    pub tokens_all: &'static str,
+    /// (name, role, sha256, created by) → the token, unless the name is taken.
+    pub token_create: &'static str,
+    /// (name).
+    pub token_delete: &'static str,
+    /// (name).
+    pub token_touch: &'static str,
+
+    // ----- leases ----------------------------------------------------------------------------
+    /// (name, holder, ttl, ttl) → the epoch, if the holder holds the lease now.
+    pub acquire_lease: &'static str,
+    /// (name, holder, epoch) → 1 if that holder holds the unexpired lease under the epoch.
+    pub holds_lease: &'static str,
+    /// (name) → the holder of the unexpired lease.
+    pub lease_holder: &'static str,
+    /// (name, holder).
+    pub release_lease: &'static str,
+
+    // ----- plugin state ----------------------------------------------------------------------
+    /// (job, key) → the value.
+    pub state_get: &'static str,
+    /// (key, value, job, instance, epoch): stores the value if the instance owns the job under
+    /// the epoch.
+    pub state_set: &'static str,
+    /// (job) → the keys, sorted.
+    pub state_keys: &'static str,
+}

@@ -1,0 +1,333 @@
+//! [`SqlEngine`]: what an engine gives the shared executors, and the operations it may run
+//! its own way.
+
+use std::future::Future;
+
+use futures::future::BoxFuture;
+use sqlx::Pool;
+use sqlx::migrate::Migrator;
+
+use super::db::SqlDb;
+use super::{
+    Catalogue, events, jobs, leases, liveness, ownership, retention, run_queries, runs, schema,
+    settings, state, takeover,
+};
+use crate::store::driver::{
+    FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
+};
+use crate::store::events::{PendingTrigger, StoredEvent};
+use crate::store::model::{
+    BeginRun, Finished, Instance, Job, JobFilter, JobPage, NewJob, NewRun, Run, RunFilter, RunPage,
+    RunReason, RunStatus,
+};
+use crate::store::open::ConnectOptions;
+use crate::store::tokens::StoredToken;
+
+/// One SQL engine: its sqlx database, its pool, its statements, and one method per store
+/// operation. Every type implementing it is a [`Driver`](crate::store::driver::Driver) (see
+/// `driver.rs` beside this file).
+///
+/// Each operation method is the [`Driver`](crate::store::driver::Driver) operation of the
+/// same name. Its default runs the shared executor on [`SqlEngine::SQL`]; an engine
+/// overrides the ones it runs differently: a bulk statement instead of a transaction of
+/// single ones, a statement of another shape (no `RETURNING`: insert, then read back), a
+/// capability it has.
+pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
+    /// The sqlx database.
+    type Db: SqlDb;
+    /// The schema migrations this binary embeds for the engine.
+    const MIGRATIONS: &'static Migrator;
+    /// The statements the shared executors run, in this engine's SQL.
+    const SQL: Catalogue;
+
+    /// Connects to the database at `url`.
+    fn connect(
+        url: &str,
+        options: &ConnectOptions,
+    ) -> impl Future<Output = sqlx::Result<Self>> + Send;
+    /// The connection pool.
+    fn pool(&self) -> &Pool<Self::Db>;
+    /// Applies [`SqlEngine::MIGRATIONS`], without a statement time limit.
+    fn migrate(&self) -> Op<'_, ()>;
+
+    // ----- schema and clock ------------------------------------------------------------------
+
+    fn known_schema_version(&self) -> i64 {
+        let versions = Self::MIGRATIONS.iter().map(|m| m.version);
+        versions.max().unwrap_or(0)
+    }
+    fn applied_schema_version(&self) -> Op<'_, Option<i64>> {
+        Box::pin(schema::applied_version(self))
+    }
+    fn now_ms(&self) -> Op<'_, i64> {
+        Box::pin(schema::now_ms(self))
+    }
+    fn ping(&self) -> Op<'_, ()> {
+        Box::pin(schema::ping(self))
+    }
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.pool().close())
+    }
+
+    // ----- jobs ------------------------------------------------------------------------------
+
+    fn create_job<'a>(&'a self, id: &'a str, new: &'a NewJob) -> Op<'a, Job> {
+        Box::pin(jobs::create(self, id, new))
+    }
+    fn get_job<'a>(&'a self, id_or_name: &'a str) -> Op<'a, Option<Job>> {
+        Box::pin(jobs::get(self, id_or_name))
+    }
+    fn get_job_by_id<'a>(&'a self, id: &'a str) -> Op<'a, Option<Job>> {
+        Box::pin(jobs::get_by_id(self, id))
+    }
+    fn list_jobs<'a>(&'a self, filter: &'a JobFilter, page: &'a JobPage) -> Op<'a, Vec<Job>> {
+        Box::pin(jobs::list(self, filter, page))
+    }
+    fn update_job<'a>(&'a self, edit: JobEdit<'a>) -> Op<'a, Option<Job>> {
+        Box::pin(jobs::update(self, edit))
+    }
+    fn delete_job<'a>(&'a self, id: &'a str) -> Op<'a, bool> {
+        Box::pin(jobs::delete(self, id))
+    }
+
+    // ----- run lifecycle ---------------------------------------------------------------------
+
+    fn begin_run<'a>(&'a self, run: &'a NewRun) -> Op<'a, BeginRun> {
+        Box::pin(runs::begin(self, run))
+    }
+    /// Default: one write transaction of [`SqlEngine::begin_run`]'s statements.
+    fn begin_runs<'a>(&'a self, runs: &'a [NewRun]) -> Op<'a, Vec<BeginRun>> {
+        Box::pin(runs::begin_many(self, runs))
+    }
+    fn finish_run<'a>(&'a self, finish: &'a FinishRow) -> Op<'a, Finished> {
+        Box::pin(runs::finish(self, finish))
+    }
+    /// Default: one write transaction of [`SqlEngine::finish_run`]'s statements.
+    fn finish_runs<'a>(&'a self, finishes: &'a [FinishRow]) -> Op<'a, Vec<Finished>> {
+        Box::pin(runs::finish_many(self, finishes))
+    }
+    /// Default: one write transaction that checks ownership, then records tick by tick.
+    fn record_ticks<'a>(
+        &'a self,
+        job_id: &'a str,
+        instance: &'a str,
+        epoch: i64,
+        ticks: &'a [(i64, RunStatus, RunReason)],
+    ) -> Op<'a, bool> {
+        Box::pin(runs::record_ticks(self, job_id, instance, epoch, ticks))
+    }
+    fn abandon_runs<'a>(&'a self, job_id: &'a str, epoch: i64) -> Op<'a, u64> {
+        Box::pin(runs::abandon(self, job_id, epoch))
+    }
+
+    // ----- run queries -----------------------------------------------------------------------
+
+    fn get_run(&self, run_id: i64) -> Op<'_, Option<Run>> {
+        Box::pin(run_queries::get(self, run_id))
+    }
+    fn list_runs<'a>(&'a self, filter: &'a RunFilter, page: &'a RunPage) -> Op<'a, Vec<Run>> {
+        Box::pin(run_queries::list(self, filter, page))
+    }
+    fn last_tick_ms<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>> {
+        Box::pin(run_queries::last_tick(self, job_id))
+    }
+    fn tick_recorded<'a>(&'a self, job_id: &'a str, scheduled_at_ms: i64) -> Op<'a, bool> {
+        Box::pin(runs::tick_recorded::<Self>(
+            self.pool(),
+            job_id,
+            scheduled_at_ms,
+        ))
+    }
+    fn running_count<'a>(&'a self, job_id: &'a str) -> Op<'a, i64> {
+        Box::pin(run_queries::running_count(self, job_id))
+    }
+
+    // ----- retention -------------------------------------------------------------------------
+
+    fn delete_runs_batch(&self, cutoff_ms: i64, batch: i64) -> Op<'_, u64> {
+        Box::pin(retention::delete_runs(self, cutoff_ms, batch))
+    }
+    fn prune_events(&self, cutoff_ms: i64, keep: i64) -> Op<'_, u64> {
+        Box::pin(retention::prune_events(self, cutoff_ms, keep))
+    }
+    fn expire_triggers(&self, cutoff_ms: i64) -> Op<'_, u64> {
+        Box::pin(retention::expire_triggers(self, cutoff_ms))
+    }
+    fn delete_stale_instances(&self, stale_after_ms: i64) -> Op<'_, u64> {
+        Box::pin(retention::delete_stale_instances(self, stale_after_ms))
+    }
+
+    // ----- liveness --------------------------------------------------------------------------
+
+    fn heartbeat<'a>(&'a self, id: &'a str, address: &'a str, version: &'a str) -> Op<'a, i64> {
+        Box::pin(liveness::heartbeat(self, id, address, version))
+    }
+    fn leave<'a>(&'a self, id: &'a str) -> Op<'a, ()> {
+        Box::pin(liveness::leave(self, id))
+    }
+    fn live_instances(&self, dead_after_ms: i64) -> Op<'_, Vec<Instance>> {
+        Box::pin(liveness::live(self, dead_after_ms))
+    }
+    fn all_instances(&self) -> Op<'_, Vec<Instance>> {
+        Box::pin(liveness::all(self))
+    }
+    fn orphan_summary(&self, dead_after_ms: i64) -> Op<'_, Vec<(Option<String>, i64)>> {
+        Box::pin(liveness::orphans(self, dead_after_ms))
+    }
+
+    // ----- ownership -------------------------------------------------------------------------
+
+    fn claim_jobs<'a>(
+        &'a self,
+        instance: &'a str,
+        dead_after_ms: i64,
+        limit: i64,
+    ) -> Op<'a, Vec<Job>> {
+        Box::pin(ownership::claim(self, instance, dead_after_ms, limit))
+    }
+    fn ownership(&self, dead_after_ms: i64) -> Op<'_, Vec<OwnershipRow>> {
+        Box::pin(ownership::ownership(self, dead_after_ms))
+    }
+    /// Default: one write transaction moving job by job.
+    fn hand_over<'a>(
+        &'a self,
+        from: &'a str,
+        to: &'a str,
+        jobs: &'a [(String, i64)],
+    ) -> Op<'a, Vec<String>> {
+        Box::pin(ownership::hand_over(self, from, to, jobs))
+    }
+    fn release_jobs<'a>(&'a self, instance: &'a str) -> Op<'a, u64> {
+        Box::pin(ownership::release_all(self, instance))
+    }
+    fn release_job<'a>(&'a self, job_id: &'a str, instance: &'a str, epoch: i64) -> Op<'a, bool> {
+        Box::pin(ownership::release(self, job_id, instance, epoch))
+    }
+    fn list_owned_jobs<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<Job>> {
+        Box::pin(ownership::owned(self, instance))
+    }
+    fn owned_job_versions<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<(String, i64, i64)>> {
+        Box::pin(ownership::owned_versions(self, instance))
+    }
+    fn owned_job_counts(&self) -> Op<'_, Vec<(String, i64)>> {
+        Box::pin(ownership::owned_counts(self))
+    }
+
+    // ----- takeover --------------------------------------------------------------------------
+
+    fn abandon_taken_runs<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, u64> {
+        Box::pin(takeover::abandon(self, instance, ids))
+    }
+    fn owned_among<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, Vec<Job>> {
+        Box::pin(takeover::owned_among(self, instance, ids))
+    }
+    fn newest_ticks<'a>(
+        &'a self,
+        instance: &'a str,
+        ids: &'a [String],
+        lookback_ms: i64,
+    ) -> Op<'a, Vec<(String, i64, i64)>> {
+        Box::pin(takeover::newest_ticks(self, instance, ids, lookback_ms))
+    }
+    fn ticks_after<'a>(&'a self, from_ms: i64, ids: &'a [&'a str]) -> Op<'a, Vec<(String, i64)>> {
+        Box::pin(takeover::ticks_after(self, from_ms, ids))
+    }
+
+    // ----- events and manual triggers --------------------------------------------------------
+
+    fn append_event<'a>(&'a self, kind: &'a str, payload: &'a str) -> Op<'a, i64> {
+        Box::pin(events::append(self, kind, payload))
+    }
+    fn events_after(&self, after: i64, limit: i64) -> Op<'_, Vec<StoredEvent>> {
+        Box::pin(events::after(self, after, limit))
+    }
+    fn last_event_id(&self) -> Op<'_, Option<i64>> {
+        Box::pin(events::last_id(self))
+    }
+    fn insert_trigger<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>> {
+        Box::pin(events::trigger(self, job_id))
+    }
+    fn owned_triggers<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<PendingTrigger>> {
+        Box::pin(events::owned_triggers(self, instance))
+    }
+    fn delete_trigger(&self, id: i64) -> Op<'_, ()> {
+        Box::pin(events::delete_trigger(self, id))
+    }
+
+    // ----- settings and API tokens -----------------------------------------------------------
+
+    fn settings_all(&self) -> Op<'_, Vec<(String, String)>> {
+        Box::pin(settings::all(self))
+    }
+    fn setting_put<'a>(&'a self, key: &'a str, value: &'a str) -> Op<'a, ()> {
+        Box::pin(settings::put(self, key, value))
+    }
+    fn setting_delete<'a>(&'a self, key: &'a str) -> Op<'a, bool> {
+        Box::pin(settings::delete(self, key))
+    }
+    fn tokens_all(&self) -> Op<'_, Vec<StoredToken>> {
+        Box::pin(settings::tokens(self))
+    }
+    fn token_create<'a>(
+        &'a self,
+        name: &'a str,
+        role: &'a str,
+        sha256: &'a str,
+        created_by: Option<&'a str>,
+    ) -> Op<'a, Option<StoredToken>> {
+        Box::pin(settings::create_token(self, name, role, sha256, created_by))
+    }
+    fn token_delete<'a>(&'a self, name: &'a str) -> Op<'a, bool> {
+        Box::pin(settings::delete_token(self, name))
+    }
+    fn token_touch<'a>(&'a self, name: &'a str) -> Op<'a, ()> {
+        Box::pin(settings::touch_token(self, name))
+    }
+
+    // ----- leases ----------------------------------------------------------------------------
+
+    fn acquire_lease<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl_ms: i64,
+    ) -> Op<'a, Option<i64>> {
+        Box::pin(leases::acquire(self, name, holder, ttl_ms))
+    }
+    fn holds_lease<'a>(&'a self, name: &'a str, holder: &'a str, epoch: i64) -> Op<'a, bool> {
+        Box::pin(leases::holds(self, name, holder, epoch))
+    }
+    fn lease_holder<'a>(&'a self, name: &'a str) -> Op<'a, Option<String>> {
+        Box::pin(leases::holder(self, name))
+    }
+    fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> Op<'a, ()> {
+        Box::pin(leases::release(self, name, holder))
+    }
+
+    // ----- plugin state ----------------------------------------------------------------------
+
+    fn state_get<'a>(&'a self, job_id: &'a str, key: &'a str) -> Op<'a, Option<Vec<u8>>> {
+        Box::pin(state::get(self, job_id, key))
+    }
+    fn state_set<'a>(&'a self, write: StateWrite<'a>) -> Op<'a, bool> {
+        Box::pin(state::set(self, write))
+    }
+    fn state_keys<'a>(&'a self, job_id: &'a str) -> Op<'a, Vec<String>> {
+        Box::pin(state::keys(self, job_id))
+    }
+
+    // ----- capabilities ----------------------------------------------------------------------
+
+    /// Default: no server sessions; the heartbeat alone decides liveness.
+    fn open_session(&self) -> Op<'_, Option<Box<dyn SessionDriver>>> {
+        Box::pin(async { Ok(None) })
+    }
+    /// Default: nobody to tell; replicas notice changes through their reconcile.
+    fn listen<'a>(&'a self, _channels: &'a [&'a str]) -> Op<'a, Option<Box<dyn ListenerDriver>>> {
+        Box::pin(async { Ok(None) })
+    }
+    /// Default: a no-op.
+    fn notify<'a>(&'a self, _channel: &'a str, _payload: &'a str) -> Op<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -1,0 +1,66 @@
+//! The event history and manual triggers.
+
+use super::{SqlEngine, Stmt};
+use crate::store::error::StoreError;
+use crate::store::events::{PendingTrigger, StoredEvent};
+use crate::store::rows::{EventRow, TriggerRow, events_from_rows, triggers_from_rows};
+
+pub(super) async fn append<E: SqlEngine>(
+    engine: &E,
+    kind: &str,
+    payload: &str,
+) -> Result<i64, StoreError> {
+    Ok(Stmt::new(E::SQL.append_event)
+        .bind(kind)
+        .bind(payload)
+        .scalar(engine.pool())
+        .await?)
+}
+
+pub(super) async fn after<E: SqlEngine>(
+    engine: &E,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<EventRow> = Stmt::new(E::SQL.events_after)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(engine.pool())
+        .await?;
+    events_from_rows(rows)
+}
+
+pub(super) async fn last_id<E: SqlEngine>(engine: &E) -> Result<Option<i64>, StoreError> {
+    Ok(Stmt::new(E::SQL.last_event_id)
+        .scalar(engine.pool())
+        .await?)
+}
+
+pub(super) async fn trigger<E: SqlEngine>(
+    engine: &E,
+    job_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(Stmt::new(E::SQL.insert_trigger)
+        .bind(job_id)
+        .scalar_optional(engine.pool())
+        .await?)
+}
+
+pub(super) async fn owned_triggers<E: SqlEngine>(
+    engine: &E,
+    instance: &str,
+) -> Result<Vec<PendingTrigger>, StoreError> {
+    let rows: Vec<TriggerRow> = Stmt::new(E::SQL.owned_triggers)
+        .bind(instance)
+        .fetch_all(engine.pool())
+        .await?;
+    triggers_from_rows(rows)
+}
+
+pub(super) async fn delete_trigger<E: SqlEngine>(engine: &E, id: i64) -> Result<(), StoreError> {
+    Stmt::new(E::SQL.delete_trigger)
+        .bind(id)
+        .execute(engine.pool())
+        .await?;
+    Ok(())
+}

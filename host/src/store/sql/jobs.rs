@@ -1,0 +1,117 @@
+//! Job definitions.
+
+use super::{SqlEngine, Stmt};
+use crate::store::driver::JobEdit;
+use crate::store::error::{StoreError, name_conflict};
+use crate::store::model::{Job, JobFilter, JobPage, NewJob};
+use crate::store::rows::{JobRow, jobs_from_rows, to_json_text};
+
+pub(super) async fn create<E: SqlEngine>(
+    engine: &E,
+    id: &str,
+    new: &NewJob,
+) -> Result<Job, StoreError> {
+    let row: JobRow = Stmt::new(E::SQL.insert_job)
+        .bind(id)
+        .bind(new.name.as_str())
+        .bind(new.schedule.as_str())
+        .bind(new.timezone.as_str())
+        .bind(new.plugin.as_str())
+        .bind(to_json_text(&new.input))
+        .bind(to_json_text(&new.config))
+        .bind(new.paused)
+        .bind(new.overlap.as_str())
+        .bind(new.misfire.as_str())
+        .bind(new.catchup_window_ms)
+        .bind(new.jitter_ms)
+        .bind(new.timeout_ms)
+        .bind(new.memory_limit_bytes)
+        .bind(to_json_text(&new.allowed_hosts))
+        .fetch_one(engine.pool())
+        .await
+        .map_err(|e| name_conflict(e, &new.name))?;
+    Job::try_from(row)
+}
+
+pub(super) async fn get<E: SqlEngine>(
+    engine: &E,
+    id_or_name: &str,
+) -> Result<Option<Job>, StoreError> {
+    let row: Option<JobRow> = Stmt::new(E::SQL.job_by_id_or_name)
+        .bind(id_or_name)
+        .bind(id_or_name)
+        .bind(id_or_name)
+        .fetch_optional(engine.pool())
+        .await?;
+    row.map(Job::try_from).transpose()
+}
+
+pub(super) async fn get_by_id<E: SqlEngine>(
+    engine: &E,
+    id: &str,
+) -> Result<Option<Job>, StoreError> {
+    let row: Option<JobRow> = Stmt::new(E::SQL.job_by_id)
+        .bind(id)
+        .fetch_optional(engine.pool())
+        .await?;
+    row.map(Job::try_from).transpose()
+}
+
+pub(super) async fn list<E: SqlEngine>(
+    engine: &E,
+    filter: &JobFilter,
+    page: &JobPage,
+) -> Result<Vec<Job>, StoreError> {
+    let (plugin, owner) = (filter.plugin.as_deref(), filter.owner.as_deref());
+    let after = page.after_name.as_deref();
+    let rows: Vec<JobRow> = Stmt::new(E::SQL.list_jobs)
+        .bind(plugin)
+        .bind(plugin)
+        .bind(filter.paused)
+        .bind(filter.paused)
+        .bind(owner)
+        .bind(owner)
+        .bind(after)
+        .bind(after)
+        .bind(page.limit.max(0))
+        .fetch_all(engine.pool())
+        .await?;
+    jobs_from_rows(rows)
+}
+
+pub(super) async fn update<E: SqlEngine>(
+    engine: &E,
+    edit: JobEdit<'_>,
+) -> Result<Option<Job>, StoreError> {
+    let job = edit.job;
+    let row: Option<JobRow> = Stmt::new(E::SQL.update_job)
+        .bind(job.name.as_str())
+        .bind(job.schedule.as_str())
+        .bind(job.timezone.as_str())
+        .bind(job.plugin.as_str())
+        .bind(to_json_text(&job.input))
+        .bind(to_json_text(&job.config))
+        .bind(job.paused)
+        .bind(job.overlap.as_str())
+        .bind(job.misfire.as_str())
+        .bind(job.catchup_window_ms)
+        .bind(job.jitter_ms)
+        .bind(job.timeout_ms)
+        .bind(job.memory_limit_bytes)
+        .bind(to_json_text(&job.allowed_hosts))
+        .bind(edit.move_anchor)
+        .bind(job.id.as_str())
+        .bind(edit.read_version)
+        .fetch_optional(engine.pool())
+        .await
+        .map_err(|e| name_conflict(e, &job.name))?;
+    row.map(Job::try_from).transpose()
+}
+
+pub(super) async fn delete<E: SqlEngine>(engine: &E, id: &str) -> Result<bool, StoreError> {
+    let deleted = Stmt::new(E::SQL.delete_job)
+        .bind(id)
+        .execute(engine.pool())
+        .await?;
+    Ok(deleted > 0)
+}
