@@ -3,11 +3,17 @@
 //! checked against the entries (wildcards reach only public addresses), and the request goes
 //! to an address that passed. Anything else is refused with `HttpRequestDenied`, which the
 //! plugin sees, and a line in the run log that names the host, the address and the rule.
+//!
+//! What one run may hold is bounded: at most [`MAX_CONNECTIONS_PER_RUN`] connections open at
+//! once (a request past them waits for one to close, up to its connect timeout, then fails
+//! with `ConnectionLimitReached`), [`DEFAULT_MAX_RESPONSE_BYTES`] of response body per request,
+//! and the run's own timeout over everything.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
+use tokio::sync::Semaphore;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::egress::{Denial, Egress, EgressError, HostPattern, OwnAddresses, Target};
@@ -16,12 +22,18 @@ use super::run_log::RunLog;
 /// Largest response body a plugin may read, by default.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
 
+/// Connections one run may have open at once.
+pub const MAX_CONNECTIONS_PER_RUN: usize = 16;
+
 /// The `wasi:http` hooks of one run.
 pub struct HttpPolicy {
     egress: Egress,
     log: RunLog,
     max_response_bytes: usize,
     connect_timeout: Duration,
+    /// One permit per connection the run may open; a connection holds its permit until it
+    /// closes (or the run ends).
+    connections: Arc<Semaphore>,
 }
 
 /// The run-log line of a refused request.
@@ -73,6 +85,7 @@ impl HttpPolicy {
             log,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             connect_timeout: Duration::from_secs(10),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS_PER_RUN)),
         }
     }
 }
@@ -99,12 +112,25 @@ impl WasiHttpHooks for HttpPolicy {
         let mut options = options.unwrap_or_default();
         let connect_timeout = *options.connect_timeout.get_or_insert(self.connect_timeout);
         let (egress, log) = (self.egress.clone(), self.log.clone());
+        let connections = self.connections.clone();
         Box::new(async move {
             let uri = request.uri();
             let host = uri.host().ok_or(HttpError::HttpRequestUriInvalid)?;
             let use_tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
             let port = uri.port_u16().unwrap_or(if use_tls { 443 } else { 80 });
             let target = Target::parse(host);
+            let Ok(Ok(permit)) =
+                tokio::time::timeout(connect_timeout, connections.acquire_owned()).await
+            else {
+                log.line(
+                    "error",
+                    &format!(
+                        "outbound HTTP to {target}:{port} refused: this run already has \
+                         {MAX_CONNECTIONS_PER_RUN} connections open"
+                    ),
+                );
+                return Err(HttpError::ConnectionLimitReached);
+            };
             let connection = match egress.connect(host, port, connect_timeout).await {
                 Ok(connection) => connection,
                 Err(e) => {
@@ -132,6 +158,12 @@ impl WasiHttpHooks for HttpPolicy {
                     })
                     .boxed_unsync()
             });
+            // The connection lives as long as this future (it is dropped with the response or
+            // the run): so does its permit.
+            let io = async move {
+                let _permit = permit;
+                io.await
+            };
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
@@ -140,8 +172,13 @@ impl WasiHttpHooks for HttpPolicy {
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
+    use std::pin::Pin;
+
+    use bytes::Bytes;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
+    use crate::runtime::run_log::LogLimits;
 
     fn denial(patterns: &[&str], host: &str, addresses: &[&str]) -> String {
         let egress = Egress::new(
@@ -196,5 +233,77 @@ mod tests {
              \"metadata.internal\" does not reach; allow it with an entry naming the address \
              (169.254.169.254:80)"
         );
+    }
+
+    /// A listener on loopback that answers each request's headers and then holds the
+    /// connection open: the body never comes.
+    async fn holding_listener() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
+                    .await;
+                held.push(stream);
+            }
+        });
+        (address, task)
+    }
+
+    type Exchange = (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    );
+
+    async fn get(policy: &mut HttpPolicy, address: SocketAddr) -> Result<Exchange, HttpError> {
+        let body = http_body_util::Empty::<Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let request = http::Request::get(format!("http://{address}/"))
+            .body(body)
+            .unwrap();
+        let options = RequestOptions {
+            connect_timeout: Some(Duration::from_millis(300)),
+            ..RequestOptions::default()
+        };
+        Pin::from(policy.send_request(request, Some(options), Box::new(async { Ok(()) }))).await
+    }
+
+    #[tokio::test]
+    async fn a_run_holds_at_most_so_many_connections_open() {
+        let (address, listener) = holding_listener().await;
+        let log = RunLog::new(LogLimits::default());
+        let allowed = vec![HostPattern::parse(&address.to_string()).unwrap()];
+        let mut policy = HttpPolicy::new(allowed, Arc::default(), log.clone());
+        let mut open = Vec::new();
+        for _ in 0..MAX_CONNECTIONS_PER_RUN {
+            let (response, io) = get(&mut policy, address).await.expect("a connection");
+            assert_eq!(response.status(), 200);
+            open.push((response, io));
+        }
+        let refused = get(&mut policy, address).await;
+        assert!(
+            matches!(refused, Err(HttpError::ConnectionLimitReached)),
+            "{:?}",
+            refused.map(|(response, _)| response.status())
+        );
+        assert!(
+            log.text().contains(&format!(
+                "outbound HTTP to 127.0.0.1:{} refused: this run already has \
+                 {MAX_CONNECTIONS_PER_RUN} connections open",
+                address.port()
+            )),
+            "{}",
+            log.text()
+        );
+        // A connection that closes gives its place to the next request.
+        drop(open.pop());
+        let (response, _io) = get(&mut policy, address).await.expect("a place again");
+        assert_eq!(response.status(), 200);
+        listener.abort();
     }
 }
