@@ -235,9 +235,9 @@ mod tests {
         );
     }
 
-    /// A listener on loopback that answers each request's headers and then holds the
-    /// connection open: the body never comes.
-    async fn holding_listener() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    /// A listener on loopback that answers each request with `answer` and then holds the
+    /// connection open.
+    async fn listener(answer: Vec<u8>) -> (SocketAddr, tokio::task::JoinHandle<()>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -245,13 +245,16 @@ mod tests {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let mut buf = [0u8; 4096];
                 let _ = stream.read(&mut buf).await;
-                let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
-                    .await;
+                let _ = stream.write_all(&answer).await;
                 held.push(stream);
             }
         });
         (address, task)
+    }
+
+    /// Headers that promise a body which never comes.
+    fn headers_only() -> Vec<u8> {
+        b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n".to_vec()
     }
 
     type Exchange = (
@@ -275,7 +278,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_run_holds_at_most_so_many_connections_open() {
-        let (address, listener) = holding_listener().await;
+        let (address, listener) = listener(headers_only()).await;
         let log = RunLog::new(LogLimits::default());
         let allowed = vec![HostPattern::parse(&address.to_string()).unwrap()];
         let mut policy = HttpPolicy::new(allowed, Arc::default(), log.clone());
@@ -304,6 +307,37 @@ mod tests {
         drop(open.pop());
         let (response, _io) = get(&mut policy, address).await.expect("a place again");
         assert_eq!(response.status(), 200);
+        listener.abort();
+    }
+
+    #[tokio::test]
+    async fn a_response_body_past_the_limit_fails_the_read() {
+        let mut answer = b"HTTP/1.1 200 OK\r\ncontent-length: 4096\r\n\r\n".to_vec();
+        answer.extend([b'x'; 4096]);
+        let (address, listener) = listener(answer).await;
+        let allowed = vec![HostPattern::parse(&address.to_string()).unwrap()];
+        let log = RunLog::new(LogLimits::default());
+        let mut policy = HttpPolicy::new(allowed, Arc::default(), log);
+        for (limit, whole) in [(4096, true), (4095, false)] {
+            policy.max_response_bytes = limit;
+            let (response, io) = get(&mut policy, address).await.expect("a connection");
+            let io = tokio::spawn(Pin::from(io));
+            let body = response.into_body().collect().await;
+            match body {
+                Ok(body) => {
+                    assert!(whole, "{limit} bytes allowed, 4096 read");
+                    assert_eq!(body.to_bytes().len(), 4096);
+                }
+                Err(e) => {
+                    assert!(!whole, "{limit} bytes allowed, 4096 refused: {e}");
+                    assert!(
+                        matches!(e, HttpError::HttpResponseBodySize(Some(4095))),
+                        "{e:?}"
+                    );
+                }
+            }
+            io.abort();
+        }
         listener.abort();
     }
 }
