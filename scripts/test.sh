@@ -8,9 +8,11 @@
 #      the real binary, real PostgreSQL servers started by the tests, real plugins), and the
 #      chaos run in its short mode (its `chaos` module: random kills, pauses, restarts and
 #      edits; end checks). One area: `cargo test -p wasmcron-e2e --test all -- cluster::`;
-#   5. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
-#   6. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
-#   7. the Helm chart tests (lint, render, offline schema validation, property checks).
+#   5. the parsers' libFuzzer smoke runs (host/fuzz: FUZZ_SECONDS a target, default 30; a long
+#      run is `FUZZ_SECONDS=600 bash host/fuzz/run.sh TARGET`);
+#   6. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
+#   7. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
+#   8. the Helm chart tests (lint, render, offline schema validation, property checks).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -34,6 +36,8 @@ step "Rust tests"
 export WASMCRON_BIN="$target_dir/debug/wasmcron"
 export WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
 cargo test --workspace --locked
+step "parser fuzz smoke runs"
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash host/fuzz/run.sh
 step "dashboard browser tests"
 bash tests/browser/run.sh
 step "API fuzz run"
