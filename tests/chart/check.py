@@ -14,6 +14,7 @@ termination grace. Exits non-zero and prints every failed assertion when one fai
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 import sys
@@ -332,6 +333,10 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
         if c.equal(len(secrets), 1, "one chart Secret"):
             c.equal(set(secrets[0].get("data", {})), expected_keys, "chart Secret keys")
             c.that(bool(secrets[0]["data"].get("api-token", "x")), "api-token not empty")
+            if "api-token" in expected_keys:
+                token = base64.b64decode(secrets[0]["data"].get("api-token", "")).decode()
+                # A replica refuses a bootstrap token shorter than 32 characters.
+                c.that(len(token) >= 32, f"api-token has at least 32 characters ({len(token)})")
     else:
         c.equal(secrets, [], "no chart Secret when both come from existing Secrets")
 
