@@ -20,7 +20,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 mkdir -p "$target_dir"
-step "disk: a cold run needs about 6 GB free under $target_dir"
+step "disk: a cold run needs about 6 GB free under $target_dir and 2 GB under host/fuzz/target"
 df -h "$target_dir"
 step "installing test dependencies"
 bash scripts/install-test-deps.sh
