@@ -7,11 +7,14 @@
 #   4. the Rust tests: unit, integration (real components, host/tests/all), storage
 #      (tests/tests/store.rs), end-to-end (tests/tests/all, one binary with a module per area:
 #      the real binary, real PostgreSQL servers started by the tests, real plugins), and the
-#      chaos run in its short mode (its `chaos` module: random kills, pauses, restarts, edits
-#      and network faults between replicas and PostgreSQL; end checks). One area: `cargo test -p wasmcron-e2e --test all -- cluster::`;
-#   5. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
-#   6. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
-#   7. the Helm chart tests (lint, render, offline schema validation, property checks).
+#      chaos runs in their short mode (its `chaos` module: random kills, pauses, restarts, edits
+#      and network faults between replicas and each database; end checks). One area:
+#      `cargo test -p wasmcron-e2e --test all -- cluster::`;
+#   5. the parsers' libFuzzer smoke runs (host/fuzz: FUZZ_SECONDS a target, default 30; a long
+#      run is `FUZZ_SECONDS=600 bash host/fuzz/run.sh TARGET`);
+#   6. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
+#   7. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
+#   8. the Helm chart tests (lint, render, offline schema validation, property checks).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -19,7 +22,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 mkdir -p "$target_dir"
-step "disk: a cold run needs about 6 GB free under $target_dir"
+step "disk: a cold run needs about 6 GB free under $target_dir and 2 GB under host/fuzz/target"
 df -h "$target_dir"
 step "installing test dependencies"
 bash scripts/install-test-deps.sh
@@ -35,6 +38,8 @@ step "Rust tests"
 export WASMCRON_BIN="$target_dir/debug/wasmcron"
 export WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
 cargo test --workspace --locked
+step "parser fuzz smoke runs"
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash host/fuzz/run.sh
 step "dashboard browser tests"
 bash tests/browser/run.sh
 step "API fuzz run"

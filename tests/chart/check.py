@@ -374,6 +374,10 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
             for key, value in expected_data.items():
                 c.equal(base64.b64decode(data.get(key, "")).decode(), value, f"chart Secret {key}")
             c.that(bool(secrets[0]["data"].get("api-token", "x")), "api-token not empty")
+            if "api-token" in expected_keys:
+                token = base64.b64decode(secrets[0]["data"].get("api-token", "")).decode()
+                # A replica refuses a bootstrap token shorter than 32 characters.
+                c.that(len(token) >= 32, f"api-token has at least 32 characters ({len(token)})")
     else:
         c.equal(secrets, [], "no chart Secret when both come from existing Secrets")
 
@@ -417,6 +421,8 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
     else:
         c.equal(ingresses, [], "no Ingress")
 
+    check_network_policy(c, values, kinds.get("NetworkPolicy", []), selector, is_sqlite)
+
     unexpected = set(kinds) - {
         "Deployment",
         "Service",
@@ -426,9 +432,67 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
         "PersistentVolumeClaim",
         "ServiceMonitor",
         "Ingress",
+        "NetworkPolicy",
     }
     c.equal(unexpected, set(), "no unexpected kinds")
     return c.finish()
+
+
+# The ranges the public-egress rule must keep closed: what "*" never reaches in the host either.
+INSIDE_V4 = {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"}
+INSIDE_V6 = {"::1/128", "fc00::/7", "fe80::/10"}
+
+
+def check_network_policy(c: Checker, values: dict, policies: list[dict], selector: dict, is_sqlite: bool) -> None:
+    """The NetworkPolicy: ingress to the API port from the release and the named namespaces only;
+    egress to DNS, the database, public addresses (never the inside) and the rules the values add."""
+    np = values["networkPolicy"]
+    if not np["enabled"]:
+        c.equal(policies, [], "no NetworkPolicy")
+        return
+    if not c.equal(len(policies), 1, "one NetworkPolicy"):
+        return
+    spec = policies[0]["spec"]
+    c.equal(spec["podSelector"].get("matchLabels"), selector, "NetworkPolicy selects the pods")
+    c.equal(sorted(spec.get("policyTypes", [])), ["Egress", "Ingress"], "NetworkPolicy limits both directions")
+
+    ingress = spec.get("ingress", [])
+    if c.equal(len(ingress), 1, "one ingress rule"):
+        rule = ingress[0]
+        c.equal(rule.get("ports"), [{"port": "http", "protocol": "TCP"}], "ingress only to the API port")
+        expected = [{"podSelector": {"matchLabels": selector}}]
+        expected += [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}} for ns in np["apiFromNamespaces"]
+        ]
+        expected += np["apiFrom"]
+        c.equal(rule.get("from"), expected, "ingress from the release and the named namespaces only")
+
+    egress = list(spec.get("egress", []))
+    if np["dns"]["enabled"]:
+        dns = egress.pop(0) if egress else {}
+        c.equal(
+            dns.get("ports"),
+            [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+            "DNS egress on port 53",
+        )
+        c.equal(dns.get("to"), np["dns"]["to"] or None, "DNS peers")
+    if not is_sqlite:
+        db = egress.pop(0) if egress else {}
+        c.equal(db.get("ports"), [{"port": np["database"]["port"], "protocol": "TCP"}], "database egress port")
+        c.equal(db.get("to"), np["database"]["to"] or None, "database peers")
+    if np["publicEgress"]:
+        public = egress.pop(0) if egress else {}
+        blocks = [peer.get("ipBlock", {}) for peer in public.get("to", [])]
+        c.equal(public.get("ports"), None, "public egress on any port")
+        c.equal([b.get("cidr") for b in blocks], ["0.0.0.0/0", "::/0"], "public egress covers IPv4 and IPv6")
+        if len(blocks) == 2:
+            c.equal(set(blocks[0].get("except", [])), INSIDE_V4, "public IPv4 egress keeps the inside closed")
+            c.equal(set(blocks[1].get("except", [])), INSIDE_V6, "public IPv6 egress keeps the inside closed")
+    c.equal(egress, np["egress"], "the values' egress rules follow, verbatim")
+    for rule in egress:
+        for peer in rule.get("to", []):
+            cidr = peer.get("ipBlock", {}).get("cidr")
+            c.that(cidr not in ("0.0.0.0/0", "::/0") or bool(peer["ipBlock"].get("except")), "no rule opens everything")
 
 
 def value_paths(values: Any, prefix: str = "") -> list[str]:

@@ -12,6 +12,8 @@
 //! - [`collector`]: counts executions where the side effect happens.
 //! - [`events`]: a reader of a replica's event stream.
 //! - [`proxy`]: a TCP proxy between a replica and its database, for network faults.
+//! - [`inside`]: a hosts file of the test's own for a replica, listeners that count who
+//!   connects (the egress tests).
 //! - [`wait`]: waiting for a condition, with a deadline.
 //! - [`turns`]: which tests may run at the same time.
 //! - [`chaos`]: the chaos run (the `chaos` binary and the short run of the tests) and its checks.
@@ -25,6 +27,7 @@ pub mod db;
 pub mod events;
 pub mod host;
 pub mod mariadb;
+pub mod inside;
 pub mod pg;
 pub mod pgbouncer;
 pub mod proxy;

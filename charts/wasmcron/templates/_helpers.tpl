@@ -252,6 +252,9 @@ Refuses values that would deploy a broken or unsafe cluster. Each message says w
 {{- if and (gt $replicas 1) .Values.persistence.enabled -}}
 {{- fail "\n\nwasmcron: persistence.enabled=true holds a SQLite file for a single replica; with replicaCount > 1 use PostgreSQL or MySQL/MariaDB and persistence.enabled=false." -}}
 {{- end -}}
+{{- if and .Values.auth.apiToken (not .Values.auth.existingSecret) (lt (len .Values.auth.apiToken) 32) -}}
+{{- fail (printf "\n\nwasmcron: auth.apiToken has %d characters; a replica refuses a bootstrap token shorter than 32.\nLeave it empty to have one generated, or make one with: openssl rand -hex 32" (len .Values.auth.apiToken)) -}}
+{{- end -}}
 {{- $grace := include "wasmcron.durationSeconds" .Values.server.gracePeriod | atoi -}}
 {{- $termination := include "wasmcron.terminationGracePeriodSeconds" . | atoi -}}
 {{- if le $termination $grace -}}

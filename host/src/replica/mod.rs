@@ -86,6 +86,9 @@ impl Replica {
     /// Connect, migrate, load settings and plugins, bind the API's address. Nothing is
     /// scheduled (nor served) until [`Self::serve_until`].
     pub async fn start(mut options: ReplicaOptions) -> anyhow::Result<Self> {
+        if let Some(token) = &options.api_token {
+            crate::api::check_bootstrap_token(token).map_err(anyhow::Error::msg)?;
+        }
         let store = open_store(&options.db_url, options.db_connect.clone()).await?;
         // Before anything is written on this id's behalf.
         let identity = identity::claim(&store, &options).await?;
@@ -128,6 +131,9 @@ impl Replica {
         if let Some(host) = options.advertise.strip_suffix(":0") {
             options.advertise = format!("{host}:{}", bound.port());
         }
+        // Plugins reach the replica's own API only through an entry naming its address.
+        let advertised = crate::runtime::egress::resolve_own(&options.advertise).await;
+        runtime.engine.own_addresses().set(bound, &advertised);
         let clock = DbClock::new(store.now_ms().await?);
         let (events, event_writer) = Publisher::new(store.clone());
         let ledger = RunLedger::start(store.clone());
@@ -224,11 +230,14 @@ impl Replica {
         let app = crate::api::router(self.api_state(hub));
         let (http_stop_tx, mut http_stop_rx) = tokio::sync::watch::channel(false);
         let server = tokio::spawn(
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_stop_rx.wait_for(|stop| *stop).await;
-                })
-                .into_future(),
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = http_stop_rx.wait_for(|stop| *stop).await;
+            })
+            .into_future(),
         );
 
         shutdown.await;
@@ -353,6 +362,7 @@ impl Replica {
             hub,
             events: self.events.clone(),
             token_uses: Arc::default(),
+            limits: Arc::default(),
         }
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! One [`PluginEngine`] per process; plugins are compiled once (or loaded from the on-disk
 //! [`ArtifactCache`]) and pre-instantiated; each run gets a fresh `Store` with WASI that grants
-//! nothing, outbound HTTP only to the job's allowed hosts, a memory limit and a timeout.
+//! nothing, outbound HTTP only to the job's allowed hosts (through the [`egress`] guard, which
+//! keeps wildcards off internal addresses), a memory limit and a timeout.
 
 mod artifact_cache;
 mod bindings;
+pub mod egress;
 mod engine;
 mod error;
 mod http_policy;
+mod http_send;
 mod job_host;
 mod output_capture;
 mod plugin;
@@ -24,9 +27,9 @@ use wasmtime::component::{HasSelf, Linker};
 
 pub use artifact_cache::ArtifactCache;
 pub use bindings::{Level, Tick};
+pub use egress::{HostPattern, HostPatternError, parse_allowed_hosts};
 pub use engine::{Allocator, EngineOptions, MAX_MEMORY_BYTES, PluginEngine};
 pub use error::{EngineError, PluginError};
-pub use http_policy::{HostPattern, HostPatternError, parse_allowed_hosts};
 pub use job_host::{HostFailure, JobHost, MemoryJobHost};
 pub use plugin::{LoadedPlugin, check_header, describe, digest_of, link as link_checked};
 pub use plugin_dir::{PluginChange, PluginDir, PluginInfo, SCAN_INTERVAL, Unavailable};

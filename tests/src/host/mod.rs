@@ -31,6 +31,8 @@ pub struct HostOptions {
     pub instance_id: String,
     /// `--plugins`.
     pub plugins: PathBuf,
+    /// `--listen` (default `127.0.0.1:0`: loopback, a port the system picks).
+    pub listen: String,
     /// More command-line arguments (for example `--heartbeat-interval 1s`).
     pub extra_args: Vec<String>,
     /// More environment variables.
@@ -49,6 +51,7 @@ impl HostOptions {
             db: db.to_string(),
             instance_id: instance_id.to_string(),
             plugins: plugins.to_path_buf(),
+            listen: "127.0.0.1:0".into(),
             extra_args: Vec::new(),
             env: Vec::new(),
             binary: None,
@@ -89,7 +92,7 @@ impl Host {
             .args(["--db", &options.db])
             .args(["--plugins", options.plugins.to_str().unwrap()])
             .args(["--cache-dir", dir.join("cache").to_str().unwrap()])
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", &options.listen])
             .args(["--instance-id", &options.instance_id])
             .args(&options.extra_args)
             .env("WASMCRON_LOG", "info,wasmcron=debug")
@@ -112,7 +115,11 @@ impl Host {
             options,
             dir,
         };
-        let address = host.bound_address().await;
+        let mut address = host.bound_address().await;
+        if address.ip().is_unspecified() {
+            // Listening on every interface: the tests talk to it on loopback.
+            address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
         host.base = format!("http://{address}");
         host.wait_for("healthz", START_DEADLINE, || async {
             matches!(host.status_of("/healthz").await, Some(200))

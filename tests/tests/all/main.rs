@@ -27,11 +27,13 @@ macro_rules! on_every_engine {
 }
 
 mod api;
+mod api_limits;
 mod api_sse;
 mod bad_database;
 mod chaos;
 mod cli_client;
 mod cluster;
+mod egress;
 mod identity;
 mod pooler;
 mod settings;

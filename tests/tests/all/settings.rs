@@ -27,7 +27,7 @@ on_every_engine! {
     a_database_error_during_refresh_keeps_the_last_good_values,
 }
 
-const BOOTSTRAP: &str = "bootstrap-admin-secret";
+const BOOTSTRAP: &str = "bootstrap-admin-secret-of-32-characters";
 
 /// This replica's effective value of `key`, from its settings cache.
 async fn effective(host: &Host, token: Option<&str>, key: &str) -> Value {
