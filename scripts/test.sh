@@ -10,7 +10,7 @@
 #      chaos runs in their short mode (its `chaos` module: random kills, pauses, restarts, edits
 #      and network faults between replicas and each database; end checks). One area:
 #      `cargo test -p wasmcron-e2e --test all -- cluster::`;
-#   5. the parsers' libFuzzer smoke runs (host/fuzz: FUZZ_SECONDS a target, default 30; a long
+#   5. the parsers' libFuzzer smoke runs (host/fuzz: FUZZ_SECONDS a target, 10 here; a long
 #      run is `FUZZ_SECONDS=600 bash host/fuzz/run.sh TARGET`);
 #   6. the dashboard's browser tests (headless Chromium, two replicas on PostgreSQL);
 #   7. the API fuzz run (schemathesis against a running replica: no 5xx, no crash);
@@ -39,7 +39,7 @@ export WASMCRON_BIN="$target_dir/debug/wasmcron"
 export WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
 cargo test --workspace --locked
 step "parser fuzz smoke runs"
-FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash host/fuzz/run.sh
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash host/fuzz/run.sh
 step "dashboard browser tests"
 bash tests/browser/run.sh
 step "API fuzz run"
