@@ -6,7 +6,9 @@
 //! Unix socket in that directory only and reaching the server over the server's own socket.
 //! `pool_mode = transaction`; `ignore_startup_parameters = extra_float_digits,options`, as
 //! PgBouncer's documentation advises for drivers that send them (sqlx does); authentication
-//! is `trust`. PgBouncer refuses to run as root: as root it runs as the `postgres` user,
+//! is `trust`. While the server is down a client waits at most 5 s for it
+//! (`query_wait_timeout = 5`, not 120), and logins resume a second after it is back
+//! (`server_login_retry = 1`, not 15), as a deployment tuned for fast failover would set them. PgBouncer refuses to run as root: as root it runs as the `postgres` user,
 //! which owns the directory. Debian's `pgbouncer` package (1.18) provides the program;
 //! `scripts/install-test-deps.sh` installs it.
 //!
@@ -62,6 +64,8 @@ impl PgBouncer {
              pool_mode = transaction\n\
              ignore_startup_parameters = extra_float_digits,options\n\
              max_client_conn = 500\n\
+             server_login_retry = 1\n\
+             query_wait_timeout = 5\n\
              default_pool_size = {POOL_SIZE}\n",
             server_dir = server.socket_dir().display(),
             server_port = server.port(),
