@@ -8,8 +8,9 @@
 //! PgBouncer's documentation advises for drivers that send them (sqlx does); authentication
 //! is `trust`. While the server is down a client waits at most 5 s for it
 //! (`query_wait_timeout = 5`, not 120), and logins resume a second after it is back
-//! (`server_login_retry = 1`, not 15), as a deployment tuned for fast failover would set them. PgBouncer refuses to run as root: as root it runs as the `postgres` user,
-//! which owns the directory. Debian's `pgbouncer` package (1.18) provides the program;
+//! (`server_login_retry = 1`, not 15), as a deployment tuned for fast failover would set them.
+//! PgBouncer refuses to run as root: as root it runs as the `postgres` user, which owns the
+//! directory. Debian's `pgbouncer` package (1.18) provides the program;
 //! `scripts/install-test-deps.sh` installs it.
 //!
 //! The process is killed and its directory removed on drop.

@@ -576,6 +576,11 @@ async fn connect_goes_only_where_an_entry_allows() {
         err.to_string().contains("this replica's own API address"),
         "{err}"
     );
+    // The listener counts each connection once it has accepted it, a moment after connect.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while count.load(Ordering::SeqCst) < 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(count.load(Ordering::SeqCst), 4);
 }
 
