@@ -30,7 +30,7 @@
 //! - **Sessions.** A replica's session is a dedicated connection holding a named lock
 //!   (`GET_LOCK`), which the server releases when the connection ends; peers check
 //!   `IS_USED_LOCK` against the connection id the heartbeat recorded ([`session`]).
-//! - **Notifications** go through the `changes` table, polled every 200 ms (`sql/changes.rs`);
+//! - **Notifications** go through the `changes` table, polled every 100 ms (`sql/changes.rs`);
 //!   new events are noticed by polling the newest event id.
 //!
 //! # MySQL 8.0 and MariaDB alike

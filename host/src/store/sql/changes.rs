@@ -28,7 +28,7 @@ use crate::store::error::StoreError;
 use crate::store::events::EVENTS_CHANNEL;
 
 /// How often a listener reads the table.
-pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(200);
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Past this age a change's insert has committed (or failed): no row with a lower id can
 /// appear any more.
 pub(crate) const SETTLE: Duration = Duration::from_secs(2);
