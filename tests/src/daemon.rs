@@ -207,6 +207,18 @@ pub fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
+/// `text` with everything but unreserved URL characters percent-encoded.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// True when this process runs as root.
 pub fn is_root() -> bool {
     Command::new("id")

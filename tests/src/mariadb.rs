@@ -29,7 +29,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use crate::daemon::{
-    Daemon, ServerError, chown, find_program, free_port, is_root, run, wait_ready,
+    Daemon, ServerError, chown, find_program, free_port, is_root, percent_encode, run, wait_ready,
 };
 use crate::pg::Listen;
 
@@ -288,18 +288,6 @@ pub fn shared() -> &'static MariaDbServer {
         Ok(server) => server,
         Err(e) => panic!("cannot start the test MariaDB server: {e}"),
     })
-}
-
-/// `text` with everything but unreserved URL characters percent-encoded.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

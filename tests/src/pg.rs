@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tempfile::TempDir;
 
-use crate::daemon::{ServerError, free_port, is_root};
+use crate::daemon::{ServerError, free_port, is_root, percent_encode};
 
 /// Where Debian's `postgresql-15` package puts the server binaries.
 pub const DEFAULT_PG_BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -205,18 +205,7 @@ impl PgServer {
     /// The host and port part of a URL: the socket's directory (percent-encoded) or loopback.
     fn address(&self) -> String {
         match self.options.listen {
-            Listen::UnixSocket => self
-                .dir
-                .path()
-                .to_string_lossy()
-                .bytes()
-                .map(|b| match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        char::from(b).to_string()
-                    }
-                    other => format!("%{other:02X}"),
-                })
-                .collect(),
+            Listen::UnixSocket => percent_encode(&self.dir.path().to_string_lossy()),
             Listen::Tcp => format!("127.0.0.1:{}", self.port),
         }
     }

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use crate::daemon::{Daemon, ServerError, chown, find_program, is_root, user_ids, wait_ready};
+use crate::daemon::{
+    Daemon, ServerError, chown, find_program, is_root, percent_encode, user_ids, wait_ready,
+};
 use crate::pg::PgServer;
 
 /// The port that names PgBouncer's socket file (`.s.PGSQL.6432`); no TCP port is opened.
@@ -96,18 +98,7 @@ impl PgBouncer {
 
     /// URL of database `name` through the pooler.
     pub fn url(&self, name: &str) -> String {
-        let dir: String = self
-            .dir
-            .path()
-            .to_string_lossy()
-            .bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    char::from(b).to_string()
-                }
-                other => format!("%{other:02X}"),
-            })
-            .collect();
+        let dir = percent_encode(&self.dir.path().to_string_lossy());
         format!("postgresql://postgres@{dir}:{PORT}/{name}")
     }
 

@@ -10,7 +10,7 @@
 //! is `$WASMCRON_BIN`, else `target/release/wasmcron` when it exists, else the debug build.
 //! Prints a markdown table: p50 and max over every orphaned job of every run.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -141,25 +141,15 @@ async fn one_run(
         .filter(|(_, owner, _)| owner.as_deref() == Some(victim))
         .map(|(id, _, _)| id)
         .collect();
-    let mut cursor = collector.reports().len();
+    let cursor = collector.reports().len();
     let failed_at = Instant::now();
     match failure {
         Failure::Kill => cluster.host_mut(victim).kill9(),
         Failure::Stop => cluster.host(victim).sigstop(),
     }
-    let mut first: HashMap<String, Duration> = HashMap::new();
-    while first.len() < orphans.len() && failed_at.elapsed() < Duration::from_secs(60) {
-        let reports = collector.reports();
-        for e in &reports[cursor..] {
-            if orphans.contains(&e.job_id) && e.instance_id != victim {
-                first
-                    .entry(e.job_id.clone())
-                    .or_insert_with(|| failed_at.elapsed());
-            }
-        }
-        cursor = reports.len();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let first = collector
+        .first_elsewhere(&orphans, victim, cursor, failed_at, Duration::from_secs(60))
+        .await;
     if failure == Failure::Stop {
         cluster.host(victim).sigcont();
     }

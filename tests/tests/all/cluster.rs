@@ -137,20 +137,9 @@ async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s(engine: Engine)
     let killed = Instant::now();
     c.host_mut("r2").kill9();
     // Failover: first execution of each orphaned job on a survivor.
-    let mut first_on_survivor: HashMap<String, Duration> = HashMap::new();
-    let mut cursor = seen_before;
-    while first_on_survivor.len() < victims.len() && killed.elapsed() < Duration::from_secs(15) {
-        let reports = collector.reports();
-        for e in &reports[cursor..] {
-            if victims.contains(&e.job_id) && e.instance_id != "r2" {
-                first_on_survivor
-                    .entry(e.job_id.clone())
-                    .or_insert_with(|| killed.elapsed());
-            }
-        }
-        cursor = reports.len();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let first_on_survivor = collector
+        .first_elsewhere(&victims, "r2", seen_before, killed, Duration::from_secs(15))
+        .await;
     let slowest = first_on_survivor
         .values()
         .max()

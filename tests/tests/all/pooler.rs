@@ -8,7 +8,7 @@
 //! - with `--db-session-url` (a direct connection beside the pooler) the session lock is back:
 //!   failover within 3 s. Neither runs a tick twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -73,20 +73,16 @@ async fn failover_after_kill9(mut c: Cluster, collector: Collector, within: Dura
     let seen = collector.reports().len();
     let killed = Instant::now();
     c.host_mut("r2").kill9();
-    let mut first_on_r1: HashMap<String, Duration> = HashMap::new();
-    let mut cursor = seen;
-    while first_on_r1.len() < victims.len() && killed.elapsed() < within + Duration::from_secs(10) {
-        let reports = collector.reports();
-        for e in &reports[cursor..] {
-            if victims.contains(&e.job_id) && e.instance_id == "r1" {
-                first_on_r1
-                    .entry(e.job_id.clone())
-                    .or_insert_with(|| killed.elapsed());
-            }
-        }
-        cursor = reports.len();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // With two replicas, every execution not on r2 is on r1.
+    let first_on_r1 = collector
+        .first_elsewhere(
+            &victims,
+            "r2",
+            seen,
+            killed,
+            within + Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(
         first_on_r1.len(),
         victims.len(),
