@@ -117,10 +117,15 @@ impl MariaDbServer {
             as_root,
             daemon: None,
         };
+        // Each server its own temporary directory: servers started side by side
+        // name their temporary tables alike, and one in the shared /tmp was seen
+        // removed under another's bootstrap ("Unknown table 'mysql.tmp_user_sys'").
+        std::fs::create_dir(db.tmp_dir())?;
         let mut command = Command::new(install);
         command
             .arg("--no-defaults")
             .arg(format!("--datadir={}", db.data_dir().display()))
+            .arg(format!("--tmpdir={}", db.tmp_dir().display()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
         if as_root {
             chown(db.dir.path(), "mysql")?;
@@ -225,6 +230,7 @@ impl MariaDbServer {
         command
             .arg("--no-defaults")
             .arg(format!("--datadir={}", self.data_dir().display()))
+            .arg(format!("--tmpdir={}", self.tmp_dir().display()))
             .arg(format!("--socket={}", self.socket().display()))
             .arg(format!(
                 "--pid-file={}",
@@ -273,6 +279,10 @@ impl MariaDbServer {
 
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.dir.path().join("tmp")
     }
 
     fn log_file(&self) -> PathBuf {
