@@ -3,8 +3,10 @@
 # same run. Results are recorded in BENCHMARKS.md.
 #   plugin runtime:   instantiate + call + drop (pooling vs on-demand), cold load (cache vs compile)
 #   schedules:        fire lateness of 10,000 one-second jobs vs tokio-cron-scheduler
-#   store:            durable begin+finish throughput, batched vs one statement per call
+#   store:            durable begin+finish throughput, batched vs one statement per call (SQLite,
+#                     PostgreSQL, MariaDB)
 #   replica:          sustained recorded plugin runs per second on one replica, SQLite and PostgreSQL
+#   failover:         kill -9 and SIGSTOP of one of 3 replicas, PostgreSQL and MariaDB
 #   plugins:          the hello example in Rust, Python and JavaScript: build time, size, compile
 #                     time and memory, replica memory, first and steady per-run cost
 set -euo pipefail
@@ -18,6 +20,7 @@ cargo bench --locked -p wasmcron --bench runtime -- --plugins dist/plugins
 cargo bench --locked -p wasmcron --bench lateness
 cargo run --release --locked -q -p wasmcron-e2e --bin store-bench
 cargo run --release --locked -q -p wasmcron-e2e --bin replica-bench
+cargo run --release --locked -q -p wasmcron-e2e --bin failover-bench -- --runs 2
 
 # Build time of the hello example in each language, into a scratch directory: a rebuild of the
 # Rust crate (std and dependencies already compiled), a whole componentize-py and

@@ -19,7 +19,7 @@ const screenshots = path.resolve(process.env.SCREENSHOT_DIR || path.join(repo, '
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 /** Short membership thresholds so a killed replica is noticed within seconds. */
 const FAST = ['--heartbeat-interval', '1s', '--dead-after', '5s'];
-export const API_TOKEN = 'browser-test-token';
+export const API_TOKEN = 'browser-test-token-of-at-least-32-chars';
 
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopAll(); process.exit(130); });
 

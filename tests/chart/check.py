@@ -3,18 +3,21 @@
 
 Usage:
   check.py render CHART CASE_VALUES RENDERED   check one rendered case against its values
-  check.py readme CHART                         check that README.md documents every value
+  check.py readme CHART                         check that README.md documents every value as values.yaml does
   check.py schema CHART                         check values.schema.json (draft-07, matches values.yaml)
 
 The expectations are derived from the chart defaults merged with the case's values, so each case
 checks the same rules: anti-affinity, Service session affinity and the PodDisruptionBudget exist
-only with more than one replica; downward API env; probes; security contexts; update strategy;
+only with more than one replica; downward API env; the database URL, pool mode and session URL
+(secrets only through secretKeyRefs, never in clear); probes; security contexts; update strategy;
 termination grace. Exits non-zero and prints every failed assertion when one fails.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import re
 import sys
 from pathlib import Path
@@ -219,6 +222,37 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
         )
     else:
         c.equal(token_ref, {"name": chart_secret, "key": "api-token"}, "WASMCRON_API_TOKEN from the chart Secret")
+
+    # Pool mode, and the session URL beside a transaction pooler: only ever through a secretKeyRef.
+    database = values["database"]
+    c.equal(env.get("WASMCRON_DB_POOL_MODE", {}).get("value"), database["poolMode"], "WASMCRON_DB_POOL_MODE")
+    session_env = env.get("WASMCRON_DB_SESSION_URL")
+    stores_session_url = not database["sessionUrlExistingSecret"] and bool(database["sessionUrl"].strip())
+    if database["sessionUrlExistingSecret"]:
+        expected_session_ref = {
+            "name": database["sessionUrlExistingSecret"],
+            "key": database["sessionUrlExistingSecretKey"],
+        }
+    elif stores_session_url:
+        expected_session_ref = {"name": chart_secret, "key": "database-session-url"}
+    else:
+        expected_session_ref = None
+    if expected_session_ref is None:
+        c.that(session_env is None, "no WASMCRON_DB_SESSION_URL without a session URL")
+    elif c.that(session_env is not None, "WASMCRON_DB_SESSION_URL present"):
+        c.equal(set(session_env), {"name", "valueFrom"}, "WASMCRON_DB_SESSION_URL has no plain value")
+        c.equal(
+            session_env.get("valueFrom"),
+            {"secretKeyRef": expected_session_ref},
+            "WASMCRON_DB_SESSION_URL from a secretKeyRef",
+        )
+        c.equal(database["poolMode"], "transaction", "a session URL renders only in transaction mode")
+    # No URL given as a value shows up in clear anywhere in the manifests (the chart Secret holds it base64).
+    rendered_text = rendered.read_text()
+    for key in ("url", "sessionUrl"):
+        url = database[key].strip()
+        if url:
+            c.that(url not in rendered_text, f"database.{key} never rendered in clear")
     plain = {k: v.get("value") for k, v in env.items() if "value" in v}
     server = values["server"]
     c.equal(plain.get("WASMCRON_LISTEN"), f"0.0.0.0:{server['port']}", "WASMCRON_LISTEN")
@@ -357,15 +391,27 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
 
     # Secret: only the keys not taken from existing Secrets.
     expected_keys = set()
+    expected_data = {}
     if not values["database"]["existingSecret"]:
         expected_keys.add("database-url")
+        expected_data["database-url"] = values["database"]["url"].strip()
+    if stores_session_url:
+        expected_keys.add("database-session-url")
+        expected_data["database-session-url"] = database["sessionUrl"].strip()
     if not values["auth"]["existingSecret"]:
         expected_keys.add("api-token")
     secrets = kinds.get("Secret", [])
     if expected_keys:
         if c.equal(len(secrets), 1, "one chart Secret"):
-            c.equal(set(secrets[0].get("data", {})), expected_keys, "chart Secret keys")
+            data = secrets[0].get("data", {})
+            c.equal(set(data), expected_keys, "chart Secret keys")
+            for key, value in expected_data.items():
+                c.equal(base64.b64decode(data.get(key, "")).decode(), value, f"chart Secret {key}")
             c.that(bool(secrets[0]["data"].get("api-token", "x")), "api-token not empty")
+            if "api-token" in expected_keys:
+                token = base64.b64decode(secrets[0]["data"].get("api-token", "")).decode()
+                # A replica refuses a bootstrap token shorter than 32 characters.
+                c.that(len(token) >= 32, f"api-token has at least 32 characters ({len(token)})")
     else:
         c.equal(secrets, [], "no chart Secret when both come from existing Secrets")
 
@@ -409,6 +455,8 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
     else:
         c.equal(ingresses, [], "no Ingress")
 
+    check_network_policy(c, values, kinds.get("NetworkPolicy", []), selector, is_sqlite)
+
     unexpected = set(kinds) - {
         "Deployment",
         "Service",
@@ -418,9 +466,67 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
         "PersistentVolumeClaim",
         "ServiceMonitor",
         "Ingress",
+        "NetworkPolicy",
     }
     c.equal(unexpected, set(), "no unexpected kinds")
     return c.finish()
+
+
+# The ranges the public-egress rule must keep closed: what "*" never reaches in the host either.
+INSIDE_V4 = {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"}
+INSIDE_V6 = {"::1/128", "fc00::/7", "fe80::/10"}
+
+
+def check_network_policy(c: Checker, values: dict, policies: list[dict], selector: dict, is_sqlite: bool) -> None:
+    """The NetworkPolicy: ingress to the API port from the release and the named namespaces only;
+    egress to DNS, the database, public addresses (never the inside) and the rules the values add."""
+    np = values["networkPolicy"]
+    if not np["enabled"]:
+        c.equal(policies, [], "no NetworkPolicy")
+        return
+    if not c.equal(len(policies), 1, "one NetworkPolicy"):
+        return
+    spec = policies[0]["spec"]
+    c.equal(spec["podSelector"].get("matchLabels"), selector, "NetworkPolicy selects the pods")
+    c.equal(sorted(spec.get("policyTypes", [])), ["Egress", "Ingress"], "NetworkPolicy limits both directions")
+
+    ingress = spec.get("ingress", [])
+    if c.equal(len(ingress), 1, "one ingress rule"):
+        rule = ingress[0]
+        c.equal(rule.get("ports"), [{"port": "http", "protocol": "TCP"}], "ingress only to the API port")
+        expected = [{"podSelector": {"matchLabels": selector}}]
+        expected += [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}} for ns in np["apiFromNamespaces"]
+        ]
+        expected += np["apiFrom"]
+        c.equal(rule.get("from"), expected, "ingress from the release and the named namespaces only")
+
+    egress = list(spec.get("egress", []))
+    if np["dns"]["enabled"]:
+        dns = egress.pop(0) if egress else {}
+        c.equal(
+            dns.get("ports"),
+            [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+            "DNS egress on port 53",
+        )
+        c.equal(dns.get("to"), np["dns"]["to"] or None, "DNS peers")
+    if not is_sqlite:
+        db = egress.pop(0) if egress else {}
+        c.equal(db.get("ports"), [{"port": np["database"]["port"], "protocol": "TCP"}], "database egress port")
+        c.equal(db.get("to"), np["database"]["to"] or None, "database peers")
+    if np["publicEgress"]:
+        public = egress.pop(0) if egress else {}
+        blocks = [peer.get("ipBlock", {}) for peer in public.get("to", [])]
+        c.equal(public.get("ports"), None, "public egress on any port")
+        c.equal([b.get("cidr") for b in blocks], ["0.0.0.0/0", "::/0"], "public egress covers IPv4 and IPv6")
+        if len(blocks) == 2:
+            c.equal(set(blocks[0].get("except", [])), INSIDE_V4, "public IPv4 egress keeps the inside closed")
+            c.equal(set(blocks[1].get("except", [])), INSIDE_V6, "public IPv6 egress keeps the inside closed")
+    c.equal(egress, np["egress"], "the values' egress rules follow, verbatim")
+    for rule in egress:
+        for peer in rule.get("to", []):
+            cidr = peer.get("ipBlock", {}).get("cidr")
+            c.that(cidr not in ("0.0.0.0/0", "::/0") or bool(peer["ipBlock"].get("except")), "no rule opens everything")
 
 
 def value_paths(values: Any, prefix: str = "") -> list[str]:
@@ -433,26 +539,73 @@ def value_paths(values: Any, prefix: str = "") -> list[str]:
     return [prefix]
 
 
+def param_comments(values_text: str) -> dict[str, str]:
+    """The "## @param NAME text" comments of values.yaml, continuation lines ("## more text") joined by spaces."""
+    params: dict[str, str] = {}
+    current = None
+    for line in values_text.splitlines():
+        text = line.strip()
+        match = re.match(r"## @param (\S+) (.*)", text)
+        if match:
+            current = match.group(1)
+            params[current] = match.group(2)
+        elif current and text.startswith("## ") and not text.startswith("## @"):
+            params[current] += " " + text[3:]
+        else:
+            current = None
+    return params
+
+
+def default_cell(value: Any) -> str:
+    """How the README's Default column writes a value: strings bare ("" when empty), anything else as JSON."""
+    if value == "":
+        return '""'
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def value_at(values: dict, path: str) -> Any:
+    for key in path.split("."):
+        values = values[key]
+    return values
+
+
 def check_readme(chart: Path) -> int:
+    """README's Values tables name every value, with its @param text from values.yaml and its default."""
     c = Checker("readme")
-    values = yaml.safe_load((chart / "values.yaml").read_text())
+    values_text = (chart / "values.yaml").read_text()
+    values = yaml.safe_load(values_text)
     readme = (chart / "README.md").read_text()
     section = re.search(r"^## Values\n(.*?)(?=^## )", readme, flags=re.MULTILINE | re.DOTALL)
     if not c.that(section is not None, "README has a '## Values' section"):
         return c.finish()
+    rows = {
+        name: (description, default)
+        for name, description, default in re.findall(
+            r"^\|\s*`([^`]+)`\s*\|\s*(.*?)\s*\|\s*`(.*)`\s*\|\s*$", section.group(1), flags=re.MULTILINE
+        )
+    }
     documented = set(re.findall(r"^\|\s*`([^`]+)`\s*\|", section.group(1), flags=re.MULTILINE))
     paths = value_paths(values)
     for path in paths:
         c.that(path in documented, f"README documents `{path}`")
     for path in sorted(documented):
         c.that(any(p == path or p.startswith(path + ".") for p in paths), f"README value `{path}` exists")
+    params = param_comments(values_text)
+    for path in paths:
+        c.that(path in params, f"values.yaml has a '## @param {path}' comment")
+    for path, text in params.items():
+        if not c.that(path in rows, f"README has a `{path}` row with a default"):
+            continue
+        description, default = rows[path]
+        c.equal(description, text, f"README description of `{path}` (the @param text)")
+        c.equal(default, default_cell(value_at(values, path)), f"README default of `{path}`")
     return c.finish()
 
 
 def check_schema(chart: Path) -> int:
     """values.schema.json is a valid draft-07 schema, accepts the defaults and is strict where it matters."""
-    import json
-
     import jsonschema
 
     c = Checker("schema")
@@ -464,10 +617,22 @@ def check_schema(chart: Path) -> int:
     except jsonschema.SchemaError as err:
         c.that(False, f"valid draft-07 schema: {err.message}")
     values = yaml.safe_load((chart / "values.yaml").read_text())
-    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(values)]
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [e.message for e in validator.iter_errors(values)]
     c.equal(errors, [], "values.yaml validates")
     c.equal(schema.get("additionalProperties"), False, "unknown top-level values are rejected")
     c.equal(set(schema["properties"]) - {"global"}, set(values), "schema and values.yaml name the same keys")
+    for url in ("postgres://u@h/db", "postgresql://u@h/db", "mysql://u@h/db", "mariadb://u@h/db", "sqlite:///d/x.db"):
+        c.that(validator.is_valid({"database": {"url": url}}), f"database.url {url} accepted")
+    c.that(not validator.is_valid({"database": {"url": "oracle://u@h/db"}}), "database.url of another scheme refused")
+    for mode in ("session", "transaction"):
+        c.that(validator.is_valid({"database": {"poolMode": mode}}), f"database.poolMode {mode} accepted")
+    for mode in ("Transaction", "statement", ""):
+        c.that(not validator.is_valid({"database": {"poolMode": mode}}), f"database.poolMode {mode!r} refused")
+    c.that(
+        not validator.is_valid({"database": {"sessionUrl": "mysql://u@h/db"}}),
+        "database.sessionUrl must be PostgreSQL",
+    )
     return c.finish()
 
 

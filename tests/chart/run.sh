@@ -5,6 +5,8 @@
 #     - helm template, then kubernetes-validate -k 1.30.0 --strict on every rendered manifest
 #       (ServiceMonitor is a CRD with no schema in kubernetes-validate: it is the only kind allowed to be
 #       skipped, and check.py asserts its shape instead; any other kind without a schema fails)
+#     - NOTES.txt renders, names the Service, the token Secret and the jobs API, contains every
+#       "# expect-notes: <text>" line of the case and none of its "# expect-no-notes: <text>" lines
 #     - check.py asserts the chart's rules on the rendered manifests
 #   for every tests/chart/cases/fail-<case>.yaml:
 #     - helm template must fail, and its error must contain every "# expect-error: <text>" line of the case
@@ -79,7 +81,16 @@ check_notes() {
   grep -q 'rollout status deployment/wasmcron' "$notes" \
     && grep -q 'get secret .* -o jsonpath=' "$notes" \
     && grep -q 'Authorization: Bearer' "$notes" \
-    && grep -q '/api/v1/jobs' "$notes"
+    && grep -q '/api/v1/jobs' "$notes" || { cat "$notes"; return 1; }
+  local text ok=0
+  while IFS= read -r text; do
+    grep -qF -- "$text" "$notes" || { echo "NOTES lack: $text"; ok=1; }
+  done < <(sed -n 's/^# expect-notes: //p' "$1")
+  while IFS= read -r text; do
+    ! grep -qF -- "$text" "$notes" || { echo "NOTES must not say: $text"; ok=1; }
+  done < <(sed -n 's/^# expect-no-notes: //p' "$1")
+  [[ $ok -eq 0 ]] || { echo "--- NOTES:"; cat "$notes"; }
+  return $ok
 }
 
 step "helm lint --strict (chart defaults)" "$HELM" lint --strict "$CHART"

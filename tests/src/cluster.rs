@@ -1,5 +1,5 @@
-//! Several replicas of the real binary sharing one PostgreSQL database, with direct SQL access
-//! to check ownership and runs.
+//! Several replicas of the real binary sharing one database (PostgreSQL or MariaDB, see
+//! [`Engine`]), with direct SQL access to check ownership and runs.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::built::plugins_dir;
 use crate::collector::Collector;
+pub use crate::db::{Engine, Pool};
 use crate::host::{Host, HostOptions};
 use crate::wait::poll_until;
 
@@ -15,7 +16,7 @@ use crate::wait::poll_until;
 #[derive(Debug)]
 pub struct Cluster {
     pub db: String,
-    pub pool: sqlx::PgPool,
+    pub pool: Pool,
     pub plugins: PathBuf,
     /// Arguments given to every replica (e.g. shorter heartbeat and dead thresholds).
     pub args: Vec<String>,
@@ -40,11 +41,23 @@ pub struct RunRow {
 }
 
 impl Cluster {
+    /// A cluster on a fresh database of `engine`; no replica yet.
+    /// Every replica gets the engine's own arguments too (the pool mode behind PgBouncer);
+    /// the cluster's reads go straight to the server.
+    pub async fn on(engine: Engine, args: &[&str]) -> Cluster {
+        let db = engine.fresh_database();
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend_from_slice(engine.replica_args());
+        let mut cluster = Cluster::new(&db.direct, &args).await;
+        cluster.db = db.url;
+        cluster
+    }
+
     /// A cluster on database `db` (already created, not yet migrated); no replica yet.
     pub async fn new(db: &str, args: &[&str]) -> Cluster {
         Cluster {
             db: db.to_string(),
-            pool: sqlx::PgPool::connect(db)
+            pool: Pool::connect(db)
                 .await
                 .expect("connect to the test database"),
             plugins: plugins_dir(),
@@ -144,35 +157,22 @@ impl Cluster {
 
     /// How many jobs each owner holds (`""` for no owner).
     pub async fn owner_counts(&self) -> std::collections::BTreeMap<String, i64> {
-        sqlx::query_as::<_, (Option<String>, i64)>(
-            "SELECT owner, COUNT(*) FROM jobs GROUP BY owner",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(owner, n)| (owner.unwrap_or_default(), n))
-        .collect()
+        self.pool.owner_counts().await.unwrap()
     }
 
     /// `(job id, owner, epoch)` of every job, by id.
     pub async fn owners(&self) -> Vec<(String, Option<String>, i64)> {
-        sqlx::query_as("SELECT id, owner, epoch FROM jobs ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .unwrap()
+        self.pool.owners().await.unwrap()
     }
 
     /// Every run, by job and tick.
     pub async fn runs(&self) -> Vec<RunRow> {
-        sqlx::query_as(
-            "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up, manual, \
-             COALESCE(started_at_ms, finished_at_ms) AS recorded_at_ms FROM runs \
-             ORDER BY job_id, scheduled_at_ms",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .unwrap()
+        self.pool.runs().await.unwrap()
+    }
+
+    /// The holder and epoch of the lease `housekeeping`.
+    pub async fn housekeeping_lease(&self) -> Option<(String, i64)> {
+        self.pool.housekeeping_lease().await.unwrap()
     }
 
     /// Poll `cond` until it holds, or panic after `deadline` with the tail of every

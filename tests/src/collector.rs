@@ -1,8 +1,9 @@
 //! A small HTTP collector on loopback that the `reporter` plugin POSTs every execution to, so
 //! tests count side effects where they happen, not only in the runs table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -28,6 +29,35 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// Failover: for each of `jobs`, how long after `since` its first execution on an instance
+    /// other than `not_on` was reported, among the reports from index `from` on (the count
+    /// before the failure). Reads every 10 ms until each job has one or `within` has passed
+    /// since `since`; a job that never moved is absent from the answer.
+    pub async fn first_elsewhere(
+        &self,
+        jobs: &HashSet<String>,
+        not_on: &str,
+        from: usize,
+        since: Instant,
+        within: Duration,
+    ) -> HashMap<String, Duration> {
+        let mut first: HashMap<String, Duration> = HashMap::new();
+        let mut cursor = from;
+        while first.len() < jobs.len() && since.elapsed() < within {
+            let reports = self.reports();
+            for e in &reports[cursor..] {
+                if jobs.contains(&e.job_id) && e.instance_id != not_on {
+                    first
+                        .entry(e.job_id.clone())
+                        .or_insert_with(|| since.elapsed());
+                }
+            }
+            cursor = reports.len();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        first
+    }
+
     /// Start on a free loopback port.
     pub async fn start() -> Collector {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -17,13 +17,14 @@
 //! watchdog process that does the same cleanup once the test process has exited, however it
 //! exits.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tempfile::TempDir;
+
+use crate::daemon::{ServerError, free_port, is_root, percent_encode};
 
 /// Where Debian's `postgresql-15` package puts the server binaries.
 pub const DEFAULT_PG_BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -185,21 +186,26 @@ impl PgServer {
         format!("postgresql://postgres@{}/{name}", self.address())
     }
 
+    /// The directory of the server's Unix socket (it listens there whatever [`Listen`]
+    /// says).
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The port: a loopback TCP port, or the number that names the Unix socket's file.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's Unix socket (`.s.PGSQL.<port>` in [`PgServer::socket_dir`]).
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join(format!(".s.PGSQL.{}", self.port))
+    }
+
     /// The host and port part of a URL: the socket's directory (percent-encoded) or loopback.
     fn address(&self) -> String {
         match self.options.listen {
-            Listen::UnixSocket => self
-                .dir
-                .path()
-                .to_string_lossy()
-                .bytes()
-                .map(|b| match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        char::from(b).to_string()
-                    }
-                    other => format!("%{other:02X}"),
-                })
-                .collect(),
+            Listen::UnixSocket => percent_encode(&self.dir.path().to_string_lossy()),
             Listen::Tcp => format!("127.0.0.1:{}", self.port),
         }
     }
@@ -363,54 +369,22 @@ pub fn shared() -> &'static PgServer {
     })
 }
 
-/// True when this process runs as root.
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// A loopback port that was free a moment ago (see [`Listen::Tcp`]).
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// Runs `command` to completion; its output on success.
 fn run(command: &mut Command) -> Result<String, PgError> {
-    let line = describe(command);
-    let out = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| PgError::Spawn {
-            command: line.clone(),
-            source,
-        })?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(PgError::Failed {
-            command: line,
-            status: out.status,
-            output: text,
-        })
-    }
-}
-
-fn describe(command: &Command) -> String {
-    let program = Path::new(command.get_program())
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let args: Vec<String> = command
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    format!("{program} {}", args.join(" "))
+    crate::daemon::run(command).map_err(|e| match e {
+        ServerError::Spawn { command, source } => PgError::Spawn { command, source },
+        ServerError::Failed {
+            command,
+            status,
+            output,
+        } => PgError::Failed {
+            command,
+            status,
+            output,
+        },
+        other => PgError::Spawn {
+            command: String::new(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
 }

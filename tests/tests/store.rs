@@ -42,7 +42,7 @@ macro_rules! conformance {
 }
 
 conformance! {
-    engines: [sqlite, postgres],
+    engines: [sqlite, postgres, pgbouncer, mariadb],
     scenarios: [
         clock_ping_and_idempotent_migration,
         job_create_get_list,
@@ -56,6 +56,7 @@ conformance! {
         finish_bounds_text,
         batched_begin_and_finish,
         concurrent_begin_of_one_tick_starts_once,
+        concurrent_batches_of_interleaved_ticks_all_start_and_finish,
         record_ticks_and_catch_up_cursor,
         abandon_runs_of_a_lost_owner,
         list_runs_newest_first_with_filters_and_cursor,
@@ -101,8 +102,8 @@ impl Db {
 /// is expected to have.
 mod engines {
     use futures::future::BoxFuture;
-    use wasmcron::store::{Backend, Store};
-    use wasmcron_e2e::pg;
+    use wasmcron::store::{Backend, ConnectOptions, PoolMode, Store};
+    use wasmcron_e2e::{mariadb, pg, pgbouncer};
 
     use super::Db;
 
@@ -124,6 +125,10 @@ mod engines {
         (version, description, success, checksum, execution_time) \
         VALUES ($1, 'from a newer wasmcron', $2, $3, 0)";
 
+    const INSERT_VERSION_MYSQL: &str = "INSERT INTO _sqlx_migrations \
+        (version, description, success, checksum, execution_time) \
+        VALUES (?, 'from a newer wasmcron', ?, ?, 0)";
+
     static SQLITE: Engine = Engine {
         name: "sqlite",
         backend: Backend::Sqlite,
@@ -139,6 +144,38 @@ mod engines {
         notifications: true,
         record_schema_version: postgres_schema_version,
     };
+
+    /// PostgreSQL with notifications through the `changes` table, as behind a
+    /// transaction-mode pooler.
+    static PGBOUNCER: Engine = Engine {
+        name: "postgres behind pgbouncer (transaction mode, no session URL)",
+        backend: Backend::Postgres,
+        sessions: false,
+        notifications: true,
+        record_schema_version: postgres_schema_version,
+    };
+
+    static MARIADB: Engine = Engine {
+        name: "mariadb",
+        backend: Backend::Mysql,
+        sessions: true,
+        notifications: true,
+        record_schema_version: mariadb_schema_version,
+    };
+
+    fn mariadb_schema_version(url: &str, version: i64) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let pool = sqlx::MySqlPool::connect(url).await.unwrap();
+            sqlx::query(INSERT_VERSION_MYSQL)
+                .bind(version)
+                .bind(true)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    }
 
     fn sqlite_schema_version(url: &str, version: i64) -> BoxFuture<'_, ()> {
         Box::pin(async move {
@@ -191,6 +228,44 @@ mod engines {
             store,
             url,
             engine: &POSTGRES,
+            _dir: None,
+        }
+    }
+
+    /// A fresh database on the shared throwaway PostgreSQL server, reached through the
+    /// shared PgBouncer in transaction mode with no session URL: no sessions, notifications
+    /// polled. `url` is the direct one, for the scenarios that open the database again.
+    pub async fn pgbouncer() -> Db {
+        let url = pg::shared().fresh_database().expect("create database");
+        let name = url.rsplit('/').next().unwrap().to_string();
+        let options = ConnectOptions {
+            pool_mode: PoolMode::Transaction,
+            ..ConnectOptions::default()
+        };
+        let store = Store::connect_with(&pgbouncer::shared().url(&name), options)
+            .await
+            .expect("open postgres through pgbouncer");
+        store
+            .migrate()
+            .await
+            .expect("migrate postgres through pgbouncer");
+        Db {
+            store,
+            url,
+            engine: &PGBOUNCER,
+            _dir: None,
+        }
+    }
+
+    /// A fresh database on the shared throwaway MariaDB server.
+    pub async fn mariadb() -> Db {
+        let url = mariadb::shared().fresh_database().expect("create database");
+        let store = Store::connect(&url).await.expect("open mariadb");
+        store.migrate().await.expect("migrate mariadb");
+        Db {
+            store,
+            url,
+            engine: &MARIADB,
             _dir: None,
         }
     }
@@ -877,6 +952,50 @@ async fn concurrent_begin_of_one_tick_starts_once(db: &Db) {
         20,
         "each of the 20 ticks started exactly once"
     );
+}
+
+/// Batches of distinct ticks interleaved over the same jobs, written at once (as the store
+/// benchmark does): every tick starts and finishes once. On MySQL the batches' next-key locks
+/// deadlock now and then; the store runs a deadlock's victim again.
+async fn concurrent_batches_of_interleaved_ticks_all_start_and_finish(db: &Db) {
+    let store = &db.store;
+    let mut jobs = Vec::new();
+    for i in 0..10 {
+        jobs.push(owned_job(store, &format!("interleaved-{i}")).await);
+    }
+    let mut tasks = Vec::new();
+    for worker in 0..4i64 {
+        let store = store.clone();
+        let jobs = jobs.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0;
+            for round in 0..5i64 {
+                let batch: Vec<NewRun> = (0..64i64)
+                    .map(|i| {
+                        let n = (round * 4 + worker) * 64 + i;
+                        new_run(&jobs[(n % 10) as usize], 1_000_000 + n)
+                    })
+                    .collect();
+                let answers = store.begin_runs(&batch).await.expect("begin batch");
+                let finishes: Vec<(i64, i64, FinishRun)> = answers
+                    .iter()
+                    .zip(&batch)
+                    .map(|(answer, run)| match answer {
+                        BeginRun::Started(id) => (*id, run.epoch, succeeded("ok")),
+                        other => panic!("tick {} not started: {other:?}", run.scheduled_at_ms),
+                    })
+                    .collect();
+                let finished = store.finish_runs(&finishes).await.expect("finish batch");
+                done += finished.iter().filter(|f| **f == Finished::Ok).count();
+            }
+            done
+        }));
+    }
+    let mut done = 0;
+    for task in tasks {
+        done += task.await.expect("task");
+    }
+    assert_eq!(done, 4 * 5 * 64, "every tick started and finished once");
 }
 
 async fn record_ticks_and_catch_up_cursor(db: &Db) {
@@ -1958,9 +2077,9 @@ async fn next_notification(listener: &mut ChangeListener) -> (String, String) {
 
 #[tokio::test]
 async fn unsupported_and_unopenable_urls_are_clear_errors() {
-    match Store::connect("mysql://u:secret@h/db").await {
+    match Store::connect("oracle://u:secret@h/db").await {
         Err(e @ StoreError::UnsupportedUrl(_)) => {
-            assert!(e.to_string().contains("mysql://u:***@h/db"), "{e}");
+            assert!(e.to_string().contains("oracle://u:***@h/db"), "{e}");
         }
         other => panic!("expected UnsupportedUrl, got {other:?}"),
     }

@@ -87,7 +87,7 @@ Usage: include "wasmcron.imageRef" (dict "image" .Values.image "defaultTag" .Cha
 {{- end -}}
 
 {{/*
-Name of the chart-created Secret (database URL and/or API token).
+Name of the chart-created Secret (database URL, session URL and/or API token).
 */}}
 {{- define "wasmcron.secretName" -}}
 {{- include "wasmcron.fullname" . -}}
@@ -97,7 +97,7 @@ Name of the chart-created Secret (database URL and/or API token).
 Whether the chart creates a Secret: "true" or "".
 */}}
 {{- define "wasmcron.createSecret" -}}
-{{- if or (not .Values.database.existingSecret) (not .Values.auth.existingSecret) -}}true{{- end -}}
+{{- if or (not .Values.database.existingSecret) (not .Values.auth.existingSecret) (include "wasmcron.storeSessionUrl" .) -}}true{{- end -}}
 {{- end -}}
 
 {{/*
@@ -108,6 +108,30 @@ Secret name and key of the database URL.
 {{- end -}}
 {{- define "wasmcron.databaseSecretKey" -}}
 {{- if .Values.database.existingSecret -}}{{ .Values.database.existingSecretKey }}{{- else -}}database-url{{- end -}}
+{{- end -}}
+
+{{/*
+Whether a session URL is configured (a value or an existing Secret): "true" or "".
+*/}}
+{{- define "wasmcron.hasSessionUrl" -}}
+{{- if or .Values.database.sessionUrlExistingSecret (trim .Values.database.sessionUrl) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Whether the chart-created Secret holds the session URL (given as a value, not in an existing Secret): "true" or "".
+*/}}
+{{- define "wasmcron.storeSessionUrl" -}}
+{{- if and (not .Values.database.sessionUrlExistingSecret) (trim .Values.database.sessionUrl) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Secret name and key of the session URL.
+*/}}
+{{- define "wasmcron.sessionUrlSecretName" -}}
+{{- default (include "wasmcron.secretName" .) .Values.database.sessionUrlExistingSecret -}}
+{{- end -}}
+{{- define "wasmcron.sessionUrlSecretKey" -}}
+{{- if .Values.database.sessionUrlExistingSecret -}}{{ .Values.database.sessionUrlExistingSecretKey }}{{- else -}}database-session-url{{- end -}}
 {{- end -}}
 
 {{/*
@@ -134,6 +158,16 @@ it), else a new random one.
 {{- else -}}
 {{- randAlphaNum 48 -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Lower-case scheme of database.url (postgres, postgresql, mysql, mariadb, sqlite), or "" when the URL comes from an
+existing Secret the chart cannot see.
+*/}}
+{{- define "wasmcron.databaseScheme" -}}
+{{- if not .Values.database.existingSecret -}}
+{{- regexFind "^[a-z]+" (lower (trim .Values.database.url)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -197,10 +231,10 @@ Refuses values that would deploy a broken or unsafe cluster. Each message says w
 {{- define "wasmcron.validateValues" -}}
 {{- $replicas := int .Values.replicaCount -}}
 {{- if and (gt $replicas 1) (include "wasmcron.isSqlite" .) -}}
-{{- fail (printf "\n\nwasmcron: replicaCount=%d with a SQLite database (database.url=%q) is refused.\nSQLite is a file inside one pod: other replicas cannot share it, so each would keep its own\njobs and runs and every tick would run once per replica.\nEither set replicaCount=1 (single instance, keep the file on persistence.enabled=true), or point\ndatabase.url (or database.existingSecret) at PostgreSQL: postgres://user:password@host:5432/wasmcron" $replicas .Values.database.url) -}}
+{{- fail (printf "\n\nwasmcron: replicaCount=%d with a SQLite database (database.url=%q) is refused.\nSQLite is a file inside one pod: other replicas cannot share it, so each would keep its own\njobs and runs and every tick would run once per replica.\nEither set replicaCount=1 (single instance, keep the file on persistence.enabled=true), or point\ndatabase.url (or database.existingSecret) at PostgreSQL or MySQL/MariaDB: postgres://user:password@host:5432/wasmcron\nor mysql://user:password@host:3306/wasmcron" $replicas .Values.database.url) -}}
 {{- end -}}
 {{- if and (not .Values.database.existingSecret) (not (trim .Values.database.url)) -}}
-{{- fail "\n\nwasmcron: no database configured. Set database.url (postgres://... or, for one replica, sqlite:///var/lib/wasmcron/wasmcron.db) or database.existingSecret." -}}
+{{- fail "\n\nwasmcron: no database configured. Set database.url (postgres://..., mysql://..., mariadb://... or, for one replica, sqlite:///var/lib/wasmcron/wasmcron.db) or database.existingSecret." -}}
 {{- end -}}
 {{- if include "wasmcron.isSqlite" . -}}
 {{- $path := regexReplaceAll "\\?.*$" (regexReplaceAll "^sqlite:(//)?" (trim .Values.database.url) "") "" -}}
@@ -208,8 +242,18 @@ Refuses values that would deploy a broken or unsafe cluster. Each message says w
 {{- fail (printf "\n\nwasmcron: the SQLite file %q is outside the writable data directory %q (the root filesystem is read-only).\nUse database.url=sqlite://%s/wasmcron.db" $path .Values.persistence.mountPath (trimSuffix "/" .Values.persistence.mountPath)) -}}
 {{- end -}}
 {{- end -}}
+{{- if and (include "wasmcron.hasSessionUrl" .) (ne .Values.database.poolMode "transaction") -}}
+{{- fail (printf "\n\nwasmcron: database.sessionUrl (or database.sessionUrlExistingSecret) is set but database.poolMode=%s.\nA session URL is the direct connection beside a pooler in transaction mode; in session mode\nthe database URL already carries the session lock and notifications, and the session URL would be ignored.\nEither set database.poolMode=transaction (database.url goes through PgBouncer, Supavisor or RDS Proxy\nin transaction mode), or remove database.sessionUrl and database.sessionUrlExistingSecret." .Values.database.poolMode) -}}
+{{- end -}}
+{{- $scheme := include "wasmcron.databaseScheme" . -}}
+{{- if and (eq .Values.database.poolMode "transaction") $scheme (not (has $scheme (list "postgres" "postgresql"))) -}}
+{{- fail (printf "\n\nwasmcron: database.poolMode=transaction with a %s database (database.url=%s://...) is refused.\nTransaction pooling (PgBouncer, Supavisor, RDS Proxy) is supported for PostgreSQL only.\nSet database.poolMode=session, or point database.url at PostgreSQL behind a transaction pooler." $scheme $scheme) -}}
+{{- end -}}
 {{- if and (gt $replicas 1) .Values.persistence.enabled -}}
-{{- fail "\n\nwasmcron: persistence.enabled=true holds a SQLite file for a single replica; with replicaCount > 1 use PostgreSQL and persistence.enabled=false." -}}
+{{- fail "\n\nwasmcron: persistence.enabled=true holds a SQLite file for a single replica; with replicaCount > 1 use PostgreSQL or MySQL/MariaDB and persistence.enabled=false." -}}
+{{- end -}}
+{{- if and .Values.auth.apiToken (not .Values.auth.existingSecret) (lt (len .Values.auth.apiToken) 32) -}}
+{{- fail (printf "\n\nwasmcron: auth.apiToken has %d characters; a replica refuses a bootstrap token shorter than 32.\nLeave it empty to have one generated, or make one with: openssl rand -hex 32" (len .Values.auth.apiToken)) -}}
 {{- end -}}
 {{- $grace := include "wasmcron.durationSeconds" .Values.server.gracePeriod | atoi -}}
 {{- $termination := include "wasmcron.terminationGracePeriodSeconds" . | atoi -}}

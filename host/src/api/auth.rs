@@ -3,7 +3,12 @@
 //! `/api/v1/tokens`, looked up in the replica's settings cache (so a revoked token is refused
 //! as soon as the cache hears of it: within a second on PostgreSQL, within the settings TTL on
 //! SQLite). A `read` token may only read, and may not see the tokens. Comparisons are
-//! constant-time; tokens never appear in logs.
+//! constant-time; tokens never appear in logs. A client that keeps presenting unknown tokens
+//! is slowed down ([`super::limits`]): each failure is counted
+//! (`wasmcron_api_auth_failures_total`) and logged with the client's address, never the token.
+//!
+//! The bootstrap token must be at least [`MIN_BOOTSTRAP_TOKEN_CHARS`] characters long: a
+//! replica refuses to start with a shorter one ([`check_bootstrap_token`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,8 +20,25 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, ErrorCode};
+use super::limits::{Client, too_many};
 use super::state::ApiState;
 use crate::settings::{Identity, Role};
+
+/// The shortest bootstrap token a replica accepts.
+pub const MIN_BOOTSTRAP_TOKEN_CHARS: usize = 32;
+
+/// Refuses a bootstrap token shorter than [`MIN_BOOTSTRAP_TOKEN_CHARS`] characters, saying how
+/// to make a good one.
+pub fn check_bootstrap_token(token: &str) -> Result<(), String> {
+    let chars = token.chars().count();
+    if chars < MIN_BOOTSTRAP_TOKEN_CHARS {
+        return Err(format!(
+            "WASMCRON_API_TOKEN has {chars} characters; the bootstrap token must have at least \
+             {MIN_BOOTSTRAP_TOKEN_CHARS} (make one with `openssl rand -hex 32`)"
+        ));
+    }
+    Ok(())
+}
 
 /// A token's `last_used_at` is written at most this often.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -104,9 +126,34 @@ pub async fn require_token(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let identity = match identify(&state, bearer(request.headers())) {
+    let client = Client::of(&request);
+    let token = bearer(request.headers());
+    let now = Instant::now();
+    if token.is_some()
+        && state.info.api_token.is_some()
+        && let Some(wait) = state.limits.blocked(client, now)
+    {
+        crate::metrics::global().api_throttled("auth");
+        return too_many(
+            wait,
+            "too many unknown bearer tokens from this client: wait before trying again",
+        );
+    }
+    let identity = match identify(&state, token) {
         Ok(identity) => identity,
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            if e.code == ErrorCode::InvalidToken {
+                crate::metrics::global().api_auth_failed();
+                let (failures, blocked) = state.limits.failed(client, now);
+                tracing::warn!(
+                    client = %client.ip(),
+                    failures,
+                    blocked_secs = blocked.map(|b| b.as_secs()),
+                    "API request with an unknown or revoked bearer token"
+                );
+            }
+            return e.into_response();
+        }
     };
     if identity.role == Role::Read {
         let path = request.uri().path();

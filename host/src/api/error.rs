@@ -49,6 +49,11 @@ pub enum ErrorCode {
     InvalidToken,
     /// The token's role does not allow this.
     Forbidden,
+    /// This client made too many failed attempts, or holds too many event streams: wait for
+    /// `Retry-After` seconds.
+    TooManyRequests,
+    /// The request line and headers are larger than the API accepts.
+    HeadersTooLarge,
     /// The database cannot be reached.
     DatabaseUnavailable,
     /// Something failed inside the replica (its log says what).

@@ -13,6 +13,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::Query;
+use super::limits::{Client, StreamSlot};
 use super::schema::EventKind;
 use super::state::ApiState;
 use crate::events::Event;
@@ -67,12 +69,34 @@ pub struct EventMessage {
         (status = 200, description = "An endless event stream", body = String,
             content_type = "text/event-stream"),
         (status = 400, description = "An invalid cursor or kind", body = ErrorBody),
+        (status = 429, description = "This client holds too many event streams open already, \
+            or presented too many unknown bearer tokens",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The database is unreachable", body = ErrorBody),
     ))]
 pub async fn stream(
     State(state): State<ApiState>,
+    client: Client,
     headers: HeaderMap,
     Query(q): Query<EventsQuery>,
+) -> Response {
+    // At most a few streams per client: each holds a connection and a database follower.
+    let Some(slot) = state.limits.open_stream(client) else {
+        crate::metrics::global().api_throttled("event_streams");
+        return super::limits::too_many_streams();
+    };
+    match open(state, headers, q, slot).await {
+        Ok(sse) => sse.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The stream of [`stream`], holding `slot` for as long as it is open.
+async fn open(
+    state: ApiState,
+    headers: HeaderMap,
+    q: EventsQuery,
+    slot: StreamSlot,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let last_event_id = match headers.get("last-event-id") {
         None => None,
@@ -145,7 +169,10 @@ pub async fn stream(
             }
         }
     };
-    let events = events.take_until(revoked);
+    let events = events.take_until(revoked).map(move |event| {
+        let _open = &slot;
+        event
+    });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -4,7 +4,9 @@
 //!
 //! One file per resource: [`jobs`], [`runs`], [`trigger`], [`settings`], [`tokens`],
 //! [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`metrics`]. [`auth`]
-//! is the bearer-token layer, [`extract`] the extractors that refuse in the API's error shape,
+//! is the bearer-token layer, [`limits`] what one client may ask (failed tokens slowed down,
+//! open event streams, header sizes, `Cache-Control: no-store` on every `/api/` answer),
+//! [`extract`] the extractors that refuse in the API's error shape,
 //! [`views`] the JSON shapes, [`error`] the one error shape, [`schema`] the schemas of domain
 //! types other modules own, [`openapi`] the contract.
 //!
@@ -17,6 +19,7 @@ mod error;
 mod events;
 mod extract;
 mod jobs;
+pub mod limits;
 mod metrics;
 pub mod openapi;
 mod runs;
@@ -29,6 +32,8 @@ mod trigger;
 mod views;
 
 #[cfg(test)]
+mod hardening_tests;
+#[cfg(test)]
 mod round_trips;
 #[cfg(test)]
 mod tests;
@@ -38,9 +43,10 @@ use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::TokenUses;
+pub use auth::{MIN_BOOTSTRAP_TOKEN_CHARS, TokenUses, check_bootstrap_token};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use events::EventMessage;
+pub use limits::ClientLimits;
 pub use settings::{EffectiveSettings, Setting, SettingMap, SettingValue};
 pub use state::{ApiState, ReplicaInfo};
 pub use system::{InstanceView, PluginView};
@@ -97,5 +103,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(root)
         .merge(crate::dashboard::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(limits::bound_headers))
+        .layer(axum::middleware::from_fn(limits::no_store))
         .with_state(state)
 }

@@ -1,14 +1,17 @@
 //! The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json`. It is generated
 //! from the same route table as the router ([`super::api_routes`], [`super::root_routes`]):
 //! each handler's annotation names its parameters, body and answers, each type its schema.
-//! What the bearer-token layer adds to every operation (401, and 403 where a `read` token is
-//! refused) comes from the layer's own rule, [`super::auth::refused_to_readers`].
+//! What the bearer-token layer adds to every operation (401, 429 after repeated unknown
+//! tokens, and 403 where a `read` token is refused) comes from the layer's own rule,
+//! [`super::auth::refused_to_readers`]; the header bound adds 431 everywhere.
 
 use std::sync::LazyLock;
 
 use axum::http::{Method, header};
 use axum::response::IntoResponse;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
@@ -89,12 +92,47 @@ fn add_auth_answers(doc: &mut utoipa::openapi::OpenApi) {
                 "401".into(),
                 error("The API requires a token and none, or an unknown one, was presented").into(),
             );
+            let throttled = too_many_requests(
+                "This client presented too many unknown bearer tokens: wait Retry-After seconds",
+            );
+            responses.entry("429".into()).or_insert(throttled.into());
             if let Some(what) = refused_to_readers(&method, path) {
                 responses.insert(
                     "403".into(),
                     error(&format!("A read token cannot {what}")).into(),
                 );
             }
+        }
+    }
+}
+
+/// A 429 answer: the error shape and `Retry-After`.
+fn too_many_requests(description: &str) -> utoipa::openapi::Response {
+    let mut response = error(description);
+    response.headers.insert(
+        "Retry-After".into(),
+        HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            ))
+            .description(Some("Seconds to wait before trying again"))
+            .build()
+            .into(),
+    );
+    response
+}
+
+/// What the header bound (`limits::bound_headers`) may answer on every path, the probes too.
+fn add_header_limit(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for (_, operation) in operations(item) {
+            let Some(operation) = operation else { continue };
+            operation.responses.responses.insert(
+                "431".into(),
+                error("The request line and headers are larger than the API accepts").into(),
+            );
         }
     }
 }
@@ -113,6 +151,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     if let (Some(components), Some(extra)) = (doc.components.as_mut(), root.components) {
         components.schemas.extend(extra.schemas);
     }
+    add_header_limit(&mut doc);
     doc
 }
 

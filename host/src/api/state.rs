@@ -38,4 +38,6 @@ pub struct ApiState {
     pub events: Publisher,
     /// When named tokens were last recorded as used.
     pub token_uses: Arc<super::auth::TokenUses>,
+    /// Failed tokens and open event streams, per client.
+    pub limits: Arc<super::limits::ClientLimits>,
 }

@@ -22,7 +22,7 @@ struct TestApi {
     _dir: tempfile::TempDir,
 }
 
-async fn state(dir: &std::path::Path) -> ApiState {
+pub(super) async fn state(dir: &std::path::Path) -> ApiState {
     let store = Store::connect(&format!("sqlite://{}", dir.join("db").display()))
         .await
         .unwrap();
@@ -53,6 +53,7 @@ async fn state(dir: &std::path::Path) -> ApiState {
         hub: EventHub::new(store.clone()),
         events,
         token_uses: Arc::default(),
+        limits: Arc::default(),
         store,
     }
 }

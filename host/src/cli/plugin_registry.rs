@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
@@ -32,10 +33,13 @@ impl RegistryArgs {
             Some(path) => Credentials::from_file(path)?,
             None => Credentials::none(),
         };
-        Ok(Registry::new(RegistryOptions {
-            credentials,
-            insecure: self.insecure_registries.clone(),
-        }))
+        Registry::new(
+            RegistryOptions {
+                credentials,
+                insecure: self.insecure_registries.clone(),
+            },
+            Arc::default(),
+        )
     }
 }
 

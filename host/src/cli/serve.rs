@@ -12,6 +12,7 @@ use super::plugin_registry::RegistryArgs;
 use crate::registry::{Credentials, RegistryOptions, parse_plugin_refs};
 use crate::replica::{Replica, ReplicaOptions};
 use crate::runtime::Compiler;
+use crate::store::{ConnectOptions, PoolMode};
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
@@ -24,6 +25,28 @@ pub struct DbArgs {
     /// Database URL: `sqlite://FILE` (embedded default) or `postgres://…` (multi-replica).
     #[arg(long, env = "WASMCRON_DB", default_value = "sqlite://wasmcron.db")]
     pub db: String,
+    /// How the server at `--db` pools connections: `session` (a direct connection, or a
+    /// pooler in session mode) or `transaction` (PgBouncer, Supavisor or RDS Proxy in
+    /// transaction mode: no prepared statements, no session state).
+    #[arg(long, env = "WASMCRON_DB_POOL_MODE", default_value = "session")]
+    pub db_pool_mode: PoolMode,
+    /// A direct connection to the same database beside a transaction pooler: it carries the
+    /// session lock that tells peers within a second that this replica crashed, change
+    /// notifications, and migrations. Without it, crash detection waits for `--dead-after`
+    /// and changes are polled.
+    #[arg(long, env = "WASMCRON_DB_SESSION_URL")]
+    pub db_session_url: Option<String>,
+}
+
+impl DbArgs {
+    /// The store's connect options for these arguments.
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            pool_mode: self.db_pool_mode,
+            session_url: self.db_session_url.clone(),
+            ..ConnectOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -146,6 +169,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // With `--listen` on port 0 this default has port 0 too: `Replica::start` gives it the
         // port actually bound.
         let options = ReplicaOptions {
+            db_connect: args.db.connect_options(),
             db_url: args.db.db,
             plugins_dir: args.plugins,
             cache_dir: Some(args.cache_dir),
@@ -182,8 +206,7 @@ pub fn migrate(args: DbArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let store = crate::store::Store::connect(&args.db).await?;
-        store.migrate().await?;
+        crate::replica::open_store(&args.db, args.connect_options()).await?;
         println!(
             "database at {} is up to date",
             crate::store::redact_url(&args.db)

@@ -120,3 +120,16 @@ fn every_module_import_is_an_embedded_asset() {
         }
     }
 }
+
+#[test]
+fn the_token_is_kept_for_the_tab_only() {
+    // sessionStorage lives as long as the tab; nothing the page runs keeps the token longer.
+    for asset in ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
+        let text = std::str::from_utf8(asset.body).unwrap();
+        for forbidden in ["localStorage", "document.cookie", "indexedDB"] {
+            assert!(!text.contains(forbidden), "{} uses {forbidden}", asset.path);
+        }
+    }
+    let api = std::str::from_utf8(assets::find("api.js").unwrap().body).unwrap();
+    assert!(api.contains("sessionStorage.setItem(TOKEN_KEY"), "api.js");
+}

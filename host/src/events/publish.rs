@@ -8,6 +8,9 @@ use tokio::sync::mpsc;
 use super::Event;
 use crate::store::Store;
 
+/// How long a stopping writer may still write what was queued.
+pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Where this replica publishes events. Cheap to clone; clones share the queue.
 #[derive(Clone, Debug)]
 pub struct Publisher {
@@ -38,21 +41,40 @@ pub struct EventWriter {
 }
 
 impl EventWriter {
-    /// Write events as they come until `stop`; then write what is queued and return.
+    /// Write events as they come until `stop`; then write what is queued (for at most
+    /// [`DRAIN_LIMIT`]) and return.
     pub async fn run(mut self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
             tokio::select! {
                 biased;
+                _ = &mut stop => break,
                 event = self.rx.recv() => match event {
                     Some(event) => self.write(event).await,
                     None => return,
                 },
-                _ = &mut stop => break,
             }
         }
-        while let Ok(event) = self.rx.try_recv() {
-            self.write(event).await;
+        // What was queued when the stop came is still written, for at most DRAIN_LIMIT (a
+        // writer that fell behind, e.g. one statement at a time through a transaction pooler,
+        // must not hold the shutdown past the grace period); nothing published later.
+        let queued = self.rx.len();
+        let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+        let mut written = 0;
+        while written < queued && tokio::time::Instant::now() < deadline {
+            match self.rx.try_recv() {
+                Ok(event) => self.write(event).await,
+                Err(_) => break,
+            }
+            written += 1;
+        }
+        if written < queued {
+            tracing::warn!(
+                queued,
+                written,
+                "event writer stopped before the queue was written: {} events not stored",
+                queued - written
+            );
         }
     }
 

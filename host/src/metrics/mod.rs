@@ -66,6 +66,8 @@ const NOT_RUN: [[&str; 2]; 3] = [
 ];
 /// The writes a fence refuses (`wasmcron_fencing_events_total`).
 const FENCED: [[&str; 1]; 4] = [["run"], ["finish"], ["state"], ["record"]];
+/// Why the API answered 429 (`wasmcron_api_throttled_total`).
+const THROTTLED: [[&str; 1]; 2] = [["auth"], ["event_streams"]];
 /// Fire-lateness buckets (seconds).
 const LATENESS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
@@ -86,6 +88,9 @@ pub struct Metrics {
     plugin_load_errors: Counter,
     manual_triggers: Counter,
     events_published: Counter,
+    egress_denied: Counter,
+    api_auth_failures: Counter,
+    api_throttled: CounterFamily<1, 2>,
     scrape: ScrapeGauges,
     /// Held from setting the scrape gauges to encoding them, so that each scrape shows its
     /// own values.
@@ -121,6 +126,9 @@ impl Metrics {
             plugin_load_errors: Counter::default(),
             manual_triggers: Counter::default(),
             events_published: Counter::default(),
+            egress_denied: Counter::default(),
+            api_auth_failures: Counter::default(),
+            api_throttled: CounterFamily::new(["reason"], THROTTLED),
             scrape: ScrapeGauges::default(),
             scraping: Mutex::new(()),
         };
@@ -185,6 +193,21 @@ impl Metrics {
             "Events persisted by this replica",
             self.events_published.clone(),
         );
+        r.register(
+            "egress_denied",
+            "Outbound connections of plugins refused by the allowed hosts",
+            self.egress_denied.clone(),
+        );
+        r.register(
+            "api_auth_failures",
+            "API requests with an unknown or revoked bearer token",
+            self.api_auth_failures.clone(),
+        );
+        r.register(
+            "api_throttled",
+            "API requests answered 429, by reason",
+            self.api_throttled.listed(),
+        );
         self.scrape.register(r);
     }
 
@@ -247,6 +270,22 @@ impl Metrics {
     /// An event was persisted.
     pub fn event_published(&self) {
         self.events_published.inc();
+    }
+
+    /// A plugin's outbound connection was refused by its allowed hosts.
+    pub fn egress_denied(&self) {
+        self.egress_denied.inc();
+    }
+
+    /// An API request presented an unknown or revoked bearer token.
+    pub fn api_auth_failed(&self) {
+        self.api_auth_failures.inc();
+    }
+
+    /// An API request was answered 429 (`reason`: `auth` after repeated bad tokens,
+    /// `event_streams` for too many open event streams).
+    pub fn api_throttled(&self, reason: &'static str) {
+        self.api_throttled.add([reason], 1);
     }
 
     /// The text exposition (format 0.0.4, [`CONTENT_TYPE`]), with `gauges` read by this scrape.
@@ -337,6 +376,12 @@ mod tests {
             "# TYPE wasmcron_manual_triggers_total counter",
             "# HELP wasmcron_events_published_total Events persisted by this replica.",
             "# TYPE wasmcron_events_published_total counter",
+            "# HELP wasmcron_egress_denied_total Outbound connections of plugins refused by the allowed hosts.",
+            "# TYPE wasmcron_egress_denied_total counter",
+            "# HELP wasmcron_api_auth_failures_total API requests with an unknown or revoked bearer token.",
+            "# TYPE wasmcron_api_auth_failures_total counter",
+            "# HELP wasmcron_api_throttled_total API requests answered 429, by reason.",
+            "# TYPE wasmcron_api_throttled_total counter",
             "# HELP wasmcron_database_up 1 when the database answered this scrape.",
             "# TYPE wasmcron_database_up gauge",
         ];

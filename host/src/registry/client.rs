@@ -2,8 +2,10 @@
 //!
 //! Every request to a registry goes through the one HTTP client built in [`Registry::new`]
 //! ([`build_client`]): HTTPS, except for the registries named as insecure; credentials from
-//! [`Credentials`]; bounded connect and read times.
+//! [`Credentials`]; bounded connect and read times; every connection through the egress
+//! [`Gate`] (the registries named in references, public addresses for anything else).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -11,9 +13,12 @@ use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
+use crate::runtime::egress::OwnAddresses;
+
 use super::artifact;
 use super::auth::Credentials;
 use super::error::RegistryError;
+use super::gate::Gate;
 use super::reference::PluginReference;
 
 /// How long connecting to a registry may take.
@@ -51,6 +56,7 @@ pub struct Pulled {
 pub struct Registry {
     client: Client,
     options: RegistryOptions,
+    gate: Gate,
 }
 
 impl std::fmt::Debug for Registry {
@@ -63,7 +69,7 @@ impl std::fmt::Debug for Registry {
 
 /// Builds the HTTP client of every registry request. This is the one place where the
 /// connection to a registry is configured.
-fn build_client(options: &RegistryOptions) -> Client {
+fn build_client(options: &RegistryOptions, gate: &Gate) -> Client {
     // reqwest is built without a TLS provider of its own: use ring, as the rest of the host
     // does. Installing fails only when a provider is installed already, which is as good.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -77,33 +83,52 @@ fn build_client(options: &RegistryOptions) -> Client {
         connect_timeout: Some(CONNECT_TIMEOUT),
         read_timeout: Some(READ_TIMEOUT),
         user_agent: concat!("wasmcron/", env!("CARGO_PKG_VERSION")),
+        // Every connection, plain or TLS, through the gate; none bypasses it.
+        http_proxy: Some(gate.url().to_string()),
+        https_proxy: Some(gate.url().to_string()),
+        no_proxy: None,
         ..ClientConfig::default()
     })
 }
 
 impl Registry {
-    pub fn new(options: RegistryOptions) -> Self {
-        Registry {
-            client: build_client(&options),
+    /// A client for registries; `own`: the replica's API addresses, which no connection
+    /// reaches. Starts the egress gate, so it must run inside a tokio runtime.
+    pub fn new(options: RegistryOptions, own: Arc<OwnAddresses>) -> Result<Self, RegistryError> {
+        let gate = Gate::start(own).map_err(|e| RegistryError::Start(e.to_string()))?;
+        Ok(Registry {
+            client: build_client(&options, &gate),
             options,
-        }
+            gate,
+        })
     }
 
+    /// The credentials for `reference`'s registry, which becomes a named target of the gate:
+    /// every operation on a reference passes here first.
     fn auth(&self, reference: &PluginReference) -> RegistryAuth {
+        self.gate.allow(reference.registry());
         self.options.credentials.for_registry(reference.registry())
     }
 
+    /// How an error of the OCI client on `reference` reads: the gate's refusal when it refused
+    /// a connection (the client only sees a `403`), else what the registry said.
     fn error(
         &self,
         reference: &PluginReference,
-    ) -> impl Fn(oci_client::errors::OciDistributionError) -> RegistryError {
+    ) -> impl Fn(oci_client::errors::OciDistributionError) -> RegistryError + '_ {
         let plain_http = self
             .options
             .insecure
             .iter()
             .any(|r| r == reference.registry());
         let text = reference.as_str().to_string();
-        move |e| RegistryError::from_oci(&text, plain_http, e)
+        move |e| match self.gate.take_refusal() {
+            Some(reason) => RegistryError::Denied {
+                reference: text.clone(),
+                reason,
+            },
+            None => RegistryError::from_oci(&text, plain_http, e),
+        }
     }
 
     /// Pushes `component` (content `content_digest`) to the tag of `reference`, as a wasm

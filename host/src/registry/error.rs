@@ -39,6 +39,10 @@ pub enum RegistryError {
     },
     #[error("{reference}: {reason}")]
     Registry { reference: String, reason: String },
+    #[error("{reference}: {reason}")]
+    Denied { reference: String, reason: String },
+    #[error("cannot start the registry client: {0}")]
+    Start(String),
 }
 
 impl RegistryError {

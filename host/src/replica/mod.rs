@@ -8,6 +8,7 @@
 //! - [`options`]: the configuration;
 //! - [`tasks`]: the background tasks and their one stop signal.
 
+mod identity;
 mod options;
 mod tasks;
 
@@ -27,7 +28,25 @@ use crate::registry::{Follower, Registry};
 use crate::runtime::{EngineOptions, Runtime};
 use crate::scheduler::{Command, Executor, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
-use crate::store::{Store, redact_url};
+use crate::store::{ConnectOptions, Store, StoreError, redact_url};
+
+/// Connects to the database at `url` and brings its schema up to date; an error names the URL
+/// (password redacted) and says what to do where the store can tell.
+pub async fn open_store(url: &str, options: ConnectOptions) -> anyhow::Result<Store> {
+    let redacted = redact_url(url);
+    let explain = |e: StoreError, what: &str| match e.hint() {
+        Some(hint) => anyhow::anyhow!("{what} the database at {redacted}: {e}; {hint}"),
+        None => anyhow::anyhow!("{what} the database at {redacted}: {e}"),
+    };
+    let store = Store::connect_with(url, options)
+        .await
+        .map_err(|e| explain(e, "cannot use"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| explain(e, "cannot migrate"))?;
+    Ok(store)
+}
 
 /// A started replica.
 pub struct Replica {
@@ -42,6 +61,8 @@ pub struct Replica {
     pub jobs: Jobs,
     pub events: Publisher,
     signal: ChangeSignal,
+    /// The lock file that holds this replica's instance id, if one does.
+    _identity_file: Option<std::fs::File>,
     /// What [`Self::start`] prepares and [`Self::serve_until`] runs.
     pending: Mutex<Option<Pending>>,
 }
@@ -68,14 +89,12 @@ impl Replica {
     /// Connect, migrate, load settings and plugins, bind the API's address. Nothing is
     /// scheduled (nor served) until [`Self::serve_until`].
     pub async fn start(mut options: ReplicaOptions) -> anyhow::Result<Self> {
-        let redacted = redact_url(&options.db_url);
-        let store = Store::connect(&options.db_url)
-            .await
-            .with_context(|| format!("cannot use the database at {redacted}"))?;
-        store
-            .migrate()
-            .await
-            .with_context(|| format!("cannot migrate the database at {redacted}"))?;
+        if let Some(token) = &options.api_token {
+            crate::api::check_bootstrap_token(token).map_err(anyhow::Error::msg)?;
+        }
+        let store = open_store(&options.db_url, options.db_connect.clone()).await?;
+        // Before anything is written on this id's behalf.
+        let identity = identity::claim(&store, &options).await?;
         let settings = SettingsCache::load(&store, options.settings_ttl)
             .await
             .context("cannot read the cluster settings")?;
@@ -120,6 +139,9 @@ impl Replica {
         if let Some(host) = options.advertise.strip_suffix(":0") {
             options.advertise = format!("{host}:{}", bound.port());
         }
+        // Plugins reach the replica's own API only through an entry naming its address.
+        let advertised = crate::runtime::egress::resolve_own(&options.advertise).await;
+        runtime.engine.own_addresses().set(bound, &advertised);
         let clock = DbClock::new(store.now_ms().await?);
         let (events, event_writer) = Publisher::new(store.clone());
         let ledger = RunLedger::start(store.clone());
@@ -149,6 +171,7 @@ impl Replica {
             handle.clone(),
             health.clone(),
             signal.clone(),
+            identity.session,
         );
         let jobs = Jobs::new(
             store.clone(),
@@ -171,6 +194,7 @@ impl Replica {
             jobs,
             events,
             signal,
+            _identity_file: identity.file,
             pending: Mutex::new(Some(Pending {
                 scheduler,
                 listener,
@@ -222,11 +246,14 @@ impl Replica {
         let app = crate::api::router(self.api_state(hub));
         let (http_stop_tx, mut http_stop_rx) = tokio::sync::watch::channel(false);
         let server = tokio::spawn(
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_stop_rx.wait_for(|stop| *stop).await;
-                })
-                .into_future(),
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = http_stop_rx.wait_for(|stop| *stop).await;
+            })
+            .into_future(),
         );
 
         shutdown.await;
@@ -351,6 +378,7 @@ impl Replica {
             hub,
             events: self.events.clone(),
             token_uses: Arc::default(),
+            limits: Arc::default(),
         }
     }
 }
@@ -366,7 +394,10 @@ fn follower(options: &ReplicaOptions, runtime: &Runtime) -> anyhow::Result<Optio
         .as_ref()
         .context("--plugin-ref needs a compiled-cache directory (--cache-dir)")?;
     Ok(Some(Follower::new(
-        Registry::new(options.registry.clone()),
+        Registry::new(
+            options.registry.clone(),
+            runtime.engine.own_addresses().clone(),
+        )?,
         options.plugin_refs.clone(),
         cache_dir.join("fetched"),
         runtime.plugins.clone(),

@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use crate::registry::{PluginRef, RegistryOptions};
 use crate::runtime::Compiler;
+use crate::store::ConnectOptions;
 
 /// How a replica is configured.
 #[derive(Clone, Debug)]
 pub struct ReplicaOptions {
     pub db_url: String,
+    /// How to reach the database (pool mode, a direct session URL, limits).
+    pub db_connect: ConnectOptions,
     pub plugins_dir: PathBuf,
     pub cache_dir: Option<PathBuf>,
     pub listen: SocketAddr,

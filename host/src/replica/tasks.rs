@@ -67,6 +67,7 @@ impl Tasks {
 
 async fn join(tasks: Vec<(&'static str, JoinHandle<()>)>) {
     for (name, handle) in tasks {
+        tracing::debug!(task = name, "waiting for a background task to stop");
         if let Err(e) = handle.await {
             tracing::error!(task = name, error = %e, "background task failed");
         }

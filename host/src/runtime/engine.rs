@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use super::egress::OwnAddresses;
 use super::error::EngineError;
 
 /// How often the epoch advances. Timeouts are enforced to within one tick of this.
@@ -58,6 +59,8 @@ pub struct PluginEngine {
     engine: Engine,
     allocator: Allocator,
     _ticker: Arc<EpochTicker>,
+    /// The replica's own API addresses, which no run reaches through a wildcard or host name.
+    own: Arc<OwnAddresses>,
 }
 
 impl std::fmt::Debug for PluginEngine {
@@ -94,6 +97,7 @@ impl PluginEngine {
             engine,
             allocator,
             _ticker: Arc::new(ticker),
+            own: Arc::default(),
         })
     }
 
@@ -103,6 +107,12 @@ impl PluginEngine {
 
     pub fn allocator(&self) -> Allocator {
         self.allocator
+    }
+
+    /// The replica's own API addresses, shared by every run's egress guard: empty until the
+    /// replica records them ([`OwnAddresses::set`]) after binding its listener.
+    pub fn own_addresses(&self) -> &Arc<OwnAddresses> {
+        &self.own
     }
 
     /// Number of epoch ticks that make up `timeout` (at least one).

@@ -1,167 +1,92 @@
-//! Outbound HTTP for plugins: `wasi:http/outgoing-handler` only to the job's allowed hosts.
+//! Outbound HTTP for plugins: `wasi:http/outgoing-handler` only to the job's allowed hosts,
+//! through the egress guard ([`super::egress`]): the host is resolved once, every address
+//! checked against the entries (wildcards reach only public addresses), and the request goes
+//! to an address that passed. Anything else is refused with `HttpRequestDenied`, which the
+//! plugin sees, and a line in the run log that names the host, the address and the rule.
 //!
-//! A pattern is `host`, `*.domain` (any subdomain, not the domain itself) or `*` (any host),
-//! each optionally followed by `:port`. Without a port, any port matches. Hosts compare
-//! case-insensitively. Anything else is refused with `HttpRequestDenied`, which the plugin sees,
-//! and a line in the run log that says which host was refused and what is allowed.
+//! What one run may hold is bounded: at most [`MAX_CONNECTIONS_PER_RUN`] connections open at
+//! once (a request past them waits for one to close, up to its connect timeout, then fails
+//! with `ConnectionLimitReached`), [`DEFAULT_MAX_RESPONSE_BYTES`] of response body per request,
+//! and the run's own timeout over everything.
 
-use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
+use tokio::sync::Semaphore;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::egress::{Denial, Egress, EgressError, HostPattern, OwnAddresses, Target};
 use super::run_log::RunLog;
 
 /// Largest response body a plugin may read, by default.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
 
-/// One allowed-host pattern.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostPattern {
-    host: HostMatch,
-    port: Option<u16>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum HostMatch {
-    Any,
-    Exact(String),
-    Subdomain(String),
-}
-
-/// An allowed-host pattern that does not parse.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid allowed host {pattern:?}: {reason}")]
-pub struct HostPatternError {
-    pub pattern: String,
-    pub reason: &'static str,
-}
-
-impl HostPattern {
-    pub fn parse(pattern: &str) -> Result<Self, HostPatternError> {
-        let err = |reason| HostPatternError {
-            pattern: pattern.to_string(),
-            reason,
-        };
-        let trimmed = pattern.trim();
-        if trimmed.contains("://") || trimmed.contains('/') {
-            return Err(err("give a host (and optional :port), not a URL"));
-        }
-        let (host, port) = match trimmed.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') => {
-                let port = p
-                    .parse::<u16>()
-                    .map_err(|_| err("port must be a number from 1 to 65535"))?;
-                if port == 0 {
-                    return Err(err("port must be a number from 1 to 65535"));
-                }
-                (h, Some(port))
-            }
-            _ => (trimmed, None),
-        };
-        let host = host.to_ascii_lowercase();
-        let valid = |s: &str| {
-            !s.is_empty()
-                && s.split('.').all(|label| {
-                    !label.is_empty()
-                        && label.len() <= 63
-                        && label
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                })
-        };
-        let host = if host == "*" {
-            HostMatch::Any
-        } else if let Some(domain) = host.strip_prefix("*.") {
-            if !valid(domain) {
-                return Err(err("expected *.domain with a valid domain"));
-            }
-            HostMatch::Subdomain(domain.to_string())
-        } else if valid(&host) {
-            HostMatch::Exact(host)
-        } else {
-            return Err(err("not a valid host name or IPv4 address"));
-        };
-        Ok(HostPattern { host, port })
-    }
-
-    /// Whether a request to `host:port` is allowed by this pattern.
-    pub fn matches(&self, host: &str, port: u16) -> bool {
-        if self.port.is_some_and(|p| p != port) {
-            return false;
-        }
-        let host = host.to_ascii_lowercase();
-        match &self.host {
-            HostMatch::Any => true,
-            HostMatch::Exact(h) => *h == host,
-            HostMatch::Subdomain(domain) => host
-                .strip_suffix(domain.as_str())
-                .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.')),
-        }
-    }
-}
-
-impl fmt::Display for HostPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.host {
-            HostMatch::Any => f.write_str("*")?,
-            HostMatch::Exact(h) => f.write_str(h)?,
-            HostMatch::Subdomain(d) => write!(f, "*.{d}")?,
-        }
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Parse a list of patterns, naming the first bad one.
-pub fn parse_allowed_hosts(patterns: &[String]) -> Result<Vec<HostPattern>, HostPatternError> {
-    patterns.iter().map(|p| HostPattern::parse(p)).collect()
-}
+/// Connections one run may have open at once.
+pub const MAX_CONNECTIONS_PER_RUN: usize = 16;
 
 /// The `wasi:http` hooks of one run.
 pub struct HttpPolicy {
-    allowed: Vec<HostPattern>,
+    egress: Egress,
     log: RunLog,
     max_response_bytes: usize,
     connect_timeout: Duration,
+    /// One permit per connection the run may open; a connection holds its permit until it
+    /// closes (or the run ends).
+    connections: Arc<Semaphore>,
+}
+
+/// The run-log line of a refused request.
+fn denial_message(denial: &Denial) -> String {
+    if denial.refused.is_some() {
+        return format!("outbound HTTP to {denial}");
+    }
+    let allowed = if denial.allowed.is_empty() {
+        "none (set the job's allowed_hosts)".to_string()
+    } else {
+        denial
+            .allowed
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "outbound HTTP to {}:{} denied: not in this job's allowed_hosts (allowed: {allowed})",
+        denial.target, denial.port
+    )
+}
+
+/// What the plugin sees when the way out fails.
+fn http_error(e: &EgressError) -> HttpError {
+    match e {
+        EgressError::Denied(_) => HttpError::HttpRequestDenied,
+        EgressError::Resolve { .. } => HttpError::DnsError {
+            rcode: None,
+            info_code: None,
+        },
+        EgressError::NoAddress { .. } => HttpError::DestinationNotFound,
+        EgressError::Timeout { .. } => HttpError::ConnectionTimeout,
+        EgressError::Connect { source, .. }
+            if source.kind() == std::io::ErrorKind::ConnectionRefused =>
+        {
+            HttpError::ConnectionRefused
+        }
+        EgressError::Connect { .. } => HttpError::DestinationUnavailable,
+        EgressError::Url { .. } => HttpError::HttpRequestUriInvalid,
+    }
 }
 
 impl HttpPolicy {
-    pub fn new(allowed: Vec<HostPattern>, log: RunLog) -> Self {
+    /// Requests to `allowed` only; `own`: the replica's API addresses.
+    pub fn new(allowed: Vec<HostPattern>, own: Arc<OwnAddresses>, log: RunLog) -> Self {
         HttpPolicy {
-            allowed,
+            egress: Egress::new(allowed, own),
             log,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             connect_timeout: Duration::from_secs(10),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS_PER_RUN)),
         }
-    }
-
-    fn check(&self, uri: &http::Uri) -> Result<(), String> {
-        let Some(host) = uri.host() else {
-            return Err("request has no host".into());
-        };
-        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-            Some("http") => 80,
-            _ => 443,
-        });
-        if self.allowed.iter().any(|p| p.matches(host, port)) {
-            return Ok(());
-        }
-        let allowed = if self.allowed.is_empty() {
-            "none (set the job's allowed_hosts)".to_string()
-        } else {
-            self.allowed
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        Err(format!(
-            "outbound HTTP to {host}:{port} denied: not in this job's allowed_hosts (allowed: {allowed})"
-        ))
     }
 }
 
@@ -183,17 +108,48 @@ impl WasiHttpHooks for HttpPolicy {
             > + Send,
     > {
         drop(fut);
-        if let Err(reason) = self.check(request.uri()) {
-            self.log.line("error", &reason);
-            tracing::warn!(%reason, "plugin HTTP request denied");
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
-        }
         let limit = self.max_response_bytes;
         let mut options = options.unwrap_or_default();
-        options.connect_timeout.get_or_insert(self.connect_timeout);
+        let connect_timeout = *options.connect_timeout.get_or_insert(self.connect_timeout);
+        let (egress, log) = (self.egress.clone(), self.log.clone());
+        let connections = self.connections.clone();
         Box::new(async move {
+            let uri = request.uri();
+            let host = uri.host().ok_or(HttpError::HttpRequestUriInvalid)?;
+            let use_tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+            let port = uri.port_u16().unwrap_or(if use_tls { 443 } else { 80 });
+            let target = Target::parse(host);
+            let Ok(Ok(permit)) =
+                tokio::time::timeout(connect_timeout, connections.acquire_owned()).await
+            else {
+                log.line(
+                    "error",
+                    &format!(
+                        "outbound HTTP to {target}:{port} refused: this run already has \
+                         {MAX_CONNECTIONS_PER_RUN} connections open"
+                    ),
+                );
+                return Err(HttpError::ConnectionLimitReached);
+            };
+            let connection = match egress.connect(host, port, connect_timeout).await {
+                Ok(connection) => connection,
+                Err(e) => {
+                    let message = match &e {
+                        EgressError::Denied(denial) => {
+                            crate::metrics::global().egress_denied();
+                            let message = denial_message(denial);
+                            tracing::warn!(reason = %message, "plugin HTTP request denied");
+                            message
+                        }
+                        other => format!("outbound HTTP to {target}:{port} failed: {other}"),
+                    };
+                    log.line("error", &message);
+                    return Err(http_error(&e));
+                }
+            };
             let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+                super::http_send::send(connection.stream, &target, use_tls, request, options)
+                    .await?;
             let response = response.map(|body| {
                 http_body_util::Limited::new(body, limit)
                     .map_err(move |e| match e.downcast::<HttpError>() {
@@ -202,6 +158,12 @@ impl WasiHttpHooks for HttpPolicy {
                     })
                     .boxed_unsync()
             });
+            // The connection lives as long as this future (it is dropped with the response or
+            // the run): so does its permit.
+            let io = async move {
+                let _permit = permit;
+                io.await
+            };
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
@@ -209,66 +171,173 @@ impl WasiHttpHooks for HttpPolicy {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+    use std::pin::Pin;
+
+    use bytes::Bytes;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     use super::*;
+    use crate::runtime::run_log::LogLimits;
 
-    fn allowed(patterns: &[&str], host: &str, port: u16) -> bool {
-        patterns
-            .iter()
-            .map(|p| HostPattern::parse(p).unwrap())
-            .any(|p| p.matches(host, port))
-    }
-
-    #[test]
-    fn exact_wildcard_and_port_patterns() {
-        assert!(allowed(&["example.com"], "EXAMPLE.com", 443));
-        assert!(allowed(&["example.com"], "example.com", 8080));
-        assert!(!allowed(&["example.com"], "api.example.com", 443));
-        assert!(allowed(&["*.example.com"], "api.example.com", 443));
-        assert!(allowed(&["*.example.com"], "a.b.example.com", 80));
-        assert!(!allowed(&["*.example.com"], "example.com", 443));
-        assert!(!allowed(&["*.example.com"], "badexample.com", 443));
-        assert!(allowed(&["127.0.0.1:8080"], "127.0.0.1", 8080));
-        assert!(!allowed(&["127.0.0.1:8080"], "127.0.0.1", 8081));
-        assert!(allowed(&["*"], "anything.test", 1));
-        assert!(!allowed(&[], "example.com", 443));
-    }
-
-    #[test]
-    fn bad_patterns_are_rejected_with_a_reason() {
-        for bad in [
-            "https://example.com",
-            "example.com:0",
-            "example.com:http",
-            "*.",
-            "a..b",
-            "",
-        ] {
-            let err = HostPattern::parse(bad).unwrap_err();
-            assert_eq!(err.pattern, bad);
-        }
-        assert_eq!(
-            HostPattern::parse("http://x").unwrap_err().to_string(),
-            "invalid allowed host \"http://x\": give a host (and optional :port), not a URL"
+    fn denial(patterns: &[&str], host: &str, addresses: &[&str]) -> String {
+        let egress = Egress::new(
+            patterns
+                .iter()
+                .map(|p| HostPattern::parse(p).unwrap())
+                .collect(),
+            Arc::default(),
         );
+        let addresses: Vec<SocketAddr> = addresses.iter().map(|a| a.parse().unwrap()).collect();
+        match egress.check(&Target::parse(host), &addresses) {
+            Err(EgressError::Denied(d)) => denial_message(&d),
+            other => panic!("expected a denial, got {other:?}"),
+        }
     }
 
     #[test]
     fn denial_message_names_host_and_allowed_list() {
-        let policy = HttpPolicy::new(
-            vec![HostPattern::parse("api.example.com").unwrap()],
-            RunLog::new(Default::default()),
-        );
-        let err = policy
-            .check(&"http://evil.test/x".parse().unwrap())
-            .unwrap_err();
         assert_eq!(
-            err,
+            denial(&["api.example.com"], "evil.test", &["93.184.215.14:80"]),
             "outbound HTTP to evil.test:80 denied: not in this job's allowed_hosts (allowed: api.example.com)"
         );
-        assert!(
-            policy
-                .check(&"https://api.example.com/".parse().unwrap())
-                .is_ok()
+        assert_eq!(
+            denial(&[], "example.com", &["93.184.215.14:443"]),
+            "outbound HTTP to example.com:443 denied: not in this job's allowed_hosts (allowed: none (set the job's allowed_hosts))"
         );
+    }
+
+    #[test]
+    fn denial_message_names_host_address_and_rule() {
+        assert_eq!(
+            denial(&["*"], "localhost", &["127.0.0.1:8080"]),
+            "outbound HTTP to localhost:8080 denied: it resolves to 127.0.0.1:8080, a loopback \
+             address (127.0.0.0/8), and the wildcard entry \"*\" reaches only public addresses; \
+             allow it with an entry naming the address (127.0.0.1:8080) or its range"
+        );
+        assert_eq!(
+            denial(&["*"], "169.254.169.254", &["169.254.169.254:80"]),
+            "outbound HTTP to 169.254.169.254:80 denied: 169.254.169.254:80 is the cloud \
+             metadata address (169.254.169.254), and the wildcard entry \"*\" reaches only \
+             public addresses; allow it with an entry naming the address (169.254.169.254:80) \
+             or its range"
+        );
+        assert_eq!(
+            denial(
+                &["metadata.internal"],
+                "metadata.internal",
+                &["169.254.169.254:80"]
+            ),
+            "outbound HTTP to metadata.internal:80 denied: it resolves to 169.254.169.254:80, \
+             the cloud metadata address (169.254.169.254), which the host-name entry \
+             \"metadata.internal\" does not reach; allow it with an entry naming the address \
+             (169.254.169.254:80)"
+        );
+    }
+
+    /// A listener on loopback that answers each request with `answer` and then holds the
+    /// connection open.
+    async fn listener(answer: Vec<u8>) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(&answer).await;
+                held.push(stream);
+            }
+        });
+        (address, task)
+    }
+
+    /// Headers that promise a body which never comes.
+    fn headers_only() -> Vec<u8> {
+        b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n".to_vec()
+    }
+
+    type Exchange = (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    );
+
+    async fn get(policy: &mut HttpPolicy, address: SocketAddr) -> Result<Exchange, HttpError> {
+        let body = http_body_util::Empty::<Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let request = http::Request::get(format!("http://{address}/"))
+            .body(body)
+            .unwrap();
+        let options = RequestOptions {
+            connect_timeout: Some(Duration::from_millis(300)),
+            ..RequestOptions::default()
+        };
+        Pin::from(policy.send_request(request, Some(options), Box::new(async { Ok(()) }))).await
+    }
+
+    #[tokio::test]
+    async fn a_run_holds_at_most_so_many_connections_open() {
+        let (address, listener) = listener(headers_only()).await;
+        let log = RunLog::new(LogLimits::default());
+        let allowed = vec![HostPattern::parse(&address.to_string()).unwrap()];
+        let mut policy = HttpPolicy::new(allowed, Arc::default(), log.clone());
+        let mut open = Vec::new();
+        for _ in 0..MAX_CONNECTIONS_PER_RUN {
+            let (response, io) = get(&mut policy, address).await.expect("a connection");
+            assert_eq!(response.status(), 200);
+            open.push((response, io));
+        }
+        let refused = get(&mut policy, address).await;
+        assert!(
+            matches!(refused, Err(HttpError::ConnectionLimitReached)),
+            "{:?}",
+            refused.map(|(response, _)| response.status())
+        );
+        assert!(
+            log.text().contains(&format!(
+                "outbound HTTP to 127.0.0.1:{} refused: this run already has \
+                 {MAX_CONNECTIONS_PER_RUN} connections open",
+                address.port()
+            )),
+            "{}",
+            log.text()
+        );
+        // A connection that closes gives its place to the next request.
+        drop(open.pop());
+        let (response, _io) = get(&mut policy, address).await.expect("a place again");
+        assert_eq!(response.status(), 200);
+        listener.abort();
+    }
+
+    #[tokio::test]
+    async fn a_response_body_past_the_limit_fails_the_read() {
+        let mut answer = b"HTTP/1.1 200 OK\r\ncontent-length: 4096\r\n\r\n".to_vec();
+        answer.extend([b'x'; 4096]);
+        let (address, listener) = listener(answer).await;
+        let allowed = vec![HostPattern::parse(&address.to_string()).unwrap()];
+        let log = RunLog::new(LogLimits::default());
+        let mut policy = HttpPolicy::new(allowed, Arc::default(), log);
+        for (limit, whole) in [(4096, true), (4095, false)] {
+            policy.max_response_bytes = limit;
+            let (response, io) = get(&mut policy, address).await.expect("a connection");
+            let io = tokio::spawn(Pin::from(io));
+            let body = response.into_body().collect().await;
+            match body {
+                Ok(body) => {
+                    assert!(whole, "{limit} bytes allowed, 4096 read");
+                    assert_eq!(body.to_bytes().len(), 4096);
+                }
+                Err(e) => {
+                    assert!(!whole, "{limit} bytes allowed, 4096 refused: {e}");
+                    assert!(
+                        matches!(e, HttpError::HttpResponseBodySize(Some(4095))),
+                        "{e:?}"
+                    );
+                }
+            }
+            io.abort();
+        }
+        listener.abort();
     }
 }

@@ -3,19 +3,24 @@
 //! One [`PluginEngine`] per process; plugins are compiled once (in a child process, see
 //! [`Compiler`]) into the on-disk [`ArtifactCache`], loaded from it and pre-instantiated; each
 //! run gets a fresh `Store` with WASI that grants nothing, outbound HTTP only to the job's
-//! allowed hosts, a memory limit and a timeout.
+//! allowed hosts (through the [`egress`] guard, which keeps wildcards off internal addresses),
+//! a memory limit and a timeout.
 //!
 //! - [`plugin_dir`](PluginDir): the plugins served (directory files and registry references,
 //!   whose files `sources` lists) and their hot reload;
 //! - `compile`: compiling what the cache lacks, in a child process or in this one;
-//! - `run`, `run_state`, `http_policy`, `run_log`: the sandbox of one run.
+//! - `run`, `run_state`, `http_policy`, `run_log`: the sandbox of one run;
+//! - [`egress`]: the address rules of every outbound connection.
 
 mod artifact_cache;
 mod bindings;
 mod compile;
+pub mod egress;
 mod engine;
 mod error;
 mod http_policy;
+mod http_send;
+pub(crate) use http_send::TLS as TLS_CLIENT;
 mod job_host;
 mod output_capture;
 mod plugin;
@@ -33,9 +38,9 @@ use wasmtime::component::{HasSelf, Linker};
 pub use artifact_cache::ArtifactCache;
 pub use bindings::{Level, Tick};
 pub use compile::{CompileReport, Compiler, compile_to_cache};
+pub use egress::{HostPattern, HostPatternError, parse_allowed_hosts};
 pub use engine::{Allocator, EngineOptions, MAX_MEMORY_BYTES, PluginEngine};
 pub use error::{EngineError, PluginError};
-pub use http_policy::{HostPattern, HostPatternError, parse_allowed_hosts};
 pub use job_host::{HostFailure, JobHost, MemoryJobHost};
 pub use plugin::{LoadedPlugin, check_header, describe, digest_of, link as link_checked};
 pub use plugin_dir::{PluginChange, PluginDir, PluginInfo, SCAN_INTERVAL, Unavailable};

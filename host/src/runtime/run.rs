@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap};
 
 use super::bindings::Tick;
+use super::egress::HostPattern;
 use super::engine::{EPOCH_TICK, PluginEngine};
-use super::http_policy::{HostPattern, HttpPolicy};
+use super::http_policy::HttpPolicy;
 use super::job_host::JobHost;
 use super::plugin::LoadedPlugin;
 use super::run_log::{LogLimits, RunLog};
@@ -76,7 +77,11 @@ impl LoadedPlugin {
     pub async fn run(&self, engine: &PluginEngine, request: RunRequest) -> RunOutcome {
         let started = Instant::now();
         let log = RunLog::new(request.log_limits);
-        let http = HttpPolicy::new(request.allowed_hosts, log.clone());
+        let http = HttpPolicy::new(
+            request.allowed_hosts,
+            engine.own_addresses().clone(),
+            log.clone(),
+        );
         let job_name: Arc<str> = request.tick.job_name.as_str().into();
         let state = RunState::new(
             log.clone(),

@@ -7,7 +7,7 @@ use sqlx::error::DatabaseError;
 
 use super::driver::Driver;
 use super::open::ConnectOptions;
-use super::{postgres, sqlite};
+use super::{mysql, postgres, sqlite};
 
 /// Which database engine a [`Store`](super::Store) talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,6 +16,8 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL server.
     Postgres,
+    /// MySQL (8.0+) or MariaDB (10.6+) server.
+    Mysql,
 }
 
 impl std::fmt::Display for Backend {
@@ -23,6 +25,7 @@ impl std::fmt::Display for Backend {
         f.write_str(match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
         })
     }
 }
@@ -48,7 +51,7 @@ pub(crate) struct Engine {
 }
 
 /// Every engine, in the order URLs are matched.
-pub(crate) const ENGINES: &[Engine] = &[sqlite::ENGINE, postgres::ENGINE];
+pub(crate) const ENGINES: &[Engine] = &[sqlite::ENGINE, postgres::ENGINE, mysql::ENGINE];
 
 /// The engine that opens `url`.
 pub(crate) fn for_url(url: &str) -> Option<&'static Engine> {

@@ -72,6 +72,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// What to do about this error, where the store can tell more than the error itself
+    /// (e.g. that the server looks like a transaction pooler the store was not told about).
+    pub fn hint(&self) -> Option<&'static str> {
+        super::postgres::pooler_hint(self)
+    }
+
     /// True for connection-level and transient failures worth retrying with backoff (database
     /// down, unreachable, restarting, overloaded, locked, or a deadlock/serialization abort),
     /// false for errors that a retry repeats.
@@ -176,9 +182,9 @@ mod tests {
     #[test]
     fn an_unsupported_url_lists_every_engine() {
         assert_eq!(
-            StoreError::UnsupportedUrl("mysql://h/db".into()).to_string(),
-            "unsupported database URL \"mysql://h/db\": expected sqlite://PATH, sqlite::memory:, \
-             postgres:// or postgresql://"
+            StoreError::UnsupportedUrl("oracle://h/db".into()).to_string(),
+            "unsupported database URL \"oracle://h/db\": expected sqlite://PATH, sqlite::memory:, \
+             postgres://, postgresql://, mysql:// or mariadb://"
         );
     }
 

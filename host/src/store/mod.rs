@@ -86,12 +86,13 @@ mod tokens; // API tokens
 // The executors every SQL engine shares, and the engines.
 #[macro_use]
 mod sql; // SqlEngine: the engines' common executor code and standard statements
+mod mysql;
 mod postgres;
 mod sqlite;
 
 pub use engines::Backend;
 pub use error::{StoreError, redact_url};
 pub use model::*;
-pub use open::{ConnectOptions, Store};
+pub use open::{ConnectOptions, PoolMode, Store};
 pub use text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, TRUNCATION_MARKER};
 pub use tokens::StoredToken;

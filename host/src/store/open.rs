@@ -2,6 +2,7 @@
 //! the database clock.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,15 +13,50 @@ use super::error::{StoreError, redact_url};
 /// Tunables of a connection; [`Default`] gives the production values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
-    /// Pool size (default 12 for PostgreSQL, 4 for a SQLite file, 1 for SQLite memory).
+    /// Pool size (default 12 for PostgreSQL and MySQL/MariaDB, 4 for a SQLite file, 1 for
+    /// SQLite memory).
     pub max_connections: Option<u32>,
     /// How long to wait for a connection, including establishing one (default 3 s).
     pub connect_timeout: Duration,
     /// Upper bound of any single store call (default 20 s); past it the call fails with
     /// [`StoreError::TimedOut`].
     pub operation_timeout: Duration,
-    /// Server-side statement limit on PostgreSQL (default 15 s).
+    /// Server-side statement limit on PostgreSQL and MySQL/MariaDB (default 15 s).
     pub statement_timeout: Duration,
+    /// How the server at the URL pools connections (default [`PoolMode::Session`]).
+    pub pool_mode: PoolMode,
+    /// A direct connection to the same database, for what needs a server session of its
+    /// own (a replica's session lock, change notifications) when the URL goes through a
+    /// transaction pooler.
+    pub session_url: Option<String>,
+}
+
+/// How the server behind a database URL hands out server sessions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum PoolMode {
+    /// Every connection is a server session of its own (a direct connection, or a pooler in
+    /// session mode).
+    #[default]
+    Session,
+    /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`, Supavisor, RDS
+    /// Proxy): consecutive transactions of one connection may run on different server
+    /// sessions. No named prepared statements, no startup parameters, no session state
+    /// outside a transaction; session locks and `LISTEN` only through [`ConnectOptions::session_url`].
+    Transaction,
+}
+
+impl std::str::FromStr for PoolMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "session" => Ok(PoolMode::Session),
+            "transaction" => Ok(PoolMode::Transaction),
+            other => Err(format!(
+                "unknown pool mode {other:?} (expected session or transaction)"
+            )),
+        }
+    }
 }
 
 impl Default for ConnectOptions {
@@ -30,6 +66,8 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(3),
             operation_timeout: Duration::from_secs(20),
             statement_timeout: Duration::from_secs(15),
+            pool_mode: PoolMode::Session,
+            session_url: None,
         }
     }
 }
@@ -44,7 +82,8 @@ pub struct Store {
 
 impl Store {
     /// Opens the database at `url` with default [`ConnectOptions`]: `sqlite://PATH` (the file
-    /// is created if missing), `sqlite::memory:`, `postgres://…` or `postgresql://…`.
+    /// is created if missing), `sqlite::memory:`, `postgres://…`, `postgresql://…`,
+    /// `mysql://…` or `mariadb://…`.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         Self::connect_with(url, ConnectOptions::default()).await
     }
@@ -64,6 +103,15 @@ impl Store {
             backend: engine.backend,
             operation_timeout: options.operation_timeout,
         })
+    }
+
+    /// The local file of the database at `url`, if it is one (an embedded SQLite file; not
+    /// a server, not an in-memory database).
+    pub fn local_file(url: &str) -> Option<PathBuf> {
+        match engines::for_url(url)?.backend {
+            Backend::Sqlite => super::sqlite::database_file(url),
+            _ => None,
+        }
     }
 
     /// Which engine this store talks to.

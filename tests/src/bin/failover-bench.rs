@@ -1,15 +1,16 @@
-//! Failover time of a cluster of real replicas on a real PostgreSQL server: from the moment one
+//! Failover time of a cluster of real replicas on a real PostgreSQL and a real MariaDB server
+//! (one after the other, in the same run): from the moment one
 //! replica is killed (`kill -9`) or stopped (`SIGSTOP`) to the first execution of each of its
 //! jobs on a survivor, as the collector sees it (the `reporter` plugin POSTs every execution).
 //!
 //! `cargo run --release -p wasmcron-e2e --bin failover-bench -- [--runs N] [--jobs N]
-//! [--replicas N]`
+//! [--replicas N] [--only postgres|mariadb]`
 //!
 //! Replicas run with the default thresholds (heartbeat every 2 s, dead after 10 s). The binary
 //! is `$WASMCRON_BIN`, else `target/release/wasmcron` when it exists, else the debug build.
 //! Prints a markdown table: p50 and max over every orphaned job of every run.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use anyhow::{Context, bail};
 use serde_json::json;
 use wasmcron_e2e::cluster::Cluster;
 use wasmcron_e2e::collector::Collector;
+use wasmcron_e2e::mariadb::{MariaDbOptions, MariaDbServer};
 use wasmcron_e2e::pg::{Listen, PgOptions, PgServer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,22 @@ struct Settings {
     runs: usize,
     jobs: usize,
     replicas: usize,
+    only: Option<String>,
+}
+
+/// The database server of one engine, over TCP as a deployment connects.
+enum Server {
+    Postgres(PgServer),
+    MariaDb(MariaDbServer),
+}
+
+impl Server {
+    fn fresh_database(&self) -> anyhow::Result<String> {
+        Ok(match self {
+            Server::Postgres(server) => server.fresh_database()?,
+            Server::MariaDb(server) => server.fresh_database()?,
+        })
+    }
 }
 
 impl Settings {
@@ -47,12 +65,17 @@ impl Settings {
             runs: 5,
             jobs: 90,
             replicas: 3,
+            only: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             let value = args
                 .next()
                 .with_context(|| format!("{arg} needs a value"))?;
+            if arg == "--only" {
+                settings.only = Some(value);
+                continue;
+            }
             let n: usize = value.parse().with_context(|| format!("{arg} {value}"))?;
             match arg.as_str() {
                 "--runs" => settings.runs = n,
@@ -75,7 +98,7 @@ fn bench_binary() -> Option<PathBuf> {
 
 /// One failure: the failover time of each orphaned job.
 async fn one_run(
-    server: &PgServer,
+    server: &Server,
     settings: &Settings,
     failure: Failure,
 ) -> anyhow::Result<Vec<Duration>> {
@@ -118,25 +141,15 @@ async fn one_run(
         .filter(|(_, owner, _)| owner.as_deref() == Some(victim))
         .map(|(id, _, _)| id)
         .collect();
-    let mut cursor = collector.reports().len();
+    let cursor = collector.reports().len();
     let failed_at = Instant::now();
     match failure {
         Failure::Kill => cluster.host_mut(victim).kill9(),
         Failure::Stop => cluster.host(victim).sigstop(),
     }
-    let mut first: HashMap<String, Duration> = HashMap::new();
-    while first.len() < orphans.len() && failed_at.elapsed() < Duration::from_secs(60) {
-        let reports = collector.reports();
-        for e in &reports[cursor..] {
-            if orphans.contains(&e.job_id) && e.instance_id != victim {
-                first
-                    .entry(e.job_id.clone())
-                    .or_insert_with(|| failed_at.elapsed());
-            }
-        }
-        cursor = reports.len();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let first = collector
+        .first_elsewhere(&orphans, victim, cursor, failed_at, Duration::from_secs(60))
+        .await;
     if failure == Failure::Stop {
         cluster.host(victim).sigcont();
     }
@@ -169,11 +182,6 @@ fn secs(d: Duration) -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_args()?;
-    // Over TCP, as a deployment connects.
-    let server = PgServer::start_with(PgOptions {
-        listen: Listen::Tcp,
-        ..PgOptions::default()
-    })?;
     let binary = bench_binary()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| wasmcron_e2e::built::binary().display().to_string());
@@ -181,31 +189,50 @@ async fn main() -> anyhow::Result<()> {
         "failover-bench: {} replicas, {} jobs every second, {} runs per failure, binary {binary}",
         settings.replicas, settings.jobs, settings.runs
     );
+    let wants = |engine: &str| settings.only.as_deref().is_none_or(|only| only == engine);
     let mut rows = Vec::new();
-    for failure in [Failure::Kill, Failure::Stop] {
-        let mut all = Vec::new();
-        let mut worst_per_run = Vec::new();
-        for run in 1..=settings.runs {
-            let times = one_run(&server, &settings, failure).await?;
-            let worst = times.iter().max().copied().unwrap_or_default();
-            eprintln!(
-                "  {} run {run}: {} orphaned jobs, slowest {}",
-                failure.label(),
-                times.len(),
-                secs(worst)
-            );
-            worst_per_run.push(worst);
-            all.extend(times);
+    for engine in ["postgres", "mariadb"] {
+        if !wants(engine) {
+            continue;
         }
-        all.sort();
-        rows.push((failure, all, worst_per_run));
+        // Over TCP, as a deployment connects; durable commits on both.
+        let server = match engine {
+            "postgres" => Server::Postgres(PgServer::start_with(PgOptions {
+                listen: Listen::Tcp,
+                fsync: true,
+                ..PgOptions::default()
+            })?),
+            _ => Server::MariaDb(MariaDbServer::start_with_options(MariaDbOptions {
+                listen: Listen::Tcp,
+                durable: true,
+                ..MariaDbOptions::default()
+            })?),
+        };
+        for failure in [Failure::Kill, Failure::Stop] {
+            let mut all = Vec::new();
+            let mut worst_per_run = Vec::new();
+            for run in 1..=settings.runs {
+                let times = one_run(&server, &settings, failure).await?;
+                let worst = times.iter().max().copied().unwrap_or_default();
+                eprintln!(
+                    "  {engine} {} run {run}: {} orphaned jobs, slowest {}",
+                    failure.label(),
+                    times.len(),
+                    secs(worst)
+                );
+                worst_per_run.push(worst);
+                all.extend(times);
+            }
+            all.sort();
+            rows.push((engine, failure, all, worst_per_run));
+        }
     }
     println!(
-        "| failure | thresholds | runs | orphaned jobs | p50 | p90 | max |\n|---|---|---|---|---|---|---|"
+        "| database | failure | thresholds | runs | orphaned jobs | p50 | p90 | max |\n|---|---|---|---|---|---|---|---|"
     );
-    for (failure, all, worst) in &rows {
+    for (engine, failure, all, worst) in &rows {
         println!(
-            "| {} | heartbeat 2 s, dead after 10 s | {} | {} | {} | {} | {} |",
+            "| {engine} | {} | heartbeat 2 s, dead after 10 s | {} | {} | {} | {} | {} |",
             failure.label(),
             worst.len(),
             all.len(),

@@ -1,12 +1,13 @@
 //! Sustained run-recording throughput of the store: how many runs per second are durably
-//! begun and finished, on SQLite and on PostgreSQL, batched and one statement at a time.
+//! begun and finished, on SQLite, PostgreSQL and MariaDB, batched and one statement at a time.
 //!
 //! `cargo run --release -p wasmcron-e2e --bin store-bench -- [--seconds N] [--batch N]
-//! [--workers N] [--jobs N] [--only sqlite|postgres]`
+//! [--workers N] [--jobs N] [--only sqlite|postgres|mariadb]`
 //!
 //! Each worker loops: begin a batch of ticks, then finish the started runs; the unbatched
 //! baseline does the same with `begin_run` + `finish_run` per run. PostgreSQL runs with
-//! `fsync=on` and synchronous commit (every committed run is on disk); SQLite runs in WAL mode
+//! `fsync=on` and synchronous commit (every committed run is on disk), MariaDB with the log
+//! flushed at every commit (`innodb_flush_log_at_trx_commit=1`); SQLite runs in WAL mode
 //! with `synchronous=NORMAL`, as the store configures it.
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use wasmcron::store::{BeginRun, FinishRun, Finished, NewJob, NewRun, RunStatus, Store};
+use wasmcron_e2e::mariadb::{MariaDbOptions, MariaDbServer};
 use wasmcron_e2e::pg::{Listen, PgOptions, PgServer};
 
 const INSTANCE: &str = "bench";
@@ -197,6 +199,15 @@ async fn main() -> anyhow::Result<()> {
         })?;
         let url = server.create_database("bench")?;
         bench_backend("postgres", &url, &settings).await?;
+    }
+    if wants("mariadb") {
+        let server = MariaDbServer::start_with_options(MariaDbOptions {
+            listen: Listen::Tcp,
+            durable: true,
+            ..MariaDbOptions::default()
+        })?;
+        let url = server.create_database("bench")?;
+        bench_backend("mariadb", &url, &settings).await?;
     }
     Ok(())
 }

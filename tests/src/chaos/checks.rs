@@ -14,7 +14,8 @@
 //!    (`catch_up = true`), which is what one catch-up planning does (all due ticks older than
 //!    the misfire grace but the latest are missed, the latest runs; ticks recorded already,
 //!    such as the previous owner's runs and skips, are planned around and may lie among the
-//!    missed ones, which then have one record time); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
+//!    missed ones, which then have one record time, and between the last missed one and the
+//!    catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
 //!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap`, and an
 //!    `allow` job skips nothing.
 //! 4. RSS of each replica process does not keep growing (see [`rss`]).
@@ -276,8 +277,26 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                         .find(|s| s.start_ms < last && s.end_ms.is_none_or(|e| last <= e))
                         .and_then(|s| s.end_ms)
                         .unwrap_or(cutoff);
-                    let next = rows.range(last + 1..).map(|(_, r)| *r).find(|r| !r.manual);
-                    let closed = next.is_some_and(|r| is_run(&r.status) && r.catch_up);
+                    // The row that must close the block: the next one past the rows
+                    // recorded before the planning (the previous owner's, planned around). A
+                    // catch-up run closes it wherever it lies among them: its start and the
+                    // missed rows' record are two writes of one planning, in either order.
+                    let next = rows
+                        .range(last + 1..)
+                        .map(|(_, r)| *r)
+                        .filter(|r| !r.manual)
+                        .find(|r| {
+                            planning == i64::MAX
+                                || planned_at(r) >= planning
+                                || (is_run(&r.status) && r.catch_up)
+                        });
+                    // Or the overlap policy skipped the catch-up: a run was still in
+                    // progress when it came due (a slow run, or one whose records crawl
+                    // through a slow database).
+                    let closed = next.is_some_and(|r| {
+                        (is_run(&r.status) && r.catch_up)
+                            || (r.status == "skipped" && r.reason.as_deref() == Some("overlap"))
+                    });
                     // A block may stay open only where its catch-up tick lies beyond the
                     // end of the stretch (a pause, an edit, or the cut-off).
                     let open_allowed = next.is_none_or(|r| r.scheduled_at_ms > seg_end)

@@ -1,4 +1,5 @@
-//! The faults a chaos run injects, the kinds of job it runs, and how each fault is done.
+//! The kinds of job a chaos run runs, and how each fault is done (the network faults in
+//! `network`).
 
 use std::time::Duration;
 
@@ -7,41 +8,12 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde_json::{Value, json};
 
+use super::deck::Fault;
 use super::runner::Chaos;
 use super::settings::{DEAD_AFTER_S, SLOW_MS};
 use super::{Segment, Trigger};
 use crate::built::{plugin, with_marker};
 use crate::collector::Collector;
-
-/// The kinds of fault, dealt from a shuffled deck so that every kind comes once per round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Fault {
-    Kill9,
-    Stop,
-    Restart,
-    Scale,
-    PgRestart,
-    Skew,
-    PluginSwap,
-    Edit,
-    Pause,
-    Delete,
-    Trigger,
-}
-
-pub(super) const FAULTS: [Fault; 11] = [
-    Fault::Kill9,
-    Fault::Stop,
-    Fault::Restart,
-    Fault::Scale,
-    Fault::PgRestart,
-    Fault::Skew,
-    Fault::PluginSwap,
-    Fault::Edit,
-    Fault::Pause,
-    Fault::Delete,
-    Fault::Trigger,
-];
 
 /// Job kinds: misfire policy, overlap policy, work per run.
 const KINDS: [(&str, &str, Option<u64>); 10] = [
@@ -97,7 +69,7 @@ impl Chaos {
                 self.forget(i);
                 self.c.hosts[i].kill9();
                 tokio::time::sleep(down).await;
-                self.start_replica(&id, None).await;
+                self.start_replica(&id, None).await?;
                 self.log.say(format!("  {id} restarted"));
             }
             Fault::Stop => {
@@ -117,7 +89,7 @@ impl Chaos {
                 let id = self.c.hosts[i].options.instance_id.clone();
                 self.log.say(format!("FAULT graceful restart of {id}"));
                 self.graceful_stop(i)?;
-                self.start_replica(&id, None).await;
+                self.start_replica(&id, None).await?;
                 self.log.say(format!("  {id} restarted"));
             }
             Fault::Scale => {
@@ -136,7 +108,7 @@ impl Chaos {
                         "FAULT scale up: start {id} ({} live)",
                         live.len() + 1
                     ));
-                    self.start_replica(&id, None).await;
+                    self.start_replica(&id, None).await?;
                 } else {
                     let i = *self.pick(&live);
                     let id = self.c.hosts[i].options.instance_id.clone();
@@ -147,14 +119,19 @@ impl Chaos {
                     self.graceful_stop(i)?;
                 }
             }
-            Fault::PgRestart => {
+            Fault::DbRestart => {
                 let down = self.secs(1.0, 8.0);
+                let server = self.db.engine().server_name();
                 self.log
-                    .say(format!("FAULT PostgreSQL restart, down for {down:.1?}"));
-                self.pg.stop().context("stopping PostgreSQL")?;
+                    .say(format!("FAULT {server} restart, down for {down:.1?}"));
+                self.db
+                    .stop()
+                    .with_context(|| format!("stopping {server}"))?;
                 tokio::time::sleep(down).await;
-                self.pg.resume().context("restarting PostgreSQL")?;
-                self.log.say("  PostgreSQL is back");
+                self.db
+                    .resume()
+                    .with_context(|| format!("restarting {server}"))?;
+                self.log.say(format!("  {server} is back"));
             }
             Fault::Skew => {
                 let i = *self.pick(&live);
@@ -169,7 +146,7 @@ impl Chaos {
                     "FAULT skewed clock: restart {id} with its clock {offset}"
                 ));
                 self.graceful_stop(i)?;
-                self.start_replica(&id, Some(&offset)).await;
+                self.start_replica(&id, Some(&offset)).await?;
             }
             Fault::PluginSwap => {
                 self.plugin_version += 1;
@@ -206,15 +183,15 @@ impl Chaos {
                     if status != 200 {
                         bail!("PATCH {name}: {status} {body}");
                     }
-                    let (row_schedule, _, anchor, updated) = self.job_row(&id).await?;
-                    if row_schedule != schedule {
-                        bail!("job {name} has schedule {row_schedule} after the edit");
+                    let row = self.job_row(&id).await?;
+                    if row.schedule != schedule {
+                        bail!("job {name} has schedule {} after the edit", row.schedule);
                     }
                     let job = &mut self.jobs[j];
-                    job.segments.last_mut().unwrap().end_ms = Some(updated);
+                    job.segments.last_mut().unwrap().end_ms = Some(row.updated_at_ms);
                     job.segments.push(Segment {
                         period_ms: new,
-                        start_ms: anchor,
+                        start_ms: row.anchor_ms,
                         end_ms: None,
                     });
                 }
@@ -235,11 +212,11 @@ impl Chaos {
                     if status != 200 {
                         bail!("pause {name}: {status} {body}");
                     }
-                    let (_, paused, _, updated) = self.job_row(&id).await?;
-                    if !paused {
+                    let row = self.job_row(&id).await?;
+                    if !row.paused {
                         bail!("job {name} is not paused after the pause");
                     }
-                    self.jobs[j].segments.last_mut().unwrap().end_ms = Some(updated);
+                    self.jobs[j].segments.last_mut().unwrap().end_ms = Some(row.updated_at_ms);
                 }
                 tokio::time::sleep(pause).await;
                 for &j in &active {
@@ -251,14 +228,18 @@ impl Chaos {
                     if status != 200 {
                         bail!("resume {name}: {status} {body}");
                     }
-                    let (schedule, paused, anchor, _) = self.job_row(&id).await?;
-                    if paused {
+                    let row = self.job_row(&id).await?;
+                    if row.paused {
                         bail!("job {name} is still paused after the resume");
                     }
-                    let period = if schedule == "@every 2s" { 2000 } else { 1000 };
+                    let period = if row.schedule == "@every 2s" {
+                        2000
+                    } else {
+                        1000
+                    };
                     self.jobs[j].segments.push(Segment {
                         period_ms: period,
-                        start_ms: anchor,
+                        start_ms: row.anchor_ms,
                         end_ms: None,
                     });
                 }
@@ -308,6 +289,9 @@ impl Chaos {
                     }
                 }
             }
+            Fault::Blackhole => self.blackhole().await,
+            Fault::Latency => self.latency().await,
+            Fault::Reset => self.reset().await,
             Fault::Delete => {
                 let k = self.rng.random_range(1..=3);
                 for _ in 0..k {

@@ -1,22 +1,30 @@
-//! The chaos run: a real PostgreSQL server, N replicas of the real binary and a loopback
-//! collector; jobs of the `reporter` plugin fire every second and report each execution, while
-//! faults chosen at random from one seed hit the cluster; then the checks. The `chaos` binary
-//! (`src/bin/chaos.rs`) is its command line; RELIABILITY.md describes the runs.
+//! The chaos run: a real database (PostgreSQL, MariaDB, or PostgreSQL behind PgBouncer), N
+//! replicas of the real binary, each reaching the database through a TCP proxy of its own,
+//! and a loopback collector; jobs of the `reporter` plugin fire every second and report each
+//! execution, while faults chosen at random from one seed hit the cluster; then the checks.
+//! The `chaos` binary (`src/bin/chaos.rs`) is its command line; RELIABILITY.md describes the
+//! runs.
 //!
-//! - [`settings`]: what a run does (seed, duration, replicas, jobs) and its fixed parameters.
-//! - [`run()`]: a run from start to end; `faults` are the faults and how each is done, on
-//!   the run's state (`runner`).
+//! - [`settings`]: what a run does (seed, database, duration, replicas, jobs, faults) and its
+//!   fixed parameters; [`deck`]: the kinds of fault and the order they come in.
+//! - [`run()`]: a run from start to end, on the run's state (`runner`) and its replicas
+//!   behind their proxies (`replicas`); `faults` are how each fault is done, `network` the
+//!   network faults.
 //! - The judgement, pure functions over data: what the runner did ([`history`]) and the
 //!   end-of-run [`checks`], each giving an [`Outcome`].
 
 pub mod checks;
+pub mod deck;
 mod faults;
 pub mod history;
+mod network;
 pub mod outcome;
+mod replicas;
 mod run;
 mod runner;
 pub mod settings;
 
+pub use deck::Fault;
 pub use history::{JobHistory, Segment, Trigger};
 pub use outcome::Outcome;
 pub use run::run;

@@ -1,27 +1,27 @@
-//! A chaos run from start to end: the server, the replicas and the jobs; faults until the
-//! duration is spent; then the checks, and the report.
+//! A chaos run from start to end: the database, whether the binary speaks it, the replicas
+//! behind their proxies and the jobs; faults until the duration is spent; then the checks,
+//! and the report.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, anyhow};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 use super::checks;
-use super::faults::{FAULTS, Fault};
+use super::deck::Deck;
 use super::outcome::Outcome;
+use super::replicas::Replicas;
 use super::runner::{Chaos, Log, Procs, Samples, sample_rss, save_logs};
 use super::settings::{
     DEAD_AFTER_S, END_MARGIN_MS, GRACE, HEARTBEAT, RSS_MIN_LIFE_S, RSS_WARMUP_S, SETTLE, Settings,
 };
 use crate::built::plugins_dir;
-use crate::cluster::Cluster;
 use crate::collector::Collector;
-use crate::pg::PgServer;
+use crate::db::{Pool, TestDb, probe};
 
 /// Run the chaos described by `s`; whether every check passed (`Err`: the run could not go
 /// on).
@@ -36,29 +36,39 @@ pub async fn run(s: Settings) -> anyhow::Result<bool> {
         file: Mutex::new(std::fs::File::create(out.join("events.log"))?),
     };
     let binary = crate::built::binary();
+    let names = |kinds: &[super::Fault]| -> String {
+        let names: Vec<&str> = kinds.iter().map(|f| f.name()).collect();
+        names.join(",")
+    };
     log.say(format!(
-        "seed {} duration {:?} replicas {} jobs {} gaps {:?}..{:?} binary {} output {}",
+        "seed {} db {} duration {:?} replicas {} jobs {} gaps {:?}..{:?} faults {} first {} \
+         binary {} output {}",
         s.seed,
+        s.db,
         s.duration,
         s.replicas,
         s.jobs,
         s.min_gap,
         s.max_gap,
+        names(&s.faults),
+        names(&s.first),
         binary.display(),
         out.display()
     ));
 
-    let pg = PgServer::start().context("starting PostgreSQL")?;
-    let db = pg.create_database("chaos")?;
-    let args = [
+    let db = TestDb::start(s.db, "chaos").with_context(|| format!("starting {}", s.db))?;
+    let mut args: Vec<String> = [
         "--heartbeat-interval",
         HEARTBEAT,
         "--dead-after",
         &format!("{DEAD_AFTER_S}s"),
         "--grace-period",
         GRACE,
-    ];
-    let mut c = Cluster::new(&db, &args).await;
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(s.db.replica_args().iter().map(|a| a.to_string()));
     // A private plugins directory with only the reporter (the hot-swap fault rewrites it).
     let plugins = tempfile::Builder::new()
         .prefix("chaos-plugins-")
@@ -68,8 +78,15 @@ pub async fn run(s: Settings) -> anyhow::Result<bool> {
         plugins.path().join("reporter.wasm"),
     )
     .context("copying reporter.wasm")?;
-    c.plugins = plugins.path().to_path_buf();
-    c.binary = Some(binary);
+    let mut c = Replicas::new(plugins.path().to_path_buf(), binary.clone(), args);
+    // Does the binary speak this engine at all? It answers through the first replica's proxy.
+    let url = db.replica_url(c.proxy(&db, "r1").await?.addr());
+    probe(&binary, s.db, &url)
+        .await
+        .map_err(|e| anyhow!("cannot run on {}: {e}", s.db))?;
+    let sql = Pool::connect(&db.direct_url())
+        .await
+        .with_context(|| format!("connecting to {}", s.db))?;
 
     let logs: Arc<Mutex<Vec<(String, PathBuf)>>> = Arc::default();
     {
@@ -92,7 +109,8 @@ pub async fn run(s: Settings) -> anyhow::Result<bool> {
         rng: StdRng::seed_from_u64(seed),
         log,
         out,
-        pg,
+        db,
+        sql,
         c,
         collector: Collector::start().await,
         http: reqwest::Client::new(),
@@ -121,7 +139,7 @@ pub async fn run(s: Settings) -> anyhow::Result<bool> {
 
 async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
     for k in 1..=ch.s.replicas {
-        ch.start_replica(&format!("r{k}"), None).await;
+        ch.start_replica(&format!("r{k}"), None).await?;
     }
     ch.log.say(format!("{} replicas ready", ch.s.replicas));
     ch.create_jobs().await?;
@@ -133,7 +151,7 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
 
     // Faults, one at a time, until the duration is spent.
     let faults_start = Instant::now();
-    let mut deck: Vec<Fault> = Vec::new();
+    let mut deck = Deck::new(&ch.s.faults, &ch.s.first, &mut ch.rng);
     while faults_start.elapsed() < ch.s.duration {
         let gap = ch.secs(
             ch.s.min_gap.as_secs_f64(),
@@ -143,11 +161,7 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
         if faults_start.elapsed() >= ch.s.duration {
             break;
         }
-        if deck.is_empty() {
-            deck = FAULTS.to_vec();
-            deck.shuffle(&mut ch.rng);
-        }
-        let fault = deck.pop().unwrap();
+        let fault = deck.deal(&mut ch.rng);
         ch.inject(fault).await?;
         match ch.settle(SETTLE).await {
             Ok(took) => ch.log.say(format!("  settled (balanced) in {took:.1?}")),
@@ -174,7 +188,7 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
         if start.elapsed() > SETTLE {
             balance.violations.push(format!(
                 "not balanced within {SETTLE:?}: {:?}",
-                ch.c.owner_counts().await
+                ch.sql.owner_counts().await
             ));
             break counts.unwrap_or_default();
         }
@@ -196,7 +210,7 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
     let cutoff = ch.db_now().await? - END_MARGIN_MS;
     let wait = Instant::now();
     let runs = loop {
-        let runs = ch.c.runs().await;
+        let runs = ch.sql.runs().await?;
         let (acc, _) = checks::accounting(&runs, &ch.jobs, cutoff);
         if acc.passed() || wait.elapsed() > Duration::from_secs(30) {
             break runs;

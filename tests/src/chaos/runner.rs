@@ -13,13 +13,14 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use serde_json::Value;
 
-use super::faults::{Fault, job_body, kind_of};
+use super::deck::Fault;
+use super::faults::{job_body, kind_of};
+use super::replicas::Replicas;
 use super::settings::Settings;
 use super::{JobHistory, Segment, Trigger};
-use crate::cluster::Cluster;
 use crate::collector::Collector;
+use crate::db::{JobRow, Pool, TestDb};
 use crate::host::rss_kib;
-use crate::pg::PgServer;
 
 /// Timestamped event log: stdout and `events.log` in the output directory.
 pub(super) struct Log {
@@ -50,8 +51,12 @@ pub(super) struct Chaos {
     pub(super) rng: StdRng,
     pub(super) log: Log,
     pub(super) out: PathBuf,
-    pub(super) pg: PgServer,
-    pub(super) c: Cluster,
+    /// The database's servers.
+    pub(super) db: TestDb,
+    /// The run's own reads, straight from the database server.
+    pub(super) sql: Pool,
+    /// The replicas and their proxies.
+    pub(super) c: Replicas,
     pub(super) collector: Collector,
     pub(super) http: reqwest::Client,
     pub(super) jobs: Vec<JobHistory>,
@@ -88,20 +93,17 @@ impl Chaos {
     }
 
     pub(super) async fn db_now(&self) -> anyhow::Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint")
-                .fetch_one(&self.c.pool)
-                .await?,
-        )
+        Ok(self.sql.now_ms().await?)
     }
 
-    /// Start replica `id` (optionally with a clock offset) and register it for sampling.
-    pub(super) async fn start_replica(&mut self, id: &str, offset: Option<&str>) -> usize {
-        let mut options = self.c.options(id);
-        if let Some(offset) = offset {
-            options = options.clock_offset(offset);
-        }
-        let i = self.c.start_with(options).await;
+    /// Start replica `id` (optionally with a clock offset) through its proxy and register it
+    /// for sampling.
+    pub(super) async fn start_replica(
+        &mut self,
+        id: &str,
+        offset: Option<&str>,
+    ) -> anyhow::Result<usize> {
+        let i = self.c.start(&self.db, id, offset).await?;
         let label = self.label(i);
         self.procs
             .lock()
@@ -111,7 +113,7 @@ impl Chaos {
             .lock()
             .unwrap()
             .push((label, self.c.hosts[i].log_path()));
-        i
+        Ok(i)
     }
 
     pub(super) fn forget(&self, i: usize) {
@@ -145,14 +147,9 @@ impl Chaos {
         bail!("{method} {path}: no replica answered ({last:?})")
     }
 
-    /// The job's row: (schedule, paused, anchor_ms, updated_at_ms).
-    pub(super) async fn job_row(&self, id: &str) -> anyhow::Result<(String, bool, i64, i64)> {
-        Ok(sqlx::query_as(
-            "SELECT schedule, paused, anchor_ms, updated_at_ms FROM jobs WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.c.pool)
-        .await?)
+    /// The job's row.
+    pub(super) async fn job_row(&self, id: &str) -> anyhow::Result<JobRow> {
+        Ok(self.sql.job_row(id).await?)
     }
 
     /// Create job number `n` (its kind follows from `n`); returns its id.
@@ -178,7 +175,7 @@ impl Chaos {
         name: String,
     ) -> anyhow::Result<()> {
         let (misfire, overlap, sleep_ms) = kind_of(n);
-        let (_, _, anchor, _) = self.job_row(&id).await?;
+        let anchor = self.job_row(&id).await?.anchor_ms;
         self.jobs.push(JobHistory {
             id,
             name,
@@ -246,7 +243,7 @@ impl Chaos {
             .iter()
             .map(|&i| self.c.hosts[i].options.instance_id.clone())
             .collect();
-        let counts = self.c.owner_counts().await;
+        let counts = self.sql.owner_counts().await.ok()?;
         let on_live: i64 = counts
             .iter()
             .filter(|(o, _)| live.contains(o))
@@ -278,17 +275,19 @@ impl Chaos {
             if start.elapsed() > within {
                 return Err(format!(
                     "the cluster did not settle within {within:?} (ready {ready}, owners {:?})",
-                    self.c.owner_counts().await,
+                    self.sql.owner_counts().await,
                 ));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
-    /// Copy every replica's log and PostgreSQL's log into the output directory.
+    /// Copy every replica's log and the database servers' logs into the output directory.
     pub(super) fn save_logs(&self) {
         save_logs(&self.out, &self.logs.lock().unwrap());
-        let _ = std::fs::write(self.out.join("postgres.log"), self.pg.log());
+        for (file, log) in self.db.logs() {
+            let _ = std::fs::write(self.out.join(file), log);
+        }
     }
 }
 

@@ -5,9 +5,16 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use super::deck::Fault;
+use crate::db::Engine;
+
 /// Heartbeat and dead threshold of every replica (short, so that a run sees many faults).
 pub(super) const HEARTBEAT: &str = "1s";
 pub(super) const DEAD_AFTER_S: u64 = 5;
+/// Delay of each byte in each direction during a latency fault.
+pub(super) const LATENCY: Duration = Duration::from_millis(250);
+/// How long a latency fault lasts, in seconds (low..high).
+pub(super) const LATENCY_FOR_S: (f64, f64) = (5.0, 15.0);
 /// Grace period of a graceful stop.
 pub(super) const GRACE: &str = "10s";
 /// How long after the last fault the cluster may take to settle (all jobs on live replicas,
@@ -21,10 +28,17 @@ pub(super) const SLOW_MS: u64 = 1_500;
 pub(super) const RSS_WARMUP_S: f64 = 20.0;
 pub(super) const RSS_MIN_LIFE_S: f64 = 60.0;
 
-/// What a chaos run does: its seed, how long faults come, on how many replicas and jobs.
+/// What a chaos run does: its seed, how long faults come, on how many replicas and jobs, on
+/// which database, which faults.
 #[derive(Debug)]
 pub struct Settings {
     pub seed: u64,
+    /// The database the replicas use.
+    pub db: Engine,
+    /// The kinds of fault dealt, in rounds.
+    pub faults: Vec<Fault>,
+    /// Kinds dealt once before the rounds.
+    pub first: Vec<Fault>,
     pub duration: Duration,
     pub replicas: usize,
     pub jobs: usize,
@@ -45,6 +59,9 @@ impl Settings {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_nanos() as u64
                 % 1_000_000_000,
+            db: Engine::Postgres,
+            faults: Fault::all(),
+            first: Vec::new(),
             duration: Duration::from_secs(120),
             replicas: 3,
             jobs: 60,
@@ -60,6 +77,9 @@ impl Settings {
             let what = || format!("{arg} {value}");
             match arg.as_str() {
                 "--seed" => s.seed = value.parse().with_context(what)?,
+                "--db" => s.db = value.parse().map_err(anyhow::Error::msg)?,
+                "--faults" => s.faults = Fault::parse_list(&value).map_err(anyhow::Error::msg)?,
+                "--first" => s.first = Fault::parse_list(&value).map_err(anyhow::Error::msg)?,
                 "--duration" => s.duration = parse_duration(&value)?,
                 "--replicas" => s.replicas = value.parse().with_context(what)?,
                 "--jobs" => s.jobs = value.parse().with_context(what)?,
@@ -67,8 +87,8 @@ impl Settings {
                 "--max-gap" => s.max_gap = parse_duration(&value)?,
                 "--out" => s.out = Some(PathBuf::from(value)),
                 other => bail!(
-                    "unknown argument {other} (known: --seed --duration --replicas --jobs \
-                     --min-gap --max-gap --out)"
+                    "unknown argument {other} (known: --seed --db --duration --replicas --jobs \
+                     --min-gap --max-gap --faults --first --out)"
                 ),
             }
         }

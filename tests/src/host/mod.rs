@@ -31,6 +31,8 @@ pub struct HostOptions {
     pub instance_id: String,
     /// `--plugins`.
     pub plugins: PathBuf,
+    /// `--listen` (default `127.0.0.1:0`: loopback, a port the system picks).
+    pub listen: String,
     /// More command-line arguments (for example `--heartbeat-interval 1s`).
     pub extra_args: Vec<String>,
     /// More environment variables.
@@ -49,6 +51,7 @@ impl HostOptions {
             db: db.to_string(),
             instance_id: instance_id.to_string(),
             plugins: plugins.to_path_buf(),
+            listen: "127.0.0.1:0".into(),
             extra_args: Vec::new(),
             env: Vec::new(),
             binary: None,
@@ -81,16 +84,15 @@ pub struct Host {
 }
 
 impl Host {
-    /// Start a replica and wait until `/healthz` answers.
-    pub async fn start(options: HostOptions) -> Host {
-        let dir = tempfile::tempdir().unwrap();
-        let log = std::fs::File::create(dir.path().join("log")).unwrap();
+    /// The `wasmcron serve` command for `options`, logging into `dir/log`.
+    fn command(options: &HostOptions, dir: &Path) -> Command {
+        let log = std::fs::File::create(dir.join("log")).unwrap();
         let mut cmd = Command::new(options.binary.clone().unwrap_or_else(binary));
         cmd.arg("serve")
             .args(["--db", &options.db])
             .args(["--plugins", options.plugins.to_str().unwrap()])
-            .args(["--cache-dir", dir.path().join("cache").to_str().unwrap()])
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--cache-dir", dir.join("cache").to_str().unwrap()])
+            .args(["--listen", &options.listen])
             .args(["--instance-id", &options.instance_id])
             .args(&options.extra_args)
             .env("WASMCRON_LOG", "info,wasmcron=debug")
@@ -98,20 +100,55 @@ impl Host {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        let child = cmd.spawn().expect("spawn wasmcron");
+        cmd
+    }
+
+    /// Start a replica and wait until `/healthz` answers.
+    pub async fn start(options: HostOptions) -> Host {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Self::command(&options, dir.path())
+            .spawn()
+            .expect("spawn wasmcron");
         let mut host = Host {
             child: Some(child),
             base: String::new(),
             options,
             dir,
         };
-        let address = host.bound_address().await;
+        let mut address = host.bound_address().await;
+        if address.ip().is_unspecified() {
+            // Listening on every interface: the tests talk to it on loopback.
+            address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
         host.base = format!("http://{address}");
         host.wait_for("healthz", START_DEADLINE, || async {
             matches!(host.status_of("/healthz").await, Some(200))
         })
         .await;
         host
+    }
+
+    /// Start a replica that must refuse to start: it exits with a failure status within the
+    /// start deadline, before serving. Returns its log (panics when it serves instead).
+    pub async fn start_refused(options: HostOptions) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Self::command(&options, dir.path())
+            .spawn()
+            .expect("spawn wasmcron");
+        let log = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(!status.success(), "the replica exited 0; log:\n{}", log());
+                return log();
+            }
+            if start.elapsed() > START_DEADLINE || log::serving_address(&log()).is_some() {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the replica started instead of refusing; log:\n{}", log());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The address the replica bound, from its log; panics with the log when it exits first

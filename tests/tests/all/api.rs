@@ -10,6 +10,9 @@ use wasmcron_e2e::host::{Host, HostOptions};
 use wasmcron_e2e::pg::PgServer;
 use wasmcron_e2e::turns;
 
+/// The bootstrap token of the token tests.
+const ADMIN: &str = "s3cret-bootstrap-token-of-32-characters";
+
 async fn sqlite_host(name: &str) -> (Host, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("db").display());
@@ -470,7 +473,7 @@ async fn the_api_token_is_required_when_configured() {
     let mut options = HostOptions::new(&db, "api-token", &plugins_dir());
     options
         .env
-        .push(("WASMCRON_API_TOKEN".into(), "s3cret".into()));
+        .push(("WASMCRON_API_TOKEN".into(), ADMIN.into()));
     let host = Host::start(options).await;
     let (status, body) = host.request(None, "GET", "/api/v1/jobs", Value::Null).await;
     let body: Value = serde_json::from_str(&body).unwrap();
@@ -481,7 +484,7 @@ async fn the_api_token_is_required_when_configured() {
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_error(status, &body, 401, "invalid_token", None);
     let (status, _) = host
-        .request(Some("s3cret"), "GET", "/api/v1/jobs", Value::Null)
+        .request(Some(ADMIN), "GET", "/api/v1/jobs", Value::Null)
         .await;
     assert_eq!(status, 200);
     let (status, _) = host
@@ -492,10 +495,10 @@ async fn the_api_token_is_required_when_configured() {
     assert_eq!(status, 200);
 
     // Creating and revoking a named token is streamed, without the token's name or secret.
-    let mut changes = subscribe_as(&host, "?kind=token.changed", None, Some("s3cret")).await;
+    let mut changes = subscribe_as(&host, "?kind=token.changed", None, Some(ADMIN)).await;
     let (status, made) = host
         .request(
-            Some("s3cret"),
+            Some(ADMIN),
             "POST",
             "/api/v1/tokens",
             json!({"name": "robot", "role": "read"}),
@@ -511,12 +514,7 @@ async fn the_api_token_is_required_when_configured() {
         .await;
     assert_eq!(created["data"], json!({"change": "created"}));
     let (status, _) = host
-        .request(
-            Some("s3cret"),
-            "DELETE",
-            "/api/v1/tokens/robot",
-            Value::Null,
-        )
+        .request(Some(ADMIN), "DELETE", "/api/v1/tokens/robot", Value::Null)
         .await;
     assert_eq!(status, 204);
     let revoked = changes

@@ -1,6 +1,9 @@
-//! The short chaos run (about two minutes): the `chaos` binary of this crate against the
-//! wasmcron binary under test, with a seed derived from the time (printed first, so a failure
-//! can be replayed with `cargo run -p wasmcron-e2e --bin chaos -- --seed N`). See RELIABILITY.md.
+//! The short chaos runs (about two minutes each): the `chaos` binary of this crate against the
+//! wasmcron binary under test on PostgreSQL and on MariaDB (behind PgBouncer: a run of the
+//! `chaos` binary with `--db pgbouncer`, see RELIABILITY.md), with a seed derived from the time (printed first,
+//! so a failure can be replayed with `cargo run -p wasmcron-e2e --bin chaos -- --seed N`).
+//! Every kind of fault may come; the network faults (blackhole, latency, reset) come first,
+//! so that each run has them. See RELIABILITY.md.
 //!
 //! `WASMCRON_CHAOS_SEED` fixes the seed; `WASMCRON_CHAOS_DURATION` changes how long faults are
 //! injected (default 75s; setup and the checks take about 40 s more).
@@ -10,7 +13,16 @@ use std::process::Command;
 use wasmcron_e2e::turns;
 
 #[test]
-fn a_short_chaos_run_loses_and_doubles_no_tick() {
+fn on_postgres_a_short_chaos_run_loses_and_doubles_no_tick() {
+    short_run("postgres");
+}
+
+#[test]
+fn on_mariadb_a_short_chaos_run_loses_and_doubles_no_tick() {
+    short_run("mariadb");
+}
+
+fn short_run(db: &str) {
     let _turn = turns::alone_blocking();
     let seed = std::env::var("WASMCRON_CHAOS_SEED").unwrap_or_else(|_| {
         let nanos = std::time::SystemTime::now()
@@ -20,10 +32,11 @@ fn a_short_chaos_run_loses_and_doubles_no_tick() {
         (nanos % 1_000_000_000).to_string()
     });
     let duration = std::env::var("WASMCRON_CHAOS_DURATION").unwrap_or_else(|_| "75s".into());
-    let out = std::env::temp_dir().join(format!("chaos-{seed}"));
-    eprintln!("chaos seed {seed}; logs in {}", out.display());
+    let out = std::env::temp_dir().join(format!("chaos-{db}-{seed}"));
+    eprintln!("chaos seed {seed} on {db}; logs in {}", out.display());
     let status = Command::new(env!("CARGO_BIN_EXE_chaos"))
-        .args(["--seed", &seed, "--duration", &duration])
+        .args(["--seed", &seed, "--db", db, "--duration", &duration])
+        .args(["--first", "network"])
         .args(["--replicas", "3", "--jobs", "60"])
         .args(["--min-gap", "2s", "--max-gap", "5s"])
         .arg("--out")
@@ -32,7 +45,7 @@ fn a_short_chaos_run_loses_and_doubles_no_tick() {
         .expect("run the chaos binary");
     assert!(
         status.success(),
-        "the chaos run with seed {seed} failed ({status}); its report is above, logs in {}",
+        "the chaos run on {db} with seed {seed} failed ({status}); its report is above, logs in {}",
         out.display()
     );
 }

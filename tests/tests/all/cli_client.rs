@@ -304,12 +304,13 @@ async fn the_cli_creates_lists_and_revokes_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("db").display());
     let mut options = HostOptions::new(&db, "cli-tokens", &plugins_dir());
-    options
-        .env
-        .push(("WASMCRON_API_TOKEN".into(), "cli-bootstrap".into()));
+    options.env.push((
+        "WASMCRON_API_TOKEN".into(),
+        "cli-bootstrap-token-of-32-characters".into(),
+    ));
     let host = Host::start(options).await;
     let s = host.base.as_str();
-    let admin = "cli-bootstrap";
+    let admin = "cli-bootstrap-token-of-32-characters";
 
     assert_eq!(
         ok_as(s, admin, &["token", "whoami"]).trim(),

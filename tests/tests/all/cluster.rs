@@ -1,4 +1,5 @@
-//! Several replicas of the real binary on one real PostgreSQL server behave as one scheduler:
+//! Several replicas of the real binary on one real database server behave as one scheduler,
+//! on PostgreSQL and on MariaDB alike (each test runs on both: `cluster::<test>::mariadb`):
 //! a crashed replica's jobs fire on the survivors within seconds, a paused (SIGSTOP) replica is
 //! fenced and gets its share back when it returns, scaling up and down rebalances the jobs
 //! without a lost or doubled tick, changes made on any replica reach the owner at once, and a
@@ -12,17 +13,24 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wasmcron_e2e::cluster::{Cluster, RunRow};
+use wasmcron_e2e::cluster::{Cluster, Engine, RunRow};
 use wasmcron_e2e::collector::Collector;
 use wasmcron_e2e::host::log::plain;
-use wasmcron_e2e::{pg, turns};
+use wasmcron_e2e::turns;
+
+on_every_engine! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_crashed_replicas_jobs_fire_on_the_survivors_within_3s,
+    a_paused_replica_is_fenced_and_rejoins_with_a_fair_share,
+    scaling_up_and_down_rebalances_without_losing_or_doubling_a_tick,
+    a_paused_job_survives_its_owners_crash_and_fires_when_resumed,
+    a_schedule_edit_on_another_replica_takes_effect_on_the_owner_within_1s,
+    a_replica_with_its_clock_30s_ahead_is_not_declared_dead_and_runs_nothing_twice,
+    the_housekeeping_leader_fails_over,
+}
 
 /// Short thresholds for tests that are not about the defaults.
 const FAST: &[&str] = &["--heartbeat-interval", "1s", "--dead-after", "5s"];
-
-async fn cluster(args: &[&str]) -> Cluster {
-    Cluster::new(&pg::shared().fresh_database().unwrap(), args).await
-}
 
 /// The live replicas' job counts differ by at most one and cover every job.
 fn balanced(counts: &BTreeMap<String, i64>, replicas: &[&str], total: i64) -> bool {
@@ -101,11 +109,10 @@ fn executors_since(collector: &Collector, since: usize) -> HashMap<String, HashS
 /// 3 replicas, 300 jobs every second: `kill -9` one → its jobs fire on the survivors within
 /// 3 s (crash detection through the database session, not the heartbeat threshold); no tick
 /// ran twice; with run_once no job lost more than the tick that was in flight at the crash.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s() {
+async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s(engine: Engine) {
     let _turn = turns::alone().await;
     let collector = Collector::start().await;
-    let mut c = cluster(FAST).await;
+    let mut c = Cluster::on(engine, FAST).await;
     for id in ["r1", "r2", "r3"] {
         c.start(id).await;
     }
@@ -130,20 +137,9 @@ async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s() {
     let killed = Instant::now();
     c.host_mut("r2").kill9();
     // Failover: first execution of each orphaned job on a survivor.
-    let mut first_on_survivor: HashMap<String, Duration> = HashMap::new();
-    let mut cursor = seen_before;
-    while first_on_survivor.len() < victims.len() && killed.elapsed() < Duration::from_secs(15) {
-        let reports = collector.reports();
-        for e in &reports[cursor..] {
-            if victims.contains(&e.job_id) && e.instance_id != "r2" {
-                first_on_survivor
-                    .entry(e.job_id.clone())
-                    .or_insert_with(|| killed.elapsed());
-            }
-        }
-        cursor = reports.len();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let first_on_survivor = collector
+        .first_elsewhere(&victims, "r2", seen_before, killed, Duration::from_secs(15))
+        .await;
     let slowest = first_on_survivor
         .values()
         .max()
@@ -190,11 +186,10 @@ async fn a_crashed_replicas_jobs_fire_on_the_survivors_within_3s() {
 
 /// SIGSTOP one replica for 20 s: its jobs move after the dead threshold (not before); once it
 /// resumes it runs nothing it no longer owns, re-registers, and gets its share back.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paused_replica_is_fenced_and_rejoins_with_a_fair_share() {
+async fn a_paused_replica_is_fenced_and_rejoins_with_a_fair_share(engine: Engine) {
     let _turn = turns::alone().await;
     let collector = Collector::start().await;
-    let mut c = cluster(FAST).await;
+    let mut c = Cluster::on(engine, FAST).await;
     for id in ["r1", "r2", "r3"] {
         c.start(id).await;
     }
@@ -261,11 +256,10 @@ async fn a_paused_replica_is_fenced_and_rejoins_with_a_fair_share() {
 /// Scale 1 → 2 → 3 → 2 → 1 replicas (graceful stops) while 60 jobs fire every second: after
 /// each step the job counts balance within one, and over the whole test no tick ran twice and
 /// none was lost (every tick between a job's first and last is recorded and succeeded).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scaling_up_and_down_rebalances_without_losing_or_doubling_a_tick() {
+async fn scaling_up_and_down_rebalances_without_losing_or_doubling_a_tick(engine: Engine) {
     let _turn = turns::alone().await;
     let collector = Collector::start().await;
-    let mut c = cluster(FAST).await;
+    let mut c = Cluster::on(engine, FAST).await;
     c.start("r1").await;
     c.create_reporter_jobs("r1", 60, "job", &collector, json!({}))
         .await;
@@ -326,11 +320,10 @@ async fn owner(c: &Cluster, id: &str) -> Option<String> {
 
 /// A paused job has an owner too; when that owner crashes the job moves, and resuming it
 /// through another replica makes it fire.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paused_job_survives_its_owners_crash_and_fires_when_resumed() {
+async fn a_paused_job_survives_its_owners_crash_and_fires_when_resumed(engine: Engine) {
     let _turn = turns::alone().await;
     let collector = Collector::start().await;
-    let mut c = cluster(FAST).await;
+    let mut c = Cluster::on(engine, FAST).await;
     c.start("r1").await;
     c.start("r2").await;
     let ids = c
@@ -370,11 +363,14 @@ async fn a_paused_job_survives_its_owners_crash_and_fires_when_resumed() {
 /// A schedule edit made through a replica that does not own the job reaches the owner through
 /// a notification: with heartbeats 5 s apart (so the periodic reconcile cannot explain it) the
 /// new every-second schedule fires within 1 s of its first tick.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_schedule_edit_on_another_replica_takes_effect_on_the_owner_within_1s() {
+async fn a_schedule_edit_on_another_replica_takes_effect_on_the_owner_within_1s(engine: Engine) {
     let _turn = turns::alone().await;
     let collector = Collector::start().await;
-    let mut c = cluster(&["--heartbeat-interval", "5s", "--dead-after", "15s"]).await;
+    let mut c = Cluster::on(
+        engine,
+        &["--heartbeat-interval", "5s", "--dead-after", "15s"],
+    )
+    .await;
     c.start("r1").await;
     c.start("r2").await;
     let ids = c
@@ -440,11 +436,12 @@ fn log_clock_skew(log: &str) -> Option<chrono::Duration> {
 /// One replica's clock runs 30 s ahead: every instant comes from the database clock, so it is
 /// neither declared dead (no job changes owner after balancing) nor runs a tick twice, and its
 /// ticks are on time.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_with_its_clock_30s_ahead_is_not_declared_dead_and_runs_nothing_twice() {
+async fn a_replica_with_its_clock_30s_ahead_is_not_declared_dead_and_runs_nothing_twice(
+    engine: Engine,
+) {
     let _turn = turns::alone().await;
     let collector = Collector::start().await;
-    let mut c = cluster(FAST).await;
+    let mut c = Cluster::on(engine, FAST).await;
     c.start("r1").await;
     let skewed = c.options("ahead").clock_offset("+30s");
     c.start_with(skewed).await;
@@ -487,32 +484,23 @@ async fn a_replica_with_its_clock_30s_ahead_is_not_declared_dead_and_runs_nothin
     );
 }
 
-/// The holder and epoch of the housekeeping lease.
-async fn lease(c: &Cluster) -> Option<(String, i64)> {
-    sqlx::query_as("SELECT holder, epoch FROM leases WHERE name = 'housekeeping'")
-        .fetch_optional(&c.pool)
-        .await
-        .unwrap()
-}
-
 /// Housekeeping runs on one replica, the holder of a lease with its own epoch; when that
 /// replica crashes a survivor takes the lease over (with a new epoch).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_housekeeping_leader_fails_over() {
+async fn the_housekeeping_leader_fails_over(engine: Engine) {
     let _turn = turns::alone().await;
-    let mut c = cluster(FAST).await;
+    let mut c = Cluster::on(engine, FAST).await;
     c.start("r1").await;
     c.start("r2").await;
     c.wait_for("a leader", Duration::from_secs(10), || async {
-        lease(&c).await.is_some()
+        c.housekeeping_lease().await.is_some()
     })
     .await;
-    let (leader, epoch) = lease(&c).await.unwrap();
+    let (leader, epoch) = c.housekeeping_lease().await.unwrap();
     let other = if leader == "r1" { "r2" } else { "r1" };
     c.host_mut(&leader).kill9();
     // The lease expires after the dead threshold (5 s) without renewal.
     c.wait_for("the survivor leads", Duration::from_secs(10), || async {
-        lease(&c)
+        c.housekeeping_lease()
             .await
             .is_some_and(|(holder, e)| holder == other && e > epoch)
     })

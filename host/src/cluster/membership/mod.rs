@@ -94,6 +94,7 @@ impl Membership {
         scheduler: SchedulerHandle,
         health: Arc<Health>,
         signal: ChangeSignal,
+        session: Option<Session>,
     ) -> Self {
         let leadership = Leadership::new(store.clone(), options.instance_id.clone());
         Membership {
@@ -103,7 +104,10 @@ impl Membership {
             scheduler,
             health,
             signal,
-            shared: Arc::new(Shared::default()),
+            shared: Arc::new(Shared {
+                session: tokio::sync::Mutex::new(session),
+                ..Shared::default()
+            }),
             leadership,
         }
     }

@@ -5,13 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::PgPool;
+use sqlx::Postgres;
 
 use super::PostgresDriver;
 use crate::store::driver::FinishRow;
 use crate::store::error::StoreError;
 use crate::store::model::{BeginRun, Finished, NewRun, RunReason, RunStatus};
-use crate::store::sql;
+use crate::store::sql::{self, Held};
 
 /// Starts a batch of ticks: the check and insert of the catalogue's `begin_run` for every
 /// element of the bound arrays.
@@ -69,7 +69,7 @@ const HAND_OVER: &str = "UPDATE jobs j SET owner = $2, epoch = j.epoch + 1 \
      WHERE j.id = b.id AND j.epoch = b.epoch AND j.owner = $1 RETURNING j.id";
 
 pub(super) async fn begin_many(
-    pool: &PgPool,
+    conn: &mut Held<'_, Postgres>,
     runs: &[NewRun],
 ) -> Result<Vec<BeginRun>, StoreError> {
     let job_ids: Vec<&str> = runs.iter().map(|r| r.job_id.as_str()).collect();
@@ -89,7 +89,8 @@ pub(super) async fn begin_many(
         .bind(attempts)
         .bind(catch_ups)
         .bind(manuals)
-        .fetch_all(pool)
+        .persistent(!conn.unnamed)
+        .fetch_all(&mut *conn.conn)
         .await?;
     // Keyed by the whole claim (tick, instance, epoch): only an element that passed the
     // ownership check can have inserted the row; its first occurrence gets the run id.
@@ -114,7 +115,8 @@ pub(super) async fn begin_many(
         let recorded: Vec<(String, i64)> = sqlx::query_as(RECORDED_AMONG)
             .bind(unresolved.iter().map(|&i| job_ids[i]).collect::<Vec<_>>())
             .bind(unresolved.iter().map(|&i| scheduled[i]).collect::<Vec<_>>())
-            .fetch_all(pool)
+            .persistent(!conn.unnamed)
+            .fetch_all(&mut *conn.conn)
             .await?;
         let recorded: HashSet<(String, i64)> = recorded.into_iter().collect();
         for i in unresolved {
@@ -133,7 +135,7 @@ pub(super) async fn begin_many(
 }
 
 pub(super) async fn finish_many(
-    pool: &PgPool,
+    conn: &mut Held<'_, Postgres>,
     finishes: &[FinishRow],
 ) -> Result<Vec<Finished>, StoreError> {
     let ids: Vec<i64> = finishes.iter().map(|f| f.run_id).collect();
@@ -149,7 +151,8 @@ pub(super) async fn finish_many(
         .bind(results)
         .bind(errors)
         .bind(logs)
-        .fetch_all(pool)
+        .persistent(!conn.unnamed)
+        .fetch_all(&mut *conn.conn)
         .await?;
     // Keyed by (run, epoch): only the element whose epoch matched finished the run.
     let mut finished: HashSet<(i64, i64)> = finished.into_iter().collect();
@@ -166,7 +169,7 @@ pub(super) async fn finish_many(
 }
 
 pub(super) async fn record_ticks(
-    pool: &PgPool,
+    conn: &mut Held<'_, Postgres>,
     job_id: &str,
     instance: &str,
     epoch: i64,
@@ -182,17 +185,18 @@ pub(super) async fn record_ticks(
         .bind(scheduled)
         .bind(statuses)
         .bind(reasons)
-        .execute(pool)
+        .persistent(!conn.unnamed)
+        .execute(&mut *conn.conn)
         .await?;
     if done.rows_affected() > 0 {
         return Ok(true);
     }
     // Nothing inserted: every tick was recorded already, or the caller was fenced.
-    sql::owns::<PostgresDriver>(pool, job_id, instance, epoch).await
+    sql::owns::<PostgresDriver>(conn.on(), job_id, instance, epoch).await
 }
 
 pub(super) async fn hand_over(
-    pool: &PgPool,
+    conn: &mut Held<'_, Postgres>,
     from: &str,
     to: &str,
     jobs: &[(String, i64)],
@@ -204,6 +208,7 @@ pub(super) async fn hand_over(
         .bind(to)
         .bind(ids)
         .bind(epochs)
-        .fetch_all(pool)
+        .persistent(!conn.unnamed)
+        .fetch_all(&mut *conn.conn)
         .await?)
 }

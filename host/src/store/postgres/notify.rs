@@ -1,17 +1,23 @@
 //! Change notifications on PostgreSQL: `NOTIFY` through the pool, `LISTEN` on a dedicated
 //! connection (sqlx's listener, which reconnects by itself and then reports a gap).
 
-use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Postgres};
 
 use crate::store::driver::{ListenerDriver, Op};
 use crate::store::error::StoreError;
+use crate::store::sql::Held;
 
-pub(super) async fn notify(pool: &PgPool, channel: &str, payload: &str) -> Result<(), StoreError> {
+pub(super) async fn notify(
+    conn: &mut Held<'_, Postgres>,
+    channel: &str,
+    payload: &str,
+) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(channel)
         .bind(payload)
-        .execute(pool)
+        .persistent(!conn.unnamed)
+        .execute(&mut *conn.conn)
         .await?;
     Ok(())
 }

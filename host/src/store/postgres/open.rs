@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
 use super::PostgresDriver;
 use crate::store::engines::{Backend, Engine};
 use crate::store::error::StoreError;
-use crate::store::open::ConnectOptions;
+use crate::store::open::{ConnectOptions, PoolMode};
 use crate::store::sql;
 
 /// How the store knows PostgreSQL.
@@ -24,20 +24,67 @@ pub(crate) const ENGINE: Engine = Engine {
 /// Schema migrations, embedded at build time.
 pub(super) static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
-/// A pool on the server at `url`, with the store's session settings.
+/// A pool on the server at `url`, with the store's session settings. Behind a transaction
+/// pooler ([`PoolMode::Transaction`]) no startup parameter is sent (poolers refuse them, and a
+/// session setting would not stay with this connection anyway) and no statement is cached.
 pub(super) async fn connect(url: &str, options: &ConnectOptions) -> Result<PgPool, sqlx::Error> {
-    let statement_timeout = format!("{}ms", options.statement_timeout.as_millis());
-    let connect = PgConnectOptions::from_str(url)?
-        .application_name("wasmcron")
-        .options([
-            ("statement_timeout", statement_timeout.as_str()),
-            ("idle_in_transaction_session_timeout", "60s"),
-        ]);
+    let connect = connect_options(url, options)?;
     PgPoolOptions::new()
         .max_connections(options.max_connections.unwrap_or(12))
         .acquire_timeout(options.connect_timeout)
         .connect_with(connect)
         .await
+}
+
+/// A small pool on `session_url`, a direct connection to the same database beside a
+/// transaction pooler: it carries the replica's session lock, `LISTEN` and migrations.
+/// Connected lazily, like sessions themselves.
+pub(super) async fn sessions(
+    session_url: &str,
+    options: &ConnectOptions,
+) -> Result<PgPool, sqlx::Error> {
+    let direct = ConnectOptions {
+        pool_mode: PoolMode::Session,
+        ..options.clone()
+    };
+    Ok(PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(options.connect_timeout)
+        .connect_lazy_with(connect_options(session_url, &direct)?))
+}
+
+/// How to connect to `url`: with the session settings as startup parameters on a server
+/// session of its own; without any behind a transaction pooler.
+pub(super) fn connect_options(
+    url: &str,
+    options: &ConnectOptions,
+) -> Result<PgConnectOptions, sqlx::Error> {
+    let connect = PgConnectOptions::from_str(url)?.application_name("wasmcron");
+    Ok(match options.pool_mode {
+        PoolMode::Session => {
+            let statement_timeout = format!("{}ms", options.statement_timeout.as_millis());
+            connect.options([
+                ("statement_timeout", statement_timeout.as_str()),
+                ("idle_in_transaction_session_timeout", "60s"),
+            ])
+        }
+        PoolMode::Transaction => connect.extra_float_digits(None).statement_cache_capacity(0),
+    })
+}
+
+/// What a failure to connect or to migrate through `url` most likely means when the server
+/// is a connection pooler in transaction mode but the store was not told so: a line to add to
+/// the error, or `None`.
+pub(crate) fn pooler_hint(error: &StoreError) -> Option<&'static str> {
+    let text = error.to_string();
+    let pooled = text.contains("unsupported startup parameter")
+        || (text.contains("prepared statement") && text.contains("sqlx_s_"));
+    pooled.then_some(
+        "the server looks like a connection pooler in transaction mode (PgBouncer, Supavisor, \
+         RDS Proxy): start with --db-pool-mode transaction (WASMCRON_DB_POOL_MODE=transaction), \
+         and give --db-session-url a direct connection to keep sub-second crash detection and \
+         notifications",
+    )
 }
 
 /// `Some(true)` for the SQLSTATEs that mean "cannot serve now, try again"; `None` for another

@@ -12,8 +12,9 @@
 //! supertrait of [`SqlDb`].
 
 use futures::future::BoxFuture;
+use sqlx::database::HasStatementCache;
 use sqlx::error::BoxDynError;
-use sqlx::{Arguments, Database, Executor, FromRow, IntoArguments, Pool};
+use sqlx::{Arguments, AssertSqlSafe, Database, Executor, FromRow, IntoArguments, Pool};
 
 use crate::store::rows::{EventRow, InstanceRow, JobRow, RunRow, TriggerRow};
 use crate::store::tokens::StoredToken;
@@ -48,6 +49,7 @@ pub(crate) trait SqlDb:
     + Decodes<(Option<String>, i64)>
     + Decodes<(Option<String>, i64, i64)>
     + Decodes<(String, String)>
+    + Decodes<(i64, String, String, i64)>
 {
 }
 
@@ -88,19 +90,61 @@ where
     }
 }
 
-/// Where a statement runs: on a connection the pool lends for it, or on a connection the
-/// caller holds (a transaction's, or one kept for several statements).
+/// Where a statement runs: on a connection the pool lends for it, in a transaction of its
+/// own, or on a connection the caller holds (a transaction's, or one kept for several
+/// statements).
 pub(crate) enum On<'c, D: Database> {
     /// Any connection of the pool.
     Pool(&'c Pool<D>),
+    /// Any connection of the pool, in a transaction of its own started by the given
+    /// statement, as an unnamed (not persistent) statement: behind a transaction-mode pooler
+    /// a named prepared statement outlives the transaction on a server session another
+    /// client gets next, and only a transaction keeps the statement's parse, bind and
+    /// execute on one server session (see `SqlEngine::statement_begin`).
+    Tx(&'c Pool<D>, &'c str),
     /// This connection.
     Conn(&'c mut D::Connection),
+    /// This connection, as an unnamed (not persistent) statement (see [`On::Tx`]).
+    Unnamed(&'c mut D::Connection),
+}
+
+/// A connection the caller holds for several statements (a transaction's, or one lent by the
+/// pool), and whether its statements must be unnamed (see [`On::Tx`]).
+pub(crate) struct Held<'c, D: Database> {
+    pub(crate) conn: &'c mut D::Connection,
+    pub(crate) unnamed: bool,
+}
+
+impl<D: Database> Held<'_, D> {
+    /// Where the next statement runs: on the held connection.
+    pub(crate) fn on(&mut self) -> On<'_, D> {
+        if self.unnamed {
+            On::Unnamed(&mut *self.conn)
+        } else {
+            On::Conn(&mut *self.conn)
+        }
+    }
 }
 
 impl<'c, D: Database> From<&'c Pool<D>> for On<'c, D> {
     fn from(pool: &'c Pool<D>) -> Self {
         On::Pool(pool)
     }
+}
+
+/// Runs `run` on a connection of `pool` inside a transaction started by `begin`; commits.
+async fn in_tx<D, T>(
+    pool: &Pool<D>,
+    begin: &str,
+    run: impl for<'t> FnOnce(&'t mut D::Connection) -> BoxFuture<'t, sqlx::Result<T>>,
+) -> sqlx::Result<T>
+where
+    D: Database,
+{
+    let mut tx = pool.begin_with(AssertSqlSafe(begin.to_owned())).await?;
+    let answer = run(&mut tx).await?;
+    tx.commit().await?;
+    Ok(answer)
 }
 
 impl<'c, D: Database> From<&'c mut D::Connection> for On<'c, D> {
@@ -122,7 +166,7 @@ pub(crate) trait Runs: Database {
     fn rows(query: Query<Self>, on: On<'_, Self>) -> BoxFuture<'_, sqlx::Result<Vec<Self::Row>>>;
 }
 
-impl<D: Database> Runs for D
+impl<D: Database + HasStatementCache> Runs for D
 where
     for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
     D::Arguments: IntoArguments<D>,
@@ -130,21 +174,36 @@ where
     fn run(query: Query<D>, on: On<'_, D>) -> BoxFuture<'_, sqlx::Result<D::QueryResult>> {
         match on {
             On::Pool(pool) => Box::pin(query.execute(pool)),
+            On::Tx(pool, begin) => {
+                let query = query.persistent(false);
+                Box::pin(in_tx(pool, begin, |c| Box::pin(query.execute(c))))
+            }
             On::Conn(conn) => Box::pin(query.execute(conn)),
+            On::Unnamed(conn) => Box::pin(query.persistent(false).execute(conn)),
         }
     }
 
     fn row(query: Query<D>, on: On<'_, D>) -> BoxFuture<'_, sqlx::Result<Option<D::Row>>> {
         match on {
             On::Pool(pool) => Box::pin(query.fetch_optional(pool)),
+            On::Tx(pool, begin) => {
+                let query = query.persistent(false);
+                Box::pin(in_tx(pool, begin, |c| Box::pin(query.fetch_optional(c))))
+            }
             On::Conn(conn) => Box::pin(query.fetch_optional(conn)),
+            On::Unnamed(conn) => Box::pin(query.persistent(false).fetch_optional(conn)),
         }
     }
 
     fn rows(query: Query<D>, on: On<'_, D>) -> BoxFuture<'_, sqlx::Result<Vec<D::Row>>> {
         match on {
             On::Pool(pool) => Box::pin(query.fetch_all(pool)),
+            On::Tx(pool, begin) => {
+                let query = query.persistent(false);
+                Box::pin(in_tx(pool, begin, |c| Box::pin(query.fetch_all(c))))
+            }
             On::Conn(conn) => Box::pin(query.fetch_all(conn)),
+            On::Unnamed(conn) => Box::pin(query.persistent(false).fetch_all(conn)),
         }
     }
 }

@@ -4,10 +4,10 @@
 use std::future::Future;
 
 use futures::future::BoxFuture;
-use sqlx::Pool;
 use sqlx::migrate::Migrator;
+use sqlx::{AssertSqlSafe, Pool, Transaction};
 
-use super::db::SqlDb;
+use super::db::{Held, On, SqlDb};
 use super::{
     Catalogue, events, jobs, leases, liveness, ownership, retention, run_queries, runs, schema,
     settings, state, takeover,
@@ -47,6 +47,37 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     ) -> impl Future<Output = sqlx::Result<Self>> + Send;
     /// The connection pool.
     fn pool(&self) -> &Pool<Self::Db>;
+    /// The statement that starts a transaction around every single statement, when each
+    /// needs one (PostgreSQL behind a transaction-mode pooler: only inside a transaction do
+    /// a statement's parse, bind and execute stay on one server session); `None` (the
+    /// default): single statements run on a pooled connection as they are.
+    fn statement_begin(&self) -> Option<&str> {
+        None
+    }
+    /// Where a single statement runs: see [`SqlEngine::statement_begin`].
+    fn on(&self) -> On<'_, Self::Db> {
+        match self.statement_begin() {
+            Some(begin) => On::Tx(self.pool(), begin),
+            None => On::Pool(self.pool()),
+        }
+    }
+    /// `conn` held for several statements, unnamed when [`SqlEngine::statement_begin`] says
+    /// every statement needs a transaction.
+    fn held<'c>(
+        &self,
+        conn: &'c mut <Self::Db as sqlx::Database>::Connection,
+    ) -> Held<'c, Self::Db> {
+        Held {
+            conn,
+            unnamed: self.statement_begin().is_some(),
+        }
+    }
+    /// A write transaction: [`Catalogue::begin_write`], or [`SqlEngine::statement_begin`]
+    /// when the engine has one.
+    fn begin_write(&self) -> BoxFuture<'_, sqlx::Result<Transaction<'static, Self::Db>>> {
+        let begin = self.statement_begin().unwrap_or(Self::SQL.begin_write);
+        Box::pin(self.pool().begin_with(AssertSqlSafe(begin.to_owned())))
+    }
     /// Applies [`SqlEngine::MIGRATIONS`], without a statement time limit.
     fn migrate(&self) -> Op<'_, ()>;
 
@@ -133,7 +164,7 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     }
     fn tick_recorded<'a>(&'a self, job_id: &'a str, scheduled_at_ms: i64) -> Op<'a, bool> {
         Box::pin(runs::tick_recorded::<Self>(
-            self.pool(),
+            self.on(),
             job_id,
             scheduled_at_ms,
         ))

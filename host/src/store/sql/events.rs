@@ -13,7 +13,7 @@ pub(super) async fn append<E: SqlEngine>(
     Ok(Stmt::new(E::SQL.append_event)
         .bind(kind)
         .bind(payload)
-        .scalar(engine.pool())
+        .scalar(engine.on())
         .await?)
 }
 
@@ -25,15 +25,13 @@ pub(super) async fn after<E: SqlEngine>(
     let rows: Vec<EventRow> = Stmt::new(E::SQL.events_after)
         .bind(after)
         .bind(limit)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     events_from_rows(rows)
 }
 
 pub(super) async fn last_id<E: SqlEngine>(engine: &E) -> Result<Option<i64>, StoreError> {
-    Ok(Stmt::new(E::SQL.last_event_id)
-        .scalar(engine.pool())
-        .await?)
+    Ok(Stmt::new(E::SQL.last_event_id).scalar(engine.on()).await?)
 }
 
 pub(super) async fn trigger<E: SqlEngine>(
@@ -42,7 +40,7 @@ pub(super) async fn trigger<E: SqlEngine>(
 ) -> Result<Option<i64>, StoreError> {
     Ok(Stmt::new(E::SQL.insert_trigger)
         .bind(job_id)
-        .scalar_optional(engine.pool())
+        .scalar_optional(engine.on())
         .await?)
 }
 
@@ -52,7 +50,7 @@ pub(super) async fn owned_triggers<E: SqlEngine>(
 ) -> Result<Vec<PendingTrigger>, StoreError> {
     let rows: Vec<TriggerRow> = Stmt::new(E::SQL.owned_triggers)
         .bind(instance)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     triggers_from_rows(rows)
 }
@@ -60,7 +58,7 @@ pub(super) async fn owned_triggers<E: SqlEngine>(
 pub(super) async fn delete_trigger<E: SqlEngine>(engine: &E, id: i64) -> Result<(), StoreError> {
     Stmt::new(E::SQL.delete_trigger)
         .bind(id)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(())
 }

@@ -6,12 +6,9 @@ use crate::store::error::{StoreError, name_conflict};
 use crate::store::model::{Job, JobFilter, JobPage, NewJob};
 use crate::store::rows::{JobRow, jobs_from_rows, to_json_text};
 
-pub(super) async fn create<E: SqlEngine>(
-    engine: &E,
-    id: &str,
-    new: &NewJob,
-) -> Result<Job, StoreError> {
-    let row: JobRow = Stmt::new(E::SQL.insert_job)
+/// The catalogue's `insert_job` with its parameters bound.
+pub(crate) fn insert_job_stmt<E: SqlEngine>(id: &str, new: &NewJob) -> Stmt<E::Db> {
+    Stmt::new(E::SQL.insert_job)
         .bind(id)
         .bind(new.name.as_str())
         .bind(new.schedule.as_str())
@@ -27,7 +24,15 @@ pub(super) async fn create<E: SqlEngine>(
         .bind(new.timeout_ms)
         .bind(new.memory_limit_bytes)
         .bind(to_json_text(&new.allowed_hosts))
-        .fetch_one(engine.pool())
+}
+
+pub(super) async fn create<E: SqlEngine>(
+    engine: &E,
+    id: &str,
+    new: &NewJob,
+) -> Result<Job, StoreError> {
+    let row: JobRow = insert_job_stmt::<E>(id, new)
+        .fetch_one(engine.on())
         .await
         .map_err(|e| name_conflict(e, &new.name))?;
     Job::try_from(row)
@@ -41,7 +46,7 @@ pub(super) async fn get<E: SqlEngine>(
         .bind(id_or_name)
         .bind(id_or_name)
         .bind(id_or_name)
-        .fetch_optional(engine.pool())
+        .fetch_optional(engine.on())
         .await?;
     row.map(Job::try_from).transpose()
 }
@@ -52,7 +57,7 @@ pub(super) async fn get_by_id<E: SqlEngine>(
 ) -> Result<Option<Job>, StoreError> {
     let row: Option<JobRow> = Stmt::new(E::SQL.job_by_id)
         .bind(id)
-        .fetch_optional(engine.pool())
+        .fetch_optional(engine.on())
         .await?;
     row.map(Job::try_from).transpose()
 }
@@ -74,17 +79,15 @@ pub(super) async fn list<E: SqlEngine>(
         .bind(after)
         .bind(after)
         .bind(page.limit.max(0))
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     jobs_from_rows(rows)
 }
 
-pub(super) async fn update<E: SqlEngine>(
-    engine: &E,
-    edit: JobEdit<'_>,
-) -> Result<Option<Job>, StoreError> {
+/// The catalogue's `update_job` with its parameters bound.
+pub(crate) fn update_job_stmt<E: SqlEngine>(edit: &JobEdit<'_>) -> Stmt<E::Db> {
     let job = edit.job;
-    let row: Option<JobRow> = Stmt::new(E::SQL.update_job)
+    Stmt::new(E::SQL.update_job)
         .bind(job.name.as_str())
         .bind(job.schedule.as_str())
         .bind(job.timezone.as_str())
@@ -102,16 +105,23 @@ pub(super) async fn update<E: SqlEngine>(
         .bind(edit.move_anchor)
         .bind(job.id.as_str())
         .bind(edit.read_version)
-        .fetch_optional(engine.pool())
+}
+
+pub(super) async fn update<E: SqlEngine>(
+    engine: &E,
+    edit: JobEdit<'_>,
+) -> Result<Option<Job>, StoreError> {
+    let row: Option<JobRow> = update_job_stmt::<E>(&edit)
+        .fetch_optional(engine.on())
         .await
-        .map_err(|e| name_conflict(e, &job.name))?;
+        .map_err(|e| name_conflict(e, &edit.job.name))?;
     row.map(Job::try_from).transpose()
 }
 
 pub(super) async fn delete<E: SqlEngine>(engine: &E, id: &str) -> Result<bool, StoreError> {
     let deleted = Stmt::new(E::SQL.delete_job)
         .bind(id)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(deleted > 0)
 }

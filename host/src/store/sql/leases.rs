@@ -14,7 +14,7 @@ pub(super) async fn acquire<E: SqlEngine>(
         .bind(holder)
         .bind(ttl_ms)
         .bind(ttl_ms)
-        .scalar_optional(engine.pool())
+        .scalar_optional(engine.on())
         .await?)
 }
 
@@ -28,7 +28,7 @@ pub(super) async fn holds<E: SqlEngine>(
         .bind(name)
         .bind(holder)
         .bind(epoch)
-        .scalar(engine.pool())
+        .scalar(engine.on())
         .await?;
     Ok(holds > 0)
 }
@@ -39,7 +39,7 @@ pub(super) async fn holder<E: SqlEngine>(
 ) -> Result<Option<String>, StoreError> {
     Ok(Stmt::new(E::SQL.lease_holder)
         .bind(name)
-        .scalar_optional(engine.pool())
+        .scalar_optional(engine.on())
         .await?)
 }
 
@@ -51,7 +51,7 @@ pub(super) async fn release<E: SqlEngine>(
     Stmt::new(E::SQL.release_lease)
         .bind(name)
         .bind(holder)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(())
 }

@@ -15,14 +15,14 @@ pub(super) async fn heartbeat<E: SqlEngine>(
         .bind(id)
         .bind(address)
         .bind(version)
-        .scalar(engine.pool())
+        .scalar(engine.on())
         .await?)
 }
 
 pub(super) async fn leave<E: SqlEngine>(engine: &E, id: &str) -> Result<(), StoreError> {
     Stmt::new(E::SQL.leave)
         .bind(id)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(())
 }
@@ -33,14 +33,14 @@ pub(super) async fn live<E: SqlEngine>(
 ) -> Result<Vec<Instance>, StoreError> {
     let rows: Vec<InstanceRow> = Stmt::new(E::SQL.live_instances)
         .bind(dead_after_ms)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     Ok(instances_from_rows(rows))
 }
 
 pub(super) async fn all<E: SqlEngine>(engine: &E) -> Result<Vec<Instance>, StoreError> {
     let rows: Vec<InstanceRow> = Stmt::new(E::SQL.all_instances)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     Ok(instances_from_rows(rows))
 }
@@ -51,6 +51,6 @@ pub(super) async fn orphans<E: SqlEngine>(
 ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
     Ok(Stmt::new(E::SQL.orphans)
         .bind(dead_after_ms)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?)
 }

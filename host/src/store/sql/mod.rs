@@ -42,6 +42,7 @@ mod standard; // standard_sql!: the statements SQLite and PostgreSQL write alike
 mod stmt; // Stmt: one statement and its parameters
 
 // The shared executors, one file per area.
+mod changes; // change notifications through a polled `changes` table
 mod events; // the event history and manual triggers
 mod jobs; // job definitions
 mod leases; // named leases
@@ -56,8 +57,10 @@ mod state; // plugin state
 mod takeover; // taking over jobs in bulk
 
 pub(crate) use catalogue::Catalogue;
-pub(crate) use db::{Affected, On, SqlDb};
+pub(crate) use changes::{Changes, ChangesSql, PolledChanges, listen as listen_polled};
+pub(crate) use db::{Affected, Held, On, SqlDb};
 pub(crate) use driver::open;
 pub(crate) use engine::SqlEngine;
-pub(crate) use runs::owns;
+pub(crate) use jobs::{insert_job_stmt, update_job_stmt};
+pub(crate) use runs::{begin_run_stmt, owns, tick_recorded};
 pub(crate) use stmt::Stmt;

@@ -17,7 +17,7 @@ pub(super) async fn claim<E: SqlEngine>(
         .bind(instance)
         .bind(dead_after_ms)
         .bind(limit)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     jobs_from_rows(rows)
 }
@@ -28,7 +28,7 @@ pub(super) async fn ownership<E: SqlEngine>(
 ) -> Result<Vec<OwnershipRow>, StoreError> {
     let rows: Vec<(Option<String>, i64, i64)> = Stmt::new(E::SQL.ownership)
         .bind(dead_after_ms)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     Ok(rows
         .into_iter()
@@ -43,7 +43,8 @@ pub(super) async fn hand_over<E: SqlEngine>(
     to: &str,
     jobs: &[(String, i64)],
 ) -> Result<Vec<String>, StoreError> {
-    let mut tx = engine.pool().begin_with(E::SQL.begin_write).await?;
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
     let mut moved = Vec::new();
     for (id, epoch) in jobs {
         let done = Stmt::<E::Db>::new(E::SQL.hand_over)
@@ -51,7 +52,7 @@ pub(super) async fn hand_over<E: SqlEngine>(
             .bind(id.as_str())
             .bind(*epoch)
             .bind(from)
-            .execute(&mut *tx)
+            .execute(held.on())
             .await?;
         if done > 0 {
             moved.push(id.clone());
@@ -67,7 +68,7 @@ pub(super) async fn release_all<E: SqlEngine>(
 ) -> Result<u64, StoreError> {
     Ok(Stmt::new(E::SQL.release_jobs)
         .bind(instance)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?)
 }
 
@@ -81,7 +82,7 @@ pub(super) async fn release<E: SqlEngine>(
         .bind(job_id)
         .bind(instance)
         .bind(epoch)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(released > 0)
 }
@@ -92,7 +93,7 @@ pub(super) async fn owned<E: SqlEngine>(
 ) -> Result<Vec<Job>, StoreError> {
     let rows: Vec<JobRow> = Stmt::new(E::SQL.owned_jobs)
         .bind(instance)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     jobs_from_rows(rows)
 }
@@ -103,7 +104,7 @@ pub(super) async fn owned_versions<E: SqlEngine>(
 ) -> Result<Vec<(String, i64, i64)>, StoreError> {
     Ok(Stmt::new(E::SQL.owned_versions)
         .bind(instance)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?)
 }
 
@@ -111,6 +112,6 @@ pub(super) async fn owned_counts<E: SqlEngine>(
     engine: &E,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(Stmt::new(E::SQL.owned_counts)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?)
 }

@@ -11,7 +11,7 @@ pub(super) async fn delete_runs<E: SqlEngine>(
     Ok(Stmt::new(E::SQL.delete_runs)
         .bind(cutoff_ms)
         .bind(batch)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?)
 }
 
@@ -23,7 +23,7 @@ pub(super) async fn prune_events<E: SqlEngine>(
     Ok(Stmt::new(E::SQL.prune_events)
         .bind(cutoff_ms)
         .bind(keep)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?)
 }
 
@@ -33,7 +33,7 @@ pub(super) async fn expire_triggers<E: SqlEngine>(
 ) -> Result<u64, StoreError> {
     Ok(Stmt::new(E::SQL.expire_triggers)
         .bind(cutoff_ms)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?)
 }
 
@@ -43,6 +43,6 @@ pub(super) async fn delete_stale_instances<E: SqlEngine>(
 ) -> Result<u64, StoreError> {
     Ok(Stmt::new(E::SQL.delete_stale_instances)
         .bind(stale_after_ms)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?)
 }

@@ -8,7 +8,7 @@ use crate::store::rows::{RunRow, runs_from_rows};
 pub(super) async fn get<E: SqlEngine>(engine: &E, run_id: i64) -> Result<Option<Run>, StoreError> {
     let row: Option<RunRow> = Stmt::new(E::SQL.run_by_id)
         .bind(run_id)
-        .fetch_optional(engine.pool())
+        .fetch_optional(engine.on())
         .await?;
     row.map(Run::try_from).transpose()
 }
@@ -48,7 +48,7 @@ pub(super) async fn list<E: SqlEngine>(
     let rows: Vec<RunRow> = sql
         .push(" ORDER BY scheduled_at_ms DESC, id DESC LIMIT ")
         .push_bind(page.limit.max(0))
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     runs_from_rows(rows)
 }
@@ -59,7 +59,7 @@ pub(super) async fn last_tick<E: SqlEngine>(
 ) -> Result<Option<i64>, StoreError> {
     Ok(Stmt::new(E::SQL.last_tick)
         .bind(job_id)
-        .scalar(engine.pool())
+        .scalar(engine.on())
         .await?)
 }
 
@@ -69,6 +69,6 @@ pub(super) async fn running_count<E: SqlEngine>(
 ) -> Result<i64, StoreError> {
     Ok(Stmt::new(E::SQL.running_count)
         .bind(job_id)
-        .scalar(engine.pool())
+        .scalar(engine.on())
         .await?)
 }

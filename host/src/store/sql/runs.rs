@@ -3,18 +3,37 @@
 //! statements can do (on SQLite, which locks the whole database for a write anyway, the
 //! transaction is what saves the commits); an engine with them replaces the batch operations.
 
+use super::db::Held;
 use super::{On, SqlEngine, Stmt};
 use crate::store::driver::{ABANDONED_ERROR, FinishRow};
 use crate::store::error::StoreError;
 use crate::store::model::{BeginRun, Finished, NewRun, RunReason, RunStatus};
 
-/// A connection of engine `E`.
-type Conn<E> = <<E as SqlEngine>::Db as sqlx::Database>::Connection;
+/// A held connection of engine `E`.
+type Conn<'c, E> = Held<'c, <E as SqlEngine>::Db>;
 
 /// One insert; when nothing was inserted, one more query tells an already recorded tick from
 /// a lost ownership.
-async fn begin_on<E: SqlEngine>(conn: &mut Conn<E>, run: &NewRun) -> Result<BeginRun, StoreError> {
-    let started: Option<i64> = Stmt::<E::Db>::new(E::SQL.begin_run)
+async fn begin_on<E: SqlEngine>(
+    conn: &mut Conn<'_, E>,
+    run: &NewRun,
+) -> Result<BeginRun, StoreError> {
+    let started: Option<i64> = begin_run_stmt::<E>(run).scalar_optional(conn.on()).await?;
+    if let Some(id) = started {
+        return Ok(BeginRun::Started(id));
+    }
+    Ok(
+        if tick_recorded::<E>(conn.on(), &run.job_id, run.scheduled_at_ms).await? {
+            BeginRun::AlreadyRecorded
+        } else {
+            BeginRun::Fenced
+        },
+    )
+}
+
+/// The catalogue's `begin_run` with its parameters bound.
+pub(crate) fn begin_run_stmt<E: SqlEngine>(run: &NewRun) -> Stmt<E::Db> {
+    Stmt::new(E::SQL.begin_run)
         .bind(run.scheduled_at_ms)
         .bind(run.attempt)
         .bind(run.catch_up)
@@ -23,22 +42,10 @@ async fn begin_on<E: SqlEngine>(conn: &mut Conn<E>, run: &NewRun) -> Result<Begi
         .bind(run.job_id.as_str())
         .bind(run.instance_id.as_str())
         .bind(run.epoch)
-        .scalar_optional(&mut *conn)
-        .await?;
-    if let Some(id) = started {
-        return Ok(BeginRun::Started(id));
-    }
-    Ok(
-        if tick_recorded::<E>(conn, &run.job_id, run.scheduled_at_ms).await? {
-            BeginRun::AlreadyRecorded
-        } else {
-            BeginRun::Fenced
-        },
-    )
 }
 
 /// Whether a tick has its row.
-pub(super) async fn tick_recorded<'c, E: SqlEngine>(
+pub(crate) async fn tick_recorded<'c, E: SqlEngine>(
     on: impl Into<On<'c, E::Db>>,
     job_id: &str,
     scheduled_at_ms: i64,
@@ -52,24 +59,32 @@ pub(super) async fn tick_recorded<'c, E: SqlEngine>(
 }
 
 pub(super) async fn begin<E: SqlEngine>(engine: &E, run: &NewRun) -> Result<BeginRun, StoreError> {
-    begin_on::<E>(&mut *engine.pool().acquire().await?, run).await
+    if engine.statement_begin().is_none() {
+        let mut conn = engine.pool().acquire().await?;
+        return begin_on::<E>(&mut engine.held(&mut conn), run).await;
+    }
+    let mut tx = engine.begin_write().await?;
+    let answer = begin_on::<E>(&mut engine.held(&mut tx), run).await?;
+    tx.commit().await?;
+    Ok(answer)
 }
 
 pub(super) async fn begin_many<E: SqlEngine>(
     engine: &E,
     runs: &[NewRun],
 ) -> Result<Vec<BeginRun>, StoreError> {
-    let mut tx = engine.pool().begin_with(E::SQL.begin_write).await?;
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
     let mut answers = Vec::with_capacity(runs.len());
     for run in runs {
-        answers.push(begin_on::<E>(&mut tx, run).await?);
+        answers.push(begin_on::<E>(&mut held, run).await?);
     }
     tx.commit().await?;
     Ok(answers)
 }
 
 async fn finish_on<E: SqlEngine>(
-    conn: &mut Conn<E>,
+    conn: &mut Conn<'_, E>,
     finish: &FinishRow,
 ) -> Result<Finished, StoreError> {
     let finished = Stmt::<E::Db>::new(E::SQL.finish_run)
@@ -79,7 +94,7 @@ async fn finish_on<E: SqlEngine>(
         .bind(finish.logs.as_deref())
         .bind(finish.run_id)
         .bind(finish.epoch)
-        .execute(conn)
+        .execute(conn.on())
         .await?;
     Ok(if finished > 0 {
         Finished::Ok
@@ -92,17 +107,25 @@ pub(super) async fn finish<E: SqlEngine>(
     engine: &E,
     finish: &FinishRow,
 ) -> Result<Finished, StoreError> {
-    finish_on::<E>(&mut *engine.pool().acquire().await?, finish).await
+    if engine.statement_begin().is_none() {
+        let mut conn = engine.pool().acquire().await?;
+        return finish_on::<E>(&mut engine.held(&mut conn), finish).await;
+    }
+    let mut tx = engine.begin_write().await?;
+    let answer = finish_on::<E>(&mut engine.held(&mut tx), finish).await?;
+    tx.commit().await?;
+    Ok(answer)
 }
 
 pub(super) async fn finish_many<E: SqlEngine>(
     engine: &E,
     finishes: &[FinishRow],
 ) -> Result<Vec<Finished>, StoreError> {
-    let mut tx = engine.pool().begin_with(E::SQL.begin_write).await?;
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
     let mut answers = Vec::with_capacity(finishes.len());
     for finish in finishes {
-        answers.push(finish_on::<E>(&mut tx, finish).await?);
+        answers.push(finish_on::<E>(&mut held, finish).await?);
     }
     tx.commit().await?;
     Ok(answers)
@@ -132,8 +155,9 @@ pub(super) async fn record_ticks<E: SqlEngine>(
     epoch: i64,
     ticks: &[(i64, RunStatus, RunReason)],
 ) -> Result<bool, StoreError> {
-    let mut tx = engine.pool().begin_with(E::SQL.begin_write).await?;
-    if !owns::<E>(&mut *tx, job_id, instance, epoch).await? {
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
+    if !owns::<E>(held.on(), job_id, instance, epoch).await? {
         return Ok(false);
     }
     for (scheduled_at_ms, status, reason) in ticks {
@@ -144,7 +168,7 @@ pub(super) async fn record_ticks<E: SqlEngine>(
             .bind(reason.as_str())
             .bind(instance)
             .bind(epoch)
-            .execute(&mut *tx)
+            .execute(held.on())
             .await?;
     }
     tx.commit().await?;
@@ -161,6 +185,6 @@ pub(super) async fn abandon<E: SqlEngine>(
         .bind(ABANDONED_ERROR)
         .bind(job_id)
         .bind(epoch)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?)
 }

@@ -6,7 +6,7 @@ use crate::store::tokens::StoredToken;
 
 pub(super) async fn all<E: SqlEngine>(engine: &E) -> Result<Vec<(String, String)>, StoreError> {
     Ok(Stmt::new(E::SQL.settings_all)
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?)
 }
 
@@ -18,7 +18,7 @@ pub(super) async fn put<E: SqlEngine>(
     Stmt::new(E::SQL.setting_put)
         .bind(key)
         .bind(value)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(())
 }
@@ -26,15 +26,13 @@ pub(super) async fn put<E: SqlEngine>(
 pub(super) async fn delete<E: SqlEngine>(engine: &E, key: &str) -> Result<bool, StoreError> {
     let deleted = Stmt::new(E::SQL.setting_delete)
         .bind(key)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(deleted > 0)
 }
 
 pub(super) async fn tokens<E: SqlEngine>(engine: &E) -> Result<Vec<StoredToken>, StoreError> {
-    Ok(Stmt::new(E::SQL.tokens_all)
-        .fetch_all(engine.pool())
-        .await?)
+    Ok(Stmt::new(E::SQL.tokens_all).fetch_all(engine.on()).await?)
 }
 
 pub(super) async fn create_token<E: SqlEngine>(
@@ -49,14 +47,14 @@ pub(super) async fn create_token<E: SqlEngine>(
         .bind(role)
         .bind(sha256)
         .bind(created_by)
-        .fetch_optional(engine.pool())
+        .fetch_optional(engine.on())
         .await?)
 }
 
 pub(super) async fn delete_token<E: SqlEngine>(engine: &E, name: &str) -> Result<bool, StoreError> {
     let deleted = Stmt::new(E::SQL.token_delete)
         .bind(name)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(deleted > 0)
 }
@@ -64,7 +62,7 @@ pub(super) async fn delete_token<E: SqlEngine>(engine: &E, name: &str) -> Result
 pub(super) async fn touch_token<E: SqlEngine>(engine: &E, name: &str) -> Result<(), StoreError> {
     Stmt::new(E::SQL.token_touch)
         .bind(name)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(())
 }

@@ -12,7 +12,7 @@ pub(super) async fn get<E: SqlEngine>(
     Ok(Stmt::new(E::SQL.state_get)
         .bind(job_id)
         .bind(key)
-        .scalar_optional(engine.pool())
+        .scalar_optional(engine.on())
         .await?)
 }
 
@@ -26,7 +26,7 @@ pub(super) async fn set<E: SqlEngine>(
         .bind(write.job_id)
         .bind(write.instance)
         .bind(write.epoch)
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?;
     Ok(written > 0)
 }
@@ -37,6 +37,6 @@ pub(super) async fn keys<E: SqlEngine>(
 ) -> Result<Vec<String>, StoreError> {
     Ok(Stmt::new(E::SQL.state_keys)
         .bind(job_id)
-        .scalars(engine.pool())
+        .scalars(engine.on())
         .await?)
 }

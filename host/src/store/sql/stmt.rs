@@ -72,6 +72,15 @@ impl<D: SqlDb> Stmt<D> {
         Ok(D::run(self.query()?, on.into()).await?.rows_affected())
     }
 
+    /// Runs the statement; returns the engine's whole answer (how many rows it changed, and
+    /// on MySQL the id it generated).
+    pub(crate) async fn execute_result<'c>(
+        self,
+        on: impl Into<On<'c, D>>,
+    ) -> sqlx::Result<D::QueryResult> {
+        D::run(self.query()?, on.into()).await
+    }
+
     /// The first row, if any.
     pub(crate) async fn fetch_optional<'c, O>(
         self,

@@ -17,7 +17,7 @@ pub(super) async fn abandon<E: SqlEngine>(
         .bind(ABANDONED_ERROR)
         .bind(instance)
         .bind(to_json_text(&ids))
-        .execute(engine.pool())
+        .execute(engine.on())
         .await?)
 }
 
@@ -29,7 +29,7 @@ pub(super) async fn owned_among<E: SqlEngine>(
     let rows: Vec<JobRow> = Stmt::new(E::SQL.owned_among)
         .bind(instance)
         .bind(to_json_text(&ids))
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?;
     jobs_from_rows(rows)
 }
@@ -44,7 +44,7 @@ pub(super) async fn newest_ticks<E: SqlEngine>(
         .bind(lookback_ms)
         .bind(instance)
         .bind(to_json_text(&ids))
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?)
 }
 
@@ -56,6 +56,6 @@ pub(super) async fn ticks_after<E: SqlEngine>(
     Ok(Stmt::new(E::SQL.ticks_after)
         .bind(from_ms)
         .bind(to_json_text(&ids))
-        .fetch_all(engine.pool())
+        .fetch_all(engine.on())
         .await?)
 }

@@ -22,7 +22,7 @@ macro_rules! now_ms {
 
 mod open; // connecting, migrations, error codes
 
-pub(crate) use open::ENGINE;
+pub(crate) use open::{ENGINE, database_file};
 
 /// The SQLite driver: a connection pool.
 #[derive(Debug)]

@@ -27,6 +27,19 @@ pub(crate) const ENGINE: Engine = Engine {
 /// Schema migrations, embedded at build time.
 pub(super) static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// The file of the database at `url`; `None` for an in-memory database.
+pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    if in_memory(url) {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_path_buf())
+}
+
+fn in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
 /// A pool on the database at `url`, created if missing.
 pub(super) async fn connect(
     url: &str,
@@ -38,9 +51,8 @@ pub(super) async fn connect(
         .busy_timeout(Duration::from_secs(5))
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true);
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let pool = SqlitePoolOptions::new().acquire_timeout(options.connect_timeout);
-    let pool = if in_memory {
+    let pool = if in_memory(url) {
         // An in-memory database lives exactly as long as its connections: keep one, forever.
         pool.max_connections(1)
             .min_connections(1)

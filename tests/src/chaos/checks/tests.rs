@@ -226,6 +226,78 @@ fn a_missed_block_that_no_catch_up_closes_is_caught_under_run_once() {
 }
 
 #[test]
+fn a_missed_block_closed_by_an_overlap_skip_of_its_catch_up_passes_under_run_once() {
+    let mut history = History::clean();
+    *history.row_mut("b", 6 * S) = row("b", 6 * S, "skipped", Some("overlap"), 6_100);
+    history
+        .reports
+        .retain(|(e, _)| !(e.job_id == "b" && e.scheduled_at == 6 * S));
+    let [_, accounted, policies, _] = history.judge();
+    passed(&accounted);
+    passed(&policies);
+}
+
+/// Job `b` taken over at 9.1 s by a replica that finds tick 3 s never recorded below the
+/// previous owner's ticks 4 s and 5 s (recorded on time): the planning misses 3 s and runs 6 s
+/// as its catch-up (its start recorded at `catch_up_at`, around the planning's record), then
+/// 7 s to 9 s as ordinary ticks.
+fn taken_over_with_a_hole(catch_up_at: i64) -> History {
+    let mut history = History::clean();
+    history.runs.retain(|r| r.job_id != "b");
+    history.reports.retain(|(e, _)| e.job_id != "b");
+    for t in (1..=10).map(|k| k * S) {
+        let mut r = match t {
+            3_000 => missed("b", t, 9_100),
+            6_000 => ran("b", t),
+            7_000..=9_000 => row("b", t, "succeeded", None, 9_200 + t / 10),
+            _ => ran("b", t),
+        };
+        if t == 6 * S {
+            r.catch_up = true;
+            r.recorded_at_ms = Some(catch_up_at);
+        }
+        if r.status == "succeeded" {
+            let e = Execution {
+                job_id: "b".into(),
+                scheduled_at: t,
+                instance_id: "r1".into(),
+                catch_up: r.catch_up,
+            };
+            history.reports.push((e, 1));
+        }
+        history.runs.push(r);
+    }
+    history
+        .runs
+        .sort_by(|x, y| (&x.job_id, x.scheduled_at_ms).cmp(&(&y.job_id, y.scheduled_at_ms)));
+    history
+}
+
+#[test]
+fn a_catch_up_run_past_the_previous_owners_rows_closes_a_block_under_run_once() {
+    // The catch-up run's start recorded after the missed tick, or just before it.
+    for catch_up_at in [9_105, 9_095] {
+        for outcome in taken_over_with_a_hole(catch_up_at).judge() {
+            passed(&outcome);
+        }
+    }
+}
+
+#[test]
+fn an_ordinary_run_past_the_previous_owners_rows_is_caught_under_run_once() {
+    let mut history = taken_over_with_a_hole(9_105);
+    history.row_mut("b", 6 * S).catch_up = false;
+    let [_, accounted, policies, _] = history.judge();
+    passed(&accounted);
+    caught(
+        &policies,
+        &[
+            "job job-b (run_once): 1 ticks missed in 3000..=3000, then tick 6000 succeeded catch_up=false",
+        ],
+    );
+}
+
+#[test]
 fn a_catch_up_recorded_missed_is_caught_under_run_once() {
     let mut history = History::clean();
     let r = history.row_mut("b", 6 * S);
