@@ -53,22 +53,14 @@ install_componentize_js() {
     say "componentize-js installed in $((SECONDS - started)) s"
 }
 
-any=false
-for line in "${PLUGINS[@]}"; do
-    read -r name _ <<<"$line"
-    wanted "$name" "$@" && any=true
-done
-$any || exit 0
+any_wanted "$@" || exit 0
 
-install_componentize_js
-for line in "${PLUGINS[@]}"; do
-    read -r name source wit world <<<"$line"
-    wanted "$name" "$@" || continue
-    started=$SECONDS
+build_one() {
+    local source="$2" wit="$3" world="$4" artifact="$5"
     say "building $source (componentize-js $(componentize_js_version))"
-    artifact="$(mktemp -d)/$name.wasm"
     (cd "$ROOT" && "$JS/node_modules/.bin/componentize-js" "$source" --wit "$wit" \
         --world-name "$world" -o "$artifact" >&2)
-    install_component "$artifact" "$OUT_DIR/$name.wasm" "$started"
-    rm -rf "$(dirname "$artifact")"
-done
+}
+
+install_componentize_js
+build_each build_one "$OUT_DIR" "$@"

@@ -44,23 +44,15 @@ install_componentize_py() {
     say "componentize-py installed in $((SECONDS - started)) s"
 }
 
-any=false
-for line in "${PLUGINS[@]}"; do
-    read -r name _ <<<"$line"
-    wanted "$name" "$@" && any=true
-done
-$any || exit 0
+any_wanted "$@" || exit 0
 
-install_componentize_py
-for line in "${PLUGINS[@]}"; do
-    read -r name source wit world <<<"$line"
-    wanted "$name" "$@" || continue
-    started=$SECONDS
+build_one() {
+    local source="$2" wit="$3" world="$4" artifact="$5"
     say "building $source ($("$VENV/bin/componentize-py" --version))"
-    artifact="$(mktemp -d)/$name.wasm"
     # -p: where app.py (and the modules it imports) live; `app` is the module to run.
     (cd "$ROOT" && "$VENV/bin/componentize-py" -d "$wit" -w "$world" componentize \
         -p "$source" app -o "$artifact" >&2)
-    install_component "$artifact" "$OUT_DIR/$name.wasm" "$started"
-    rm -rf "$(dirname "$artifact")"
-done
+}
+
+install_componentize_py
+build_each build_one "$OUT_DIR" "$@"

@@ -21,6 +21,35 @@ wanted() {
     return 1
 }
 
+# any_wanted [FILTER...]: true when a plugin of PLUGINS (lines "NAME SOURCE WIT WORLD") is
+# wanted.
+any_wanted() {
+    local line name
+    for line in "${PLUGINS[@]}"; do
+        read -r name _ <<<"$line"
+        wanted "$name" "$@" && return 0
+    done
+    return 1
+}
+
+# build_each BUILD OUT_DIR [FILTER...]: for each wanted plugin of PLUGINS, runs
+# `BUILD NAME SOURCE WIT WORLD ARTIFACT` (BUILD writes the component to ARTIFACT), checks the
+# component and installs it as OUT_DIR/NAME.wasm.
+build_each() {
+    local build="$1" out="$2"
+    shift 2
+    local line name source wit world started artifact
+    for line in "${PLUGINS[@]}"; do
+        read -r name source wit world <<<"$line"
+        wanted "$name" "$@" || continue
+        started=$SECONDS
+        artifact="$(mktemp -d)/$name.wasm"
+        "$build" "$name" "$source" "$wit" "$world" "$artifact"
+        install_component "$artifact" "$out/$name.wasm" "$started"
+        rm -rf "$(dirname "$artifact")"
+    done
+}
+
 is_component() {
     [[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" == "$COMPONENT_HEADER" ]]
 }
