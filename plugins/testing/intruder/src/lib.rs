@@ -6,34 +6,24 @@
 //! is a raw socket connect through `wasi:sockets` (which the sandbox grants no run).
 //! Result: a JSON array with one string per target, in order: `"<target> -> status <code>"`
 //! or `"<target> -> error: <message>"`. The run itself always succeeds.
+//!
+//! Written on the `wasmcron-plugin` SDK (its HTTP client), with `wasip2` for the raw socket.
 
-// The export glue that `generate!` emits passes the tick's fields as flat arguments.
-#![allow(clippy::too_many_arguments)]
+use wasmcron_plugin::{Json, Tick, http};
 
-wit_bindgen::generate!({
-    world: "job",
-    path: "../../../wit",
-});
+#[derive(serde::Deserialize)]
+struct Input {
+    targets: Vec<String>,
+}
 
-use serde_json::Value;
-
-struct Intruder;
-
-impl Guest for Intruder {
-    fn run(tick: Tick) -> Result<String, String> {
-        let input: Value =
-            serde_json::from_str(&tick.input).map_err(|e| format!("input is not JSON: {e}"))?;
-        let targets = input
-            .get("targets")
-            .and_then(Value::as_array)
-            .ok_or("input needs an array field \"targets\"")?;
-        let outcomes: Vec<String> = targets
+fn intrude(_tick: &Tick, input: Input) -> Result<Json<Vec<String>>, String> {
+    Ok(Json(
+        input
+            .targets
             .iter()
-            .filter_map(Value::as_str)
             .map(|target| format!("{target} -> {}", attempt(target)))
-            .collect();
-        serde_json::to_string(&outcomes).map_err(|e| e.to_string())
-    }
+            .collect(),
+    ))
 }
 
 /// What trying `target` gave.
@@ -41,7 +31,7 @@ fn attempt(target: &str) -> String {
     if let Some(address) = target.strip_prefix("tcp://") {
         return tcp_connect(address);
     }
-    match plugin_http_client::Request::get(target).send() {
+    match http::get(target).send() {
         Ok(response) => format!("status {}", response.status),
         Err(e) => format!("error: {e}"),
     }
@@ -75,4 +65,4 @@ fn tcp_connect(address: &str) -> String {
     }
 }
 
-export!(Intruder);
+wasmcron_plugin::job!(intrude);
