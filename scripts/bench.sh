@@ -16,7 +16,7 @@ bash scripts/install-test-deps.sh
 bash scripts/build-plugins.sh dist/plugins
 cargo build --release --locked -p wasmcron -p wasmcron-e2e --bins
 export WASMCRON_BIN="$repo/target/release/wasmcron" WASMCRON_TEST_PLUGINS="$repo/dist/plugins"
-cargo bench --locked -p wasmcron --bench runtime -- --plugins dist/plugins
+cargo bench --locked -p wasmcron --bench runtime -- --plugins "$repo/dist/plugins"
 cargo bench --locked -p wasmcron --bench lateness
 cargo run --release --locked -q -p wasmcron-e2e --bin store-bench
 cargo run --release --locked -q -p wasmcron-e2e --bin replica-bench

@@ -18,7 +18,7 @@ use crate::runtime::egress::OwnAddresses;
 use super::artifact;
 use super::auth::Credentials;
 use super::error::RegistryError;
-use super::gate::Gate;
+use super::gate::{Failure, Gate};
 use super::reference::PluginReference;
 
 /// How long connecting to a registry may take.
@@ -93,7 +93,7 @@ fn build_client(options: &RegistryOptions, gate: &Gate) -> Client {
 
 impl Registry {
     /// A client for registries; `own`: the replica's API addresses, which no connection
-    /// reaches. Starts the egress gate, so it must run inside a tokio runtime.
+    /// reaches. Binds the egress gate's port (it serves from the first operation).
     pub fn new(options: RegistryOptions, own: Arc<OwnAddresses>) -> Result<Self, RegistryError> {
         let gate = Gate::start(own).map_err(|e| RegistryError::Start(e.to_string()))?;
         Ok(Registry {
@@ -110,8 +110,8 @@ impl Registry {
         self.options.credentials.for_registry(reference.registry())
     }
 
-    /// How an error of the OCI client on `reference` reads: the gate's refusal when it refused
-    /// a connection (the client only sees a `403`), else what the registry said.
+    /// How an error of the OCI client on `reference` reads: why the gate failed a connection
+    /// when it did (the client only sees a `403` or `502`), else what the registry said.
     fn error(
         &self,
         reference: &PluginReference,
@@ -122,10 +122,15 @@ impl Registry {
             .iter()
             .any(|r| r == reference.registry());
         let text = reference.as_str().to_string();
-        move |e| match self.gate.take_refusal() {
-            Some(reason) => RegistryError::Denied {
+        move |e| match self.gate.take_failure() {
+            Some(Failure::Denied(reason)) => RegistryError::Denied {
                 reference: text.clone(),
                 reason,
+            },
+            Some(Failure::Unreachable(reason)) => RegistryError::Unreachable {
+                reference: text.clone(),
+                reason,
+                hint: String::new(),
             },
             None => RegistryError::from_oci(&text, plain_http, e),
         }

@@ -34,23 +34,32 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::runtime::egress::{Egress, HostPattern, OwnAddresses};
+use crate::runtime::egress::{Egress, EgressError, HostPattern, OwnAddresses};
 
 /// How long resolving and connecting to a registry (or its blob store) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Body = BoxBody<Bytes, hyper::Error>;
 
-/// The proxy: its address (with its password) and the task serving it, stopped on drop.
+/// The proxy: its address, and its listener until the task serving it starts (at the first
+/// operation, inside the runtime; the client is built before one may run), stopped on drop.
 pub(super) struct Gate {
     url: String,
     rules: Arc<Rules>,
-    task: tokio::task::JoinHandle<()>,
+    serving: Mutex<Serving>,
+}
+
+enum Serving {
+    NotYet(std::net::TcpListener),
+    Started(tokio::task::JoinHandle<()>),
+    Failed,
 }
 
 impl Drop for Gate {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Serving::Started(task) = &*self.serving.lock().expect("gate task") {
+            task.abort();
+        }
     }
 }
 
@@ -58,8 +67,17 @@ impl Drop for Gate {
 struct Rules {
     named: RwLock<Vec<HostPattern>>,
     own: Arc<OwnAddresses>,
-    /// The last connection refused, until the client's error is read.
-    refused: Mutex<Option<String>>,
+    /// The last connection the gate failed, until the client's error is read.
+    failed: Mutex<Option<Failure>>,
+}
+
+/// Why the gate failed a connection the client asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// The guard's rules refused it (the text names host, address and rule).
+    Denied(String),
+    /// The target did not resolve, answer or connect in time.
+    Unreachable(String),
 }
 
 impl Rules {
@@ -71,23 +89,40 @@ impl Rules {
 }
 
 impl Gate {
-    /// Starts the proxy on a loopback port. `own`: the replica's API addresses (never reached).
+    /// Binds the proxy to a loopback port; it serves from the first [`Self::allow`]. `own`:
+    /// the replica's API addresses (never reached).
     pub(super) fn start(own: Arc<OwnAddresses>) -> std::io::Result<Gate> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
-        let listener = TcpListener::from_std(listener)?;
         let rules = Arc::new(Rules {
             named: RwLock::default(),
             own,
-            refused: Mutex::default(),
+            failed: Mutex::default(),
         });
-        let task = tokio::spawn(serve(listener, rules.clone()));
         Ok(Gate {
             url: format!("http://{address}"),
             rules,
-            task,
+            serving: Mutex::new(Serving::NotYet(listener)),
         })
+    }
+
+    /// Starts serving, once; called inside the runtime.
+    fn serve(&self) {
+        let mut serving = self.serving.lock().expect("gate task");
+        if let Serving::NotYet(_) = &*serving {
+            let Serving::NotYet(listener) = std::mem::replace(&mut *serving, Serving::Failed)
+            else {
+                unreachable!()
+            };
+            match TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    *serving = Serving::Started(tokio::spawn(serve(listener, self.rules.clone())))
+                }
+                // Every connection of the client then fails: refused, never unguarded.
+                Err(e) => tracing::error!(target: "wasmcron::registry", "registry gate: {e}"),
+            }
+        }
     }
 
     /// The proxy URL to give the HTTP client.
@@ -95,14 +130,21 @@ impl Gate {
         &self.url
     }
 
-    /// The last connection the gate refused since this was last asked (the error of the
-    /// operation that failed on it names the refusal rather than a bare `403`).
-    pub(super) fn take_refusal(&self) -> Option<String> {
-        self.rules.refused.lock().expect("registry refusal").take()
+    /// The last connection the gate failed since this was last asked (the error of the
+    /// operation that failed on it names why, rather than the client's bare `403` or `502`).
+    pub(super) fn take_failure(&self) -> Option<Failure> {
+        self.rules
+            .failed
+            .lock()
+            .expect("registry gate failure")
+            .take()
     }
 
-    /// Allows `registry` (`host` or `host:port`, as in a reference) as a named target.
+    /// Allows `registry` (`host` or `host:port`, as in a reference) as a named target, and
+    /// starts serving if it has not yet. Every operation of the client calls it first, inside
+    /// the runtime.
     pub(super) fn allow(&self, registry: &str) {
+        self.serve();
         let Ok(entry) = HostPattern::parse(registry) else {
             // Not an entry (a reference's registry always is): it stays under the wildcard.
             return;
@@ -158,9 +200,15 @@ async fn handle(rules: &Rules, mut request: Request<Incoming>) -> Response<Body>
     let connection = match rules.egress().connect(host, port, CONNECT_TIMEOUT).await {
         Ok(connection) => connection,
         Err(e) => {
-            tracing::warn!(target: "wasmcron::registry", "registry connection refused: {e}");
-            *rules.refused.lock().expect("registry refusal") = Some(e.to_string());
-            return answer(StatusCode::FORBIDDEN, e.to_string());
+            let (status, failure) = match e {
+                EgressError::Denied(_) => {
+                    tracing::warn!(target: "wasmcron::registry", "registry connection refused: {e}");
+                    (StatusCode::FORBIDDEN, Failure::Denied(e.to_string()))
+                }
+                _ => (StatusCode::BAD_GATEWAY, Failure::Unreachable(e.to_string())),
+            };
+            *rules.failed.lock().expect("registry gate failure") = Some(failure);
+            return answer(status, e.to_string());
         }
     };
     if !tunnel {
@@ -266,6 +314,7 @@ mod tests {
     #[tokio::test]
     async fn a_loopback_target_is_reached_only_once_named() {
         let gate = Gate::start(Arc::default()).unwrap();
+        gate.serve();
         let (address, hits) = server("127.0.0.1", "inside").await;
         let url = format!("http://{address}/v2/");
         let refused = client(&gate).get(&url).send().await.unwrap();
@@ -302,6 +351,7 @@ mod tests {
     #[tokio::test]
     async fn a_redirect_from_a_named_registry_to_another_address_inside_is_refused() {
         let gate = Gate::start(Arc::default()).unwrap();
+        gate.serve();
         let (inside, accepted) = listener("127.0.0.2").await;
         let redirect: &'static str = format!("https://{inside}/latest/meta-data").leak();
         let (registry, registry_hits) = server("127.0.0.1", redirect).await;
@@ -335,6 +385,7 @@ mod tests {
     #[tokio::test]
     async fn a_tunnel_opens_to_a_named_target_only() {
         let gate = Gate::start(Arc::default()).unwrap();
+        gate.serve();
         let echo = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let target = echo.local_addr().unwrap();
         tokio::spawn(async move {

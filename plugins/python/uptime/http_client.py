@@ -84,7 +84,7 @@ def read_body(incoming, max_body: int) -> Tuple[bytes, bool]:
 def describe(code, authority: str) -> str:
     """A short description of a `wasi:http` error code."""
     if isinstance(code, types.ErrorCode_HttpRequestDenied):
-        return f"request to {authority} denied: the host is not in the job's allowed_hosts"
+        return f"request to {authority} denied by the job's allowed_hosts (the run's log says why)"
     if isinstance(code, types.ErrorCode_ConnectionRefused):
         return "connection refused"
     if isinstance(code, (types.ErrorCode_ConnectionTimeout,)):

@@ -100,7 +100,8 @@ async fn attempt(
 }
 
 fn denied(outcome: &str) -> bool {
-    outcome.contains("-> error: request denied by the host")
+    outcome.contains("-> error: request to ")
+        && outcome.contains(" denied by the job's allowed_hosts (the run's log says why)")
 }
 
 #[tokio::test]

@@ -11,8 +11,9 @@ pub enum HttpError {
     /// The request could not be built (bad header, method or scheme).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    /// The host refused the request: `authority` is not in the job's `allowed_hosts`.
-    #[error("request to {authority} denied: the host is not in the job's allowed_hosts")]
+    /// The host refused the request: the job's `allowed_hosts` do not reach `authority` (not
+    /// listed, or an internal address under a wildcard); the run's log names the rule.
+    #[error("request to {authority} denied by the job's allowed_hosts (the run's log says why)")]
     Denied { authority: String },
     /// The network failed the request: refused, timed out, DNS failure, ...
     #[error("{}", describe_error_code(.0))]
@@ -26,7 +27,7 @@ pub enum HttpError {
 pub fn describe_error_code(code: &ErrorCode) -> String {
     match code {
         ErrorCode::HttpRequestDenied => {
-            "request denied by the host (the host is not in the job's allowed_hosts)".to_owned()
+            "request denied by the job's allowed_hosts (the run's log says why)".to_owned()
         }
         ErrorCode::ConnectionRefused => "connection refused".to_owned(),
         ErrorCode::ConnectionTerminated => "connection terminated".to_owned(),
