@@ -87,6 +87,8 @@ pub struct Metrics {
     fencing: CounterFamily<1, 4>,
     plugin_load_errors: Counter,
     manual_triggers: Counter,
+    retries_planned: Counter,
+    retries_dropped: Counter,
     events_published: Counter,
     egress_denied: Counter,
     api_auth_failures: Counter,
@@ -125,6 +127,8 @@ impl Metrics {
             fencing: CounterFamily::new(["what"], FENCED),
             plugin_load_errors: Counter::default(),
             manual_triggers: Counter::default(),
+            retries_planned: Counter::default(),
+            retries_dropped: Counter::default(),
             events_published: Counter::default(),
             egress_denied: Counter::default(),
             api_auth_failures: Counter::default(),
@@ -187,6 +191,16 @@ impl Metrics {
             "manual_triggers",
             "Manual triggers accepted by this replica",
             self.manual_triggers.clone(),
+        );
+        r.register(
+            "retries_planned",
+            "Retries of failed attempts planned by this replica",
+            self.retries_planned.clone(),
+        );
+        r.register(
+            "retries_dropped",
+            "Planned retries that came due while nobody could run them, dropped by the misfire policy",
+            self.retries_dropped.clone(),
         );
         r.register(
             "events_published",
@@ -265,6 +279,16 @@ impl Metrics {
     /// A manual trigger was accepted.
     pub fn manual_trigger(&self) {
         self.manual_triggers.inc();
+    }
+
+    /// A retry of a failed attempt was planned.
+    pub fn retry_planned(&self) {
+        self.retries_planned.inc();
+    }
+
+    /// A late planned retry was dropped.
+    pub fn retry_dropped(&self) {
+        self.retries_dropped.inc();
     }
 
     /// An event was persisted.
@@ -374,6 +398,10 @@ mod tests {
             "# TYPE wasmcron_settings_cache_age_seconds gauge",
             "# HELP wasmcron_manual_triggers_total Manual triggers accepted by this replica.",
             "# TYPE wasmcron_manual_triggers_total counter",
+            "# HELP wasmcron_retries_planned_total Retries of failed attempts planned by this replica.",
+            "# TYPE wasmcron_retries_planned_total counter",
+            "# HELP wasmcron_retries_dropped_total Planned retries that came due while nobody could run them, dropped by the misfire policy.",
+            "# TYPE wasmcron_retries_dropped_total counter",
             "# HELP wasmcron_events_published_total Events persisted by this replica.",
             "# TYPE wasmcron_events_published_total counter",
             "# HELP wasmcron_egress_denied_total Outbound connections of plugins refused by the allowed hosts.",

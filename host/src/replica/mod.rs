@@ -25,7 +25,7 @@ use crate::cluster::{Health, Membership, MembershipOptions};
 use crate::events::{Event, EventHub, EventWriter, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
 use crate::runtime::{EngineOptions, Runtime};
-use crate::scheduler::{Command, Executor, RunLedger, Scheduler, SchedulerHandle};
+use crate::scheduler::{Command, Executor, RetryBook, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
 use crate::store::{ConnectOptions, Store, StoreError, redact_url};
 
@@ -60,6 +60,8 @@ pub struct Replica {
     pub jobs: Jobs,
     pub events: Publisher,
     signal: ChangeSignal,
+    /// The ticks whose retries this replica's executor answers for.
+    retries: RetryBook,
     /// The lock file that holds this replica's instance id, if one does.
     _identity_file: Option<std::fs::File>,
     /// What [`Self::start`] prepares and [`Self::serve_until`] runs.
@@ -146,6 +148,7 @@ impl Replica {
             events.clone(),
             options.grace_period,
         ));
+        let retries = executor.retries.clone();
         let (scheduler, handle) = Scheduler::new(clock.clone(), executor);
         if settings.get().scheduler_paused {
             handle.send(Command::ClusterPaused(true));
@@ -186,6 +189,7 @@ impl Replica {
             jobs,
             events,
             signal,
+            retries,
             _identity_file: identity.file,
             pending: Mutex::new(Some(Pending {
                 scheduler,
@@ -312,6 +316,15 @@ impl Replica {
                 id.clone(),
                 self.scheduler.clone(),
                 self.signal.clone(),
+                stop.wait(),
+            )
+        });
+        tasks.spawn("planned retries", |stop| {
+            crate::scheduler::feed_retries(
+                self.store.clone(),
+                id.clone(),
+                self.scheduler.clone(),
+                self.retries.clone(),
                 stop.wait(),
             )
         });
