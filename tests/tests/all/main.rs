@@ -36,5 +36,6 @@ mod cluster;
 mod egress;
 mod identity;
 mod pooler;
+mod retries;
 mod settings;
 mod single_replica;
