@@ -80,6 +80,7 @@ conformance! {
         a_planned_retry_is_fenced_and_waits_for_the_next_owner,
         pause_edit_and_delete_drop_planned_retries,
         failure_policy_round_trips,
+        last_success_and_stale_marks,
     ],
 }
 
@@ -2296,6 +2297,46 @@ async fn failure_policy_round_trips(db: &Db) {
     assert_eq!(edited.failure.retry, None);
     assert_eq!(edited.failure.pause_after_failures, Some(4));
     assert_eq!(edited.failure.stale_after_ms, Some(3_600_000));
+}
+
+async fn last_success_and_stale_marks(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "watched").await;
+    assert_eq!(store.last_success_ms(&job.id).await.unwrap(), None);
+    let id = started(store, &new_run(&job, 1_000)).await;
+    store
+        .finish_run(id, job.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+    let first = store
+        .last_success_ms(&job.id)
+        .await
+        .unwrap()
+        .expect("one success");
+    let id = started(store, &new_run(&job, 2_000)).await;
+    store
+        .finish_run(id, job.epoch, &failed("no"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_success_ms(&job.id).await.unwrap(),
+        Some(first),
+        "a failure is not a success"
+    );
+
+    assert!(store.stale_jobs().await.unwrap().is_empty());
+    assert!(store.mark_stale(&job.id).await.unwrap(), "marked once");
+    assert!(!store.mark_stale(&job.id).await.unwrap(), "not twice");
+    assert!(!store.mark_stale("no-such-job").await.unwrap());
+    assert_eq!(store.stale_jobs().await.unwrap(), vec![job.id.clone()]);
+    assert!(store.clear_stale(&job.id).await.unwrap(), "cleared once");
+    assert!(!store.clear_stale(&job.id).await.unwrap());
+    assert!(store.mark_stale(&job.id).await.unwrap());
+    assert!(store.delete_job(&job.id).await.unwrap());
+    assert!(
+        store.stale_jobs().await.unwrap().is_empty(),
+        "the mark goes with the job"
+    );
 }
 
 async fn next_notification(listener: &mut ChangeListener) -> (String, String) {

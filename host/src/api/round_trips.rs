@@ -91,6 +91,8 @@ fn job(warning: Option<&str>, last_run: Option<RunView>) -> JobView {
         stale_after: None,
         status: JobStatus::Paused,
         paused_reason: Some(PausedReason::Failures),
+        stale: false,
+        last_success_at: None,
         owner: None,
         version: 3,
         next_tick_at: None,
@@ -109,7 +111,7 @@ fn job_json(last_run: Value) -> Value {
            "memory_limit": 1048576, "allowed_hosts": ["example.com"],
            "retry": {"attempts": 3, "backoff": "10s", "max_backoff": "1h"},
            "pause_after_failures": 5, "stale_after": null, "status": "paused",
-           "paused_reason": "failures",
+           "paused_reason": "failures", "stale": false, "last_success_at": null,
            "owner": null, "version": 3, "next_tick_at": null, "last_run": last_run,
            "created_at": AT, "updated_at": AT})
 }

@@ -74,6 +74,12 @@ pub struct JobView {
     #[schema(required = true)]
     pub stale_after: Option<String>,
     pub status: JobStatus,
+    /// True when the job has a `stale_after` and no run of it succeeded for that long
+    /// (since its creation, when none ever did).
+    pub stale: bool,
+    /// When its newest succeeded run finished; null when none did.
+    #[schema(required = true, format = DateTime)]
+    pub last_success_at: Option<String>,
     /// Why the host paused the job (`failures`: `pause_after_failures` consecutive ticks
     /// failed); null when it is not paused, or was paused by hand.
     #[schema(required = true)]
@@ -99,7 +105,11 @@ pub struct JobView {
 }
 
 impl JobView {
-    pub fn new(job: Job, now_ms: i64, last_run: Option<Run>) -> Self {
+    pub fn new(job: Job, now_ms: i64, last_run: Option<Run>, last_success_ms: Option<i64>) -> Self {
+        let stale = job
+            .failure
+            .stale_after_ms
+            .is_some_and(|after| now_ms - last_success_ms.unwrap_or(job.created_at_ms) > after);
         let parsed = Schedule::parse(&job.schedule).ok();
         let next_tick_at = JobSpec::from_job(&job).ok().and_then(|spec| {
             if spec.paused {
@@ -139,6 +149,8 @@ impl JobView {
             pause_after_failures: job.failure.pause_after_failures,
             stale_after: job.failure.stale_after_ms.map(duration_ms),
             paused_reason: job.paused_reason,
+            stale,
+            last_success_at: last_success_ms.map(instant),
             owner: job.owner,
             version: job.version,
             warning: None,

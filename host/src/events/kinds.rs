@@ -80,6 +80,16 @@ pub enum Event {
         change: JobChange,
         version: i64,
     },
+    /// A job with a `stale_after` has not succeeded for that long.
+    JobStale {
+        job_id: String,
+        job: String,
+        /// When its newest succeeded run finished; absent when none did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_success_at: Option<String>,
+    },
+    /// A stale job succeeded again.
+    JobRecovered { job_id: String, job: String },
     /// A replica registered.
     InstanceJoined {
         instance_id: String,
@@ -109,10 +119,12 @@ pub enum Event {
 
 impl Event {
     /// Every kind, as streamed.
-    pub const KINDS: [&'static str; 9] = [
+    pub const KINDS: [&'static str; 11] = [
         "run.started",
         "run.finished",
         "job.changed",
+        "job.stale",
+        "job.recovered",
         "instance.joined",
         "instance.left",
         "plugin.loaded",
@@ -127,6 +139,8 @@ impl Event {
             Event::RunStarted { .. } => "run.started",
             Event::RunFinished { .. } => "run.finished",
             Event::JobChanged { .. } => "job.changed",
+            Event::JobStale { .. } => "job.stale",
+            Event::JobRecovered { .. } => "job.recovered",
             Event::InstanceJoined { .. } => "instance.joined",
             Event::InstanceLeft { .. } => "instance.left",
             Event::PluginLoaded { .. } => "plugin.loaded",

@@ -89,6 +89,7 @@ pub struct Metrics {
     manual_triggers: Counter,
     retries_planned: Counter,
     retries_dropped: Counter,
+    paused_after_failures: Counter,
     events_published: Counter,
     egress_denied: Counter,
     api_auth_failures: Counter,
@@ -129,6 +130,7 @@ impl Metrics {
             manual_triggers: Counter::default(),
             retries_planned: Counter::default(),
             retries_dropped: Counter::default(),
+            paused_after_failures: Counter::default(),
             events_published: Counter::default(),
             egress_denied: Counter::default(),
             api_auth_failures: Counter::default(),
@@ -201,6 +203,11 @@ impl Metrics {
             "retries_dropped",
             "Planned retries that came due while nobody could run them, dropped by the misfire policy",
             self.retries_dropped.clone(),
+        );
+        r.register(
+            "jobs_paused_after_failures",
+            "Jobs this replica paused after pause_after_failures consecutive failed ticks",
+            self.paused_after_failures.clone(),
         );
         r.register(
             "events_published",
@@ -289,6 +296,11 @@ impl Metrics {
     /// A late planned retry was dropped.
     pub fn retry_dropped(&self) {
         self.retries_dropped.inc();
+    }
+
+    /// A job was paused after consecutive failed ticks.
+    pub fn paused_after_failures(&self) {
+        self.paused_after_failures.inc();
     }
 
     /// An event was persisted.
@@ -402,6 +414,8 @@ mod tests {
             "# TYPE wasmcron_retries_planned_total counter",
             "# HELP wasmcron_retries_dropped_total Planned retries that came due while nobody could run them, dropped by the misfire policy.",
             "# TYPE wasmcron_retries_dropped_total counter",
+            "# HELP wasmcron_jobs_paused_after_failures_total Jobs this replica paused after pause_after_failures consecutive failed ticks.",
+            "# TYPE wasmcron_jobs_paused_after_failures_total counter",
             "# HELP wasmcron_events_published_total Events persisted by this replica.",
             "# TYPE wasmcron_events_published_total counter",
             "# HELP wasmcron_egress_denied_total Outbound connections of plugins refused by the allowed hosts.",
@@ -412,6 +426,8 @@ mod tests {
             "# TYPE wasmcron_api_throttled_total counter",
             "# HELP wasmcron_database_up 1 when the database answered this scrape.",
             "# TYPE wasmcron_database_up gauge",
+            "# HELP wasmcron_stale_jobs Jobs of the cluster without a success for their stale_after.",
+            "# TYPE wasmcron_stale_jobs gauge",
         ];
         expected.sort_unstable();
         assert_eq!(headers, expected, "{text}");

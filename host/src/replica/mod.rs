@@ -139,21 +139,30 @@ impl Replica {
         let clock = DbClock::new(store.now_ms().await?);
         let (events, event_writer) = Publisher::new(store.clone());
         let ledger = RunLedger::start(store.clone());
-        let executor = Arc::new(Executor::new(
+        let signal = ChangeSignal::default();
+        let jobs = Jobs::new(
             store.clone(),
-            runtime.clone(),
-            ledger,
             options.instance_id.clone(),
-            settings.clone(),
+            signal.clone(),
             events.clone(),
-            options.grace_period,
-        ));
+        );
+        let executor = Arc::new(
+            Executor::new(
+                store.clone(),
+                runtime.clone(),
+                ledger,
+                options.instance_id.clone(),
+                settings.clone(),
+                events.clone(),
+                options.grace_period,
+            )
+            .with_jobs(jobs.clone()),
+        );
         let retries = executor.retries.clone();
         let (scheduler, handle) = Scheduler::new(clock.clone(), executor);
         if settings.get().scheduler_paused {
             handle.send(Command::ClusterPaused(true));
         }
-        let signal = ChangeSignal::default();
         let membership = Membership::new(
             store.clone(),
             MembershipOptions {
@@ -167,12 +176,6 @@ impl Replica {
             health.clone(),
             signal.clone(),
             identity.session,
-        );
-        let jobs = Jobs::new(
-            store.clone(),
-            options.instance_id.clone(),
-            signal.clone(),
-            events.clone(),
         );
         if let Some(path) = &options.jobs_file {
             crate::jobs_file::apply(&jobs, path).await?;
@@ -327,6 +330,14 @@ impl Replica {
                 self.retries.clone(),
                 stop.wait(),
             )
+        });
+        let (store, events, leadership) = (
+            self.store.clone(),
+            self.events.clone(),
+            self.membership.leadership().clone(),
+        );
+        tasks.spawn("stale jobs", |stop| {
+            crate::housekeeping::watch_stale(store, events, leadership, stop.wait())
         });
         let services =
             crate::housekeeping::services(&self.store, &self.settings, self.options.dead_after);

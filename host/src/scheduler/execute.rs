@@ -13,7 +13,7 @@ use super::ledger::RunLedger;
 use super::retry::{Attempted, RetryBook, Stopping, TickOf};
 use super::run_request::run_request;
 use crate::events::{Event, Publisher, instant};
-use crate::jobs::JobSpec;
+use crate::jobs::{JobSpec, Jobs};
 use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime};
 use crate::settings::SettingsCache;
 use crate::store::{
@@ -50,6 +50,8 @@ pub struct Executor {
     pub retries: RetryBook,
     /// Set when the replica stops: waiting retries end (their plans stay in the database).
     pub(super) stopping: Stopping,
+    /// Job operations: pausing a job after repeated failures (not without them).
+    jobs: Option<Jobs>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -97,7 +99,14 @@ impl Executor {
             grace,
             retries: RetryBook::default(),
             stopping: Stopping::default(),
+            jobs: None,
         }
+    }
+
+    /// Pause jobs through `jobs` after their `pause_after_failures` consecutive failed ticks.
+    pub fn with_jobs(mut self, jobs: Jobs) -> Self {
+        self.jobs = Some(jobs);
+        self
     }
 
     /// Follow `scheduler.max_concurrent_runs` (grow or shrink the permit pool).
@@ -239,6 +248,7 @@ impl Executor {
         };
         tracing::info!(attempt, status = ?outcome.status, duration_ms = outcome.duration.as_millis() as u64, digest = digest.as_deref().unwrap_or("-"), "run finished");
         crate::metrics::global().run_finished(stored_name(outcome.status), outcome.duration);
+        let outcome_failed = outcome.status != RunStatus::Succeeded;
         let retry_in = match outcome.status {
             RunStatus::Failed | RunStatus::TimedOut => self.retry_delay(job, attempt),
             RunStatus::Succeeded => None,
@@ -262,6 +272,17 @@ impl Executor {
             .lock()
             .expect("in-flight lock")
             .remove(&run_id);
+        if end == RunEnd::Done
+            && retry_in.is_none()
+            && outcome_failed
+            && let Some(limit) = job.failure.pause_after_failures
+            && let Some(jobs) = &self.jobs
+            && let Err(e) = jobs
+                .pause_after_failures(&job.id, job.anchor_ms, limit)
+                .await
+        {
+            tracing::warn!(error = %e, "cannot check the job's consecutive failures");
+        }
         match retry_in {
             Some(delay_ms) if end == RunEnd::Done => {
                 crate::metrics::global().retry_planned();

@@ -173,6 +173,17 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Removes every planned attempt of a job; returns how many.
     fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64>;
 
+    // ----- job health ------------------------------------------------------------------------
+
+    /// When the job's newest succeeded run finished.
+    fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;
+    /// Marks an existing job stale since now; false when it was marked already (or is gone).
+    fn mark_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+    /// Removes a job's stale mark; false when it had none.
+    fn clear_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+    /// The ids of the jobs marked stale, sorted.
+    fn stale_jobs(&self) -> Op<'_, Vec<String>>;
+
     // ----- run queries -----------------------------------------------------------------------
 
     /// One run by id.

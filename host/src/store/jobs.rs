@@ -4,7 +4,7 @@
 use super::Store;
 use super::driver::JobEdit;
 use super::error::StoreError;
-use super::model::{Job, JobFilter, JobPage, JobPatch, NewJob};
+use super::model::{Job, JobFilter, JobPage, JobPatch, NewJob, PausedReason};
 
 /// How often an edit without an expected version is retried when it races another edit.
 const UNCONDITIONAL_EDIT_ATTEMPTS: usize = 8;
@@ -171,6 +171,36 @@ impl Store {
             ..JobPatch::default()
         };
         self.update_job(id, &patch, None).await
+    }
+
+    /// Pauses job `id` on the host's own account (`reason`), dropping its planned retries;
+    /// `None` when it is paused already (by hand or otherwise) or gone. Resuming clears the
+    /// reason.
+    pub async fn pause_for(
+        &self,
+        id: &str,
+        reason: PausedReason,
+    ) -> Result<Option<Job>, StoreError> {
+        for _ in 0..UNCONDITIONAL_EDIT_ATTEMPTS {
+            let Some(current) = self.get_job_by_id(id).await? else {
+                return Ok(None);
+            };
+            if current.paused {
+                return Ok(None);
+            }
+            let version = current.version;
+            let patch = JobPatch {
+                paused: Some(true),
+                ..JobPatch::default()
+            };
+            let mut edited = apply_patch(current, &patch);
+            edited.job.paused_reason = Some(reason);
+            if let Some(job) = self.write_edit(&edited, version).await? {
+                self.drop_retries(id).await?;
+                return Ok(Some(job));
+            }
+        }
+        Ok(None)
     }
 
     /// Deletes job `id` with its runs and state. False when there was no such job.

@@ -1,4 +1,6 @@
-//! Retries of failed runs: the next attempt of a tick is planned in the transaction that
+//! Retries of failed runs, and what tells a job's health (its last success, its stale mark).
+//!
+//! Retries: the next attempt of a tick is planned in the transaction that
 //! records the failure of the attempt before it, due at an instant of the database clock, and
 //! consumed by the transaction that records its start. Every write is fenced by the job's
 //! owner and epoch, as the run lifecycle is; a planned attempt belongs to the job, so whoever
@@ -71,5 +73,25 @@ impl Store {
     /// Drops every planned attempt of a job (paused, schedule edited); returns how many.
     pub async fn drop_retries(&self, job_id: &str) -> Result<u64, StoreError> {
         self.bounded(self.driver.drop_retries(job_id)).await
+    }
+
+    /// When the job's newest succeeded run finished (database clock).
+    pub async fn last_success_ms(&self, job_id: &str) -> Result<Option<i64>, StoreError> {
+        self.bounded(self.driver.last_success(job_id)).await
+    }
+
+    /// Marks a job stale since now, once: true only for the call that marked it.
+    pub async fn mark_stale(&self, job_id: &str) -> Result<bool, StoreError> {
+        self.bounded(self.driver.mark_stale(job_id)).await
+    }
+
+    /// Removes a job's stale mark: true only for the call that removed it.
+    pub async fn clear_stale(&self, job_id: &str) -> Result<bool, StoreError> {
+        self.bounded(self.driver.clear_stale(job_id)).await
+    }
+
+    /// The ids of the jobs marked stale, sorted.
+    pub async fn stale_jobs(&self) -> Result<Vec<String>, StoreError> {
+        self.bounded(self.driver.stale_jobs()).await
     }
 }

@@ -320,3 +320,98 @@ async fn sqlite_a_planned_retry_survives_a_restart() {
         retried_at - failed_at
     );
 }
+
+on_every_engine! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_job_pauses_after_failures_and_a_stale_job_recovers,
+}
+
+/// The value of an unlabelled sample in Prometheus text.
+fn sample(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// 2 replicas. A job with `pause_after_failures: 3` whose every run fails pauses itself after
+/// its third failed tick, saying why, and resuming clears the reason. A job with
+/// `stale_after: 3s` whose runs fail is stale (in its view and in the cluster's metric) and
+/// recovers at its next success.
+async fn a_job_pauses_after_failures_and_a_stale_job_recovers(engine: Engine) {
+    let _turn = turns::alone().await;
+    let collector = Collector::start().await;
+    collector.fail_attempts_below(i64::MAX);
+    let mut c = Cluster::on(engine, FAST).await;
+    for id in ["r1", "r2"] {
+        c.start(id).await;
+    }
+    let mut fragile = reporter("fragile", "@every 1s", &collector, Value::Null);
+    fragile["pause_after_failures"] = json!(3);
+    let (status, job) = c.host("r1").send("POST", "/api/v1/jobs", fragile).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["pause_after_failures"], 3);
+    assert_eq!(job["paused_reason"], Value::Null);
+    let mut watched = reporter("watched", "@every 2s", &collector, Value::Null);
+    watched["stale_after"] = json!("3s");
+    let (status, job) = c.host("r2").send("POST", "/api/v1/jobs", watched).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["stale"], false);
+
+    c.wait_for("fragile paused itself", Duration::from_secs(30), || async {
+        c.host("r2").get("/api/v1/jobs/fragile").await.1["status"] == "paused"
+    })
+    .await;
+    let (_, view) = c.host("r2").get("/api/v1/jobs/fragile").await;
+    assert_eq!(view["paused_reason"], "failures", "{view}");
+    let runs = c.host("r1").runs("fragile").await;
+    let failed = runs.iter().filter(|r| r["status"] == "failed").count();
+    assert!(
+        (3..=4).contains(&failed),
+        "paused after its third failed tick (a fourth may have been in flight): {runs:?}"
+    );
+    assert!(runs.iter().all(|r| r["status"] != "succeeded"));
+
+    c.wait_for("watched is stale", Duration::from_secs(30), || async {
+        c.host("r1").get("/api/v1/jobs/watched").await.1["stale"] == true
+    })
+    .await;
+    c.wait_for(
+        "the cluster counts one stale job",
+        Duration::from_secs(30),
+        || async {
+            let (_, m) = c
+                .host("r2")
+                .request(None, "GET", "/metrics", Value::Null)
+                .await;
+            sample(&m, "wasmcron_stale_jobs") == Some(1.0)
+        },
+    )
+    .await;
+
+    // Runs succeed again: the stale job recovers; the paused job resumes without a reason.
+    collector.fail_attempts_below(0);
+    c.wait_for("watched recovered", Duration::from_secs(30), || async {
+        let (_, view) = c.host("r2").get("/api/v1/jobs/watched").await;
+        view["stale"] == false && view["last_success_at"].is_string()
+    })
+    .await;
+    c.wait_for(
+        "the cluster counts no stale job",
+        Duration::from_secs(30),
+        || async {
+            let (_, m) = c
+                .host("r1")
+                .request(None, "GET", "/metrics", Value::Null)
+                .await;
+            sample(&m, "wasmcron_stale_jobs") == Some(0.0)
+        },
+    )
+    .await;
+    let (status, resumed) = c
+        .host("r1")
+        .send("POST", "/api/v1/jobs/fragile/resume", Value::Null)
+        .await;
+    assert_eq!(status, 200, "{resumed}");
+    assert_eq!(resumed["status"], "active");
+    assert_eq!(resumed["paused_reason"], Value::Null);
+}

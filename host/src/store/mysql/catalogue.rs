@@ -117,6 +117,15 @@ pub(super) const SQL: Catalogue = Catalogue {
          WHERE j.owner = ? ORDER BY r.due_at_ms LIMIT 1000",
     drop_retries: "DELETE FROM run_retries WHERE job_id = ?",
 
+    last_success: "SELECT MAX(finished_at_ms) FROM runs WHERE job_id = ? AND status = 'succeeded'",
+    mark_stale: concat!(
+        "INSERT IGNORE INTO job_stale (job_id, since_ms) SELECT id, ",
+        now_ms!(),
+        " FROM jobs WHERE id = ?"
+    ),
+    clear_stale: "DELETE FROM job_stale WHERE job_id = ?",
+    stale_jobs: "SELECT job_id FROM job_stale ORDER BY job_id",
+
     run_by_id: concat!("SELECT ", run_columns!(), " FROM runs WHERE id = ?"),
     last_tick: "SELECT MAX(scheduled_at_ms) FROM runs WHERE job_id = ? AND NOT manual",
     running_count: "SELECT COUNT(*) FROM runs WHERE job_id = ? AND status = 'running'",

@@ -73,6 +73,16 @@ pub(crate) struct Catalogue {
     /// (job): removes every planned attempt of the job.
     pub drop_retries: &'static str,
 
+    // ----- job health ------------------------------------------------------------------------
+    /// (job) → when its newest succeeded run finished, or `NULL`.
+    pub last_success: &'static str,
+    /// (job): marks the job stale since now, unless it is marked already.
+    pub mark_stale: &'static str,
+    /// (job): removes the job's stale mark.
+    pub clear_stale: &'static str,
+    /// () → the ids of the jobs marked stale.
+    pub stale_jobs: &'static str,
+
     // ----- run queries -----------------------------------------------------------------------
     /// (run id) → the run's columns.
     pub run_by_id: &'static str,

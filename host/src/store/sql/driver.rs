@@ -62,6 +62,10 @@ impl<E: SqlEngine> Driver for E {
         fn owned_retries<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<PendingRetry>>;
         fn drop_retry<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, bool>;
         fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64>;
+        fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;
+        fn mark_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+        fn clear_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+        fn stale_jobs(&self) -> Op<'_, Vec<String>>;
         fn get_run(&self, run_id: i64) -> Op<'_, Option<Run>>;
         fn list_runs<'a>(&'a self, filter: &'a RunFilter, page: &'a RunPage) -> Op<'a, Vec<Run>>;
         fn last_tick_ms<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;

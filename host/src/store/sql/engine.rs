@@ -172,6 +172,18 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64> {
         Box::pin(retries::drop_all(self, job_id))
     }
+    fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>> {
+        Box::pin(retries::last_success(self, job_id))
+    }
+    fn mark_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool> {
+        Box::pin(retries::mark_stale(self, job_id))
+    }
+    fn clear_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool> {
+        Box::pin(retries::clear_stale(self, job_id))
+    }
+    fn stale_jobs(&self) -> Op<'_, Vec<String>> {
+        Box::pin(retries::stale_jobs(self))
+    }
 
     // ----- run queries -----------------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+//! Retries, and the health of a job (its last success, its stale mark).
+//!
 //! Retries: the next attempt of a tick is planned in the transaction that records the failure
 //! of the one before (so it exists only if that failure was recorded, fenced), and consumed in
 //! the transaction that records its own start (so it runs at most once, and never after a
@@ -122,4 +124,38 @@ pub(super) async fn drop_all<E: SqlEngine>(engine: &E, job_id: &str) -> Result<u
         .bind(job_id)
         .execute(engine.on())
         .await?)
+}
+
+pub(super) async fn last_success<E: SqlEngine>(
+    engine: &E,
+    job_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    let at: Option<i64> = Stmt::new(E::SQL.last_success)
+        .bind(job_id)
+        .scalar(engine.on())
+        .await?;
+    Ok(at)
+}
+
+pub(super) async fn mark_stale<E: SqlEngine>(engine: &E, job_id: &str) -> Result<bool, StoreError> {
+    let marked = Stmt::new(E::SQL.mark_stale)
+        .bind(job_id)
+        .execute(engine.on())
+        .await?;
+    Ok(marked > 0)
+}
+
+pub(super) async fn clear_stale<E: SqlEngine>(
+    engine: &E,
+    job_id: &str,
+) -> Result<bool, StoreError> {
+    let cleared = Stmt::new(E::SQL.clear_stale)
+        .bind(job_id)
+        .execute(engine.on())
+        .await?;
+    Ok(cleared > 0)
+}
+
+pub(super) async fn stale_jobs<E: SqlEngine>(engine: &E) -> Result<Vec<String>, StoreError> {
+    Ok(Stmt::new(E::SQL.stale_jobs).scalars(engine.on()).await?)
 }

@@ -142,6 +142,16 @@ macro_rules! standard_sql {
                  WHERE j.owner = $1 ORDER BY r.due_at_ms LIMIT 1000",
             drop_retries: "DELETE FROM run_retries WHERE job_id = $1",
 
+            last_success: "SELECT MAX(finished_at_ms) FROM runs \
+                 WHERE job_id = $1 AND status = 'succeeded'",
+            mark_stale: concat!(
+                "INSERT INTO job_stale (job_id, since_ms) SELECT id, ",
+                $now,
+                " FROM jobs WHERE id = $1 ON CONFLICT (job_id) DO NOTHING"
+            ),
+            clear_stale: "DELETE FROM job_stale WHERE job_id = $1",
+            stale_jobs: "SELECT job_id FROM job_stale ORDER BY job_id",
+
             run_by_id: concat!("SELECT ", run_columns!(), " FROM runs WHERE id = $1"),
             last_tick: "SELECT MAX(scheduled_at_ms) FROM runs WHERE job_id = $1 AND NOT manual",
             running_count: "SELECT COUNT(*) FROM runs WHERE job_id = $1 AND status = 'running'",
