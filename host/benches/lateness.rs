@@ -78,6 +78,7 @@ fn spec(i: usize, schedule: &Schedule) -> Arc<JobSpec> {
         timeout: None,
         memory_limit: None,
         allowed_hosts: Vec::new(),
+        failure: Default::default(),
         paused: false,
         version: 1,
         epoch: 1,

@@ -2,11 +2,13 @@
 //! tests count side effects where they happen, not only in the runs table.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::post;
 use serde_json::Value;
 
@@ -25,6 +27,9 @@ pub struct Collector {
     reports: Arc<Mutex<Vec<Execution>>>,
     /// The `attempt` of each report, by the same index as `reports` (pushed under its lock).
     attempts: Arc<Mutex<Vec<i64>>>,
+    /// Reports of an attempt below this are recorded, then answered 500 (the reporter's run
+    /// fails): a job whose first attempts fail.
+    fail_below: Arc<AtomicI64>,
     pub port: u16,
 }
 
@@ -77,6 +82,25 @@ impl Collector {
         format!("http://127.0.0.1:{}/report", self.port)
     }
 
+    /// From now on, answer 500 to the reports of attempts below `attempt` (each is still
+    /// recorded: its side effect happened), so the reporter's run fails; 0 answers all 200.
+    pub fn fail_attempts_below(&self, attempt: i64) {
+        self.fail_below.store(attempt, Ordering::SeqCst);
+    }
+
+    /// `(job, tick, attempt)` executed more than once, with their counts.
+    pub fn duplicate_attempts(&self) -> Vec<((String, i64, i64), usize)> {
+        let mut counts: HashMap<(String, i64, i64), usize> = HashMap::new();
+        for (r, attempt) in self.reports_with_attempts() {
+            *counts
+                .entry((r.job_id, r.scheduled_at, attempt))
+                .or_default() += 1;
+        }
+        let mut dups: Vec<_> = counts.into_iter().filter(|(_, n)| *n > 1).collect();
+        dups.sort();
+        dups
+    }
+
     /// Every report so far, in arrival order.
     pub fn reports(&self) -> Vec<Execution> {
         self.reports.lock().unwrap().clone()
@@ -111,7 +135,8 @@ impl Collector {
     }
 }
 
-async fn report(State(c): State<Collector>, body: String) -> &'static str {
+async fn report(State(c): State<Collector>, body: String) -> (StatusCode, &'static str) {
+    let mut failed = false;
     for line in body.lines().filter(|l| !l.trim().is_empty()) {
         if let Ok(v) = serde_json::from_str::<Value>(line) {
             let mut reports = c.reports.lock().unwrap();
@@ -121,11 +146,14 @@ async fn report(State(c): State<Collector>, body: String) -> &'static str {
                 instance_id: v["instance_id"].as_str().unwrap_or_default().to_string(),
                 catch_up: v["catch_up"].as_bool().unwrap_or_default(),
             });
-            c.attempts
-                .lock()
-                .unwrap()
-                .push(v["attempt"].as_i64().unwrap_or_default());
+            let attempt = v["attempt"].as_i64().unwrap_or_default();
+            c.attempts.lock().unwrap().push(attempt);
+            failed |= attempt < c.fail_below.load(Ordering::SeqCst);
         }
     }
-    "ok"
+    if failed {
+        (StatusCode::INTERNAL_SERVER_ERROR, "failing on purpose")
+    } else {
+        (StatusCode::OK, "ok")
+    }
 }

@@ -17,8 +17,8 @@ use wasmcron::store::notify::{CLUSTER_CHANNEL, ChangeListener, JOBS_CHANNEL, SET
 use wasmcron::store::takeover::HOLE_LOOKBACK_MS;
 use wasmcron::store::{
     BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch, LOGS_LIMIT_BYTES,
-    MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RunCursor, RunFilter,
-    RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
+    MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RetryPolicy, RetryWait,
+    RunCursor, RunFilter, RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
 };
 use wasmcron_e2e::pg;
 
@@ -76,6 +76,11 @@ conformance! {
         schema_too_new_is_refused,
         session_end_marks_a_replica_dead_at_once,
         notifications_reach_listeners,
+        a_retry_is_planned_with_the_failure_and_starts_once,
+        a_planned_retry_is_fenced_and_waits_for_the_next_owner,
+        pause_edit_and_delete_drop_planned_retries,
+        failure_policy_round_trips,
+        last_success_and_stale_marks,
     ],
 }
 
@@ -2065,6 +2070,275 @@ async fn notifications_reach_listeners(db: &Db) {
 }
 
 /// The next notification, within a deadline.
+fn failed(error: &str) -> FinishRun {
+    FinishRun {
+        status: RunStatus::Failed,
+        result: None,
+        error: Some(error.to_owned()),
+        logs: None,
+    }
+}
+
+/// A tick's first attempt, started and failed with its retry planned `delay_ms` from now.
+async fn failed_with_retry(store: &Store, job: &wasmcron::store::Job, at: i64, delay_ms: i64) {
+    let id = started(store, &new_run(job, at)).await;
+    assert_eq!(
+        store
+            .finish_and_plan_retry(id, job.epoch, &failed("boom"), delay_ms)
+            .await
+            .unwrap(),
+        Finished::Ok
+    );
+}
+
+async fn a_retry_is_planned_with_the_failure_and_starts_once(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "retried").await;
+    let tick = 1_000_000;
+    failed_with_retry(store, &job, tick, 0).await;
+    match store.retry_wait(&job.id, tick, 2).await.unwrap() {
+        RetryWait::DueIn(ms) => assert!(ms <= 0, "due at once: {ms}"),
+        other => panic!("attempt 2 is planned: {other:?}"),
+    }
+    assert_eq!(
+        store.retry_wait(&job.id, tick, 3).await.unwrap(),
+        RetryWait::Gone
+    );
+    let planned = store.owned_retries(INSTANCE).await.unwrap();
+    assert_eq!(planned.len(), 1);
+    assert_eq!(
+        (
+            planned[0].job_id.as_str(),
+            planned[0].scheduled_at_ms,
+            planned[0].attempt
+        ),
+        (job.id.as_str(), tick, 2)
+    );
+    assert!(!planned[0].manual && !planned[0].catch_up);
+
+    let second = NewRun {
+        attempt: 2,
+        ..new_run(&job, tick)
+    };
+    let BeginRun::Started(second_id) = store.begin_attempt(&second).await.unwrap() else {
+        panic!("the planned attempt starts");
+    };
+    assert_eq!(
+        store.begin_attempt(&second).await.unwrap(),
+        BeginRun::AlreadyRecorded,
+        "an attempt starts once: its plan is consumed"
+    );
+    assert_eq!(
+        store.retry_wait(&job.id, tick, 2).await.unwrap(),
+        RetryWait::Gone
+    );
+    assert!(store.owned_retries(INSTANCE).await.unwrap().is_empty());
+    assert_eq!(
+        store.begin_run(&new_run(&job, tick)).await.unwrap(),
+        BeginRun::AlreadyRecorded,
+        "the tick's first attempt is still recorded once"
+    );
+    let third = NewRun {
+        attempt: 3,
+        ..new_run(&job, tick)
+    };
+    assert_eq!(
+        store.begin_attempt(&third).await.unwrap(),
+        BeginRun::AlreadyRecorded,
+        "an attempt that was never planned does not start"
+    );
+    assert!(
+        store.begin_attempt(&new_run(&job, tick)).await.is_err(),
+        "attempt 1 is not a retry"
+    );
+    store
+        .finish_run(second_id, job.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+    let runs = store
+        .list_runs(
+            &RunFilter {
+                job_id: Some(job.id.clone()),
+                ..RunFilter::default()
+            },
+            &RunPage::default(),
+        )
+        .await
+        .unwrap();
+    let attempts: Vec<(i64, i32, RunStatus)> = runs
+        .iter()
+        .map(|r| (r.scheduled_at_ms, r.attempt, r.status))
+        .collect();
+    assert_eq!(
+        attempts,
+        vec![
+            (tick, 2, RunStatus::Succeeded),
+            (tick, 1, RunStatus::Failed)
+        ]
+    );
+    assert!(store.tick_recorded(&job.id, tick).await.unwrap());
+    assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), Some(tick));
+
+    // A plan in the future: due in about its delay, by the database clock.
+    failed_with_retry(store, &job, tick + 60_000, 3_600_000).await;
+    match store.retry_wait(&job.id, tick + 60_000, 2).await.unwrap() {
+        RetryWait::DueIn(ms) => assert!((3_500_000..=3_600_000).contains(&ms), "{ms}"),
+        other => panic!("planned: {other:?}"),
+    }
+    assert!(store.drop_retry(&job.id, tick + 60_000, 2).await.unwrap());
+    assert!(!store.drop_retry(&job.id, tick + 60_000, 2).await.unwrap());
+}
+
+async fn a_planned_retry_is_fenced_and_waits_for_the_next_owner(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "handed").await;
+    let tick = 2_000_000;
+    let id = started(store, &new_run(&job, tick)).await;
+    assert_eq!(
+        store
+            .finish_and_plan_retry(id, job.epoch - 1, &failed("boom"), 0)
+            .await
+            .unwrap(),
+        Finished::Fenced,
+        "a stale epoch neither finishes nor plans"
+    );
+    assert_eq!(
+        store.retry_wait(&job.id, tick, 2).await.unwrap(),
+        RetryWait::Gone
+    );
+    store
+        .finish_and_plan_retry(id, job.epoch, &failed("boom"), 0)
+        .await
+        .unwrap();
+
+    store.heartbeat("other", "x", "v").await.unwrap();
+    let moved = store
+        .hand_over(INSTANCE, "other", &[(job.id.clone(), job.epoch)])
+        .await
+        .unwrap();
+    assert_eq!(moved, vec![job.id.clone()]);
+    let retry = NewRun {
+        attempt: 2,
+        ..new_run(&job, tick)
+    };
+    assert_eq!(
+        store.begin_attempt(&retry).await.unwrap(),
+        BeginRun::Fenced,
+        "the old owner cannot start it"
+    );
+    assert!(store.owned_retries(INSTANCE).await.unwrap().is_empty());
+    let planned = store.owned_retries("other").await.unwrap();
+    assert_eq!(planned.len(), 1, "the plan stays, now the new owner's");
+    let new_owner = NewRun {
+        instance_id: "other".to_owned(),
+        epoch: job.epoch + 1,
+        ..retry
+    };
+    assert!(matches!(
+        store.begin_attempt(&new_owner).await.unwrap(),
+        BeginRun::Started(_)
+    ));
+    assert!(store.owned_retries("other").await.unwrap().is_empty());
+}
+
+async fn pause_edit_and_delete_drop_planned_retries(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "dropped").await;
+    let planned = |n: usize| async move {
+        assert_eq!(store.owned_retries(INSTANCE).await.unwrap().len(), n);
+    };
+    failed_with_retry(store, &job, 10_000, 60_000).await;
+    planned(1).await;
+    let patch = JobPatch {
+        jitter_ms: Some(5),
+        ..JobPatch::default()
+    };
+    store.update_job(&job.id, &patch, None).await.unwrap();
+    planned(1).await;
+    store.set_paused(&job.id, true).await.unwrap();
+    planned(0).await;
+    store.set_paused(&job.id, false).await.unwrap();
+
+    failed_with_retry(store, &job, 20_000, 60_000).await;
+    planned(1).await;
+    let patch = JobPatch {
+        schedule: Some("*/7 * * * *".into()),
+        ..JobPatch::default()
+    };
+    store.update_job(&job.id, &patch, None).await.unwrap();
+    planned(0).await;
+
+    failed_with_retry(store, &job, 30_000, 60_000).await;
+    planned(1).await;
+    assert!(store.delete_job(&job.id).await.unwrap());
+    planned(0).await;
+}
+
+async fn failure_policy_round_trips(db: &Db) {
+    let store = &db.store;
+    let mut new = NewJob::new("careful", "@hourly", "hello");
+    new.failure.retry = Some(RetryPolicy {
+        attempts: 3,
+        backoff_ms: 1_000,
+        max_backoff_ms: 60_000,
+    });
+    new.failure.pause_after_failures = Some(4);
+    let job = store.create_job(new.clone()).await.unwrap();
+    assert_eq!(job.failure, new.failure);
+    assert_eq!(job.paused_reason, None);
+    let read = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(read.failure, new.failure);
+    let patch = JobPatch {
+        retry: Some(None),
+        stale_after_ms: Some(Some(3_600_000)),
+        ..JobPatch::default()
+    };
+    let edited = store.update_job(&job.id, &patch, None).await.unwrap();
+    assert_eq!(edited.failure.retry, None);
+    assert_eq!(edited.failure.pause_after_failures, Some(4));
+    assert_eq!(edited.failure.stale_after_ms, Some(3_600_000));
+}
+
+async fn last_success_and_stale_marks(db: &Db) {
+    let store = &db.store;
+    let job = owned_job(store, "watched").await;
+    assert_eq!(store.last_success_ms(&job.id).await.unwrap(), None);
+    let id = started(store, &new_run(&job, 1_000)).await;
+    store
+        .finish_run(id, job.epoch, &succeeded("ok"))
+        .await
+        .unwrap();
+    let first = store
+        .last_success_ms(&job.id)
+        .await
+        .unwrap()
+        .expect("one success");
+    let id = started(store, &new_run(&job, 2_000)).await;
+    store
+        .finish_run(id, job.epoch, &failed("no"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_success_ms(&job.id).await.unwrap(),
+        Some(first),
+        "a failure is not a success"
+    );
+
+    assert!(store.stale_jobs().await.unwrap().is_empty());
+    assert!(store.mark_stale(&job.id).await.unwrap(), "marked once");
+    assert!(!store.mark_stale(&job.id).await.unwrap(), "not twice");
+    assert!(!store.mark_stale("no-such-job").await.unwrap());
+    assert_eq!(store.stale_jobs().await.unwrap(), vec![job.id.clone()]);
+    assert!(store.clear_stale(&job.id).await.unwrap(), "cleared once");
+    assert!(!store.clear_stale(&job.id).await.unwrap());
+    assert!(store.mark_stale(&job.id).await.unwrap());
+    assert!(store.delete_job(&job.id).await.unwrap());
+    assert!(
+        store.stale_jobs().await.unwrap().is_empty(),
+        "the mark goes with the job"
+    );
+}
+
 async fn next_notification(listener: &mut ChangeListener) -> (String, String) {
     tokio::time::timeout(Duration::from_secs(10), listener.next())
         .await

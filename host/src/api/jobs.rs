@@ -38,7 +38,8 @@ async fn view(state: &ApiState, job: Job) -> Result<JobView, ApiError> {
         .await?
         .into_iter()
         .next();
-    let mut view = JobView::new(job, state.clock.now_ms(), last);
+    let last_success = state.store.last_success_ms(&job.id).await?;
+    let mut view = JobView::new(job, state.clock.now_ms(), last, last_success);
     if state.plugins.get(&view.plugin).is_err() {
         view.warning = Some(format!(
             "plugin {:?} is not loaded (yet): its runs fail until {}.wasm is in the plugins directory",

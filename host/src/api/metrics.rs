@@ -40,8 +40,10 @@ pub async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Respo
     let owned = state.store.owned_job_counts().await;
     let live = state.store.live_instances(dead_after).await;
     let plugins = state.plugins.list();
+    let stale = state.store.stale_jobs().await;
     let gauges = Gauges {
-        database_up: owned.is_ok() && live.is_ok(),
+        database_up: owned.is_ok() && live.is_ok() && stale.is_ok(),
+        stale_jobs: stale.map(|s| s.len() as i64).unwrap_or(0),
         owned_jobs: owned
             .ok()
             .and_then(|c| c.into_iter().find(|(id, _)| id == me).map(|(_, n)| n))

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 
 use super::system::{InstanceView, PluginView};
 use super::trigger::TriggerStatus;
-use super::views::JobStatus;
+use super::views::{JobStatus, RetryView};
 use super::*;
 use crate::schedule::{MisfirePolicy, OverlapPolicy};
 use crate::settings::Role;
-use crate::store::{RunReason, RunStatus};
+use crate::store::{PausedReason, RunReason, RunStatus};
 
 /// `value` is written as `wire`, and `wire`, read from its text, is `value` again.
 fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: T, wire: Value) {
@@ -82,7 +82,17 @@ fn job(warning: Option<&str>, last_run: Option<RunView>) -> JobView {
         timeout: None,
         memory_limit: Some(1 << 20),
         allowed_hosts: vec!["example.com".into()],
+        retry: Some(RetryView {
+            attempts: 3,
+            backoff: "10s".into(),
+            max_backoff: "1h".into(),
+        }),
+        pause_after_failures: Some(5),
+        stale_after: None,
         status: JobStatus::Paused,
+        paused_reason: Some(PausedReason::Failures),
+        stale: false,
+        last_success_at: None,
         owner: None,
         version: 3,
         next_tick_at: None,
@@ -98,7 +108,10 @@ fn job_json(last_run: Value) -> Value {
            "schedule_description": "every 5 minutes", "timezone": "UTC", "plugin": "greeter",
            "input": {"who": "world"}, "config": {"mode": "loud"}, "overlap": "queue",
            "misfire": "run_all", "catchup_window": "1h", "jitter": "0s", "timeout": null,
-           "memory_limit": 1048576, "allowed_hosts": ["example.com"], "status": "paused",
+           "memory_limit": 1048576, "allowed_hosts": ["example.com"],
+           "retry": {"attempts": 3, "backoff": "10s", "max_backoff": "1h"},
+           "pause_after_failures": 5, "stale_after": null, "status": "paused",
+           "paused_reason": "failures", "stale": false, "last_success_at": null,
            "owner": null, "version": 3, "next_tick_at": null, "last_run": last_run,
            "created_at": AT, "updated_at": AT})
 }

@@ -18,7 +18,7 @@ use crate::events::Event;
 use crate::jobs::JobFields;
 use crate::schedule::{MisfirePolicy, OverlapPolicy};
 use crate::settings::Role;
-use crate::store::{RunReason, RunStatus};
+use crate::store::{PausedReason, RunReason, RunStatus};
 
 /// The names serde reads for `T`: an enum's variants, or a struct's fields, as spelled in JSON.
 pub fn serde_names<T: DeserializeOwned>() -> &'static [&'static str] {
@@ -102,6 +102,8 @@ enum_schemas! {
         skip them all, run the latest (run_once) or run all of them within the catch-up window.";
     RunStatus: "Outcome of a run or of a recorded tick.";
     RunReason: "Why a tick was skipped or missed, or a run failed without finishing.";
+    PausedReason: "Why the host paused a job: failures (pause_after_failures consecutive \
+        ticks failed).";
     Role: "What a token may do: admin (everything) or read (every read, no change, no token list).";
 }
 
@@ -313,6 +315,60 @@ fn job_fields(description: &str, required: &[&str]) -> RefOr<Schema> {
         .property(
             "paused",
             typed("paused", Type::Boolean, "Paused jobs fire no tick"),
+        )
+        .property(
+            "retry",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                .property(
+                    "attempts",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1))
+                        .maximum(Some(crate::store::MAX_ATTEMPTS))
+                        .description(Some(
+                            "Attempts of a tick in all, the first included (default 1: no retry)",
+                        )),
+                )
+                .property(
+                    "backoff",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .description(Some(
+                            "Delay before the second attempt, doubling after each (default 10s)",
+                        )),
+                )
+                .property(
+                    "max_backoff",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .description(Some("Longest delay, not below backoff (default 1h)")),
+                )
+                .description(Some(
+                    "How a failed or timed-out run is tried again (null: the setting \
+                     runs.default_retry)",
+                )),
+        )
+        .property(
+            "pause_after_failures",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+                .minimum(Some(1))
+                .maximum(Some(crate::jobs::MAX_PAUSE_AFTER_FAILURES))
+                .description(Some(
+                    "Pause the job after this many consecutive ticks whose last attempt \
+                     failed (null: never)",
+                )),
+        )
+        .property(
+            "stale_after",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .description(Some(
+                    "The job is stale when it has not succeeded for this long: a duration \
+                     such as 1h (null: never)",
+                )),
         );
     for field in required {
         object = object.required(*field);
@@ -346,6 +402,7 @@ mod tests {
         round_trips::<MisfirePolicy>();
         round_trips::<RunStatus>();
         round_trips::<RunReason>();
+        round_trips::<PausedReason>();
         round_trips::<Role>();
         let statuses: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(values::<RunStatus>(), statuses);

@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 
 use crate::jobs::JobSpec;
 use crate::schedule::{Schedule, format_duration};
-use crate::store::{Job, MisfirePolicy, OverlapPolicy, Run, RunReason, RunStatus};
+use crate::store::{
+    Job, MisfirePolicy, OverlapPolicy, PausedReason, RetryPolicy, Run, RunReason, RunStatus,
+};
 
 pub use crate::events::instant;
 
@@ -62,7 +64,26 @@ pub struct JobView {
     #[schema(required = true)]
     pub memory_limit: Option<i64>,
     pub allowed_hosts: Vec<String>,
+    /// The job's own retry policy; null: the setting runs.default_retry applies.
+    #[schema(required = true)]
+    pub retry: Option<RetryView>,
+    /// Consecutive failed ticks after which the job pauses itself; null: never.
+    #[schema(required = true)]
+    pub pause_after_failures: Option<u32>,
+    /// How long without a success makes the job stale; null: never.
+    #[schema(required = true)]
+    pub stale_after: Option<String>,
     pub status: JobStatus,
+    /// True when the job has a `stale_after` and no run of it succeeded for that long
+    /// (since its creation, when none ever did).
+    pub stale: bool,
+    /// When its newest succeeded run finished; null when none did.
+    #[schema(required = true, format = DateTime)]
+    pub last_success_at: Option<String>,
+    /// Why the host paused the job (`failures`: `pause_after_failures` consecutive ticks
+    /// failed); null when it is not paused, or was paused by hand.
+    #[schema(required = true)]
+    pub paused_reason: Option<PausedReason>,
     /// The replica that runs the job; null while none has claimed it.
     #[schema(required = true)]
     pub owner: Option<String>,
@@ -84,7 +105,11 @@ pub struct JobView {
 }
 
 impl JobView {
-    pub fn new(job: Job, now_ms: i64, last_run: Option<Run>) -> Self {
+    pub fn new(job: Job, now_ms: i64, last_run: Option<Run>, last_success_ms: Option<i64>) -> Self {
+        let stale = job
+            .failure
+            .stale_after_ms
+            .is_some_and(|after| now_ms - last_success_ms.unwrap_or(job.created_at_ms) > after);
         let parsed = Schedule::parse(&job.schedule).ok();
         let next_tick_at = JobSpec::from_job(&job).ok().and_then(|spec| {
             if spec.paused {
@@ -120,9 +145,37 @@ impl JobView {
             misfire: job.misfire,
             memory_limit: job.memory_limit_bytes,
             allowed_hosts: job.allowed_hosts,
+            retry: job.failure.retry.map(RetryView::from),
+            pause_after_failures: job.failure.pause_after_failures,
+            stale_after: job.failure.stale_after_ms.map(duration_ms),
+            paused_reason: job.paused_reason,
+            stale,
+            last_success_at: last_success_ms.map(instant),
             owner: job.owner,
             version: job.version,
             warning: None,
+        }
+    }
+}
+
+/// A retry policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Retry)]
+pub struct RetryView {
+    /// Attempts of a tick in all, the first included.
+    pub attempts: u32,
+    /// Delay before the second attempt; each further delay doubles it.
+    pub backoff: String,
+    /// Longest delay.
+    pub max_backoff: String,
+}
+
+impl From<RetryPolicy> for RetryView {
+    fn from(policy: RetryPolicy) -> Self {
+        RetryView {
+            attempts: policy.attempts,
+            backoff: duration_ms(policy.backoff_ms),
+            max_backoff: duration_ms(policy.max_backoff_ms),
         }
     }
 }

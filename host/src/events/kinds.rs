@@ -53,6 +53,8 @@ pub enum Event {
         job: String,
         run_id: i64,
         scheduled_at: String,
+        /// Attempt of the tick, from 1.
+        attempt: i32,
         instance_id: String,
         catch_up: bool,
         manual: bool,
@@ -63,6 +65,8 @@ pub enum Event {
         job: String,
         run_id: i64,
         scheduled_at: String,
+        /// Attempt of the tick, from 1.
+        attempt: i32,
         instance_id: String,
         status: RunStatus,
         duration_ms: u64,
@@ -76,6 +80,16 @@ pub enum Event {
         change: JobChange,
         version: i64,
     },
+    /// A job with a `stale_after` has not succeeded for that long.
+    JobStale {
+        job_id: String,
+        job: String,
+        /// When its newest succeeded run finished; absent when none did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_success_at: Option<String>,
+    },
+    /// A stale job succeeded again.
+    JobRecovered { job_id: String, job: String },
     /// A replica registered.
     InstanceJoined {
         instance_id: String,
@@ -105,10 +119,12 @@ pub enum Event {
 
 impl Event {
     /// Every kind, as streamed.
-    pub const KINDS: [&'static str; 9] = [
+    pub const KINDS: [&'static str; 11] = [
         "run.started",
         "run.finished",
         "job.changed",
+        "job.stale",
+        "job.recovered",
         "instance.joined",
         "instance.left",
         "plugin.loaded",
@@ -123,6 +139,8 @@ impl Event {
             Event::RunStarted { .. } => "run.started",
             Event::RunFinished { .. } => "run.finished",
             Event::JobChanged { .. } => "job.changed",
+            Event::JobStale { .. } => "job.stale",
+            Event::JobRecovered { .. } => "job.recovered",
             Event::InstanceJoined { .. } => "instance.joined",
             Event::InstanceLeft { .. } => "instance.left",
             Event::PluginLoaded { .. } => "plugin.loaded",
@@ -168,6 +186,7 @@ mod tests {
             input: new.input,
             config: new.config,
             paused: false,
+            paused_reason: None,
             overlap: new.overlap,
             misfire: new.misfire,
             catchup_window_ms: new.catchup_window_ms,
@@ -175,6 +194,7 @@ mod tests {
             timeout_ms: None,
             memory_limit_bytes: None,
             allowed_hosts: vec![],
+            failure: new.failure,
             owner: Some("a".into()),
             epoch: 3,
             version: 2,
@@ -191,6 +211,7 @@ mod tests {
             job: "nightly".into(),
             run_id: 7,
             scheduled_at: instant(1_000),
+            attempt: 1,
             instance_id: "a".into(),
             catch_up: false,
             manual: false,
@@ -205,6 +226,7 @@ mod tests {
             job: "nightly".into(),
             run_id: 7,
             scheduled_at: instant(1_000),
+            attempt: 2,
             instance_id: "a".into(),
             status: RunStatus::Failed,
             duration_ms: 12,

@@ -7,12 +7,16 @@
 //! - [`triggers`]: manual triggers no owner took within an hour;
 //! - [`instances`]: instance rows of replicas long gone.
 //!
+//! Beside them, [`watch_stale`] (`stale.rs`) looks for stale jobs every few seconds, also on
+//! the leader only.
+//!
 //! A new service implements [`Service`] and is added to [`services`]. The lease is confirmed
 //! right before each pass, so a replica that lost it mid-way stops at the next service.
 
 mod events;
 mod instances;
 mod retention;
+mod stale;
 mod triggers;
 
 use std::time::Duration;
@@ -25,6 +29,7 @@ use crate::settings::SettingsCache;
 use crate::store::{Store, StoreError};
 
 pub use events::{EVENT_RETENTION, EVENT_RETENTION_COUNT};
+pub use stale::{STALE_CHECK_INTERVAL, watch_stale};
 pub use triggers::TRIGGER_EXPIRY;
 
 /// How often the leader does cluster housekeeping.

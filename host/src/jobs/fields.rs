@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::FieldError;
+use super::failure_fields::{failure_edit, present};
 use crate::runtime::parse_allowed_hosts;
 use crate::schedule::{MisfirePolicy, OverlapPolicy, Schedule, parse_duration, parse_timezone};
 use crate::settings::parse_bytes;
@@ -49,6 +50,27 @@ pub struct JobFields {
     pub allowed_hosts: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
+    /// Retry policy; `null` in an edit: the cluster default.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry: Option<Value>,
+    /// Consecutive failed ticks after which the job pauses itself; `null` in an edit: never.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pause_after_failures: Option<Value>,
+    /// How long without a success makes the job stale; `null` in an edit: never.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stale_after: Option<Value>,
 }
 
 /// Names and plugin names: letters, digits, `.`, `_`, `-`; 1 to 128 characters.
@@ -147,6 +169,15 @@ impl JobFields {
         }
         if let Some(v) = patch.allowed_hosts {
             job.allowed_hosts = v;
+        }
+        if let Some(v) = patch.retry {
+            job.failure.retry = v;
+        }
+        if let Some(v) = patch.pause_after_failures {
+            job.failure.pause_after_failures = v;
+        }
+        if let Some(v) = patch.stale_after_ms {
+            job.failure.stale_after_ms = v;
         }
         Ok(job)
     }
@@ -248,6 +279,11 @@ impl JobFields {
                 ));
             }
         }
+        let failure = failure_edit(
+            self.retry.as_ref(),
+            self.pause_after_failures.as_ref(),
+            self.stale_after.as_ref(),
+        )?;
         Ok(JobPatch {
             name: self.name.clone(),
             schedule: self.schedule.clone(),
@@ -263,6 +299,9 @@ impl JobFields {
             timeout_ms: timeout_ms.map(Some),
             memory_limit_bytes: memory_limit_bytes.map(Some),
             allowed_hosts: self.allowed_hosts.clone(),
+            retry: failure.retry,
+            pause_after_failures: failure.pause_after_failures,
+            stale_after_ms: failure.stale_after_ms,
         })
     }
 }

@@ -6,11 +6,13 @@
 //! event).
 
 mod error;
+mod failure_fields;
 mod fields;
 mod service;
 mod spec;
 
 pub use error::{FieldError, JobError};
+pub use failure_fields::MAX_PAUSE_AFTER_FAILURES;
 pub use fields::{INPUT_LIMIT_BYTES, JobFields, check_name};
 pub use service::{ChangeSignal, Jobs};
 pub use spec::JobSpec;

@@ -11,7 +11,7 @@ use super::error::JobError;
 use super::fields::JobFields;
 use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
-use crate::store::{Job, Store};
+use crate::store::{Job, PausedReason, RunFilter, RunPage, RunStatus, Store};
 
 /// Wake-ups inside one replica for changes made through it: jobs written (the membership
 /// loop reconciles) and manual triggers accepted for jobs it owns (the scheduler's trigger
@@ -140,6 +140,28 @@ impl Jobs {
         Ok((job, at))
     }
 
+    /// After a tick of job `id` failed for good (its last attempt failed or timed out): when
+    /// its last `limit` ticks since `anchor_ms` (its creation or last resume) all failed —
+    /// skipped and missed ticks neither count nor break the streak — pause it, with the
+    /// reason `failures`. Returns the paused job.
+    pub async fn pause_after_failures(
+        &self,
+        id: &str,
+        anchor_ms: i64,
+        limit: u32,
+    ) -> Result<Option<Job>, JobError> {
+        if failed_streak(&self.store, id, anchor_ms, limit).await? < limit {
+            return Ok(None);
+        }
+        let Some(job) = self.store.pause_for(id, PausedReason::Failures).await? else {
+            return Ok(None);
+        };
+        tracing::warn!(job = %job.name, failures = limit, "paused after consecutive failed ticks");
+        crate::metrics::global().paused_after_failures();
+        self.announce(&job, JobChange::Paused);
+        Ok(Some(job))
+    }
+
     /// Reconcile here now, tell the other replicas, publish the event.
     fn announce(&self, job: &Job, change: JobChange) {
         self.signal.jobs_changed();
@@ -150,5 +172,49 @@ impl Jobs {
             }
         });
         self.events.publish(Event::job_changed(job, change));
+    }
+}
+
+/// How many of the newest ticks of a job after `anchor_ms` ended failed in a row, counting
+/// up to `limit`: each tick's newest attempt decides; ticks still running, skipped or missed
+/// are passed over.
+async fn failed_streak(
+    store: &Store,
+    id: &str,
+    anchor_ms: i64,
+    limit: u32,
+) -> Result<u32, JobError> {
+    let filter = RunFilter {
+        job_id: Some(id.to_owned()),
+        from_ms: Some(anchor_ms.saturating_add(1)),
+        ..RunFilter::default()
+    };
+    let mut page = RunPage {
+        limit: 500,
+        before: None,
+    };
+    let mut streak = 0;
+    let mut last_tick = None;
+    loop {
+        let runs = store.list_runs(&filter, &page).await?;
+        for run in &runs {
+            // Newest tick first, and within a tick the newest attempt first.
+            if last_tick == Some(run.scheduled_at_ms) {
+                continue;
+            }
+            last_tick = Some(run.scheduled_at_ms);
+            match run.status {
+                RunStatus::Failed | RunStatus::TimedOut => streak += 1,
+                RunStatus::Succeeded => return Ok(streak),
+                RunStatus::Running | RunStatus::Skipped | RunStatus::Missed => {}
+            }
+            if streak >= limit {
+                return Ok(streak);
+            }
+        }
+        match runs.last() {
+            Some(last) if runs.len() as i64 == page.limit => page.before = Some(last.into()),
+            _ => return Ok(streak),
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::runtime::HostPattern;
 use crate::schedule::{JobTiming, MisfirePolicy, OverlapPolicy};
+use crate::store::FailurePolicy;
 
 /// A job as the scheduler runs it.
 #[derive(Clone, Debug)]
@@ -23,6 +24,8 @@ pub struct JobSpec {
     pub timeout: Option<Duration>,
     pub memory_limit: Option<u64>,
     pub allowed_hosts: Vec<HostPattern>,
+    /// Retries, pausing after failures, staleness.
+    pub failure: FailurePolicy,
     pub paused: bool,
     /// Bumped on every edit.
     pub version: i64,
@@ -60,6 +63,7 @@ impl JobSpec {
             timeout: job.timeout_ms.map(ms),
             memory_limit: job.memory_limit_bytes.map(|b| b.max(0) as u64),
             allowed_hosts,
+            failure: job.failure,
             paused: job.paused,
             version: job.version,
             epoch: job.epoch,

@@ -1,5 +1,5 @@
 //! Values read at scrape time (owned jobs, live replicas, plugins, settings cache age,
-//! database reachability), and the gauges they are shown in.
+//! database reachability, stale jobs), and the gauges they are shown in.
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -24,6 +24,8 @@ pub struct Gauges {
     pub settings_age: Duration,
     /// Whether the database answered the scrape's queries.
     pub database_up: bool,
+    /// Jobs of the cluster marked stale (no success for their `stale_after`).
+    pub stale_jobs: i64,
 }
 
 /// The registered gauges that show [`Gauges`]; set by each scrape just before it encodes.
@@ -34,6 +36,7 @@ pub struct ScrapeGauges {
     plugins: Family<Labels<1>, Gauge>,
     settings_age: Gauge<f64, AtomicU64>,
     database_up: Gauge,
+    stale_jobs: Gauge,
 }
 
 impl ScrapeGauges {
@@ -64,6 +67,11 @@ impl ScrapeGauges {
             "1 when the database answered this scrape",
             self.database_up.clone(),
         );
+        registry.register(
+            "stale_jobs",
+            "Jobs of the cluster without a success for their stale_after",
+            self.stale_jobs.clone(),
+        );
     }
 
     /// Show `values`.
@@ -78,5 +86,6 @@ impl ScrapeGauges {
             .set(values.plugins_failed);
         self.settings_age.set(values.settings_age.as_secs_f64());
         self.database_up.set(i64::from(values.database_up));
+        self.stale_jobs.set(values.stale_jobs);
     }
 }

@@ -87,6 +87,9 @@ pub struct Metrics {
     fencing: CounterFamily<1, 4>,
     plugin_load_errors: Counter,
     manual_triggers: Counter,
+    retries_planned: Counter,
+    retries_dropped: Counter,
+    paused_after_failures: Counter,
     events_published: Counter,
     egress_denied: Counter,
     api_auth_failures: Counter,
@@ -125,6 +128,9 @@ impl Metrics {
             fencing: CounterFamily::new(["what"], FENCED),
             plugin_load_errors: Counter::default(),
             manual_triggers: Counter::default(),
+            retries_planned: Counter::default(),
+            retries_dropped: Counter::default(),
+            paused_after_failures: Counter::default(),
             events_published: Counter::default(),
             egress_denied: Counter::default(),
             api_auth_failures: Counter::default(),
@@ -187,6 +193,21 @@ impl Metrics {
             "manual_triggers",
             "Manual triggers accepted by this replica",
             self.manual_triggers.clone(),
+        );
+        r.register(
+            "retries_planned",
+            "Retries of failed attempts planned by this replica",
+            self.retries_planned.clone(),
+        );
+        r.register(
+            "retries_dropped",
+            "Planned retries that came due while nobody could run them, dropped by the misfire policy",
+            self.retries_dropped.clone(),
+        );
+        r.register(
+            "jobs_paused_after_failures",
+            "Jobs this replica paused after pause_after_failures consecutive failed ticks",
+            self.paused_after_failures.clone(),
         );
         r.register(
             "events_published",
@@ -265,6 +286,21 @@ impl Metrics {
     /// A manual trigger was accepted.
     pub fn manual_trigger(&self) {
         self.manual_triggers.inc();
+    }
+
+    /// A retry of a failed attempt was planned.
+    pub fn retry_planned(&self) {
+        self.retries_planned.inc();
+    }
+
+    /// A late planned retry was dropped.
+    pub fn retry_dropped(&self) {
+        self.retries_dropped.inc();
+    }
+
+    /// A job was paused after consecutive failed ticks.
+    pub fn paused_after_failures(&self) {
+        self.paused_after_failures.inc();
     }
 
     /// An event was persisted.
@@ -374,6 +410,12 @@ mod tests {
             "# TYPE wasmcron_settings_cache_age_seconds gauge",
             "# HELP wasmcron_manual_triggers_total Manual triggers accepted by this replica.",
             "# TYPE wasmcron_manual_triggers_total counter",
+            "# HELP wasmcron_retries_planned_total Retries of failed attempts planned by this replica.",
+            "# TYPE wasmcron_retries_planned_total counter",
+            "# HELP wasmcron_retries_dropped_total Planned retries that came due while nobody could run them, dropped by the misfire policy.",
+            "# TYPE wasmcron_retries_dropped_total counter",
+            "# HELP wasmcron_jobs_paused_after_failures_total Jobs this replica paused after pause_after_failures consecutive failed ticks.",
+            "# TYPE wasmcron_jobs_paused_after_failures_total counter",
             "# HELP wasmcron_events_published_total Events persisted by this replica.",
             "# TYPE wasmcron_events_published_total counter",
             "# HELP wasmcron_egress_denied_total Outbound connections of plugins refused by the allowed hosts.",
@@ -384,6 +426,8 @@ mod tests {
             "# TYPE wasmcron_api_throttled_total counter",
             "# HELP wasmcron_database_up 1 when the database answered this scrape.",
             "# TYPE wasmcron_database_up gauge",
+            "# HELP wasmcron_stale_jobs Jobs of the cluster without a success for their stale_after.",
+            "# TYPE wasmcron_stale_jobs gauge",
         ];
         expected.sort_unstable();
         assert_eq!(headers, expected, "{text}");

@@ -26,7 +26,7 @@ use crate::events::{Event, EventHub, EventWriter, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
 use crate::registry::{Follower, Registry};
 use crate::runtime::{EngineOptions, Runtime};
-use crate::scheduler::{Command, Executor, RunLedger, Scheduler, SchedulerHandle};
+use crate::scheduler::{Command, Executor, RetryBook, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
 use crate::store::{ConnectOptions, Store, StoreError, redact_url};
 
@@ -61,6 +61,8 @@ pub struct Replica {
     pub jobs: Jobs,
     pub events: Publisher,
     signal: ChangeSignal,
+    /// The ticks whose retries this replica's executor answers for.
+    retries: RetryBook,
     /// The lock file that holds this replica's instance id, if one does.
     _identity_file: Option<std::fs::File>,
     /// What [`Self::start`] prepares and [`Self::serve_until`] runs.
@@ -145,20 +147,30 @@ impl Replica {
         let clock = DbClock::new(store.now_ms().await?);
         let (events, event_writer) = Publisher::new(store.clone());
         let ledger = RunLedger::start(store.clone());
-        let executor = Arc::new(Executor::new(
+        let signal = ChangeSignal::default();
+        let jobs = Jobs::new(
             store.clone(),
-            runtime.clone(),
-            ledger,
             options.instance_id.clone(),
-            settings.clone(),
+            signal.clone(),
             events.clone(),
-            options.grace_period,
-        ));
+        );
+        let executor = Arc::new(
+            Executor::new(
+                store.clone(),
+                runtime.clone(),
+                ledger,
+                options.instance_id.clone(),
+                settings.clone(),
+                events.clone(),
+                options.grace_period,
+            )
+            .with_jobs(jobs.clone()),
+        );
+        let retries = executor.retries.clone();
         let (scheduler, handle) = Scheduler::new(clock.clone(), executor);
         if settings.get().scheduler_paused {
             handle.send(Command::ClusterPaused(true));
         }
-        let signal = ChangeSignal::default();
         let membership = Membership::new(
             store.clone(),
             MembershipOptions {
@@ -172,12 +184,6 @@ impl Replica {
             health.clone(),
             signal.clone(),
             identity.session,
-        );
-        let jobs = Jobs::new(
-            store.clone(),
-            options.instance_id.clone(),
-            signal.clone(),
-            events.clone(),
         );
         if let Some(path) = &options.jobs_file {
             crate::jobs_file::apply(&jobs, path).await?;
@@ -194,6 +200,7 @@ impl Replica {
             jobs,
             events,
             signal,
+            retries,
             _identity_file: identity.file,
             pending: Mutex::new(Some(Pending {
                 scheduler,
@@ -330,6 +337,23 @@ impl Replica {
                 self.signal.clone(),
                 stop.wait(),
             )
+        });
+        tasks.spawn("planned retries", |stop| {
+            crate::scheduler::feed_retries(
+                self.store.clone(),
+                id.clone(),
+                self.scheduler.clone(),
+                self.retries.clone(),
+                stop.wait(),
+            )
+        });
+        let (store, events, leadership) = (
+            self.store.clone(),
+            self.events.clone(),
+            self.membership.leadership().clone(),
+        );
+        tasks.spawn("stale jobs", |stop| {
+            crate::housekeeping::watch_stale(store, events, leadership, stop.wait())
         });
         let services =
             crate::housekeeping::services(&self.store, &self.settings, self.options.dead_after);

@@ -45,6 +45,16 @@ pub enum Command {
         tick_ms: i64,
         trigger_id: i64,
     },
+    /// Run a planned attempt of a held job's tick, found in the database (the replica that
+    /// planned it stopped waiting for it), at its due time. Ignored while the maintenance
+    /// switch is on or the job is not held here (it is offered again).
+    Retry {
+        job_id: String,
+        tick_ms: i64,
+        attempt: i32,
+        catch_up: bool,
+        manual: bool,
+    },
     /// The cluster-wide maintenance switch changed.
     ClusterPaused(bool),
     /// The database is reachable again: re-plan jobs whose ticks could not be recorded.

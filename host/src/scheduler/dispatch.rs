@@ -38,6 +38,21 @@ pub trait Execute: Send + Sync + 'static {
         unlisted_range: Option<(i64, i64)>,
         after_run: Option<i64>,
     ) -> BoxFuture<'a, Option<RunEnd>>;
+    /// Wait for the planned attempt `attempt` of a tick to come due, then run it.
+    fn run_retry(
+        &self,
+        _job: Arc<JobSpec>,
+        _tick_ms: i64,
+        _attempt: i32,
+        _catch_up: bool,
+        _manual: bool,
+    ) -> BoxFuture<'_, RunEnd> {
+        Box::pin(async { RunEnd::Done })
+    }
+    /// The replica stops: runs waiting for a retry's due time end now.
+    fn stop_waiting(&self) {}
+    /// The job is released under `epoch`: its runs waiting for a retry's due time end now.
+    fn stop_waiting_for(&self, _job_id: &str, _epoch: i64) {}
     /// The grace period is over: runs in flight are about to be cancelled.
     fn cancel_in_flight(&self) {}
     /// Record the runs that were cancelled.
@@ -74,6 +89,24 @@ impl Execute for Executor {
             unlisted_range,
             after_run,
         ))
+    }
+    fn run_retry(
+        &self,
+        job: Arc<JobSpec>,
+        tick_ms: i64,
+        attempt: i32,
+        catch_up: bool,
+        manual: bool,
+    ) -> BoxFuture<'_, RunEnd> {
+        Box::pin(Executor::run_retry(
+            self, job, tick_ms, attempt, catch_up, manual,
+        ))
+    }
+    fn stop_waiting(&self) {
+        Executor::stop_waiting(self)
+    }
+    fn stop_waiting_for(&self, job_id: &str, epoch: i64) {
+        Executor::stop_waiting_for(self, job_id, epoch)
     }
     fn cancel_in_flight(&self) {
         Executor::cancel_in_flight(self)
@@ -163,7 +196,9 @@ pub(super) async fn run_one(shared: Arc<Local>, dispatch: Dispatch) -> Ended {
         generation,
     } = dispatch;
     let (key, tick_ms, trigger_id) = match &action {
-        Action::Run { key, tick_ms, .. } => (*key, *tick_ms, None),
+        Action::Run { key, tick_ms, .. } | Action::Retry { key, tick_ms, .. } => {
+            (*key, *tick_ms, None)
+        }
         Action::Manual {
             key,
             tick_ms,
@@ -229,6 +264,18 @@ async fn act(executor: &dyn Execute, action: Action) -> Option<RunEnd> {
             trigger_id,
             ..
         } => Some(executor.run_manual(job, tick_ms, trigger_id).await),
+        Action::Retry {
+            job,
+            tick_ms,
+            attempt,
+            catch_up,
+            manual,
+            ..
+        } => Some(
+            executor
+                .run_retry(job, tick_ms, attempt, catch_up, manual)
+                .await,
+        ),
         Action::Record {
             job,
             ticks,

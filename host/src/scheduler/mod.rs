@@ -9,6 +9,8 @@
 //! - [`execute`]: the real [`Executor`]: record (through the [`RunLedger`]), run the plugin,
 //!   finish — each fenced by the job's epoch;
 //! - [`triggers`]: the owner's manual-trigger feeder;
+//! - [`retry`], [`retries_feed`]: waiting for and running the planned attempts of failed
+//!   ticks; the owner's feeder of the attempts planned by a replica that stopped waiting;
 //! - [`ledger`], [`run_request`], [`timers`], [`slab`]: batched run writes, the plugin's view of
 //!   a tick, the timer wheel, the keyed slab the loop indexes jobs by.
 
@@ -17,6 +19,8 @@ mod core;
 mod dispatch;
 mod execute;
 mod ledger;
+mod retries_feed;
+mod retry;
 mod run_loop;
 mod run_request;
 mod slab;
@@ -30,6 +34,8 @@ pub use self::core::{
 pub use self::dispatch::Execute;
 pub use self::execute::{Executor, RunEnd};
 pub use self::ledger::RunLedger;
+pub use self::retries_feed::{RETRY_POLL_INTERVAL, feed_retries};
+pub use self::retry::RetryBook;
 pub use self::run_loop::Scheduler;
 pub use self::run_request::run_request;
 pub use self::timers::Timers;

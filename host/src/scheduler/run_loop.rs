@@ -156,6 +156,9 @@ impl Scheduler {
             in_flight = self.in_flight,
             "scheduler stopping: no new ticks"
         );
+        // Retries waiting for their due time stop waiting: their plans stay in the database,
+        // for the jobs' next owners.
+        self.shared.executor.stop_waiting();
         if tokio::time::timeout(grace, self.drain()).await.is_err() {
             tracing::warn!(
                 cancelled = self.in_flight,
@@ -238,6 +241,9 @@ impl Scheduler {
                         let _ = reply.send(Some(spec.epoch));
                     }
                     Some(spec) => {
+                        // A run waiting for a retry's due time ends now; its plan stays in
+                        // the database for the job's next owner.
+                        self.shared.executor.stop_waiting_for(&job_id, spec.epoch);
                         self.releasing.insert(job_id, (spec.epoch, reply));
                     }
                 }
@@ -259,6 +265,17 @@ impl Scheduler {
                     }
                 }
             }
+            Command::Retry {
+                job_id,
+                tick_ms,
+                attempt,
+                catch_up,
+                manual,
+            } => self
+                .core
+                .retry(&job_id, tick_ms, attempt, (catch_up, manual))
+                .into_iter()
+                .collect(),
             Command::ClusterPaused(paused) => self.core.set_cluster_paused(paused, now),
             Command::Stalled(reply) => {
                 let _ = reply.send(self.core.stalled_cursors());
@@ -419,7 +436,9 @@ impl Scheduler {
                     self.manual.insert(*trigger_id);
                     (job, *key)
                 }
-                Action::Run { job, key, .. } | Action::Record { job, key, .. } => (job, *key),
+                Action::Run { job, key, .. }
+                | Action::Retry { job, key, .. }
+                | Action::Record { job, key, .. } => (job, *key),
             };
             let runs = match self.by_key.get(key) {
                 Some(runs) => runs,

@@ -33,6 +33,7 @@ fn spec(
         timeout: None,
         memory_limit: None,
         allowed_hosts: Vec::new(),
+        failure: Default::default(),
         paused: false,
         version: 1,
         epoch: 1,
@@ -514,4 +515,36 @@ fn after_an_outage_ticks_recorded_anyway_are_not_planned_again() {
     let actions = core.catch_up("job", 7 * S + 5 * S);
     assert!(recorded(&actions).is_empty());
     assert_eq!(runs(&actions)[0], (3 * S, true));
+}
+
+#[test]
+fn a_retry_taken_up_counts_as_a_run_for_the_overlap_policy() {
+    let mut core = SchedulerCore::new();
+    core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    let retry = core.retry("job", 0, 2, (false, false));
+    assert!(matches!(
+        retry,
+        Some(Action::Retry {
+            tick_ms: 0,
+            attempt: 2,
+            ..
+        })
+    ));
+    // While the retry waits or runs, the next tick is skipped.
+    assert_eq!(recorded(&fire(&mut core, S)), vec![(S, NotRun::Overlap)]);
+    assert!(core.finished("job").is_empty());
+    assert_eq!(runs(&fire(&mut core, 2 * S)), vec![(2 * S, false)]);
+    assert!(
+        core.retry("other", 0, 2, (false, false)).is_none(),
+        "not held here"
+    );
+    core.set_cluster_paused(true, 2 * S);
+    assert!(
+        core.retry("job", 0, 2, (false, false)).is_none(),
+        "the maintenance switch holds it"
+    );
 }

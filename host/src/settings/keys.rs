@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::retry::{parse_retry, retry_json};
 use crate::runtime::{HostPattern, MAX_MEMORY_BYTES, parse_allowed_hosts};
+use crate::store::RetryPolicy;
 
 /// A rejected setting.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SettingError {
     #[error(
-        "unknown setting {0:?}: known keys are runs.retention, runs.default_timeout, runs.default_memory_limit, scheduler.max_concurrent_runs, scheduler.paused, plugins.default_allowed_hosts, metrics.token and config.<key>"
+        "unknown setting {0:?}: known keys are runs.retention, runs.default_timeout, runs.default_retry, runs.default_memory_limit, scheduler.max_concurrent_runs, scheduler.paused, plugins.default_allowed_hosts, metrics.token and config.<key>"
     )]
     Unknown(String),
     #[error("invalid value for setting {key:?}: {reason}")]
@@ -25,6 +27,8 @@ pub struct Settings {
     pub runs_retention: Duration,
     pub default_timeout: Duration,
     pub default_memory_limit: u64,
+    /// Retry policy of the jobs without their own (`None`: no retry).
+    pub default_retry: Option<RetryPolicy>,
     pub max_concurrent_runs: usize,
     pub scheduler_paused: bool,
     pub default_allowed_hosts: Vec<HostPattern>,
@@ -39,6 +43,7 @@ impl Default for Settings {
             runs_retention: Duration::from_secs(7 * 24 * 3600),
             default_timeout: Duration::from_secs(60),
             default_memory_limit: crate::runtime::DEFAULT_MEMORY_LIMIT,
+            default_retry: None,
             max_concurrent_runs: 256,
             scheduler_paused: false,
             default_allowed_hosts: Vec::new(),
@@ -118,6 +123,10 @@ impl Settings {
             "runs.default_memory_limit" => {
                 self.default_memory_limit = parse_bytes(value).map_err(|r| invalid(key, r))?
             }
+            "runs.default_retry" => {
+                self.default_retry =
+                    Some(parse_retry(key, value).map_err(|e| invalid(key, e.message))?)
+            }
             "scheduler.max_concurrent_runs" => {
                 let n = value
                     .as_u64()
@@ -166,6 +175,10 @@ impl Settings {
         out.insert(
             "runs.default_memory_limit".into(),
             self.default_memory_limit.into(),
+        );
+        out.insert(
+            "runs.default_retry".into(),
+            self.default_retry.as_ref().map_or(Value::Null, retry_json),
         );
         out.insert(
             "scheduler.max_concurrent_runs".into(),

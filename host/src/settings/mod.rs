@@ -3,8 +3,10 @@
 
 mod cache;
 mod keys;
+mod retry;
 pub mod tokens;
 
 pub use cache::SettingsCache;
 pub use keys::{SettingError, Settings, parse_bytes};
+pub use retry::{DEFAULT_BACKOFF, DEFAULT_MAX_BACKOFF, RetryError, parse_retry, retry_json};
 pub use tokens::{Identity, Role, TokenSet};

@@ -33,6 +33,7 @@ use futures::future::BoxFuture;
 
 use super::error::StoreError;
 use super::events::{PendingTrigger, StoredEvent};
+use super::failure::{PendingRetry, RetryWait};
 use super::model::{
     BeginRun, Finished, Instance, Job, JobFilter, JobPage, NewJob, NewRun, Run, RunFilter, RunPage,
     RunReason, RunStatus,
@@ -153,6 +154,35 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Fails (reason `abandoned`, error [`ABANDONED_ERROR`] unless it has one) the job's runs still `running` under an
     /// epoch below `epoch`; returns how many.
     fn abandon_runs<'a>(&'a self, job_id: &'a str, epoch: i64) -> Op<'a, u64>;
+
+    // ----- retries (fenced like the run lifecycle) -------------------------------------------
+
+    /// [`Driver::finish_run`], and when it finished the run, plans the run's next attempt due
+    /// `delay_ms` from now, in the same transaction.
+    fn finish_and_plan<'a>(&'a self, finish: &'a FinishRow, delay_ms: i64) -> Op<'a, Finished>;
+    /// Starts a planned attempt (`run.attempt` ≥ 2): consumes the plan and inserts its
+    /// `running` row if `run.instance_id` owns the job under `run.epoch`, in one transaction;
+    /// [`BeginRun::AlreadyRecorded`] when no such attempt is planned (run, or dropped).
+    fn begin_attempt<'a>(&'a self, run: &'a NewRun) -> Op<'a, BeginRun>;
+    /// When a planned attempt is due.
+    fn retry_wait<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, RetryWait>;
+    /// Up to 1000 planned attempts of the jobs `instance` owns, the earliest due first.
+    fn owned_retries<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<PendingRetry>>;
+    /// Removes one planned attempt; false when it was not planned.
+    fn drop_retry<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, bool>;
+    /// Removes every planned attempt of a job; returns how many.
+    fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64>;
+
+    // ----- job health ------------------------------------------------------------------------
+
+    /// When the job's newest succeeded run finished.
+    fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;
+    /// Marks an existing job stale since now; false when it was marked already (or is gone).
+    fn mark_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+    /// Removes a job's stale mark; false when it had none.
+    fn clear_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+    /// The ids of the jobs marked stale, sorted.
+    fn stale_jobs(&self) -> Op<'_, Vec<String>>;
 
     // ----- run queries -----------------------------------------------------------------------
 

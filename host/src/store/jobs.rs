@@ -4,7 +4,7 @@
 use super::Store;
 use super::driver::JobEdit;
 use super::error::StoreError;
-use super::model::{Job, JobFilter, JobPage, JobPatch, NewJob};
+use super::model::{Job, JobFilter, JobPage, JobPatch, NewJob, PausedReason};
 
 /// How often an edit without an expected version is retried when it races another edit.
 const UNCONDITIONAL_EDIT_ATTEMPTS: usize = 8;
@@ -14,10 +14,13 @@ struct EditedFields {
     job: Job,
     /// The schedule's time base changed (schedule, time zone, or resumed): move the anchor.
     move_anchor: bool,
+    /// The job's planned retries no longer apply (schedule or time zone changed, paused).
+    drop_retries: bool,
 }
 
 fn apply_patch(mut job: Job, patch: &JobPatch) -> EditedFields {
     let mut move_anchor = false;
+    let mut drop_retries = false;
     if let Some(name) = &patch.name {
         job.name = name.clone();
     }
@@ -41,7 +44,10 @@ fn apply_patch(mut job: Job, patch: &JobPatch) -> EditedFields {
     if let Some(paused) = patch.paused {
         // Resuming moves the anchor so that the pause gap is not caught up as missed ticks.
         move_anchor |= job.paused && !paused;
+        drop_retries |= paused;
         job.paused = paused;
+        // Paused or resumed by hand: whatever paused it before no longer says why.
+        job.paused_reason = None;
     }
     if let Some(overlap) = &patch.overlap {
         job.overlap = *overlap;
@@ -64,7 +70,22 @@ fn apply_patch(mut job: Job, patch: &JobPatch) -> EditedFields {
     if let Some(hosts) = &patch.allowed_hosts {
         job.allowed_hosts = hosts.clone();
     }
-    EditedFields { job, move_anchor }
+    if let Some(retry) = patch.retry {
+        job.failure.retry = retry;
+    }
+    if let Some(pause_after) = patch.pause_after_failures {
+        job.failure.pause_after_failures = pause_after;
+    }
+    if let Some(stale_after) = patch.stale_after_ms {
+        job.failure.stale_after_ms = stale_after;
+    }
+    // A new schedule or time zone: the ticks planned under the old one are not retried.
+    drop_retries |= move_anchor;
+    EditedFields {
+        job,
+        move_anchor,
+        drop_retries,
+    }
 }
 
 impl Store {
@@ -115,6 +136,9 @@ impl Store {
             last_read = current.version;
             let edited = apply_patch(current, patch);
             if let Some(job) = self.write_edit(&edited, expected).await? {
+                if edited.drop_retries {
+                    self.drop_retries(id).await?;
+                }
                 return Ok(job);
             }
             // Someone else edited the job between the read and the write: with an expected
@@ -147,6 +171,36 @@ impl Store {
             ..JobPatch::default()
         };
         self.update_job(id, &patch, None).await
+    }
+
+    /// Pauses job `id` on the host's own account (`reason`), dropping its planned retries;
+    /// `None` when it is paused already (by hand or otherwise) or gone. Resuming clears the
+    /// reason.
+    pub async fn pause_for(
+        &self,
+        id: &str,
+        reason: PausedReason,
+    ) -> Result<Option<Job>, StoreError> {
+        for _ in 0..UNCONDITIONAL_EDIT_ATTEMPTS {
+            let Some(current) = self.get_job_by_id(id).await? else {
+                return Ok(None);
+            };
+            if current.paused {
+                return Ok(None);
+            }
+            let version = current.version;
+            let patch = JobPatch {
+                paused: Some(true),
+                ..JobPatch::default()
+            };
+            let mut edited = apply_patch(current, &patch);
+            edited.job.paused_reason = Some(reason);
+            if let Some(job) = self.write_edit(&edited, version).await? {
+                self.drop_retries(id).await?;
+                return Ok(Some(job));
+            }
+        }
+        Ok(None)
     }
 
     /// Deletes job `id` with its runs and state. False when there was no such job.

@@ -61,6 +61,7 @@ mod engines;
 
 // Shared by the facade and the engines.
 mod error; // StoreError, and which driver errors mean "unavailable"
+pub mod failure; // a job's failure handling, retries waiting to run
 pub mod model; // the values the store reads and writes
 #[macro_use]
 mod rows; // row shapes, the column lists that select them, and their decoding
@@ -75,6 +76,7 @@ pub mod notify; // change notifications (a capability)
 mod open; // Store: opening by URL, the per-call limit, schema and clock
 pub mod ownership; // claiming, handing over and releasing jobs
 mod retention; // what housekeeping deletes
+mod retries; // planned attempts of failed ticks
 mod run_queries; // reading runs
 mod runs; // the run lifecycle: begin, finish, record, abandon
 pub mod session; // a replica's session (a capability)
@@ -92,6 +94,7 @@ mod sqlite;
 
 pub use engines::Backend;
 pub use error::{StoreError, redact_url};
+pub use failure::{MAX_ATTEMPTS, PendingRetry, RetryWait};
 pub use model::*;
 pub use open::{ConnectOptions, PoolMode, Store};
 pub use text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, TRUNCATION_MARKER};

@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::failure::{FailurePolicy, PausedReason, RetryPolicy};
 pub use crate::schedule::{MisfirePolicy, OverlapPolicy};
 
 /// Default time zone of a new job.
@@ -102,6 +103,8 @@ pub struct Job {
     pub config: BTreeMap<String, String>,
     /// Paused jobs have no ticks.
     pub paused: bool,
+    /// Why the host paused the job (`None` when paused by hand, or not paused).
+    pub paused_reason: Option<PausedReason>,
     /// Overlap policy.
     pub overlap: OverlapPolicy,
     /// Misfire policy.
@@ -116,6 +119,8 @@ pub struct Job {
     pub memory_limit_bytes: Option<i64>,
     /// Hosts the plugin may reach over HTTP.
     pub allowed_hosts: Vec<String>,
+    /// Retries, pausing after failures, staleness.
+    pub failure: FailurePolicy,
     /// Instance that currently schedules the job.
     pub owner: Option<String>,
     /// Ownership epoch: bumped on every change of owner; fences stale owners.
@@ -161,6 +166,8 @@ pub struct NewJob {
     pub memory_limit_bytes: Option<i64>,
     /// Allowed outbound hosts (default none).
     pub allowed_hosts: Vec<String>,
+    /// Failure handling (default: the cluster's retry policy, never paused, never stale).
+    pub failure: FailurePolicy,
 }
 
 impl NewJob {
@@ -185,6 +192,7 @@ impl NewJob {
             timeout_ms: None,
             memory_limit_bytes: None,
             allowed_hosts: Vec::new(),
+            failure: FailurePolicy::default(),
         }
     }
 }
@@ -221,6 +229,12 @@ pub struct JobPatch {
     pub memory_limit_bytes: Option<Option<i64>>,
     /// New allowed hosts (replaces the whole list).
     pub allowed_hosts: Option<Vec<String>>,
+    /// New retry policy (`Some(None)`: the cluster default).
+    pub retry: Option<Option<RetryPolicy>>,
+    /// New `pause_after_failures` (`Some(None)`: never).
+    pub pause_after_failures: Option<Option<u32>>,
+    /// New `stale_after` (`Some(None)`: never).
+    pub stale_after_ms: Option<Option<i64>>,
 }
 
 /// Filter for [`Store::list_jobs`](super::Store::list_jobs); `None` matches everything.

@@ -5,14 +5,16 @@
 
 use super::error::StoreError;
 use super::events::{PendingTrigger, StoredEvent};
-use super::model::{Instance, Job, MisfirePolicy, OverlapPolicy, Run, RunReason, RunStatus};
+use super::model::{
+    Instance, Job, MisfirePolicy, OverlapPolicy, PausedReason, Run, RunReason, RunStatus,
+};
 
 /// Columns of `jobs`, in the order [`JobRow`] declares them.
 macro_rules! job_columns {
     () => {
         "id, name, schedule, timezone, plugin, input, config, paused, overlap, misfire, \
          catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, allowed_hosts, owner, \
-         epoch, version, anchor_ms, created_at_ms, updated_at_ms"
+         epoch, version, anchor_ms, created_at_ms, updated_at_ms, failure, paused_reason"
     };
 }
 
@@ -24,7 +26,7 @@ macro_rules! trigger_columns {
          j.id, j.name, j.schedule, j.timezone, j.plugin, j.input, j.config, j.paused, \
          j.overlap, j.misfire, j.catchup_window_ms, j.jitter_ms, j.timeout_ms, \
          j.memory_limit_bytes, j.allowed_hosts, j.owner, j.epoch, j.version, j.anchor_ms, \
-         j.created_at_ms, j.updated_at_ms"
+         j.created_at_ms, j.updated_at_ms, j.failure, j.paused_reason"
     };
 }
 
@@ -74,6 +76,8 @@ pub(crate) struct JobRow {
     anchor_ms: i64,
     created_at_ms: i64,
     updated_at_ms: i64,
+    failure: String,
+    paused_reason: Option<String>,
 }
 
 fn corrupt_json(what: &'static str, job: &str, error: serde_json::Error) -> StoreError {
@@ -101,6 +105,17 @@ impl TryFrom<JobRow> for Job {
             what: "job misfire",
             detail: format!("job {}: {e}", row.id),
         })?;
+        let failure = serde_json::from_str(&row.failure)
+            .map_err(|e| corrupt_json("job failure", &row.id, e))?;
+        let paused_reason: Option<PausedReason> = row
+            .paused_reason
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt {
+                what: "job paused_reason",
+                detail: format!("job {}: {e}", row.id),
+            })?;
         Ok(Job {
             id: row.id,
             name: row.name,
@@ -110,6 +125,7 @@ impl TryFrom<JobRow> for Job {
             input,
             config,
             paused: row.paused,
+            paused_reason,
             overlap,
             misfire,
             catchup_window_ms: row.catchup_window_ms,
@@ -117,6 +133,7 @@ impl TryFrom<JobRow> for Job {
             timeout_ms: row.timeout_ms,
             memory_limit_bytes: row.memory_limit_bytes,
             allowed_hosts,
+            failure,
             owner: row.owner,
             epoch: row.epoch,
             version: row.version,

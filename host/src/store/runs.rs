@@ -14,7 +14,11 @@ use super::model::{BeginRun, FinishRun, Finished, NewRun, RunReason, RunStatus};
 use super::text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, bounded};
 
 /// A finish checked (final status) and with its text fields bounded.
-fn bounded_finish(run_id: i64, epoch: i64, finish: &FinishRun) -> Result<FinishRow, StoreError> {
+pub(super) fn bounded_finish(
+    run_id: i64,
+    epoch: i64,
+    finish: &FinishRun,
+) -> Result<FinishRow, StoreError> {
     if !finish.status.is_final() {
         return Err(StoreError::InvalidInput(format!(
             "run {run_id} cannot finish with status {}",

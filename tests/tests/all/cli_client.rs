@@ -347,3 +347,80 @@ async fn the_cli_creates_lists_and_revokes_tokens() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not valid"), "{err}");
 }
+
+/// `job add` with the failure-handling flags, `job get` showing them, `job runs` showing a
+/// tick's attempts under it, and a bad value named like the API names it.
+#[tokio::test]
+async fn the_cli_sets_retries_and_shows_attempts_under_their_tick() {
+    let _turn = turns::beside_others().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db").display());
+    let host = Host::start(HostOptions::new(&db, "cli-retries", &plugins_dir())).await;
+    let s = host.base.as_str();
+    let add = |name: &'static str, attempts: &'static str| {
+        cli(
+            s,
+            &[
+                "job",
+                "add",
+                name,
+                "--schedule",
+                "@every 1h",
+                "--plugin",
+                "misbehave",
+                "--input",
+                r#"{"do":"panic"}"#,
+                "--retry-attempts",
+                attempts,
+                "--retry-backoff",
+                "1s",
+                "--pause-after-failures",
+                "5",
+                "--stale-after",
+                "1h",
+            ],
+        )
+    };
+    let out = add("refused", "0");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("retry.attempts"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    succeeded(add("flaky", "2"), &["job", "add", "flaky"]);
+    let job = json(s, &["job", "get", "flaky"]);
+    assert_eq!(
+        job["retry"],
+        serde_json::json!({"attempts": 2, "backoff": "1s", "max_backoff": "1h"})
+    );
+    assert_eq!(job["pause_after_failures"], 5);
+    assert_eq!(job["stale_after"], "1h");
+    assert!(ok(s, &["job", "get", "flaky"]).contains("2 attempts, backoff 1s up to 1h"));
+    poll_until(
+        "the job is held",
+        Duration::from_secs(20),
+        EVERY,
+        || async { json(s, &["job", "get", "flaky"])["owner"] == "cli-retries" },
+        String::new,
+    )
+    .await;
+    ok(s, &["job", "trigger", "flaky"]);
+    poll_until(
+        "both attempts failed",
+        Duration::from_secs(20),
+        EVERY,
+        || async {
+            let runs = json(s, &["job", "runs", "flaky"]);
+            let runs = runs.as_array().unwrap();
+            runs.len() == 2 && runs.iter().all(|r| r["status"] == "failed")
+        },
+        || host.log(),
+    )
+    .await;
+    let table = ok(s, &["job", "runs", "flaky"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].contains("ATTEMPT"), "{table}");
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(!lines[1].contains('└') && lines[2].contains('└'), "{table}");
+}

@@ -38,5 +38,6 @@ mod identity;
 mod languages;
 mod oci;
 mod pooler;
+mod retries;
 mod settings;
 mod single_replica;

@@ -141,6 +141,34 @@ impl SchedulerCore {
         })
     }
 
+    /// Take up a planned attempt of a tick of `job_id` that no run here waits for (its
+    /// planner stopped waiting): it counts as a run of the job, for the overlap policy, until
+    /// it ends. `None` while the maintenance switch is on or the job is not held here.
+    pub fn retry(
+        &mut self,
+        job_id: &str,
+        tick_ms: i64,
+        attempt: i32,
+        (catch_up, manual): (bool, bool),
+    ) -> Option<Action> {
+        if self.cluster_paused {
+            return None;
+        }
+        let slot = self.slot_mut(job_id)?;
+        if slot.spec.paused {
+            return None;
+        }
+        slot.running += 1;
+        Some(Action::Retry {
+            job: slot.spec.clone(),
+            key: slot.key,
+            tick_ms,
+            attempt,
+            catch_up,
+            manual,
+        })
+    }
+
     /// A run of the job ended: start what waits for it (a queued tick, the next catch-up tick).
     pub fn finished(&mut self, job_id: &str) -> Vec<Action> {
         match self.keys.get(job_id) {

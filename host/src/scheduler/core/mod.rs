@@ -92,6 +92,17 @@ pub enum Action {
         tick_ms: i64,
         trigger_id: i64,
     },
+    /// Wait for a planned attempt of a tick to come due, then run it (it counts as a run of
+    /// the job from now on).
+    Retry {
+        job: Arc<JobSpec>,
+        /// The key the job is held under ([`SchedulerCore::key_of`]).
+        key: u64,
+        tick_ms: i64,
+        attempt: i32,
+        catch_up: bool,
+        manual: bool,
+    },
     /// Record ticks that are not run.
     Record {
         job: Arc<JobSpec>,

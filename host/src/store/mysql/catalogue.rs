@@ -24,8 +24,9 @@ pub(super) const SQL: Catalogue = Catalogue {
     insert_job: concat!(
         "INSERT INTO jobs (id, name, schedule, timezone, plugin, input, config, paused, \
          overlap, misfire, catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, \
-         allowed_hosts, owner, epoch, version, anchor_ms, created_at_ms, updated_at_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1, ",
+         allowed_hosts, failure, owner, epoch, version, anchor_ms, created_at_ms, \
+         updated_at_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1, ",
         now_ms!(),
         ", ",
         now_ms!(),
@@ -51,7 +52,7 @@ pub(super) const SQL: Catalogue = Catalogue {
         "UPDATE jobs SET name = ?, schedule = ?, timezone = ?, plugin = ?, input = ?, \
          config = ?, paused = ?, overlap = ?, misfire = ?, catchup_window_ms = ?, \
          jitter_ms = ?, timeout_ms = ?, memory_limit_bytes = ?, allowed_hosts = ?, \
-         version = version + 1, updated_at_ms = ",
+         failure = ?, paused_reason = ?, version = version + 1, updated_at_ms = ",
         now_ms!(),
         ", anchor_ms = CASE WHEN ? THEN ",
         now_ms!(),
@@ -96,6 +97,34 @@ pub(super) const SQL: Catalogue = Catalogue {
         now_ms!(),
         " - started_at_ms WHERE job_id = ? AND status = 'running' AND epoch < ?"
     ),
+
+    plan_retry: concat!(
+        "INSERT INTO run_retries (job_id, scheduled_at_ms, attempt, due_at_ms, catch_up, \
+         manual) SELECT job_id, scheduled_at_ms, attempt + 1, ",
+        now_ms!(),
+        " + ?, catch_up, manual FROM runs WHERE id = ?"
+    ),
+    retry_wait: concat!(
+        "SELECT due_at_ms - ",
+        now_ms!(),
+        " FROM run_retries WHERE job_id = ? AND scheduled_at_ms = ? AND attempt = ?"
+    ),
+    consume_retry: "DELETE FROM run_retries \
+         WHERE job_id = ? AND scheduled_at_ms = ? AND attempt = ?",
+    attempt_id: "SELECT id FROM runs WHERE job_id = ? AND scheduled_at_ms = ? AND attempt = ?",
+    owned_retries: "SELECT r.job_id, r.scheduled_at_ms, r.attempt, r.due_at_ms, \
+         r.catch_up, r.manual FROM run_retries r JOIN jobs j ON j.id = r.job_id \
+         WHERE j.owner = ? ORDER BY r.due_at_ms LIMIT 1000",
+    drop_retries: "DELETE FROM run_retries WHERE job_id = ?",
+
+    last_success: "SELECT MAX(finished_at_ms) FROM runs WHERE job_id = ? AND status = 'succeeded'",
+    mark_stale: concat!(
+        "INSERT IGNORE INTO job_stale (job_id, since_ms) SELECT id, ",
+        now_ms!(),
+        " FROM jobs WHERE id = ?"
+    ),
+    clear_stale: "DELETE FROM job_stale WHERE job_id = ?",
+    stale_jobs: "SELECT job_id FROM job_stale ORDER BY job_id",
 
     run_by_id: concat!("SELECT ", run_columns!(), " FROM runs WHERE id = ?"),
     last_tick: "SELECT MAX(scheduled_at_ms) FROM runs WHERE job_id = ? AND NOT manual",
@@ -208,7 +237,7 @@ pub(super) const SQL: Catalogue = Catalogue {
     ),
     newest_ticks: concat!(
         "SELECT x.job_id, x.m, (SELECT COUNT(*) FROM runs r WHERE r.job_id = x.job_id \
-         AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
+         AND r.attempt = 1 AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
          CASE WHEN j.anchor_ms > x.lo THEN j.anchor_ms ELSE x.lo END) \
          FROM (SELECT job_id, MAX(scheduled_at_ms) AS m, MAX(scheduled_at_ms) - ? AS lo \
          FROM runs WHERE NOT manual \
@@ -217,7 +246,7 @@ pub(super) const SQL: Catalogue = Catalogue {
         ") GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
     ),
     ticks_after: concat!(
-        "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual \
+        "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual AND attempt = 1 \
          AND scheduled_at_ms > ? AND job_id IN ",
         json_ids!()
     ),

@@ -27,7 +27,7 @@ const BEGIN_MANY: &str = concat!(
      CROSS JOIN (SELECT ",
     now_ms!(),
     " AS ms) t ORDER BY b.job_id, b.scheduled_at_ms FOR SHARE OF j \
-     ON CONFLICT (job_id, scheduled_at_ms) DO NOTHING \
+     ON CONFLICT (job_id, scheduled_at_ms, attempt) DO NOTHING \
      RETURNING id, job_id, scheduled_at_ms, instance_id, epoch"
 );
 
@@ -59,7 +59,7 @@ const RECORD_TICKS: &str = concat!(
      CROSS JOIN (SELECT ",
     now_ms!(),
     " AS ms) t FOR SHARE OF j \
-     ON CONFLICT (job_id, scheduled_at_ms) DO NOTHING"
+     ON CONFLICT (job_id, scheduled_at_ms, attempt) DO NOTHING"
 );
 
 /// Hands a batch of jobs from `$1` to `$2`, each only if still owned by `$1` under the given

@@ -24,7 +24,8 @@ pub(crate) struct Catalogue {
 
     // ----- jobs ------------------------------------------------------------------------------
     /// (id, name, schedule, timezone, plugin, input, config, paused, overlap, misfire,
-    /// catch-up window, jitter, timeout, memory limit, allowed hosts) → the job's columns.
+    /// catch-up window, jitter, timeout, memory limit, allowed hosts, failure) → the job's
+    /// columns.
     pub insert_job: &'static str,
     /// (id or name, the same, the same) → the job's columns; the id wins over a name.
     pub job_by_id_or_name: &'static str,
@@ -34,8 +35,8 @@ pub(crate) struct Catalogue {
     /// filter twice (`NULL` for "any") → the jobs' columns, by name.
     pub list_jobs: &'static str,
     /// (name, schedule, timezone, plugin, input, config, paused, overlap, misfire, catch-up
-    /// window, jitter, timeout, memory limit, allowed hosts, move the anchor, id, read
-    /// version) → the job's columns if it was at that version.
+    /// window, jitter, timeout, memory limit, allowed hosts, failure, paused reason, move the
+    /// anchor, id, read version) → the job's columns if it was at that version.
     pub update_job: &'static str,
     /// (id).
     pub delete_job: &'static str,
@@ -56,6 +57,31 @@ pub(crate) struct Catalogue {
     pub record_tick: &'static str,
     /// (reason, error, job, epoch): fails the job's runs still running under a lower epoch.
     pub abandon_runs: &'static str,
+
+    // ----- retries ---------------------------------------------------------------------------
+    /// (delay, run id): plans the run's next attempt, due `delay` ms from now.
+    pub plan_retry: &'static str,
+    /// (job, tick, attempt) → the planned attempt's due instant minus now, if it is pending.
+    pub retry_wait: &'static str,
+    /// (job, tick, attempt): removes a planned attempt.
+    pub consume_retry: &'static str,
+    /// (job, tick, attempt) → the id of that attempt's run.
+    pub attempt_id: &'static str,
+    /// (instance) → `(job, tick, attempt, due, catch-up, manual)` of the planned attempts of
+    /// the jobs it owns, the earliest due first.
+    pub owned_retries: &'static str,
+    /// (job): removes every planned attempt of the job.
+    pub drop_retries: &'static str,
+
+    // ----- job health ------------------------------------------------------------------------
+    /// (job) → when its newest succeeded run finished, or `NULL`.
+    pub last_success: &'static str,
+    /// (job): marks the job stale since now, unless it is marked already.
+    pub mark_stale: &'static str,
+    /// (job): removes the job's stale mark.
+    pub clear_stale: &'static str,
+    /// () → the ids of the jobs marked stale.
+    pub stale_jobs: &'static str,
 
     // ----- run queries -----------------------------------------------------------------------
     /// (run id) → the run's columns.

@@ -50,6 +50,7 @@ pub(crate) trait SqlDb:
     + Decodes<(Option<String>, i64, i64)>
     + Decodes<(String, String)>
     + Decodes<(i64, String, String, i64)>
+    + Decodes<(String, i64, i32, i64, bool, bool)>
 {
 }
 

@@ -10,6 +10,7 @@ use crate::store::driver::{
     Driver, FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
 };
 use crate::store::events::{PendingTrigger, StoredEvent};
+use crate::store::failure::{PendingRetry, RetryWait};
 use crate::store::model::{
     BeginRun, Finished, Instance, Job, JobFilter, JobPage, NewJob, NewRun, Run, RunFilter, RunPage,
     RunReason, RunStatus,
@@ -55,6 +56,16 @@ impl<E: SqlEngine> Driver for E {
         fn finish_runs<'a>(&'a self, finishes: &'a [FinishRow]) -> Op<'a, Vec<Finished>>;
         fn record_ticks<'a>(&'a self, job_id: &'a str, instance: &'a str, epoch: i64, ticks: &'a [(i64, RunStatus, RunReason)]) -> Op<'a, bool>;
         fn abandon_runs<'a>(&'a self, job_id: &'a str, epoch: i64) -> Op<'a, u64>;
+        fn finish_and_plan<'a>(&'a self, finish: &'a FinishRow, delay_ms: i64) -> Op<'a, Finished>;
+        fn begin_attempt<'a>(&'a self, run: &'a NewRun) -> Op<'a, BeginRun>;
+        fn retry_wait<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, RetryWait>;
+        fn owned_retries<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<PendingRetry>>;
+        fn drop_retry<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, bool>;
+        fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64>;
+        fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;
+        fn mark_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+        fn clear_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
+        fn stale_jobs(&self) -> Op<'_, Vec<String>>;
         fn get_run(&self, run_id: i64) -> Op<'_, Option<Run>>;
         fn list_runs<'a>(&'a self, filter: &'a RunFilter, page: &'a RunPage) -> Op<'a, Vec<Run>>;
         fn last_tick_ms<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;

@@ -9,13 +9,14 @@ use sqlx::{AssertSqlSafe, Pool, Transaction};
 
 use super::db::{Held, On, SqlDb};
 use super::{
-    Catalogue, events, jobs, leases, liveness, ownership, retention, run_queries, runs, schema,
-    settings, state, takeover,
+    Catalogue, events, jobs, leases, liveness, ownership, retention, retries, run_queries, runs,
+    schema, settings, state, takeover,
 };
 use crate::store::driver::{
     FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
 };
 use crate::store::events::{PendingTrigger, StoredEvent};
+use crate::store::failure::{PendingRetry, RetryWait};
 use crate::store::model::{
     BeginRun, Finished, Instance, Job, JobFilter, JobPage, NewJob, NewRun, Run, RunFilter, RunPage,
     RunReason, RunStatus,
@@ -149,6 +150,39 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     }
     fn abandon_runs<'a>(&'a self, job_id: &'a str, epoch: i64) -> Op<'a, u64> {
         Box::pin(runs::abandon(self, job_id, epoch))
+    }
+
+    // ----- retries ---------------------------------------------------------------------------
+
+    fn finish_and_plan<'a>(&'a self, finish: &'a FinishRow, delay_ms: i64) -> Op<'a, Finished> {
+        Box::pin(retries::finish_and_plan(self, finish, delay_ms))
+    }
+    fn begin_attempt<'a>(&'a self, run: &'a NewRun) -> Op<'a, BeginRun> {
+        Box::pin(retries::begin_attempt(self, run))
+    }
+    fn retry_wait<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, RetryWait> {
+        Box::pin(retries::wait(self, job_id, tick, attempt))
+    }
+    fn owned_retries<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<PendingRetry>> {
+        Box::pin(retries::owned(self, instance))
+    }
+    fn drop_retry<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, bool> {
+        Box::pin(retries::drop_one(self, job_id, tick, attempt))
+    }
+    fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64> {
+        Box::pin(retries::drop_all(self, job_id))
+    }
+    fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>> {
+        Box::pin(retries::last_success(self, job_id))
+    }
+    fn mark_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool> {
+        Box::pin(retries::mark_stale(self, job_id))
+    }
+    fn clear_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool> {
+        Box::pin(retries::clear_stale(self, job_id))
+    }
+    fn stale_jobs(&self) -> Op<'_, Vec<String>> {
+        Box::pin(retries::stale_jobs(self))
     }
 
     // ----- run queries -----------------------------------------------------------------------

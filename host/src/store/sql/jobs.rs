@@ -24,6 +24,7 @@ pub(crate) fn insert_job_stmt<E: SqlEngine>(id: &str, new: &NewJob) -> Stmt<E::D
         .bind(new.timeout_ms)
         .bind(new.memory_limit_bytes)
         .bind(to_json_text(&new.allowed_hosts))
+        .bind(to_json_text(&new.failure))
 }
 
 pub(super) async fn create<E: SqlEngine>(
@@ -102,6 +103,8 @@ pub(crate) fn update_job_stmt<E: SqlEngine>(edit: &JobEdit<'_>) -> Stmt<E::Db> {
         .bind(job.timeout_ms)
         .bind(job.memory_limit_bytes)
         .bind(to_json_text(&job.allowed_hosts))
+        .bind(to_json_text(&job.failure))
+        .bind(job.paused_reason.map(|r| r.as_str()))
         .bind(edit.move_anchor)
         .bind(job.id.as_str())
         .bind(edit.read_version)

@@ -49,6 +49,7 @@ mod leases; // named leases
 mod liveness; // heartbeats and live instances
 mod ownership; // claim, hand over, release
 mod retention; // what housekeeping deletes
+mod retries; // planned attempts of failed ticks
 mod run_queries; // reading runs
 mod runs; // the run lifecycle: begin, finish, record, abandon
 mod schema; // schema version, clock, ping

@@ -83,7 +83,7 @@ pub(super) async fn begin_many<E: SqlEngine>(
     Ok(answers)
 }
 
-async fn finish_on<E: SqlEngine>(
+pub(super) async fn finish_on<E: SqlEngine>(
     conn: &mut Conn<'_, E>,
     finish: &FinishRow,
 ) -> Result<Finished, StoreError> {

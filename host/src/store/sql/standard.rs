@@ -51,8 +51,9 @@ macro_rules! standard_sql {
             insert_job: concat!(
                 "INSERT INTO jobs (id, name, schedule, timezone, plugin, input, config, paused, \
                  overlap, misfire, catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, \
-                 allowed_hosts, owner, epoch, version, anchor_ms, created_at_ms, updated_at_ms) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                 allowed_hosts, failure, owner, epoch, version, anchor_ms, created_at_ms, \
+                 updated_at_ms) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
                  NULL, 0, 1, t.ms, t.ms, t.ms FROM (SELECT ",
                 $now,
                 " AS ms) t RETURNING ",
@@ -75,12 +76,12 @@ macro_rules! standard_sql {
                 "UPDATE jobs SET name = $1, schedule = $2, timezone = $3, plugin = $4, \
                  input = $5, config = $6, paused = $7, overlap = $8, misfire = $9, \
                  catchup_window_ms = $10, jitter_ms = $11, timeout_ms = $12, \
-                 memory_limit_bytes = $13, allowed_hosts = $14, \
-                 version = version + 1, updated_at_ms = t.ms, \
-                 anchor_ms = CASE WHEN $15 THEN t.ms ELSE anchor_ms END \
+                 memory_limit_bytes = $13, allowed_hosts = $14, failure = $15, \
+                 paused_reason = $16, version = version + 1, updated_at_ms = t.ms, \
+                 anchor_ms = CASE WHEN $17 THEN t.ms ELSE anchor_ms END \
                  FROM (SELECT ",
                 $now,
-                " AS ms) t WHERE id = $16 AND version = $17 RETURNING ",
+                " AS ms) t WHERE id = $18 AND version = $19 RETURNING ",
                 job_columns!()
             ),
             delete_job: "DELETE FROM jobs WHERE id = $1",
@@ -92,7 +93,7 @@ macro_rules! standard_sql {
                 $now,
                 " FROM jobs j WHERE j.id = $6 AND j.owner = $7 AND j.epoch = $8",
                 $lock,
-                " ON CONFLICT (job_id, scheduled_at_ms) DO NOTHING RETURNING id"
+                " ON CONFLICT (job_id, scheduled_at_ms, attempt) DO NOTHING RETURNING id"
             ),
             tick_recorded: "SELECT COUNT(*) FROM runs WHERE job_id = $1 AND scheduled_at_ms = $2",
             finish_run: concat!(
@@ -110,7 +111,7 @@ macro_rules! standard_sql {
                  manual, instance_id, epoch, finished_at_ms) \
                  VALUES ($1, $2, $3, $4, 1, FALSE, FALSE, $5, $6, ",
                 $now,
-                ") ON CONFLICT (job_id, scheduled_at_ms) DO NOTHING"
+                ") ON CONFLICT (job_id, scheduled_at_ms, attempt) DO NOTHING"
             ),
             abandon_runs: concat!(
                 "UPDATE runs SET status = 'failed', reason = $1, error = COALESCE(error, $2), \
@@ -120,6 +121,36 @@ macro_rules! standard_sql {
                 " AS ms) t WHERE runs.job_id = $3 AND runs.status = 'running' \
                  AND runs.epoch < $4"
             ),
+
+            plan_retry: concat!(
+                "INSERT INTO run_retries (job_id, scheduled_at_ms, attempt, due_at_ms, catch_up, \
+                 manual) SELECT job_id, scheduled_at_ms, attempt + 1, ",
+                $now,
+                " + $1, catch_up, manual FROM runs WHERE id = $2"
+            ),
+            retry_wait: concat!(
+                "SELECT due_at_ms - ",
+                $now,
+                " FROM run_retries WHERE job_id = $1 AND scheduled_at_ms = $2 AND attempt = $3"
+            ),
+            consume_retry: "DELETE FROM run_retries \
+                 WHERE job_id = $1 AND scheduled_at_ms = $2 AND attempt = $3",
+            attempt_id: "SELECT id FROM runs \
+                 WHERE job_id = $1 AND scheduled_at_ms = $2 AND attempt = $3",
+            owned_retries: "SELECT r.job_id, r.scheduled_at_ms, r.attempt, r.due_at_ms, \
+                 r.catch_up, r.manual FROM run_retries r JOIN jobs j ON j.id = r.job_id \
+                 WHERE j.owner = $1 ORDER BY r.due_at_ms LIMIT 1000",
+            drop_retries: "DELETE FROM run_retries WHERE job_id = $1",
+
+            last_success: "SELECT MAX(finished_at_ms) FROM runs \
+                 WHERE job_id = $1 AND status = 'succeeded'",
+            mark_stale: concat!(
+                "INSERT INTO job_stale (job_id, since_ms) SELECT id, ",
+                $now,
+                " FROM jobs WHERE id = $1 ON CONFLICT (job_id) DO NOTHING"
+            ),
+            clear_stale: "DELETE FROM job_stale WHERE job_id = $1",
+            stale_jobs: "SELECT job_id FROM job_stale ORDER BY job_id",
 
             run_by_id: concat!("SELECT ", run_columns!(), " FROM runs WHERE id = $1"),
             last_tick: "SELECT MAX(scheduled_at_ms) FROM runs WHERE job_id = $1 AND NOT manual",
@@ -226,7 +257,7 @@ macro_rules! standard_sql {
             ),
             newest_ticks: concat!(
                 "SELECT x.job_id, x.m, (SELECT COUNT(*) FROM runs r WHERE r.job_id = x.job_id \
-                 AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
+                 AND r.attempt = 1 AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
                  CASE WHEN j.anchor_ms > x.lo THEN j.anchor_ms ELSE x.lo END) \
                  FROM (SELECT job_id, MAX(scheduled_at_ms) AS m, MAX(scheduled_at_ms) - $1 AS lo \
                  FROM runs WHERE NOT manual \
@@ -237,7 +268,7 @@ macro_rules! standard_sql {
                 ") GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
             ),
             ticks_after: concat!(
-                "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual \
+                "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual AND attempt = 1 \
                  AND scheduled_at_ms > $1 AND job_id IN ",
                 $ids_open,
                 "$2",

@@ -41,6 +41,22 @@ pub struct FieldArgs {
     /// A host the plugin may call over HTTP (repeatable).
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
+    /// Attempts of a failed tick in all, the first included (1 to 100). Any --retry-* flag
+    /// sets the job's whole retry policy (the ones not given take their defaults).
+    #[arg(long, value_name = "N")]
+    pub retry_attempts: Option<u32>,
+    /// Delay before the second attempt, doubling after each (default 10s).
+    #[arg(long, value_name = "DURATION")]
+    pub retry_backoff: Option<String>,
+    /// Longest delay between attempts (default 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub retry_max_backoff: Option<String>,
+    /// Pause the job after this many consecutive ticks whose last attempt failed.
+    #[arg(long, value_name = "N")]
+    pub pause_after_failures: Option<u32>,
+    /// The job is stale when it has not succeeded for this long (e.g. 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub stale_after: Option<String>,
 }
 
 /// `wasmcron job <command>`.

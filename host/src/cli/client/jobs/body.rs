@@ -42,6 +42,13 @@ pub struct JobBody {
     pub allowed_hosts: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
+    /// `{"attempts", "backoff", "max_backoff"}` with the flags given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_after_failures: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_after: Option<String>,
 }
 
 /// A memory limit as given: a number of bytes, or a size the server parses (`64MiB`).
@@ -90,7 +97,25 @@ impl FieldArgs {
             config: (!config.is_empty()).then_some(config),
             allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
             paused: None,
+            retry: self.retry(),
+            pause_after_failures: self.pause_after_failures,
+            stale_after: self.stale_after.clone(),
         })
+    }
+
+    /// The retry policy of the `--retry-*` flags given, if any is.
+    fn retry(&self) -> Option<Map<String, Value>> {
+        let mut retry = Map::new();
+        if let Some(n) = self.retry_attempts {
+            retry.insert("attempts".into(), n.into());
+        }
+        if let Some(d) = &self.retry_backoff {
+            retry.insert("backoff".into(), d.as_str().into());
+        }
+        if let Some(d) = &self.retry_max_backoff {
+            retry.insert("max_backoff".into(), d.as_str().into());
+        }
+        (!retry.is_empty()).then_some(retry)
     }
 }
 
@@ -159,6 +184,18 @@ mod tests {
         assert_eq!(
             Value::Object(bytes.body(None).unwrap().into_object()),
             json!({"memory_limit": 1048576})
+        );
+        let failure = FieldArgs {
+            retry_attempts: Some(3),
+            retry_backoff: Some("10s".into()),
+            pause_after_failures: Some(5),
+            stale_after: Some("1h".into()),
+            ..FieldArgs::default()
+        };
+        assert_eq!(
+            Value::Object(failure.body(None).unwrap().into_object()),
+            json!({"retry": {"attempts": 3, "backoff": "10s"}, "pause_after_failures": 5,
+                   "stale_after": "1h"})
         );
         assert!(
             FieldArgs::default()

@@ -37,7 +37,7 @@ pub fn jobs(args: &ClientArgs, jobs: &[JobView]) {
     for j in jobs {
         t.row(vec![
             text(&j.name),
-            j.status.as_str().to_owned(),
+            status(j),
             text(&j.schedule),
             text(&j.plugin),
             opt(j.owner.as_deref()),
@@ -57,7 +57,7 @@ pub fn job(args: &ClientArgs, job: &JobView) {
     let fields = [
         ("id", text(&job.id)),
         ("name", text(&job.name)),
-        ("status", job.status.as_str().to_owned()),
+        ("status", status(job)),
         ("schedule", text(&job.schedule)),
         ("schedule_description", text(&job.schedule_description)),
         ("timezone", text(&job.timezone)),
@@ -71,6 +71,22 @@ pub fn job(args: &ClientArgs, job: &JobView) {
         ("timeout", opt(job.timeout.as_deref())),
         ("memory_limit", opt(job.memory_limit)),
         ("allowed_hosts", json(&job.allowed_hosts)),
+        (
+            "retry",
+            job.retry.as_ref().map_or_else(
+                || "- (runs.default_retry)".to_owned(),
+                |r| {
+                    format!(
+                        "{} attempts, backoff {} up to {}",
+                        r.attempts, r.backoff, r.max_backoff
+                    )
+                },
+            ),
+        ),
+        ("pause_after_failures", opt(job.pause_after_failures)),
+        ("stale_after", opt(job.stale_after.as_deref())),
+        ("stale", job.stale.to_string()),
+        ("last_success_at", opt(job.last_success_at.as_deref())),
         ("owner", opt(job.owner.as_deref())),
         ("version", job.version.to_string()),
         ("next_tick_at", opt(job.next_tick_at.as_deref())),
@@ -117,13 +133,28 @@ pub fn runs(args: &ClientArgs, runs: &[RunView]) {
     let mut t = Table::new(&[
         "ID",
         "SCHEDULED",
+        "ATTEMPT",
         "STATUS",
         "DURATION",
         "INSTANCE",
         "MANUAL",
         "RESULT / ERROR",
     ]);
-    for r in runs {
+    // Newest tick first; each tick's attempts under it, in order.
+    let mut ordered: Vec<&RunView> = Vec::with_capacity(runs.len());
+    for tick in runs.chunk_by(|a, b| a.scheduled_at == b.scheduled_at) {
+        let mut attempts: Vec<&RunView> = tick.iter().collect();
+        attempts.sort_by_key(|r| r.attempt);
+        ordered.extend(attempts);
+    }
+    let mut previous: Option<&str> = None;
+    for r in ordered {
+        let scheduled = if previous == Some(r.scheduled_at.as_str()) {
+            "  └".to_owned()
+        } else {
+            text(&r.scheduled_at)
+        };
+        previous = Some(r.scheduled_at.as_str());
         let outcome = r
             .error
             .as_deref()
@@ -131,7 +162,8 @@ pub fn runs(args: &ClientArgs, runs: &[RunView]) {
             .or(r.reason.map(|reason| reason.as_str()));
         t.row(vec![
             r.id.to_string(),
-            text(&r.scheduled_at),
+            scheduled,
+            r.attempt.to_string(),
             r.status.to_string(),
             opt(r.duration_ms.map(|ms| format!("{ms}ms"))),
             opt(r.instance_id.as_deref()),
@@ -140,6 +172,18 @@ pub fn runs(args: &ClientArgs, runs: &[RunView]) {
         ]);
     }
     t.print();
+}
+
+/// The job's status, with the reason the host paused it (`paused (failures)`) and `stale`.
+fn status(job: &JobView) -> String {
+    let mut status = job.status.as_str().to_owned();
+    if let Some(reason) = job.paused_reason {
+        status += &format!(" ({reason})");
+    }
+    if job.stale {
+        status += ", stale";
+    }
+    status
 }
 
 /// The last run of a job as `status scheduled_at`, or `-`.
