@@ -123,6 +123,8 @@ impl Settings {
             "runs.default_memory_limit" => {
                 self.default_memory_limit = parse_bytes(value).map_err(|r| invalid(key, r))?
             }
+            // `null`: no cluster default (one attempt), as the effective settings show it.
+            "runs.default_retry" if value.is_null() => self.default_retry = None,
             "runs.default_retry" => {
                 self.default_retry =
                     Some(parse_retry(key, value).map_err(|e| invalid(key, e.message))?)
@@ -235,6 +237,12 @@ mod tests {
         s.apply("plugins.default_allowed_hosts", &json!(["*.example.com"]))
             .unwrap();
         assert_eq!(s.default_allowed_hosts.len(), 1);
+        s.apply("runs.default_retry", &json!({"attempts": 3}))
+            .unwrap();
+        assert_eq!(s.default_retry.as_ref().map(|r| r.attempts), Some(3));
+        // As the effective settings show "no default", and accepted back.
+        s.apply("runs.default_retry", &Value::Null).unwrap();
+        assert_eq!(s.default_retry, None);
     }
 
     #[test]
