@@ -438,6 +438,8 @@ mod tests {
             "# TYPE wasmcron_api_auth_failures_total counter",
             "# HELP wasmcron_api_throttled_total API requests answered 429, by reason.",
             "# TYPE wasmcron_api_throttled_total counter",
+            "# HELP wasmcron_alert_deliveries_total Alert delivery attempts by this replica, by outcome (delivered, failed and retried later, given up).",
+            "# TYPE wasmcron_alert_deliveries_total counter",
             "# HELP wasmcron_database_up 1 when the database answered this scrape.",
             "# TYPE wasmcron_database_up gauge",
             "# HELP wasmcron_stale_jobs Jobs of the cluster without a success for their stale_after.",
