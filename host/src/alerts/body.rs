@@ -4,8 +4,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::config::{AlertEvent, Format};
-use crate::events::instant;
+use crate::settings::{AlertEvent, Format};
 use crate::store::RunStatus;
 
 /// What an alert says. Fields that do not apply are `None` (null in the body).
@@ -155,6 +154,13 @@ impl Alert {
             "count": self.count,
         })
     }
+}
+
+/// An instant as RFC 3339 (UTC, milliseconds), as the API writes instants.
+fn instant(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
 }
 
 /// A digest of `text` short enough for a key.

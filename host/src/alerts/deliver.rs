@@ -7,10 +7,11 @@
 //! recording that it did.
 //!
 //! Posts go through the egress guard as a target the operator configured
-//! ([`Egress::configured`] with the webhook's `host:port`): that host's private and loopback
-//! addresses are reached, link-local and metadata addresses and the replica's own API
-//! address never; redirects are not followed (a 3xx is a failed delivery). A job's
-//! `allowed_hosts` has no say: alerts are the host's, not a plugin's.
+//! ([`Egress::configured`] with the webhook's `host:port`): that host's public, private and
+//! loopback addresses are reached; link-local and metadata addresses and the replica's own API
+//! address never — for a host given as an IP address too ([`refused`], since the guard lets an
+//! IP entry reach whatever it names); redirects are not followed (a 3xx is a failed
+//! delivery). A job's `allowed_hosts` has no say: alerts are the host's, not a plugin's.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +19,8 @@ use std::time::Duration;
 use futures::future::join_all;
 
 use super::body::payload;
-use super::config::Webhook;
-use crate::runtime::egress::{Egress, OwnAddresses};
-use crate::settings::SettingsCache;
+use crate::runtime::egress::{AddressClass, Egress, OwnAddresses, Target, classify};
+use crate::settings::{SettingsCache, Webhook};
 use crate::store::{AlertOutcome, ClaimedAlert, Store};
 
 /// How long a claim holds a row: far longer than one post ([`POST_TIMEOUT`]).
@@ -143,12 +143,38 @@ async fn attempt(
     .await
 }
 
+/// Why a webhook whose host is an IP address may not be posted to: one a host name could
+/// not reach either (link-local, metadata, unspecified, multicast, broadcast or reserved, or
+/// the replica's own API address). `None` for a host name: the guard decides per address.
+pub fn refused(hook: &Webhook, own: &OwnAddresses) -> Option<String> {
+    let Target::Ip(ip) = Target::parse(&hook.host()) else {
+        return None;
+    };
+    let port = hook.url.port_or_known_default().unwrap_or(443);
+    let class = classify(ip);
+    let reachable = matches!(
+        class.class,
+        AddressClass::Public
+            | AddressClass::Private
+            | AddressClass::Shared
+            | AddressClass::Loopback
+    );
+    if !reachable {
+        return Some(format!("{} denied: {class}", hook.authority()));
+    }
+    own.contains(std::net::SocketAddr::new(ip, port))
+        .then(|| format!("{} denied: the replica's own API address", hook.authority()))
+}
+
 /// Posts `body` to `hook` through the egress guard; `Ok` on a 2xx answer.
 pub async fn post(
     hook: &Webhook,
     body: &serde_json::Value,
     own: &Arc<OwnAddresses>,
 ) -> Result<(), String> {
+    if let Some(why) = refused(hook, own) {
+        return Err(why);
+    }
     let egress = Egress::configured(&hook.authority(), own.clone()).map_err(|e| e.to_string())?;
     let builder = reqwest::Client::builder()
         .timeout(POST_TIMEOUT)
@@ -214,5 +240,46 @@ mod tests {
             at += backoff_ms(attempts);
         }
         assert!((15..=25).contains(&attempts), "{attempts}");
+    }
+
+    fn hook(url: &str) -> Webhook {
+        let value = serde_json::json!([{ "url": url }]);
+        crate::settings::parse_webhooks("alerts.webhooks", &value).unwrap()[0].clone()
+    }
+
+    #[test]
+    fn an_ip_webhook_reaches_what_a_host_name_would_and_never_the_replica() {
+        let own = OwnAddresses::default();
+        own.set("127.0.0.1:8080".parse().unwrap(), &[]);
+        for url in [
+            "http://169.254.169.254/latest",
+            "http://[fe80::1]:80/",
+            "http://0.0.0.0:9000/",
+            "http://127.0.0.1:8080/api/v1/jobs",
+            "http://[::ffff:127.0.0.1]:8080/",
+        ] {
+            assert!(refused(&hook(url), &own).is_some(), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:9000/hook",
+            "http://10.1.2.3/hook",
+            "https://93.184.216.34/hook",
+            "https://hooks.example.com/hook",
+        ] {
+            assert_eq!(refused(&hook(url), &own), None, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_webhook_is_not_connected_to() {
+        let own = std::sync::Arc::new(OwnAddresses::default());
+        let err = post(
+            &hook("http://169.254.169.254/x"),
+            &serde_json::json!({}),
+            &own,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.contains("169.254.169.254:80 denied"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::retry::{parse_retry, retry_json};
-use crate::alerts::{Webhook, parse_webhooks};
+use super::webhooks::{Webhook, parse_webhooks};
 use crate::runtime::{HostPattern, MAX_MEMORY_BYTES, parse_allowed_hosts};
 use crate::store::RetryPolicy;
 

@@ -1,4 +1,4 @@
-//! The `alerts.webhooks` setting: where alerts go, which events each webhook wants, in which
+//! The `alerts.webhooks` setting: where alerts go (delivered by `crate::alerts`), which events each webhook wants, in which
 //! format, with which headers.
 //!
 //! ```json
