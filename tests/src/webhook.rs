@@ -1,6 +1,6 @@
 //! A webhook receiver on loopback for the alert tests: it records every POST (body and
 //! headers) in arrival order, and can be taken down (its port closed: connections refused)
-//! and brought back on the same port.
+//! and brought back on the same port, or made to hold every request without ever answering.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,9 @@ struct Shared {
     /// While down, a request that still arrives (on a connection opened before) is refused
     /// with 503 and not recorded.
     down: AtomicBool,
+    /// While set, a request is counted in `held` and never answered.
+    hang: AtomicBool,
+    held: std::sync::atomic::AtomicUsize,
 }
 
 /// The receiver.
@@ -84,6 +87,16 @@ impl Receiver {
         self.serve(listener);
     }
 
+    /// While `hang`, hold every request without answering (it is not recorded).
+    pub fn hang(&self, hang: bool) {
+        self.shared.hang.store(hang, Ordering::SeqCst);
+    }
+
+    /// How many requests were held without an answer.
+    pub fn held(&self) -> usize {
+        self.shared.held.load(Ordering::SeqCst)
+    }
+
     /// Every request received, in arrival order.
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap().clone()
@@ -116,6 +129,10 @@ async fn receive(
 ) -> StatusCode {
     if shared.down.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    if shared.hang.load(Ordering::SeqCst) {
+        shared.held.fetch_add(1, Ordering::SeqCst);
+        std::future::pending::<()>().await;
     }
     let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
     shared

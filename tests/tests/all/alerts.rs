@@ -1,8 +1,9 @@
 //! Alerts to webhooks end to end, with a receiver run by the test on loopback: each alert is
 //! delivered once by a cluster of two replicas, also when the receiver was down for 30 s and
 //! the deliveries were retried; a failing job with retries gives one `run.failed` per tick
-//! (from its last attempt); a job that pauses itself gives one `job.paused` (PostgreSQL and
-//! MariaDB). On SQLite with one replica: a stale job gives `job.stale` then `job.recovered`,
+//! (from its last attempt); a job that pauses itself gives one `job.paused`; a replica killed
+//! while its post hangs leaves the alert to the other, which delivers it after the lease
+//! (PostgreSQL and MariaDB). On SQLite with one replica: a stale job gives `job.stale` then `job.recovered`,
 //! to a JSON and a Slack webhook alike.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,6 +19,7 @@ use wasmcron_e2e::webhook::Receiver;
 on_every_engine! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     each_alert_is_delivered_once_even_after_the_receiver_was_down,
+    a_replica_killed_while_delivering_leaves_the_alert_to_another,
 }
 
 /// Short thresholds: these tests are not about the defaults.
@@ -284,6 +286,74 @@ async fn each_alert_is_delivered_once_even_after_the_receiver_was_down(engine: E
         receiver.received().len(),
         "every delivery is counted once"
     );
+}
+
+/// Two replicas; the receiver holds the first post of a `run.failed` without answering, and
+/// the replica that posted it is killed with `kill -9`: once its lease runs out (60 s, database
+/// clock) the other replica claims the alert and delivers it, once.
+async fn a_replica_killed_while_delivering_leaves_the_alert_to_another(engine: Engine) {
+    let _turn = turns::alone().await;
+    let receiver = Receiver::start().await;
+    receiver.hang(true);
+    let collector = Collector::start().await;
+    collector.fail_attempts_below(i64::MAX);
+    let mut c = Cluster::on(engine, FAST).await;
+    for id in ["r1", "r2"] {
+        c.start(id).await;
+    }
+    configure(
+        &[c.host("r1"), c.host("r2")],
+        json!([{"url": receiver.url(), "events": ["run.failed"]}]),
+    )
+    .await;
+    let body = reporter("once", &collector, json!({"schedule": "@every 1h"}));
+    let (status, job) = c.host("r1").send("POST", "/api/v1/jobs", body).await;
+    assert_eq!(status, 201, "{job}");
+    c.wait_for("the job is held", Duration::from_secs(20), || async {
+        c.host("r1").get("/api/v1/jobs/once").await.1["owner"].is_string()
+    })
+    .await;
+    let (status, answer) = c
+        .host("r2")
+        .send("POST", "/api/v1/jobs/once/trigger", Value::Null)
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    c.wait_for(
+        "the alert's post is held by the receiver",
+        Duration::from_secs(30),
+        || async { receiver.held() == 1 },
+    )
+    .await;
+    // Within the post's 10 s timeout: the holder never learns how it went.
+    let holders = c.pool.alert_holders().await.unwrap();
+    assert_eq!(holders.len(), 1, "{holders:?}");
+    let holder = holders[0].clone();
+    c.host_mut(&holder).kill9();
+    receiver.hang(false);
+    let survivor = if holder == "r1" { "r2" } else { "r1" };
+    c.wait_for(
+        "the survivor delivers the alert after the lease",
+        Duration::from_secs(100),
+        || async { receiver.bodies("run.failed").len() == 1 },
+    )
+    .await;
+    c.wait_for(
+        "the delivery is recorded",
+        Duration::from_secs(10),
+        || async {
+            let (_, alerts) = c.host(survivor).get("/api/v1/alerts").await;
+            alerts[0]["status"] == "delivered"
+        },
+    )
+    .await;
+    let (_, alerts) = c.host(survivor).get("/api/v1/alerts").await;
+    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+    assert_eq!(
+        alerts[0]["attempts"], 1,
+        "the killed replica recorded nothing: {alerts}"
+    );
+    assert_eq!(receiver.held(), 1, "no other post was made meanwhile");
+    assert_eq!(receiver.bodies("run.failed").len(), 1);
 }
 
 /// One replica on SQLite: a stale job gives `job.stale`, then `job.recovered` once it
