@@ -5,6 +5,7 @@
 //! timers → [`runtime`] (plugin run) → run record back in the [`store`]. The [`settings`]
 //! cache and the [`api`] sit beside that flow; a [`replica::Replica`] wires them together.
 
+pub mod alerts;
 pub mod api;
 pub mod cli;
 pub mod clock;

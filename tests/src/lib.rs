@@ -15,6 +15,7 @@
 //! - [`proxy`]: a TCP proxy between a replica and its database, for network faults.
 //! - [`inside`]: a hosts file of the test's own for a replica, listeners that count who
 //!   connects (the egress tests).
+//! - [`webhook`]: a webhook receiver for the alert tests, that can be taken down and back.
 //! - [`wait`]: waiting for a condition, with a deadline.
 //! - [`turns`]: which tests may run at the same time.
 //! - [`chaos`]: the chaos run (the `chaos` binary and the short run of the tests) and its checks.
@@ -35,3 +36,4 @@ pub mod proxy;
 pub mod registry;
 pub mod turns;
 pub mod wait;
+pub mod webhook;

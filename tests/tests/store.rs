@@ -16,9 +16,10 @@ use wasmcron::store::events::EVENTS_CHANNEL;
 use wasmcron::store::notify::{CLUSTER_CHANNEL, ChangeListener, JOBS_CHANNEL, SETTINGS_CHANNEL};
 use wasmcron::store::takeover::HOLE_LOOKBACK_MS;
 use wasmcron::store::{
-    BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage, JobPatch, LOGS_LIMIT_BYTES,
-    MisfirePolicy, NewJob, NewRun, OverlapPolicy, RESULT_LIMIT_BYTES, RetryPolicy, RetryWait,
-    RunCursor, RunFilter, RunPage, RunReason, RunStatus, Store, StoreError, TRUNCATION_MARKER,
+    AlertOutcome, AlertState, BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage,
+    JobPatch, LOGS_LIMIT_BYTES, MisfirePolicy, NewAlert, NewJob, NewRun, OverlapPolicy,
+    RESULT_LIMIT_BYTES, RetryPolicy, RetryWait, RunCursor, RunFilter, RunPage, RunReason,
+    RunStatus, Store, StoreError, TRUNCATION_MARKER,
 };
 use wasmcron_e2e::pg;
 
@@ -81,6 +82,8 @@ conformance! {
         pause_edit_and_delete_drop_planned_retries,
         failure_policy_round_trips,
         last_success_and_stale_marks,
+        alerts_are_enqueued_once_and_claimed_under_a_lease,
+        alerts_are_retried_after_their_backoff_in_order_per_job,
     ],
 }
 
@@ -2436,4 +2439,191 @@ async fn postgres_outage_is_unavailable_then_recovers() {
         }
     }
     assert!(store.get_job("anything").await.unwrap().is_none());
+}
+
+// ----- alert outbox --------------------------------------------------------------------------
+
+fn alert(key: &str, job: Option<&str>, target: &str) -> NewAlert {
+    NewAlert {
+        dedup_key: format!("{key}@{target}"),
+        event: "run.failed".into(),
+        job_id: job.map(str::to_owned),
+        job_name: job.map(|j| format!("{j}-name")),
+        target: target.into(),
+        host: "hooks.example.com".into(),
+        body: format!("{{\"key\":\"{key}\"}}"),
+    }
+}
+
+async fn alerts_are_enqueued_once_and_claimed_under_a_lease(db: &Db) {
+    let store = &db.store;
+    assert!(
+        store
+            .enqueue_alert(&alert("f1", Some("j1"), "t1"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .enqueue_alert(&alert("f1", Some("j1"), "t1"))
+            .await
+            .unwrap(),
+        "the same fact for the same webhook is written once"
+    );
+    assert!(
+        store
+            .enqueue_alert(&alert("f1", Some("j1"), "t2"))
+            .await
+            .unwrap()
+    );
+    assert!(store.enqueue_alert(&alert("p1", None, "t1")).await.unwrap());
+
+    // One claim per chain (job, webhook), each taken by one holder only.
+    let a = store.claim_alerts("a", 60_000, 10).await.unwrap();
+    assert_eq!(a.len(), 3);
+    assert!(a.iter().all(|c| c.attempts == 0 && c.event == "run.failed"));
+    assert_eq!(store.claim_alerts("b", 60_000, 10).await.unwrap(), vec![]);
+
+    // Settled by its claim, once.
+    let first = &a[0];
+    assert_eq!(first.body, "{\"key\":\"f1\"}");
+    assert!(
+        store
+            .settle_alert(first.id, first.claim, &AlertOutcome::Delivered)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .settle_alert(first.id, first.claim, &AlertOutcome::Delivered)
+            .await
+            .unwrap()
+    );
+
+    // An expired lease is taken over; the old claim can no longer settle the row.
+    let short = store
+        .enqueue_alert(&alert("f2", Some("j2"), "t1"))
+        .await
+        .unwrap();
+    assert!(short);
+    let taken = store.claim_alerts("a", 50, 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    let at = store.now_ms().await.unwrap();
+    wait_for_db_clock_past(store, at + 50).await;
+    let retaken = store.claim_alerts("b", 60_000, 10).await.unwrap();
+    assert_eq!(retaken.len(), 1);
+    assert_eq!(retaken[0].id, taken[0].id);
+    assert!(retaken[0].claim > taken[0].claim);
+    assert!(
+        !store
+            .settle_alert(taken[0].id, taken[0].claim, &AlertOutcome::Delivered)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .settle_alert(
+                retaken[0].id,
+                retaken[0].claim,
+                &AlertOutcome::GiveUp {
+                    error: "gone".into()
+                }
+            )
+            .await
+            .unwrap()
+    );
+
+    let recent = store.recent_alerts(10).await.unwrap();
+    assert_eq!(recent.len(), 4);
+    assert_eq!(recent[0].state, AlertState::GivenUp);
+    assert_eq!(recent[0].last_error.as_deref(), Some("gone"));
+    assert_eq!(recent[0].job_id.as_deref(), Some("j2"));
+    assert_eq!(recent[0].job_name.as_deref(), Some("j2-name"));
+    assert_eq!(recent[0].host, "hooks.example.com");
+    let delivered = recent.iter().find(|d| d.id == first.id).unwrap();
+    assert_eq!(
+        (delivered.state, delivered.attempts),
+        (AlertState::Delivered, 1)
+    );
+    assert!(delivered.done_at_ms.is_some());
+    let plugin = recent.iter().find(|d| d.job_id.is_none()).unwrap();
+    assert_eq!(plugin.state, AlertState::Pending);
+
+    // Settled rows are pruned, pending ones kept.
+    let now = store.now_ms().await.unwrap();
+    wait_for_db_clock_past(store, now).await;
+    assert_eq!(store.prune_alerts(now + 1).await.unwrap(), 2);
+    assert_eq!(store.recent_alerts(10).await.unwrap().len(), 2);
+}
+
+async fn alerts_are_retried_after_their_backoff_in_order_per_job(db: &Db) {
+    let store = &db.store;
+    for key in ["a1", "a2"] {
+        store
+            .enqueue_alert(&alert(key, Some("j1"), "t"))
+            .await
+            .unwrap();
+    }
+    store
+        .enqueue_alert(&alert("b1", Some("j2"), "t"))
+        .await
+        .unwrap();
+
+    // The head of each job's chain only.
+    let claimed = store.claim_alerts("r", 60_000, 10).await.unwrap();
+    let bodies: BTreeSet<_> = claimed.iter().map(|c| c.body.clone()).collect();
+    assert_eq!(
+        bodies,
+        BTreeSet::from([
+            "{\"key\":\"a1\"}".to_string(),
+            "{\"key\":\"b1\"}".to_string()
+        ])
+    );
+    let a1 = claimed
+        .iter()
+        .find(|c| c.body.contains("a1"))
+        .unwrap()
+        .clone();
+    let b1 = claimed
+        .iter()
+        .find(|c| c.body.contains("b1"))
+        .unwrap()
+        .clone();
+    assert!(
+        store
+            .settle_alert(b1.id, b1.claim, &AlertOutcome::Delivered)
+            .await
+            .unwrap()
+    );
+
+    // a1 fails: it waits out its backoff, and a2 waits behind it.
+    let failed = AlertOutcome::Retry {
+        error: "503".into(),
+        delay_ms: 300,
+    };
+    assert!(store.settle_alert(a1.id, a1.claim, &failed).await.unwrap());
+    let failed_at = store.now_ms().await.unwrap();
+    assert_eq!(store.claim_alerts("r", 60_000, 10).await.unwrap(), vec![]);
+    let recent = store.recent_alerts(10).await.unwrap();
+    let row = recent.iter().find(|d| d.id == a1.id).unwrap();
+    assert_eq!(
+        (row.state, row.attempts, row.last_error.as_deref()),
+        (AlertState::Pending, 1, Some("503"))
+    );
+    assert!(row.next_at_ms >= failed_at + 250, "due after its backoff");
+
+    // Due again: a1 comes back (second attempt), still before a2.
+    wait_for_db_clock_past(store, row.next_at_ms).await;
+    let again = store.claim_alerts("s", 60_000, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempts), (a1.id, 1));
+    assert!(
+        store
+            .settle_alert(again[0].id, again[0].claim, &AlertOutcome::Delivered)
+            .await
+            .unwrap()
+    );
+    let next = store.claim_alerts("s", 60_000, 10).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert!(next[0].body.contains("a2"));
 }

@@ -14,6 +14,7 @@
 //! [`root_routes`]): each handler carries its own documentation, so a route cannot be served
 //! without being described, nor described without being served.
 
+mod alerts;
 mod auth;
 mod error;
 mod events;
@@ -75,6 +76,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tokens::whoami))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(alerts::list))
         .routes(routes!(events::stream))
         .routes(routes!(openapi::serve))
 }

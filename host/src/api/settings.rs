@@ -16,7 +16,7 @@ use crate::events::{Event, SettingChange};
 use crate::settings::{Identity, Role, Settings};
 
 /// Settings whose values a `read` token does not see.
-const SECRET_SETTINGS: &[&str] = &["metrics.token"];
+const SECRET_SETTINGS: &[&str] = &["metrics.token", "alerts.webhooks"];
 
 /// The value as `identity` may see it.
 fn shown(identity: &Identity, key: &str, value: Value) -> Value {
@@ -245,5 +245,11 @@ mod tests {
             json!("s3cret")
         );
         assert_eq!(shown(&read, "runs.retention", json!("2d")), json!("2d"));
+        let hooks = json!([{"url": "https://hooks.example.com/T0?token=s3cret"}]);
+        assert_eq!(
+            shown(&read, "alerts.webhooks", hooks.clone()),
+            json!("********")
+        );
+        assert_eq!(shown(&admin, "alerts.webhooks", hooks.clone()), hooks);
     }
 }

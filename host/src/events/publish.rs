@@ -6,6 +6,7 @@
 use tokio::sync::mpsc;
 
 use super::Event;
+use crate::alerts::{Alert, AlertQueue};
 use crate::store::Store;
 
 /// How long a stopping writer may still write what was queued.
@@ -15,13 +16,28 @@ pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct Publisher {
     tx: mpsc::UnboundedSender<Event>,
+    /// Where alerts are raised, when this replica raises them.
+    alerts: Option<AlertQueue>,
 }
 
 impl Publisher {
     /// A publisher and the writer that persists what it publishes into `store`.
     pub fn new(store: Store) -> (Publisher, EventWriter) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Publisher { tx }, EventWriter { store, rx })
+        (Publisher { tx, alerts: None }, EventWriter { store, rx })
+    }
+
+    /// This publisher, raising alerts on `alerts`.
+    pub fn with_alerts(mut self, alerts: AlertQueue) -> Publisher {
+        self.alerts = Some(alerts);
+        self
+    }
+
+    /// Raise `alert` (see [`crate::alerts`]); returns at once. Nothing without an alert queue.
+    pub fn alert(&self, alert: Alert) {
+        if let Some(alerts) = &self.alerts {
+            alerts.raise(alert);
+        }
     }
 
     /// Queue `event`; returns at once. Dropped (and logged) once the writer has stopped.

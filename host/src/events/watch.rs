@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::{Event, Publisher};
+use crate::alerts::Alert;
 use crate::runtime::PluginDir;
 use crate::store::Store;
 
@@ -41,6 +42,7 @@ pub async fn watch_plugins(
             match state {
                 (_, Some(error)) => {
                     crate::metrics::global().plugin_load_failed();
+                    events.alert(Alert::plugin_failed(name, error, &instance_id));
                     events.publish(Event::PluginFailed {
                         plugin: name.clone(),
                         error: error.clone(),

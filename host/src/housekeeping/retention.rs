@@ -1,5 +1,6 @@
 //! Run history retention: finished runs scheduled longer ago than `runs.retention` are deleted
-//! (each job's newest scheduled run is kept: it is the job's catch-up cursor).
+//! (each job's newest scheduled run is kept: it is the job's catch-up cursor); so are alert
+//! deliveries settled (delivered or given up) longer ago than that.
 
 use futures::future::BoxFuture;
 
@@ -27,5 +28,28 @@ impl Service for RunRetention {
     fn pass(&self, now_ms: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
         let retention = self.settings.get().runs_retention.as_millis() as i64;
         Box::pin(self.store.delete_runs_before(now_ms - retention))
+    }
+}
+
+/// Deletes alert deliveries settled longer ago than the retention setting.
+pub struct AlertRetention {
+    store: Store,
+    settings: SettingsCache,
+}
+
+impl AlertRetention {
+    pub fn new(store: Store, settings: SettingsCache) -> Self {
+        Self { store, settings }
+    }
+}
+
+impl Service for AlertRetention {
+    fn name(&self) -> &'static str {
+        "alert retention"
+    }
+
+    fn pass(&self, now_ms: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let retention = self.settings.get().runs_retention.as_millis() as i64;
+        Box::pin(self.store.prune_alerts(now_ms - retention))
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::alerts::Alert;
 use crate::cluster::Leadership;
 use crate::events::{Event, Publisher, instant};
 use crate::store::{Job, JobFilter, JobPage, Store, StoreError};
@@ -85,12 +86,20 @@ async fn check(
             job: job.name.clone(),
             last_success_at: last_success.map(instant),
         });
+        let since = last_success.unwrap_or(job.created_at_ms);
+        let job_ref = (job.id.as_str(), job.name.as_str());
+        events.alert(Alert::job_stale(job_ref, since, last_success.is_some()));
     } else if !stale && marked && store.clear_stale(&job.id).await? {
         tracing::info!(job = %job.name, "job recovered: it succeeded again");
         events.publish(Event::JobRecovered {
             job_id: job.id.clone(),
             job: job.name.clone(),
         });
+        let success = last_success.unwrap_or(now);
+        events.alert(Alert::job_recovered(
+            (job.id.as_str(), job.name.as_str()),
+            success,
+        ));
     }
     Ok(())
 }

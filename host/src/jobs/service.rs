@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use super::error::JobError;
 use super::fields::JobFields;
+use crate::alerts::Alert;
 use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
 use crate::store::{Job, PausedReason, RunFilter, RunPage, RunStatus, Store};
@@ -159,6 +160,13 @@ impl Jobs {
         tracing::warn!(job = %job.name, failures = limit, "paused after consecutive failed ticks");
         crate::metrics::global().paused_after_failures();
         self.announce(&job, JobChange::Paused);
+        let job_ref = (job.id.as_str(), job.name.as_str());
+        self.events.alert(Alert::job_paused(
+            job_ref,
+            job.version,
+            limit,
+            &self.instance_id,
+        ));
         Ok(Some(job))
     }
 

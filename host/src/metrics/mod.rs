@@ -68,6 +68,8 @@ const NOT_RUN: [[&str; 2]; 3] = [
 const FENCED: [[&str; 1]; 4] = [["run"], ["finish"], ["state"], ["record"]];
 /// Why the API answered 429 (`wasmcron_api_throttled_total`).
 const THROTTLED: [[&str; 1]; 2] = [["auth"], ["event_streams"]];
+/// How alert deliveries ended (`wasmcron_alert_deliveries_total`).
+const ALERT_OUTCOMES: [[&str; 1]; 3] = [["delivered"], ["failed"], ["given_up"]];
 /// Fire-lateness buckets (seconds).
 const LATENESS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
@@ -94,6 +96,7 @@ pub struct Metrics {
     egress_denied: Counter,
     api_auth_failures: Counter,
     api_throttled: CounterFamily<1, 2>,
+    alert_deliveries: CounterFamily<1, 3>,
     scrape: ScrapeGauges,
     /// Held from setting the scrape gauges to encoding them, so that each scrape shows its
     /// own values.
@@ -135,6 +138,7 @@ impl Metrics {
             egress_denied: Counter::default(),
             api_auth_failures: Counter::default(),
             api_throttled: CounterFamily::new(["reason"], THROTTLED),
+            alert_deliveries: CounterFamily::new(["outcome"], ALERT_OUTCOMES),
             scrape: ScrapeGauges::default(),
             scraping: Mutex::new(()),
         };
@@ -229,6 +233,11 @@ impl Metrics {
             "API requests answered 429, by reason",
             self.api_throttled.listed(),
         );
+        r.register(
+            "alert_deliveries",
+            "Alert delivery attempts by this replica, by outcome (delivered, failed and retried later, given up)",
+            self.alert_deliveries.listed(),
+        );
         self.scrape.register(r);
     }
 
@@ -322,6 +331,11 @@ impl Metrics {
     /// `event_streams` for too many open event streams).
     pub fn api_throttled(&self, reason: &'static str) {
         self.api_throttled.add([reason], 1);
+    }
+
+    /// An alert delivery attempt ended (`delivered`, `failed`, `given_up`).
+    pub fn alert_delivery(&self, outcome: &'static str) {
+        self.alert_deliveries.add([outcome], 1);
     }
 
     /// The text exposition (format 0.0.4, [`CONTENT_TYPE`]), with `gauges` read by this scrape.
@@ -424,6 +438,8 @@ mod tests {
             "# TYPE wasmcron_api_auth_failures_total counter",
             "# HELP wasmcron_api_throttled_total API requests answered 429, by reason.",
             "# TYPE wasmcron_api_throttled_total counter",
+            "# HELP wasmcron_alert_deliveries_total Alert delivery attempts by this replica, by outcome (delivered, failed and retried later, given up).",
+            "# TYPE wasmcron_alert_deliveries_total counter",
             "# HELP wasmcron_database_up 1 when the database answered this scrape.",
             "# TYPE wasmcron_database_up gauge",
             "# HELP wasmcron_stale_jobs Jobs of the cluster without a success for their stale_after.",

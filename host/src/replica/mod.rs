@@ -19,6 +19,7 @@ use anyhow::Context;
 pub use options::ReplicaOptions;
 pub use tasks::{StopSignal, Tasks};
 
+use crate::alerts::{AlertQueue, AlertWriter};
 use crate::api::{ApiState, ReplicaInfo};
 use crate::clock::DbClock;
 use crate::cluster::{Health, Membership, MembershipOptions};
@@ -75,6 +76,8 @@ struct Pending {
     /// The API's listener, bound by [`Replica::start`].
     listener: tokio::net::TcpListener,
     events: EventWriter,
+    /// Writes raised alerts into the outbox.
+    alerts: AlertWriter,
     /// The registry follower, when plugins are fetched from registries.
     follower: Option<Follower>,
 }
@@ -145,7 +148,9 @@ impl Replica {
         let advertised = crate::runtime::egress::resolve_own(&options.advertise).await;
         runtime.engine.own_addresses().set(bound, &advertised);
         let clock = DbClock::new(store.now_ms().await?);
+        let (alerts, alert_writer) = AlertQueue::new(store.clone(), settings.clone());
         let (events, event_writer) = Publisher::new(store.clone());
+        let events = events.with_alerts(alerts);
         let ledger = RunLedger::start(store.clone());
         let signal = ChangeSignal::default();
         let jobs = Jobs::new(
@@ -206,6 +211,7 @@ impl Replica {
                 scheduler,
                 listener,
                 events: event_writer,
+                alerts: alert_writer,
                 follower,
             })),
         })
@@ -220,6 +226,7 @@ impl Replica {
             scheduler,
             listener,
             events,
+            alerts,
             follower,
         } = self
             .pending
@@ -242,7 +249,7 @@ impl Replica {
             address: self.options.advertise.clone(),
         });
         let hub = EventHub::new(self.store.clone());
-        let mut tasks = self.spawn_tasks(scheduler, events, &hub);
+        let mut tasks = self.spawn_tasks(scheduler, (events, alerts), &hub);
         if let Some(follower) = follower {
             let interval = self.options.plugin_ref_interval;
             tasks.spawn("plugin references", |stop| {
@@ -296,9 +303,15 @@ impl Replica {
     }
 
     /// Every background task of the replica, under one stop signal.
-    fn spawn_tasks(&self, scheduler: Scheduler, events: EventWriter, hub: &Arc<EventHub>) -> Tasks {
+    fn spawn_tasks(
+        &self,
+        scheduler: Scheduler,
+        (events, alerts): (EventWriter, AlertWriter),
+        hub: &Arc<EventHub>,
+    ) -> Tasks {
         let mut tasks = Tasks::default();
         tasks.spawn_last("event writer", |stop| events.run(stop.wait()));
+        tasks.spawn_last("alert writer", |stop| alerts.run(stop.wait()));
         let grace = self.options.grace_period;
         let id = &self.options.instance_id;
         tasks.spawn("scheduler", |stop| scheduler.run(stop.wait(), grace));
@@ -369,6 +382,15 @@ impl Replica {
             crate::events::watch_plugins(
                 self.events.clone(),
                 self.runtime.plugins.clone(),
+                id.clone(),
+                stop.wait(),
+            )
+        });
+        tasks.spawn("alert delivery", |stop| {
+            crate::alerts::deliver_alerts(
+                self.store.clone(),
+                self.settings.clone(),
+                self.runtime.engine.own_addresses().clone(),
                 id.clone(),
                 stop.wait(),
             )

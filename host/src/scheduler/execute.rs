@@ -12,6 +12,7 @@ use super::core::NotRun;
 use super::ledger::RunLedger;
 use super::retry::{Attempted, RetryBook, Stopping, TickOf};
 use super::run_request::run_request;
+use crate::alerts::Alert;
 use crate::events::{Event, Publisher, instant};
 use crate::jobs::{JobSpec, Jobs};
 use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime};
@@ -264,9 +265,18 @@ impl Executor {
             duration_ms: outcome.duration.as_millis() as u64,
             error: outcome.error.clone(),
         };
+        let failed_for_good = (retry_in.is_none() && outcome_failed)
+            .then(|| (to_stored(outcome.status), outcome.error.clone()));
         let end = self.finish(run_id, job.epoch, outcome, retry_in).await;
         if end == RunEnd::Done {
             self.events.publish(finished);
+            if let Some((status, error)) = failed_for_good {
+                let job_ref = (job.id.as_str(), job.name.as_str());
+                let at = tick.tick_ms;
+                let alert =
+                    Alert::run_failed(job_ref, at, attempt, status, error, &self.instance_id);
+                self.events.alert(alert);
+            }
         }
         self.in_flight
             .lock()
@@ -406,6 +416,19 @@ impl Executor {
             .await
         {
             Ok(true) => {
+                let first = ticks.first().map(|(t, why)| (*t, why.status()));
+                let first = first.or(unlisted_range.map(|(from, _)| (from, StoredStatus::Missed)));
+                if let Some((first_ms, status)) = first {
+                    let count = ticks.len() as u64 + unlisted_missed;
+                    let job_ref = (job.id.as_str(), job.name.as_str());
+                    self.events.alert(Alert::ticks_missed(
+                        job_ref,
+                        first_ms,
+                        count,
+                        status,
+                        &self.instance_id,
+                    ));
+                }
                 for (_, why) in ticks {
                     crate::metrics::global().ticks_not_run(
                         why.status().as_str(),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::retry::{parse_retry, retry_json};
+use super::webhooks::{Webhook, parse_webhooks};
 use crate::runtime::{HostPattern, MAX_MEMORY_BYTES, parse_allowed_hosts};
 use crate::store::RetryPolicy;
 
@@ -14,7 +15,7 @@ use crate::store::RetryPolicy;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SettingError {
     #[error(
-        "unknown setting {0:?}: known keys are runs.retention, runs.default_timeout, runs.default_retry, runs.default_memory_limit, scheduler.max_concurrent_runs, scheduler.paused, plugins.default_allowed_hosts, metrics.token and config.<key>"
+        "unknown setting {0:?}: known keys are runs.retention, runs.default_timeout, runs.default_retry, runs.default_memory_limit, scheduler.max_concurrent_runs, scheduler.paused, plugins.default_allowed_hosts, metrics.token, alerts.webhooks and config.<key>"
     )]
     Unknown(String),
     #[error("invalid value for setting {key:?}: {reason}")]
@@ -33,6 +34,8 @@ pub struct Settings {
     pub scheduler_paused: bool,
     pub default_allowed_hosts: Vec<HostPattern>,
     pub metrics_token: Option<String>,
+    /// Where alerts are sent (`alerts.webhooks`).
+    pub webhooks: Vec<Webhook>,
     /// `config.<key>` values, keyed without the prefix.
     pub config: BTreeMap<String, String>,
 }
@@ -48,6 +51,7 @@ impl Default for Settings {
             scheduler_paused: false,
             default_allowed_hosts: Vec::new(),
             metrics_token: None,
+            webhooks: Vec::new(),
             config: BTreeMap::new(),
         }
     }
@@ -154,6 +158,9 @@ impl Settings {
                     .ok_or_else(|| invalid(key, "expected a string of at least 16 characters"))?;
                 self.metrics_token = Some(token.to_string());
             }
+            "alerts.webhooks" => {
+                self.webhooks = parse_webhooks(key, value).map_err(|reason| invalid(key, reason))?
+            }
             _ => match key.strip_prefix("config.") {
                 Some(name) if !name.is_empty() => {
                     let text = value
@@ -168,7 +175,7 @@ impl Settings {
     }
 
     /// Every effective value under its key, as JSON (defaults included); `metrics.token` is
-    /// shown only as whether it is set.
+    /// shown only as whether it is set, `alerts.webhooks` only as how many.
     pub fn effective(&self) -> Value {
         let mut out = serde_json::Map::new();
         let d = |d: Duration| Value::String(humantime::format_duration(d).to_string());
@@ -198,6 +205,8 @@ impl Settings {
             "metrics.token_set".into(),
             self.metrics_token.is_some().into(),
         );
+        // URLs and headers may carry tokens: only how many webhooks there are.
+        out.insert("alerts.webhooks_count".into(), self.webhooks.len().into());
         for (key, value) in &self.config {
             out.insert(format!("config.{key}"), Value::String(value.clone()));
         }

@@ -31,6 +31,7 @@
 
 use futures::future::BoxFuture;
 
+use super::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
 use super::error::StoreError;
 use super::events::{PendingTrigger, StoredEvent};
 use super::failure::{PendingRetry, RetryWait};
@@ -325,6 +326,25 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     fn lease_holder<'a>(&'a self, name: &'a str) -> Op<'a, Option<String>>;
     /// Deletes the lease if `holder` holds it.
     fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> Op<'a, ()>;
+
+    // ----- alert outbox ----------------------------------------------------------------------
+
+    /// Writes an alert unless one with its key exists; true when written.
+    fn enqueue_alert<'a>(&'a self, alert: &'a NewAlert) -> Op<'a, bool>;
+    /// Claims up to `limit` due deliveries, the oldest pending of each job and webhook,
+    /// whose lease is free, for `holder` for `lease_ms`.
+    fn claim_alerts<'a>(
+        &'a self,
+        holder: &'a str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Op<'a, Vec<ClaimedAlert>>;
+    /// Records a claimed delivery's outcome if `claim` is still the row's and it is pending.
+    fn settle_alert<'a>(&'a self, id: i64, claim: i64, outcome: &'a AlertOutcome) -> Op<'a, bool>;
+    /// The newest `limit` deliveries, newest first.
+    fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>>;
+    /// Deletes deliveries settled before `cutoff_ms`.
+    fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;
 
     // ----- plugin state ----------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ mod rows; // row shapes, the column lists that select them, and their decoding
 mod text; // limits on run text
 
 // The facade, one file per area.
+pub mod alerts; // the alert outbox
 pub mod events; // the event history and manual triggers
 mod instances; // replicas and their liveness
 mod jobs; // job definitions
@@ -92,6 +93,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
+pub use alerts::{AlertDelivery, AlertOutcome, AlertState, ClaimedAlert, NewAlert};
 pub use engines::Backend;
 pub use error::{StoreError, redact_url};
 pub use failure::{MAX_ATTEMPTS, PendingRetry, RetryWait};

@@ -86,6 +86,16 @@ impl Pool {
         })
     }
 
+    /// The replicas holding a claim on a pending alert delivery.
+    pub async fn alert_holders(&self) -> Result<Vec<String>, sqlx::Error> {
+        const SQL: &str =
+            "SELECT holder FROM alert_outbox WHERE state = 'pending' AND holder IS NOT NULL";
+        match self {
+            Pool::Postgres(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
+            Pool::MySql(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
+        }
+    }
+
     /// `(job id, owner, epoch)` of every job, by id.
     pub async fn owners(&self) -> Result<Vec<(String, Option<String>, i64)>, sqlx::Error> {
         const SQL: &str = "SELECT id, owner, epoch FROM jobs ORDER BY id";

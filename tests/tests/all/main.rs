@@ -26,6 +26,7 @@ macro_rules! on_every_engine {
     };
 }
 
+mod alerts;
 mod api;
 mod api_limits;
 mod api_sse;

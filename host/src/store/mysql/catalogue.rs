@@ -87,7 +87,7 @@ pub(super) const SQL: Catalogue = Catalogue {
          manual, instance_id, epoch, finished_at_ms) \
          VALUES (?, ?, ?, ?, 1, FALSE, FALSE, ?, ?, ",
         now_ms!(),
-        ") ON DUPLICATE KEY UPDATE id = id"
+        ")"
     ),
     abandon_runs: concat!(
         "UPDATE runs SET status = 'failed', reason = ?, error = COALESCE(error, ?), \
@@ -315,6 +315,58 @@ pub(super) const SQL: Catalogue = Catalogue {
         now_ms!()
     ),
     release_lease: "DELETE FROM leases WHERE name = ? AND holder = ?",
+
+    alert_insert: concat!(
+        "INSERT IGNORE INTO alert_outbox (dedup_key, event, job_key, job_name, target, host, \
+         body, state, created_at_ms, next_at_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ",
+        now_ms!(),
+        ", ",
+        now_ms!(),
+        ")"
+    ),
+    alert_heads: concat!(
+        "SELECT a.id FROM alert_outbox a WHERE a.state = 'pending' AND a.next_at_ms <= (",
+        now_ms!(),
+        ") AND (a.lease_until_ms IS NULL OR a.lease_until_ms < (",
+        now_ms!(),
+        ")) AND NOT EXISTS (SELECT 1 FROM alert_outbox b WHERE b.state = 'pending' \
+         AND b.job_key = a.job_key AND b.target = a.target AND b.id < a.id) \
+         ORDER BY a.id LIMIT ?"
+    ),
+    alert_claim: concat!(
+        "UPDATE alert_outbox SET holder = ?, claim = claim + 1, lease_until_ms = (",
+        now_ms!(),
+        ") + ? WHERE id = ? AND state = 'pending' AND next_at_ms <= (",
+        now_ms!(),
+        ") AND (lease_until_ms IS NULL OR lease_until_ms < (",
+        now_ms!(),
+        "))"
+    ),
+    alert_claimed: "SELECT id, claim, event, target, body, attempts, created_at_ms \
+         FROM alert_outbox WHERE id = ? AND holder = ?",
+    alert_delivered: concat!(
+        "UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1, \
+         last_error = NULL, lease_until_ms = NULL, done_at_ms = (",
+        now_ms!(),
+        ") WHERE id = ? AND claim = ? AND state = 'pending'"
+    ),
+    alert_retry: concat!(
+        "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?, \
+         lease_until_ms = NULL, next_at_ms = (",
+        now_ms!(),
+        ") + ? WHERE id = ? AND claim = ? AND state = 'pending'"
+    ),
+    alert_give_up: concat!(
+        "UPDATE alert_outbox SET state = 'given_up', attempts = attempts + 1, \
+         last_error = ?, lease_until_ms = NULL, done_at_ms = (",
+        now_ms!(),
+        ") WHERE id = ? AND claim = ? AND state = 'pending'"
+    ),
+    alerts_recent: "SELECT id, event, job_key, job_name, host, state, attempts, \
+         last_error, created_at_ms, next_at_ms, done_at_ms FROM alert_outbox \
+         ORDER BY id DESC LIMIT ?",
+    prune_alerts: "DELETE FROM alert_outbox WHERE state <> 'pending' AND done_at_ms < ?",
 
     state_get: "SELECT value FROM job_state WHERE job_id = ? AND `key` = ?",
     state_set: concat!(

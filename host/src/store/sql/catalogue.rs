@@ -182,6 +182,28 @@ pub(crate) struct Catalogue {
     /// (name, holder).
     pub release_lease: &'static str,
 
+    // ----- alert outbox ----------------------------------------------------------------------
+    /// (dedup key, event, job key, job name, target, host, body): writes a pending alert due
+    /// now, unless one with the key exists.
+    pub alert_insert: &'static str,
+    /// (limit) → the ids of the due pending deliveries with a free lease that are the oldest
+    /// pending of their job and webhook, oldest first.
+    pub alert_heads: &'static str,
+    /// (holder, lease, id): claims the delivery if it is still due, pending and free.
+    pub alert_claim: &'static str,
+    /// (id, holder) → `(id, claim, event, target, body, attempts, created)` of a claimed row.
+    pub alert_claimed: &'static str,
+    /// (id, claim): marks the delivery delivered.
+    pub alert_delivered: &'static str,
+    /// (error, delay, id, claim): records a failed attempt, due again after the delay.
+    pub alert_retry: &'static str,
+    /// (error, id, claim): records a failed attempt and gives the delivery up.
+    pub alert_give_up: &'static str,
+    /// (limit) → the newest deliveries' columns, newest first.
+    pub alerts_recent: &'static str,
+    /// (cutoff): deletes deliveries settled before it.
+    pub prune_alerts: &'static str,
+
     // ----- plugin state ----------------------------------------------------------------------
     /// (job, key) → the value.
     pub state_get: &'static str,

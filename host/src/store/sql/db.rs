@@ -16,6 +16,7 @@ use sqlx::database::HasStatementCache;
 use sqlx::error::BoxDynError;
 use sqlx::{Arguments, AssertSqlSafe, Database, Executor, FromRow, IntoArguments, Pool};
 
+use super::alerts::{ClaimedRow, RecentRow};
 use crate::store::rows::{EventRow, InstanceRow, JobRow, RunRow, TriggerRow};
 use crate::store::tokens::StoredToken;
 
@@ -51,6 +52,8 @@ pub(crate) trait SqlDb:
     + Decodes<(String, String)>
     + Decodes<(i64, String, String, i64)>
     + Decodes<(String, i64, i32, i64, bool, bool)>
+    + Decodes<ClaimedRow>
+    + Decodes<RecentRow>
 {
 }
 

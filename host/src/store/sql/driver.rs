@@ -6,6 +6,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use super::SqlEngine;
+use crate::store::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
 use crate::store::driver::{
     Driver, FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
 };
@@ -109,6 +110,11 @@ impl<E: SqlEngine> Driver for E {
         fn holds_lease<'a>(&'a self, name: &'a str, holder: &'a str, epoch: i64) -> Op<'a, bool>;
         fn lease_holder<'a>(&'a self, name: &'a str) -> Op<'a, Option<String>>;
         fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> Op<'a, ()>;
+        fn enqueue_alert<'a>(&'a self, alert: &'a NewAlert) -> Op<'a, bool>;
+        fn claim_alerts<'a>(&'a self, holder: &'a str, lease_ms: i64, limit: i64) -> Op<'a, Vec<ClaimedAlert>>;
+        fn settle_alert<'a>(&'a self, id: i64, claim: i64, outcome: &'a AlertOutcome) -> Op<'a, bool>;
+        fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>>;
+        fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;
         fn state_get<'a>(&'a self, job_id: &'a str, key: &'a str) -> Op<'a, Option<Vec<u8>>>;
         fn state_set<'a>(&'a self, write: StateWrite<'a>) -> Op<'a, bool>;
         fn state_keys<'a>(&'a self, job_id: &'a str) -> Op<'a, Vec<String>>;

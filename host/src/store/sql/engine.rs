@@ -9,9 +9,10 @@ use sqlx::{AssertSqlSafe, Pool, Transaction};
 
 use super::db::{Held, On, SqlDb};
 use super::{
-    Catalogue, events, jobs, leases, liveness, ownership, retention, retries, run_queries, runs,
-    schema, settings, state, takeover,
+    Catalogue, alerts, events, jobs, leases, liveness, ownership, retention, retries, run_queries,
+    runs, schema, settings, state, takeover,
 };
+use crate::store::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
 use crate::store::driver::{
     FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
 };
@@ -367,6 +368,29 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     }
     fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> Op<'a, ()> {
         Box::pin(leases::release(self, name, holder))
+    }
+
+    // ----- alert outbox ----------------------------------------------------------------------
+
+    fn enqueue_alert<'a>(&'a self, alert: &'a NewAlert) -> Op<'a, bool> {
+        Box::pin(alerts::enqueue(self, alert))
+    }
+    fn claim_alerts<'a>(
+        &'a self,
+        holder: &'a str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Op<'a, Vec<ClaimedAlert>> {
+        Box::pin(alerts::claim(self, holder, lease_ms, limit))
+    }
+    fn settle_alert<'a>(&'a self, id: i64, claim: i64, outcome: &'a AlertOutcome) -> Op<'a, bool> {
+        Box::pin(alerts::settle(self, id, claim, outcome))
+    }
+    fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>> {
+        Box::pin(alerts::recent(self, limit))
+    }
+    fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64> {
+        Box::pin(alerts::prune(self, cutoff_ms))
     }
 
     // ----- plugin state ----------------------------------------------------------------------

@@ -42,6 +42,7 @@ mod standard; // standard_sql!: the statements SQLite and PostgreSQL write alike
 mod stmt; // Stmt: one statement and its parameters
 
 // The shared executors, one file per area.
+mod alerts; // the alert outbox
 mod changes; // change notifications through a polled `changes` table
 mod events; // the event history and manual triggers
 mod jobs; // job definitions

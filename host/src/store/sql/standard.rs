@@ -349,6 +349,56 @@ macro_rules! standard_sql {
             ),
             release_lease: "DELETE FROM leases WHERE name = $1 AND holder = $2",
 
+            alert_insert: concat!(
+                "INSERT INTO alert_outbox (dedup_key, event, job_key, job_name, target, host, \
+                 body, state, created_at_ms, next_at_ms) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, 'pending', t.ms, t.ms FROM (SELECT ",
+                $now,
+                " AS ms) t WHERE true ON CONFLICT (dedup_key) DO NOTHING"
+            ),
+            alert_heads: concat!(
+                "SELECT a.id FROM alert_outbox a WHERE a.state = 'pending' AND a.next_at_ms <= (",
+                $now,
+                ") AND (a.lease_until_ms IS NULL OR a.lease_until_ms < (",
+                $now,
+                ")) AND NOT EXISTS (SELECT 1 FROM alert_outbox b WHERE b.state = 'pending' \
+                 AND b.job_key = a.job_key AND b.target = a.target AND b.id < a.id) \
+                 ORDER BY a.id LIMIT $1"
+            ),
+            alert_claim: concat!(
+                "UPDATE alert_outbox SET holder = $1, claim = claim + 1, lease_until_ms = (",
+                $now,
+                ") + $2 WHERE id = $3 AND state = 'pending' AND next_at_ms <= (",
+                $now,
+                ") AND (lease_until_ms IS NULL OR lease_until_ms < (",
+                $now,
+                "))"
+            ),
+            alert_claimed: "SELECT id, claim, event, target, body, attempts, created_at_ms \
+                 FROM alert_outbox WHERE id = $1 AND holder = $2",
+            alert_delivered: concat!(
+                "UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1, \
+                 last_error = NULL, lease_until_ms = NULL, done_at_ms = (",
+                $now,
+                ") WHERE id = $1 AND claim = $2 AND state = 'pending'"
+            ),
+            alert_retry: concat!(
+                "UPDATE alert_outbox SET attempts = attempts + 1, last_error = $1, \
+                 lease_until_ms = NULL, next_at_ms = (",
+                $now,
+                ") + $2 WHERE id = $3 AND claim = $4 AND state = 'pending'"
+            ),
+            alert_give_up: concat!(
+                "UPDATE alert_outbox SET state = 'given_up', attempts = attempts + 1, \
+                 last_error = $1, lease_until_ms = NULL, done_at_ms = (",
+                $now,
+                ") WHERE id = $2 AND claim = $3 AND state = 'pending'"
+            ),
+            alerts_recent: "SELECT id, event, job_key, job_name, host, state, attempts, \
+                 last_error, created_at_ms, next_at_ms, done_at_ms FROM alert_outbox \
+                 ORDER BY id DESC LIMIT $1",
+            prune_alerts: "DELETE FROM alert_outbox WHERE state <> 'pending' AND done_at_ms < $1",
+
             state_get: "SELECT value FROM job_state WHERE job_id = $1 AND key = $2",
             state_set: concat!(
                 "INSERT INTO job_state (job_id, key, value, updated_at_ms) SELECT j.id, $1, $2, ",

@@ -15,6 +15,7 @@ const KNOWN = {
   'scheduler.paused': 'Maintenance switch: true stops every tick from starting.',
   'plugins.default_allowed_hosts': 'Hosts every job may reach (list).',
   'metrics.token': 'Bearer token /metrics requires.',
+  'alerts.webhooks': 'Where alerts go: [{"url": "https://…", "events": [...], "format": "json" | "slack", "headers": {...}}].',
 };
 
 /** The text a value is edited as: strings bare, anything else as JSON. */
