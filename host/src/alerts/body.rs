@@ -208,9 +208,10 @@ pub fn line(body: &Value) -> String {
         out.push_str(&format!(", at {at}"));
     }
     if let Some(error) = text("error") {
-        out.push_str(&format!(": {}", error.replace(['\n', '\r'], " ")));
+        out.push_str(&format!(": {error}"));
     }
-    out
+    // One line, whatever a field holds.
+    out.replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]
