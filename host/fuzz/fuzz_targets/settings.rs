@@ -29,8 +29,10 @@ fuzz_target!(|data: &[u8]| {
                 .expect("a valid setting applies");
             // What is shown among the effective settings is accepted again as it is shown.
             let shown = settings.effective();
+            // Secrets are shown as what stands for them, not as settings.
+            let stand_ins = ["metrics.token_set", "alerts.webhooks_count"];
             for (key, value) in shown.as_object().expect("effective settings are an object") {
-                if key != "metrics.token_set" {
+                if !stand_ins.contains(&key.as_str()) {
                     let again = Settings::validate(key, value);
                     assert!(again.is_ok(), "{key} shown as {value}: {again:?}");
                 }

@@ -1,5 +1,5 @@
-//! The `alerts.webhooks` setting: where alerts go (delivered by `crate::alerts`), which events each webhook wants, in which
-//! format, with which headers.
+//! The `alerts.webhooks` setting: where alerts go (delivered by the alerts module), which
+//! events each webhook wants, in which format, with which headers.
 //!
 //! ```json
 //! [{"url": "https://hooks.example.com/T0/B0/xyz", "events": ["run.failed", "job.stale"],
