@@ -37,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!webhook.events.is_empty());
                 let shown = format!("{webhook:?}");
                 let url = webhook.url.as_str();
-                let hidden = [webhook.url.path(), webhook.url.query().unwrap_or_default(), webhook.url.password().unwrap_or_default()];
+                let hidden = [
+                    webhook.url.path(),
+                    webhook.url.query().unwrap_or_default(),
+                    webhook.url.password().unwrap_or_default(),
+                ];
                 for part in hidden {
                     if part.len() > 8 && !webhook.host().contains(part) {
                         assert!(!shown.contains(part), "{url} shown as {shown}");
