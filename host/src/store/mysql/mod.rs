@@ -122,12 +122,14 @@ pub(crate) use open::ENGINE;
 /// How many times a write runs when InnoDB keeps choosing it as a deadlock victim.
 const DEADLOCK_ATTEMPTS: u32 = 10;
 
-/// Runs `batch` (one transaction: a batch, or a run's start) again when InnoDB rolled it back as a deadlock's victim
-/// (error 1213, SQLSTATE 40001): the whole transaction was undone, so running it again is
-/// safe. Concurrent batches take next-key locks on the `runs` key in interleaved ranges and
-/// may deadlock (measured: 4 writers of 256-run batches on the same 100 jobs); the
-/// database's answer is to retry. After [`DEADLOCK_ATTEMPTS`] the error stands (unavailable:
-/// the caller retries or re-plans, as for an outage).
+/// Runs `batch` (one transaction: a batch, or a run's start) again when InnoDB rolled it back
+/// as a deadlock's victim (error 1213, SQLSTATE 40001): the whole transaction was undone, so
+/// running it again is safe. Concurrent batches take next-key locks on the `runs` key in
+/// interleaved ranges and may deadlock (measured: 4 writers of 256-run batches on the same 100
+/// jobs); the database's answer is to retry — after a random pause that grows with each
+/// attempt, so that the same writers do not meet again in the same order (without it, ten
+/// immediate attempts all lost once in store-bench). After [`DEADLOCK_ATTEMPTS`] the error
+/// stands (unavailable: the caller retries or re-plans, as for an outage).
 async fn retry_deadlocks<T, Fut>(mut batch: impl FnMut() -> Fut) -> Result<T, StoreError>
 where
     Fut: Future<Output = Result<T, StoreError>>,
@@ -140,6 +142,8 @@ where
                     attempt,
                     "batch chosen as a deadlock victim; running it again"
                 );
+                let pause = rand::random_range(1..=5 * u64::from(attempt));
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                 attempt += 1;
             }
             answer => return answer,
