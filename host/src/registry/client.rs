@@ -215,9 +215,23 @@ impl Registry {
         // Read no more than the manifest declares, and check the content against its digest.
         let mut component = Vec::with_capacity(declared as usize);
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| RegistryError::Registry {
-                reference: reference.as_str().to_string(),
-                reason: format!("reading the wasm layer failed: {e}"),
+            let chunk = chunk.map_err(|e| {
+                let text = e.to_string();
+                // The OCI client checks the digest as it streams: "Invalid digest. Expected
+                // sha256:…, got sha256:…".
+                match text.split_once(", got ") {
+                    Some((_, actual)) if text.starts_with("Invalid digest") => {
+                        RegistryError::DigestMismatch {
+                            reference: reference.as_str().to_string(),
+                            expected: layer.digest.clone(),
+                            actual: actual.trim().to_string(),
+                        }
+                    }
+                    _ => RegistryError::Registry {
+                        reference: reference.as_str().to_string(),
+                        reason: format!("reading the wasm layer failed: {text}"),
+                    },
+                }
             })?;
             if (component.len() + chunk.len()) as u64 > declared {
                 return Err(RegistryError::Registry {

@@ -137,6 +137,13 @@ async fn push_and_pull_a_component_and_refuse_bad_input_with_one_line() {
     }
 
     push_non_wasm_artifact(&registry, "jobs/image", "1").await;
+    // A registry serving other bytes than the manifest names (same length, one byte changed).
+    let uptime = plugin("uptime");
+    push(&registry, &uptime, &registry.reference("jobs/tampered:1"));
+    let mut tampered = uptime.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0xff;
+    registry.corrupt_blob(&digest_of(&uptime), &tampered);
     let not_a_component = dir.path().join("notes.txt");
     std::fs::write(&not_a_component, "hello").unwrap();
     let pull = |reference: String, insecure: bool| {
@@ -164,6 +171,10 @@ async fn push_and_pull_a_component_and_refuse_bad_input_with_one_line() {
         (
             pull(registry.reference("jobs/image:1"), true),
             "the manifest has no application/wasm layer",
+        ),
+        (
+            pull(registry.reference("jobs/tampered:1"), true),
+            "digest mismatch",
         ),
         (
             pull(tag.clone(), false),
