@@ -110,18 +110,15 @@ impl Gate {
     /// Starts serving, once; called inside the runtime.
     fn serve(&self) {
         let mut serving = self.serving.lock().expect("gate task");
-        if let Serving::NotYet(_) = &*serving {
-            let Serving::NotYet(listener) = std::mem::replace(&mut *serving, Serving::Failed)
-            else {
-                unreachable!()
-            };
-            match TcpListener::from_std(listener) {
+        match std::mem::replace(&mut *serving, Serving::Failed) {
+            Serving::NotYet(listener) => match TcpListener::from_std(listener) {
                 Ok(listener) => {
                     *serving = Serving::Started(tokio::spawn(serve(listener, self.rules.clone())))
                 }
                 // Every connection of the client then fails: refused, never unguarded.
                 Err(e) => tracing::error!(target: "wasmcron::registry", "registry gate: {e}"),
-            }
+            },
+            other => *serving = other,
         }
     }
 
