@@ -84,6 +84,7 @@ conformance! {
         last_success_and_stale_marks,
         alerts_are_enqueued_once_and_claimed_under_a_lease,
         alerts_are_retried_after_their_backoff_in_order_per_job,
+        alerts_held_by_a_dead_replica_are_taken_over_before_their_lease_ends,
     ],
 }
 
@@ -2455,8 +2456,19 @@ fn alert(key: &str, job: Option<&str>, target: &str) -> NewAlert {
     }
 }
 
+/// Dead-after for the alert claims of these tests: longer than any of them runs.
+const LIVE_MS: i64 = 600_000;
+
+/// Registers replicas `ids` (a live heartbeat each), as the holders of alert claims are.
+async fn live_replicas(store: &Store, ids: &[&str]) {
+    for id in ids {
+        store.heartbeat(id, "127.0.0.1:1", "test").await.unwrap();
+    }
+}
+
 async fn alerts_are_enqueued_once_and_claimed_under_a_lease(db: &Db) {
     let store = &db.store;
+    live_replicas(store, &["a", "b"]).await;
     assert!(
         store
             .enqueue_alert(&alert("f1", Some("j1"), "t1"))
@@ -2479,10 +2491,13 @@ async fn alerts_are_enqueued_once_and_claimed_under_a_lease(db: &Db) {
     assert!(store.enqueue_alert(&alert("p1", None, "t1")).await.unwrap());
 
     // One claim per chain (job, webhook), each taken by one holder only.
-    let a = store.claim_alerts("a", 60_000, 10).await.unwrap();
+    let a = store.claim_alerts("a", 60_000, LIVE_MS, 10).await.unwrap();
     assert_eq!(a.len(), 3);
     assert!(a.iter().all(|c| c.attempts == 0 && c.event == "run.failed"));
-    assert_eq!(store.claim_alerts("b", 60_000, 10).await.unwrap(), vec![]);
+    assert_eq!(
+        store.claim_alerts("b", 60_000, LIVE_MS, 10).await.unwrap(),
+        vec![]
+    );
 
     // Settled by its claim, once.
     let first = &a[0];
@@ -2506,11 +2521,11 @@ async fn alerts_are_enqueued_once_and_claimed_under_a_lease(db: &Db) {
         .await
         .unwrap();
     assert!(short);
-    let taken = store.claim_alerts("a", 50, 10).await.unwrap();
+    let taken = store.claim_alerts("a", 50, LIVE_MS, 10).await.unwrap();
     assert_eq!(taken.len(), 1);
     let at = store.now_ms().await.unwrap();
     wait_for_db_clock_past(store, at + 50).await;
-    let retaken = store.claim_alerts("b", 60_000, 10).await.unwrap();
+    let retaken = store.claim_alerts("b", 60_000, LIVE_MS, 10).await.unwrap();
     assert_eq!(retaken.len(), 1);
     assert_eq!(retaken[0].id, taken[0].id);
     assert!(retaken[0].claim > taken[0].claim);
@@ -2558,6 +2573,7 @@ async fn alerts_are_enqueued_once_and_claimed_under_a_lease(db: &Db) {
 
 async fn alerts_are_retried_after_their_backoff_in_order_per_job(db: &Db) {
     let store = &db.store;
+    live_replicas(store, &["r", "s"]).await;
     for key in ["a1", "a2"] {
         store
             .enqueue_alert(&alert(key, Some("j1"), "t"))
@@ -2570,7 +2586,7 @@ async fn alerts_are_retried_after_their_backoff_in_order_per_job(db: &Db) {
         .unwrap();
 
     // The head of each job's chain only.
-    let claimed = store.claim_alerts("r", 60_000, 10).await.unwrap();
+    let claimed = store.claim_alerts("r", 60_000, LIVE_MS, 10).await.unwrap();
     let bodies: BTreeSet<_> = claimed.iter().map(|c| c.body.clone()).collect();
     assert_eq!(
         bodies,
@@ -2603,7 +2619,10 @@ async fn alerts_are_retried_after_their_backoff_in_order_per_job(db: &Db) {
     };
     assert!(store.settle_alert(a1.id, a1.claim, &failed).await.unwrap());
     let failed_at = store.now_ms().await.unwrap();
-    assert_eq!(store.claim_alerts("r", 60_000, 10).await.unwrap(), vec![]);
+    assert_eq!(
+        store.claim_alerts("r", 60_000, LIVE_MS, 10).await.unwrap(),
+        vec![]
+    );
     let recent = store.recent_alerts(10).await.unwrap();
     let row = recent.iter().find(|d| d.id == a1.id).unwrap();
     assert_eq!(
@@ -2614,7 +2633,7 @@ async fn alerts_are_retried_after_their_backoff_in_order_per_job(db: &Db) {
 
     // Due again: a1 comes back (second attempt), still before a2.
     wait_for_db_clock_past(store, row.next_at_ms).await;
-    let again = store.claim_alerts("s", 60_000, 10).await.unwrap();
+    let again = store.claim_alerts("s", 60_000, LIVE_MS, 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!((again[0].id, again[0].attempts), (a1.id, 1));
     assert!(
@@ -2623,7 +2642,60 @@ async fn alerts_are_retried_after_their_backoff_in_order_per_job(db: &Db) {
             .await
             .unwrap()
     );
-    let next = store.claim_alerts("s", 60_000, 10).await.unwrap();
+    let next = store.claim_alerts("s", 60_000, LIVE_MS, 10).await.unwrap();
     assert_eq!(next.len(), 1);
     assert!(next[0].body.contains("a2"));
+}
+
+/// A claim outlives its holder only while the holder is live: once it left, or its heartbeat
+/// is older than dead-after, another replica takes the row over, long before the lease ends;
+/// the old claim can no longer settle it.
+async fn alerts_held_by_a_dead_replica_are_taken_over_before_their_lease_ends(db: &Db) {
+    let store = &db.store;
+    live_replicas(store, &["a", "b"]).await;
+    for (key, job) in [("x1", "j1"), ("y1", "j2")] {
+        store
+            .enqueue_alert(&alert(key, Some(job), "t"))
+            .await
+            .unwrap();
+    }
+    let held = store
+        .claim_alerts("a", 3_600_000, LIVE_MS, 10)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 2);
+    assert_eq!(
+        store.claim_alerts("b", 60_000, LIVE_MS, 10).await.unwrap(),
+        vec![],
+        "a live holder keeps its claims"
+    );
+
+    // `a` stops heartbeating: seen dead once its heartbeat is older than dead-after.
+    let at = store.now_ms().await.unwrap();
+    wait_for_db_clock_past(store, at + 200).await;
+    live_replicas(store, &["b"]).await;
+    let taken = store.claim_alerts("b", 60_000, 150, 10).await.unwrap();
+    assert_eq!(taken.len(), 2, "a's rows are free once a is dead");
+    for (old, new) in held.iter().zip(&taken) {
+        assert_eq!(old.id, new.id);
+        assert!(new.claim > old.claim);
+        assert!(
+            !store
+                .settle_alert(old.id, old.claim, &AlertOutcome::Delivered)
+                .await
+                .unwrap(),
+            "the dead holder's claim settles nothing"
+        );
+    }
+
+    // A replica that left is not live either, whatever its last heartbeat.
+    store
+        .settle_alert(taken[0].id, taken[0].claim, &AlertOutcome::Delivered)
+        .await
+        .unwrap();
+    store.leave("b").await.unwrap();
+    live_replicas(store, &["c"]).await;
+    let left = store.claim_alerts("c", 60_000, LIVE_MS, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, taken[1].id);
 }

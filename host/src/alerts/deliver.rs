@@ -1,10 +1,12 @@
 //! Delivering the outbox: every replica runs [`deliver_alerts`]; each due row is claimed by
 //! one of them under a lease (database clock), posted to its webhook, and settled under that
 //! claim. A failed post is retried with exponential backoff ([`backoff_ms`]) until the alert
-//! is [`RETRY_WINDOW`] old, then given up. A replica that dies mid-delivery leaves its lease
-//! to expire ([`LEASE`]); another replica then claims the row and posts it again, so a
-//! receiver may see an alert twice only when a replica died after posting it and before
-//! recording that it did.
+//! is [`RETRY_WINDOW`] old, then given up. A replica that dies mid-delivery holds its rows
+//! until it is seen dead (its heartbeat older than dead-after, the same rule that hands its
+//! jobs over) or its lease ([`LEASE`]) runs out, whichever comes first; another replica then
+//! claims the row and posts it again, so a receiver may see an alert twice only when a
+//! replica died (or stalled past dead-after) after posting it and before recording that it
+//! did.
 //!
 //! Posts go through the egress guard as a target the operator configured
 //! ([`Egress::configured`] with the webhook's `host:port`): that host's public, private and
@@ -51,6 +53,7 @@ pub async fn deliver_alerts(
     settings: SettingsCache,
     own: Arc<OwnAddresses>,
     instance: String,
+    dead_after: Duration,
     stop: impl Future<Output = ()>,
 ) {
     tokio::pin!(stop);
@@ -59,7 +62,7 @@ pub async fn deliver_alerts(
             _ = &mut stop => return,
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
-        if let Err(e) = round(&store, &settings, &own, &instance).await {
+        if let Err(e) = round(&store, &settings, &own, &instance, dead_after).await {
             tracing::debug!(error = %e, "cannot deliver alerts now");
         }
     }
@@ -71,9 +74,15 @@ async fn round(
     settings: &SettingsCache,
     own: &Arc<OwnAddresses>,
     instance: &str,
+    dead_after: Duration,
 ) -> Result<(), crate::store::StoreError> {
     let claimed = store
-        .claim_alerts(instance, LEASE.as_millis() as i64, BATCH)
+        .claim_alerts(
+            instance,
+            LEASE.as_millis() as i64,
+            dead_after.as_millis() as i64,
+            BATCH,
+        )
         .await?;
     if claimed.is_empty() {
         return Ok(());

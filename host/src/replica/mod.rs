@@ -392,6 +392,7 @@ impl Replica {
                 self.settings.clone(),
                 self.runtime.engine.own_addresses().clone(),
                 id.clone(),
+                self.options.dead_after,
                 stop.wait(),
             )
         });

@@ -139,17 +139,22 @@ impl Store {
 
     /// Claims up to `limit` due deliveries for `holder` for `lease_ms` (database clock): at
     /// most one per job and webhook, each the oldest pending of its chain, none whose lease
-    /// is still held.
+    /// is still held by a live replica (a replica is live while its heartbeat is younger than
+    /// `dead_after_ms`): a crashed replica's deliveries are taken over once it is seen dead,
+    /// not only when their lease runs out.
     pub async fn claim_alerts(
         &self,
         holder: &str,
         lease_ms: i64,
+        dead_after_ms: i64,
         limit: i64,
     ) -> Result<Vec<ClaimedAlert>, StoreError> {
-        self.bounded(
-            self.driver
-                .claim_alerts(holder, lease_ms.max(1), limit.max(1)),
-        )
+        self.bounded(self.driver.claim_alerts(
+            holder,
+            lease_ms.max(1),
+            dead_after_ms.max(1),
+            limit.max(1),
+        ))
         .await
     }
 

@@ -332,11 +332,13 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Writes an alert unless one with its key exists; true when written.
     fn enqueue_alert<'a>(&'a self, alert: &'a NewAlert) -> Op<'a, bool>;
     /// Claims up to `limit` due deliveries, the oldest pending of each job and webhook,
-    /// whose lease is free, for `holder` for `lease_ms`.
+    /// whose lease is free (or held by a replica not live within `dead_after_ms`), for
+    /// `holder` for `lease_ms`.
     fn claim_alerts<'a>(
         &'a self,
         holder: &'a str,
         lease_ms: i64,
+        dead_after_ms: i64,
         limit: i64,
     ) -> Op<'a, Vec<ClaimedAlert>>;
     /// Records a claimed delivery's outcome if `claim` is still the row's and it is pending.

@@ -330,6 +330,8 @@ pub(super) const SQL: Catalogue = Catalogue {
         now_ms!(),
         ") AND (a.lease_until_ms IS NULL OR a.lease_until_ms < (",
         now_ms!(),
+        ") OR a.holder NOT IN (",
+        live_ids!(now_ms!(), live_session!(), "?"),
         ")) AND NOT EXISTS (SELECT 1 FROM alert_outbox b WHERE b.state = 'pending' \
          AND b.job_key = a.job_key AND b.target = a.target AND b.id < a.id) \
          ORDER BY a.id LIMIT ?"
@@ -341,6 +343,8 @@ pub(super) const SQL: Catalogue = Catalogue {
         now_ms!(),
         ") AND (lease_until_ms IS NULL OR lease_until_ms < (",
         now_ms!(),
+        ") OR holder NOT IN (",
+        live_ids!(now_ms!(), live_session!(), "?"),
         "))"
     ),
     alert_claimed: "SELECT id, claim, event, target, body, attempts, created_at_ms \

@@ -45,9 +45,11 @@ pub(super) async fn claim<E: SqlEngine>(
     engine: &E,
     holder: &str,
     lease_ms: i64,
+    dead_after_ms: i64,
     limit: i64,
 ) -> Result<Vec<ClaimedAlert>, StoreError> {
     let heads: Vec<i64> = Stmt::new(E::SQL.alert_heads)
+        .bind(dead_after_ms)
         .bind(limit)
         .scalars(engine.on())
         .await?;
@@ -57,6 +59,7 @@ pub(super) async fn claim<E: SqlEngine>(
             .bind(holder)
             .bind(lease_ms)
             .bind(id)
+            .bind(dead_after_ms)
             .execute(engine.on())
             .await?;
         if won == 0 {

@@ -186,10 +186,12 @@ pub(crate) struct Catalogue {
     /// (dedup key, event, job key, job name, target, host, body): writes a pending alert due
     /// now, unless one with the key exists.
     pub alert_insert: &'static str,
-    /// (limit) → the ids of the due pending deliveries with a free lease that are the oldest
-    /// pending of their job and webhook, oldest first.
+    /// (dead after, limit) → the ids of the due pending deliveries that are free (no lease, an
+    /// expired one, or one held by a replica that is no longer live) and the oldest pending of
+    /// their job and webhook, oldest first.
     pub alert_heads: &'static str,
-    /// (holder, lease, id): claims the delivery if it is still due, pending and free.
+    /// (holder, lease, id, dead after): claims the delivery if it is still due, pending and
+    /// free.
     pub alert_claim: &'static str,
     /// (id, holder) → `(id, claim, event, target, body, attempts, created)` of a claimed row.
     pub alert_claimed: &'static str,

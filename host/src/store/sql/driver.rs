@@ -111,7 +111,7 @@ impl<E: SqlEngine> Driver for E {
         fn lease_holder<'a>(&'a self, name: &'a str) -> Op<'a, Option<String>>;
         fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> Op<'a, ()>;
         fn enqueue_alert<'a>(&'a self, alert: &'a NewAlert) -> Op<'a, bool>;
-        fn claim_alerts<'a>(&'a self, holder: &'a str, lease_ms: i64, limit: i64) -> Op<'a, Vec<ClaimedAlert>>;
+        fn claim_alerts<'a>(&'a self, holder: &'a str, lease_ms: i64, dead_after_ms: i64, limit: i64) -> Op<'a, Vec<ClaimedAlert>>;
         fn settle_alert<'a>(&'a self, id: i64, claim: i64, outcome: &'a AlertOutcome) -> Op<'a, bool>;
         fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>>;
         fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;

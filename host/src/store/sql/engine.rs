@@ -379,9 +379,10 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
         &'a self,
         holder: &'a str,
         lease_ms: i64,
+        dead_after_ms: i64,
         limit: i64,
     ) -> Op<'a, Vec<ClaimedAlert>> {
-        Box::pin(alerts::claim(self, holder, lease_ms, limit))
+        Box::pin(alerts::claim(self, holder, lease_ms, dead_after_ms, limit))
     }
     fn settle_alert<'a>(&'a self, id: i64, claim: i64, outcome: &'a AlertOutcome) -> Op<'a, bool> {
         Box::pin(alerts::settle(self, id, claim, outcome))

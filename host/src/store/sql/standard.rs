@@ -361,9 +361,11 @@ macro_rules! standard_sql {
                 $now,
                 ") AND (a.lease_until_ms IS NULL OR a.lease_until_ms < (",
                 $now,
+                ") OR a.holder NOT IN (",
+                live_ids!($now, $session, "$1"),
                 ")) AND NOT EXISTS (SELECT 1 FROM alert_outbox b WHERE b.state = 'pending' \
                  AND b.job_key = a.job_key AND b.target = a.target AND b.id < a.id) \
-                 ORDER BY a.id LIMIT $1"
+                 ORDER BY a.id LIMIT $2"
             ),
             alert_claim: concat!(
                 "UPDATE alert_outbox SET holder = $1, claim = claim + 1, lease_until_ms = (",
@@ -372,6 +374,8 @@ macro_rules! standard_sql {
                 $now,
                 ") AND (lease_until_ms IS NULL OR lease_until_ms < (",
                 $now,
+                ") OR holder NOT IN (",
+                live_ids!($now, $session, "$4"),
                 "))"
             ),
             alert_claimed: "SELECT id, claim, event, target, body, attempts, created_at_ms \
