@@ -119,6 +119,20 @@ impl Alert {
         Alert::about(AlertEvent::JobRecovered, id, name, success_ms.to_string())
     }
 
+    /// `job.recovered`: tick `tick_ms` succeeded after the job's previous tick had failed.
+    pub fn job_recovered_from_failures((id, name): (&str, &str), tick_ms: i64) -> Alert {
+        Alert {
+            scheduled_at_ms: Some(tick_ms),
+            status: Some(RunStatus::Succeeded),
+            ..Alert::about(
+                AlertEvent::JobRecovered,
+                id,
+                name,
+                format!("tick {tick_ms}"),
+            )
+        }
+    }
+
     /// `plugin.failed`: `plugin` failed to load on `instance`.
     pub fn plugin_failed(plugin: &str, error: &str, instance: &str) -> Alert {
         let error = format!("plugin {plugin}: {error}");

@@ -9,6 +9,7 @@
 //! - [`execute`]: the real [`Executor`]: record (through the [`RunLedger`]), run the plugin,
 //!   finish — each fenced by the job's epoch;
 //! - [`triggers`]: the owner's manual-trigger feeder;
+//! - [`recovery`]: `job.recovered` when a tick succeeds after failed ones;
 //! - [`retry`], [`retries_feed`]: waiting for and running the planned attempts of failed
 //!   ticks; the owner's feeder of the attempts planned by a replica that stopped waiting;
 //! - [`ledger`], [`run_request`], [`timers`], [`slab`]: batched run writes, the plugin's view of
@@ -19,6 +20,7 @@ mod core;
 mod dispatch;
 mod execute;
 mod ledger;
+mod recovery;
 mod retries_feed;
 mod retry;
 mod run_loop;
@@ -34,6 +36,7 @@ pub use self::core::{
 pub use self::dispatch::Execute;
 pub use self::execute::{Executor, RunEnd};
 pub use self::ledger::RunLedger;
+pub use self::recovery::failing_before;
 pub use self::retries_feed::{RETRY_POLL_INTERVAL, feed_retries};
 pub use self::retry::RetryBook;
 pub use self::run_loop::Scheduler;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wasmcron_e2e::cluster::{Cluster, Engine};
 use wasmcron_e2e::collector::Collector;
+use wasmcron_e2e::events::subscribe;
 use wasmcron_e2e::host::{Host, HostOptions};
 use wasmcron_e2e::turns;
 use wasmcron_e2e::webhook::Receiver;
@@ -380,18 +381,35 @@ async fn sqlite_a_stale_job_alerts_stale_then_recovered() {
         ]),
     )
     .await;
+    let mut stream = subscribe(&host, "?kind=job.stale,job.recovered", None).await;
     let body = reporter("watched", &collector, json!({"stale_after": "3s"}));
     let (status, job) = host.send("POST", "/api/v1/jobs", body).await;
     assert_eq!(status, 201, "{job}");
+    let stale = stream
+        .wait_for("job.stale streamed", Duration::from_secs(40), |e| {
+            e["kind"] == "job.stale"
+        })
+        .await;
+    assert_eq!(stale["data"]["job"], "watched", "{stale}");
+    let (_, view) = host.get("/api/v1/jobs/watched").await;
+    assert_eq!(view["stale"], true, "{view}");
     host.wait_for("job.stale arrives", Duration::from_secs(40), || async {
         receiver.bodies("job.stale").len() == 2
     })
     .await;
     collector.fail_attempts_below(0);
+    stream
+        .wait_for("job.recovered streamed", Duration::from_secs(40), |e| {
+            e["kind"] == "job.recovered"
+        })
+        .await;
     host.wait_for("job.recovered arrives", Duration::from_secs(40), || async {
         receiver.bodies("job.recovered").len() == 2
     })
     .await;
+    let (_, view) = host.get("/api/v1/jobs/watched").await;
+    assert_eq!(view["stale"], false, "{view}");
+    assert!(view["last_success_at"].is_string(), "{view}");
     let (status, answer) = host
         .send("POST", "/api/v1/jobs/watched/pause", Value::Null)
         .await;
@@ -493,4 +511,83 @@ async fn sqlite_ticks_missed_while_down_are_alerted_once_with_their_count() {
         .min()
         .unwrap();
     assert_eq!(alert["scheduled_at"], first);
+}
+
+/// One replica on SQLite: a job that fails every tick pauses itself after three (its reason
+/// `failures` in the API), alerted once as `job.paused`; resumed and succeeding, it is
+/// alerted `job.recovered` once, for the tick that succeeded, and streams the event.
+#[tokio::test]
+async fn sqlite_a_job_paused_by_failures_is_alerted_then_recovered_once() {
+    let _turn = turns::beside_others().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
+    let plugins = wasmcron_e2e::built::plugins_dir();
+    let receiver = Receiver::start().await;
+    let collector = Collector::start().await;
+    collector.fail_attempts_below(i64::MAX);
+    let host = Host::start(HostOptions::new(&url, "solo", &plugins)).await;
+    configure(
+        &[&host],
+        json!([{"url": receiver.url(), "events": ["job.paused", "job.recovered"]}]),
+    )
+    .await;
+    let mut stream = subscribe(&host, "?kind=job.recovered", None).await;
+    let body = reporter(
+        "flaky",
+        &collector,
+        json!({"schedule": "@every 1s", "pause_after_failures": 3}),
+    );
+    let (status, job) = host.send("POST", "/api/v1/jobs", body).await;
+    assert_eq!(status, 201, "{job}");
+    host.wait_for("the job pauses itself", Duration::from_secs(30), || async {
+        let (_, view) = host.get("/api/v1/jobs/flaky").await;
+        view["status"] == "paused"
+    })
+    .await;
+    let (_, view) = host.get("/api/v1/jobs/flaky").await;
+    assert_eq!(view["paused_reason"], "failures", "{view}");
+    host.wait_for("job.paused arrives", Duration::from_secs(30), || async {
+        receiver.bodies("job.paused").len() == 1
+    })
+    .await;
+    assert!(
+        receiver.bodies("job.recovered").is_empty(),
+        "nothing recovered yet"
+    );
+
+    collector.fail_attempts_below(0);
+    let (status, answer) = host
+        .send("POST", "/api/v1/jobs/flaky/resume", Value::Null)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["paused_reason"], Value::Null, "{answer}");
+    let event = stream
+        .wait_for("job.recovered streamed", Duration::from_secs(30), |e| {
+            e["kind"] == "job.recovered"
+        })
+        .await;
+    assert_eq!(event["data"]["job"], "flaky", "{event}");
+    host.wait_for("job.recovered arrives", Duration::from_secs(30), || async {
+        receiver.bodies("job.recovered").len() == 1
+    })
+    .await;
+    // A few more successful ticks recover nothing more.
+    let succeeded = |runs: &Vec<Value>| runs.iter().filter(|r| r["status"] == "succeeded").count();
+    host.wait_for("three more successes", Duration::from_secs(30), || async {
+        succeeded(&host.runs("flaky").await) >= 4
+    })
+    .await;
+    let recovered = receiver.bodies("job.recovered");
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    let first_success = host
+        .runs("flaky")
+        .await
+        .into_iter()
+        .filter(|r| r["status"] == "succeeded")
+        .map(|r| r["scheduled_at"].as_str().unwrap().to_owned())
+        .min()
+        .unwrap();
+    assert_eq!(recovered[0]["scheduled_at"], first_success.as_str());
+    assert_eq!(recovered[0]["status"], "succeeded");
+    assert_eq!(receiver.bodies("job.paused").len(), 1);
 }
