@@ -75,6 +75,8 @@ pub(crate) struct JobEdit<'a> {
     pub move_anchor: bool,
     /// The version the edit is based on.
     pub read_version: i64,
+    /// Drop the job's planned retries in the same transaction (paused, schedule changed).
+    pub drop_retries: bool,
 }
 
 /// A plugin-state write on behalf of a job's owner.
@@ -171,8 +173,6 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     fn owned_retries<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<PendingRetry>>;
     /// Removes one planned attempt; false when it was not planned.
     fn drop_retry<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, bool>;
-    /// Removes every planned attempt of a job; returns how many.
-    fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64>;
 
     // ----- job health ------------------------------------------------------------------------
 

@@ -136,9 +136,6 @@ impl Store {
             last_read = current.version;
             let edited = apply_patch(current, patch);
             if let Some(job) = self.write_edit(&edited, expected).await? {
-                if edited.drop_retries {
-                    self.drop_retries(id).await?;
-                }
                 return Ok(job);
             }
             // Someone else edited the job between the read and the write: with an expected
@@ -196,7 +193,6 @@ impl Store {
             let mut edited = apply_patch(current, &patch);
             edited.job.paused_reason = Some(reason);
             if let Some(job) = self.write_edit(&edited, version).await? {
-                self.drop_retries(id).await?;
                 return Ok(Some(job));
             }
         }
@@ -214,6 +210,7 @@ impl Store {
     }
 
     /// Writes the edited fields if the job is still at `read_version`; `None` if it is not.
+    /// An edit that drops the job's planned retries drops them in the same transaction.
     async fn write_edit(
         &self,
         edited: &EditedFields,
@@ -223,6 +220,7 @@ impl Store {
             job: &edited.job,
             move_anchor: edited.move_anchor,
             read_version,
+            drop_retries: edited.drop_retries,
         };
         self.bounded(self.driver.update_job(edit)).await
     }

@@ -70,11 +70,6 @@ impl Store {
             .await
     }
 
-    /// Drops every planned attempt of a job (paused, schedule edited); returns how many.
-    pub async fn drop_retries(&self, job_id: &str) -> Result<u64, StoreError> {
-        self.bounded(self.driver.drop_retries(job_id)).await
-    }
-
     /// When the job's newest succeeded run finished (database clock).
     pub async fn last_success_ms(&self, job_id: &str) -> Result<Option<i64>, StoreError> {
         self.bounded(self.driver.last_success(job_id)).await

@@ -101,6 +101,13 @@ pub(super) async fn update_job(
     if matched == 0 {
         return Ok(None);
     }
+    if edit.drop_retries {
+        // The retries this edit makes obsolete go with it, in its transaction.
+        Stmt::<MySql>::new(SQL.drop_retries)
+            .bind(edit.job.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
     let row: JobRow = Stmt::<MySql>::new(SQL.job_by_id)
         .bind(edit.job.id.as_str())
         .fetch_one(&mut *tx)

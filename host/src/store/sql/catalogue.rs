@@ -70,7 +70,8 @@ pub(crate) struct Catalogue {
     /// (instance) → `(job, tick, attempt, due, catch-up, manual)` of the planned attempts of
     /// the jobs it owns, the earliest due first.
     pub owned_retries: &'static str,
-    /// (job): removes every planned attempt of the job.
+    /// (job): removes every planned attempt of the job, in the transaction of the edit (pause,
+    /// schedule change) that makes them obsolete.
     pub drop_retries: &'static str,
 
     // ----- job health ------------------------------------------------------------------------

@@ -62,7 +62,6 @@ impl<E: SqlEngine> Driver for E {
         fn retry_wait<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, RetryWait>;
         fn owned_retries<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<PendingRetry>>;
         fn drop_retry<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, bool>;
-        fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64>;
         fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;
         fn mark_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;
         fn clear_stale<'a>(&'a self, job_id: &'a str) -> Op<'a, bool>;

@@ -170,9 +170,6 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     fn drop_retry<'a>(&'a self, job_id: &'a str, tick: i64, attempt: i32) -> Op<'a, bool> {
         Box::pin(retries::drop_one(self, job_id, tick, attempt))
     }
-    fn drop_retries<'a>(&'a self, job_id: &'a str) -> Op<'a, u64> {
-        Box::pin(retries::drop_all(self, job_id))
-    }
     fn last_success<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>> {
         Box::pin(retries::last_success(self, job_id))
     }

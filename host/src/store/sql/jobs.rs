@@ -114,10 +114,27 @@ pub(super) async fn update<E: SqlEngine>(
     engine: &E,
     edit: JobEdit<'_>,
 ) -> Result<Option<Job>, StoreError> {
+    if !edit.drop_retries {
+        let row: Option<JobRow> = update_job_stmt::<E>(&edit)
+            .fetch_optional(engine.on())
+            .await
+            .map_err(|e| name_conflict(e, &edit.job.name))?;
+        return row.map(Job::try_from).transpose();
+    }
+    // The edit and the drop of the planned retries it makes obsolete commit together.
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
     let row: Option<JobRow> = update_job_stmt::<E>(&edit)
-        .fetch_optional(engine.on())
+        .fetch_optional(held.on())
         .await
         .map_err(|e| name_conflict(e, &edit.job.name))?;
+    if row.is_some() {
+        Stmt::<E::Db>::new(E::SQL.drop_retries)
+            .bind(edit.job.id.as_str())
+            .execute(held.on())
+            .await?;
+    }
+    tx.commit().await?;
     row.map(Job::try_from).transpose()
 }
 

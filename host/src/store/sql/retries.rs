@@ -119,13 +119,6 @@ pub(super) async fn drop_one<E: SqlEngine>(
     Ok(dropped > 0)
 }
 
-pub(super) async fn drop_all<E: SqlEngine>(engine: &E, job_id: &str) -> Result<u64, StoreError> {
-    Ok(Stmt::new(E::SQL.drop_retries)
-        .bind(job_id)
-        .execute(engine.on())
-        .await?)
-}
-
 pub(super) async fn last_success<E: SqlEngine>(
     engine: &E,
     job_id: &str,
