@@ -53,6 +53,9 @@ pub trait Execute: Send + Sync + 'static {
     fn stop_waiting(&self) {}
     /// The job is released under `epoch`: its runs waiting for a retry's due time end now.
     fn stop_waiting_for(&self, _job_id: &str, _epoch: i64) {}
+    /// The release of the job under `epoch` is over (its runs ended, or were cancelled):
+    /// what [`Execute::stop_waiting_for`] remembered of it can go.
+    fn released(&self, _job_id: &str, _epoch: i64) {}
     /// The grace period is over: runs in flight are about to be cancelled.
     fn cancel_in_flight(&self) {}
     /// Record the runs that were cancelled.
@@ -107,6 +110,9 @@ impl Execute for Executor {
     }
     fn stop_waiting_for(&self, job_id: &str, epoch: i64) {
         Executor::stop_waiting_for(self, job_id, epoch)
+    }
+    fn released(&self, job_id: &str, epoch: i64) {
+        Executor::released(self, job_id, epoch)
     }
     fn cancel_in_flight(&self) {
         Executor::cancel_in_flight(self)

@@ -8,8 +8,8 @@
 //! and the tests take milliseconds. (The loop's precise wait before a deadline yields for at
 //! most a few milliseconds of real time, then sleeps on the paused clock.)
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -26,6 +26,8 @@ struct Gated {
     started: mpsc::UnboundedSender<i64>,
     gate: Arc<Semaphore>,
     cancelled: Arc<AtomicBool>,
+    /// What the loop told of releases: `(job, epoch, "stop waiting" | "released")`.
+    releases: Arc<Mutex<Vec<(String, i64, &'static str)>>>,
 }
 
 /// Sets the flag when a run is dropped before it finished.
@@ -60,6 +62,16 @@ impl Execute for Gated {
     ) -> BoxFuture<'a, Option<RunEnd>> {
         Box::pin(async { None })
     }
+
+    fn stop_waiting_for(&self, job_id: &str, epoch: i64) {
+        let call = (job_id.to_owned(), epoch, "stop waiting");
+        self.releases.lock().unwrap().push(call);
+    }
+
+    fn released(&self, job_id: &str, epoch: i64) {
+        let call = (job_id.to_owned(), epoch, "released");
+        self.releases.lock().unwrap().push(call);
+    }
 }
 
 struct Harness {
@@ -67,16 +79,19 @@ struct Harness {
     started: mpsc::UnboundedReceiver<i64>,
     gate: Arc<Semaphore>,
     cancelled: Arc<AtomicBool>,
+    releases: Arc<Mutex<Vec<(String, i64, &'static str)>>>,
 }
 
 fn start() -> Harness {
     let (tx, started) = mpsc::unbounded_channel();
     let gate = Arc::new(Semaphore::new(0));
     let cancelled = Arc::new(AtomicBool::new(false));
+    let releases = Arc::new(Mutex::new(Vec::new()));
     let executor = Arc::new(Gated {
         started: tx,
         gate: gate.clone(),
         cancelled: cancelled.clone(),
+        releases: releases.clone(),
     });
     let (scheduler, handle) = Scheduler::new(DbClock::new(0), executor);
     tokio::spawn(scheduler.run(std::future::pending(), Duration::from_secs(1)));
@@ -89,6 +104,7 @@ fn start() -> Harness {
         started,
         gate,
         cancelled,
+        releases,
     }
 }
 
@@ -108,6 +124,14 @@ async fn a_released_job_stops_at_once_and_is_answered_after_its_run_finishes() {
         release.await.unwrap(),
         Some(1),
         "the epoch it was held under"
+    );
+    // Its waiting retries were told to stop, and, once its run ended, the release forgotten.
+    assert_eq!(
+        *h.releases.lock().unwrap(),
+        [
+            ("job".to_owned(), 1, "stop waiting"),
+            ("job".to_owned(), 1, "released")
+        ]
     );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(h.started.try_recv().is_err(), "a released job ticked again");
@@ -240,10 +264,12 @@ async fn stoppable(
     let (tx, started) = mpsc::unbounded_channel();
     let gate = Arc::new(Semaphore::new(0));
     let cancelled = Arc::new(AtomicBool::new(false));
+    let releases = Arc::new(Mutex::new(Vec::new()));
     let executor = Arc::new(Gated {
         started: tx,
         gate: gate.clone(),
         cancelled: cancelled.clone(),
+        releases: releases.clone(),
     });
     let (scheduler, handle) = Scheduler::new(DbClock::new(0), executor);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -262,6 +288,7 @@ async fn stoppable(
         started,
         gate,
         cancelled,
+        releases,
     };
     (h, stop_tx, task)
 }

@@ -251,4 +251,15 @@ impl Executor {
             .insert((job_id.to_owned(), epoch));
         self.stopping.notify.notify_waiters();
     }
+
+    /// The release of the job held under `epoch` is over: no run of that epoch is left here to
+    /// stop, so the job is forgotten (a replica handing jobs back and forth keeps nothing per
+    /// handoff).
+    pub fn released(&self, job_id: &str, epoch: i64) {
+        self.stopping
+            .released
+            .lock()
+            .expect("released jobs")
+            .remove(&(job_id.to_owned(), epoch));
+    }
 }

@@ -356,6 +356,7 @@ impl Scheduler {
                 if !self.releasing.is_empty()
                     && let Some((epoch, reply)) = self.releasing.remove(job_id)
                 {
+                    self.shared.executor.released(job_id, epoch);
                     let _ = reply.send(Some(epoch));
                 }
                 if !self.core.holds_key(ended.key) {
@@ -388,7 +389,8 @@ impl Scheduler {
             runs.cancel.notify_waiters();
         }
         // A release of a job that is dropped meanwhile is not handed over by this replica.
-        if let Some((_, reply)) = self.releasing.remove(job_id) {
+        if let Some((epoch, reply)) = self.releasing.remove(job_id) {
+            self.shared.executor.released(job_id, epoch);
             let _ = reply.send(None);
         }
     }
