@@ -21,13 +21,15 @@ use crate::clock::DbClock;
 use crate::jobs::JobSpec;
 use crate::schedule::{MisfirePolicy, OverlapPolicy};
 
+/// What the loop told an executor of releases: `(job, epoch, "stop waiting" | "released")`.
+type Releases = Arc<Mutex<Vec<(String, i64, &'static str)>>>;
+
 /// Runs report their start and then wait for a permit of `gate`.
 struct Gated {
     started: mpsc::UnboundedSender<i64>,
     gate: Arc<Semaphore>,
     cancelled: Arc<AtomicBool>,
-    /// What the loop told of releases: `(job, epoch, "stop waiting" | "released")`.
-    releases: Arc<Mutex<Vec<(String, i64, &'static str)>>>,
+    releases: Releases,
 }
 
 /// Sets the flag when a run is dropped before it finished.
@@ -79,7 +81,7 @@ struct Harness {
     started: mpsc::UnboundedReceiver<i64>,
     gate: Arc<Semaphore>,
     cancelled: Arc<AtomicBool>,
-    releases: Arc<Mutex<Vec<(String, i64, &'static str)>>>,
+    releases: Releases,
 }
 
 fn start() -> Harness {
