@@ -23,6 +23,10 @@ use wasmcron::store::{
 };
 use wasmcron_e2e::pg;
 
+#[path = "store/overview.rs"]
+mod overview;
+use overview::the_overview_reads_the_last_hour_on_the_database_clock;
+
 /// One test per scenario and engine: `mod <scenario> { async fn <engine>() }`.
 macro_rules! conformance {
     (engines: $engines:tt, scenarios: [$($scenario:ident),+ $(,)?] $(,)?) => {
@@ -85,6 +89,7 @@ conformance! {
         alerts_are_enqueued_once_and_claimed_under_a_lease,
         alerts_are_retried_after_their_backoff_in_order_per_job,
         alerts_held_by_a_dead_replica_are_taken_over_before_their_lease_ends,
+        the_overview_reads_the_last_hour_on_the_database_clock,
     ],
 }
 

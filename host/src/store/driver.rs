@@ -39,6 +39,7 @@ use super::model::{
     BeginRun, Finished, Instance, Job, JobFilter, JobPage, NewJob, NewRun, Run, RunFilter, RunPage,
     RunReason, RunStatus,
 };
+use super::overview::Overview;
 use super::tokens::StoredToken;
 
 /// Error text of a run whose owner lost the job before it finished.
@@ -347,6 +348,11 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>>;
     /// Deletes deliveries settled before `cutoff_ms`.
     fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;
+
+    // ----- the on-call overview --------------------------------------------------------------
+
+    /// The on-call overview, relative to one reading of the database clock.
+    fn overview(&self) -> Op<'_, Overview>;
 
     // ----- plugin state ----------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ mod jobs; // job definitions
 pub mod leases; // named leases
 pub mod notify; // change notifications (a capability)
 mod open; // Store: opening by URL, the per-call limit, schema and clock
+pub mod overview; // the on-call overview
 pub mod ownership; // claiming, handing over and releasing jobs
 mod retention; // what housekeeping deletes
 mod retries; // planned attempts of failed ticks

@@ -17,6 +17,7 @@ use crate::store::model::{
     RunReason, RunStatus,
 };
 use crate::store::open::ConnectOptions;
+use crate::store::overview::Overview;
 use crate::store::tokens::StoredToken;
 
 /// Connects engine `E` at `url`, as the driver the store talks to: what an engine's entry in
@@ -114,6 +115,7 @@ impl<E: SqlEngine> Driver for E {
         fn settle_alert<'a>(&'a self, id: i64, claim: i64, outcome: &'a AlertOutcome) -> Op<'a, bool>;
         fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>>;
         fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;
+        fn overview(&self) -> Op<'_, Overview>;
         fn state_get<'a>(&'a self, job_id: &'a str, key: &'a str) -> Op<'a, Option<Vec<u8>>>;
         fn state_set<'a>(&'a self, write: StateWrite<'a>) -> Op<'a, bool>;
         fn state_keys<'a>(&'a self, job_id: &'a str) -> Op<'a, Vec<String>>;

@@ -9,8 +9,8 @@ use sqlx::{AssertSqlSafe, Pool, Transaction};
 
 use super::db::{Held, On, SqlDb};
 use super::{
-    Catalogue, alerts, events, jobs, leases, liveness, ownership, retention, retries, run_queries,
-    runs, schema, settings, state, takeover,
+    Catalogue, alerts, events, jobs, leases, liveness, overview, ownership, retention, retries,
+    run_queries, runs, schema, settings, state, takeover,
 };
 use crate::store::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
 use crate::store::driver::{
@@ -23,6 +23,7 @@ use crate::store::model::{
     RunReason, RunStatus,
 };
 use crate::store::open::ConnectOptions;
+use crate::store::overview::Overview;
 use crate::store::tokens::StoredToken;
 
 /// One SQL engine: its sqlx database, its pool, its statements, and one method per store
@@ -389,6 +390,12 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     }
     fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64> {
         Box::pin(alerts::prune(self, cutoff_ms))
+    }
+
+    // ----- the on-call overview --------------------------------------------------------------
+
+    fn overview(&self) -> Op<'_, Overview> {
+        Box::pin(overview::read(self))
     }
 
     // ----- plugin state ----------------------------------------------------------------------

@@ -48,6 +48,7 @@ mod events; // the event history and manual triggers
 mod jobs; // job definitions
 mod leases; // named leases
 mod liveness; // heartbeats and live instances
+mod overview; // the on-call overview
 mod ownership; // claim, hand over, release
 mod retention; // what housekeeping deletes
 mod retries; // planned attempts of failed ticks
