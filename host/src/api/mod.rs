@@ -3,7 +3,8 @@
 //! plugins, health, clock, event hub); it starts no background work of its own.
 //!
 //! One file per resource: [`jobs`], [`runs`], [`trigger`], [`settings`], [`tokens`],
-//! [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`metrics`]. [`auth`]
+//! [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`overview`] (the
+//! on-call overview), [`metrics`]. [`auth`]
 //! is the bearer-token layer, [`limits`] what one client may ask (failed tokens slowed down,
 //! open event streams, header sizes, `Cache-Control: no-store` on every `/api/` answer),
 //! [`extract`] the extractors that refuse in the API's error shape,
@@ -23,6 +24,7 @@ mod jobs;
 pub mod limits;
 mod metrics;
 pub mod openapi;
+mod overview;
 mod runs;
 mod schema;
 mod settings;
@@ -77,6 +79,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(alerts::list))
+        .routes(routes!(overview::get))
         .routes(routes!(events::stream))
         .routes(routes!(openapi::serve))
 }
