@@ -294,6 +294,87 @@ export const tests = [
     },
   },
   {
+    name: 'the Cluster view opens with the on-call overview, and it follows a failing job live',
+    async fn(ctx) {
+      const page = await open(ctx, ctx.b, '#/cluster');
+      const sections = ['#overview-chart', '#overview-lateness', '#overview-failing', '#overview-paused', '#overview-stale', '#overview-alerts'];
+      for (const s of sections) await page.locator(s).waitFor({ timeout: 15_000 });
+      await page.locator('#instances').waitFor({ timeout: 15_000 });
+      assert(await page.evaluate(() => Boolean(document.querySelector('#overview').compareDocumentPosition(document.querySelector('#instances'))
+        & Node.DOCUMENT_POSITION_FOLLOWING)), 'the overview comes before the replicas');
+      await waitFor('lateness measured from the jobs that ran', 20_000, async () => Number(await page.locator('#overview-lateness').getAttribute('data-samples')) > 0);
+      assert((await page.locator('#overview-lateness [data-field="p99"]').textContent()) !== '—', 'a p99 is shown');
+      const failedBefore = Number(await page.locator('#overview-chart').getAttribute('data-failed'));
+      assert(await page.locator('#overview-failing li[data-job="fails-thrice"]').count() === 0, 'not failing before it exists');
+
+      // Alerts go to a closed port: their deliveries fail.
+      const hook = await apiJson(ctx.a, 'PUT', '/settings/alerts.webhooks', { value: [{ url: 'http://127.0.0.1:9/hook' }] });
+      assert(hook.status === 200, `webhook set: ${JSON.stringify(hook.body)}`);
+      const made = await apiJson(ctx.a, 'POST', '/jobs', {
+        name: 'fails-thrice', schedule: '@every 2s', plugin: 'misbehave', input: { do: 'panic' },
+        retry: { attempts: 3, backoff: '200ms', max_backoff: '400ms' }, pause_after_failures: 1, stale_after: '1s',
+      });
+      assert(made.status === 201, `job created: ${JSON.stringify(made.body)}`);
+      ctx.failingJob = made.body;
+
+      const item = (section) => page.locator(`${section} li[data-job="fails-thrice"]`);
+      await item('#overview-failing').waitFor({ timeout: 30_000 });
+      assert(/attempt 3/.test(await item('#overview-failing').textContent()), 'the last attempt is named');
+      await item('#overview-paused').waitFor({ timeout: 30_000 });
+      assert(/after 1 failed tick/.test(await item('#overview-paused').textContent()), 'the paused job names its threshold');
+      await item('#overview-stale').waitFor({ timeout: 30_000 });
+      await waitFor('the failed attempts counted in the chart', 20_000, async () => Number(await page.locator('#overview-chart').getAttribute('data-failed')) >= failedBefore + 3);
+      await waitFor('failing alert deliveries with their error', 40_000, async () => Number(await page.locator('#overview-alerts').getAttribute('data-count')) >= 1
+        && /127\.0\.0\.1/.test(await page.locator('#overview-alerts [data-field="latest-error"]').textContent()));
+      await stayedOpen(page);
+      await ctx.shot(page, 'cluster-overview');
+      const cleared = await apiJson(ctx.a, 'DELETE', '/settings/alerts.webhooks');
+      assert(cleared.status === 200 || cleared.status === 204, `webhook removed: ${cleared.status}`);
+      await page.close();
+    },
+  },
+  {
+    name: 'Job detail groups a tick\'s attempts under it and shows the retry policy, why it is paused and that it is stale',
+    async fn(ctx) {
+      const job = ctx.failingJob;
+      assert(job, 'the failing job of the previous step');
+      const page = await open(ctx, ctx.b, `#/jobs/${job.id}`);
+      const tick = page.locator('#runs tbody tr[data-attempts="3"]').first();
+      await tick.waitFor({ timeout: 20_000 });
+      const at = await tick.getAttribute('data-tick');
+      assert(await page.locator(`#runs tbody tr[data-tick="${at}"]`).count() === 1, 'one row for the tick');
+      const attempts = tick.locator('ol.attempts li');
+      assert(await attempts.count() === 3, 'its three attempts listed under it');
+      const numbers = await attempts.evaluateAll((lis) => lis.map((li) => `${li.dataset.attempt}:${li.dataset.status}`));
+      assert(numbers.join(' ') === '1:failed 2:failed 3:failed', `attempts in order: ${numbers}`);
+      assert(await tick.getAttribute('data-status') === 'failed', 'the tick ends with its last attempt');
+      const runs = await apiJson(ctx.b, 'GET', `/jobs/${job.id}/runs?limit=100`);
+      const ticks = new Set(runs.body.items.filter((r) => r.status !== 'missed' && r.status !== 'skipped').map((r) => r.scheduled_at));
+      assert(await page.locator('#runs tbody tr').count() === ticks.size, `one row per tick (${ticks.size})`);
+      assert(runs.body.items.length > ticks.size, 'more attempts than ticks');
+
+      const summary = page.locator('#job-summary');
+      await summary.locator('[data-field="paused-reason"][data-reason="failures"]').waitFor({ timeout: 20_000 });
+      assert(/after 1 consecutive failed tick/.test(await summary.locator('[data-field="paused-reason"]').textContent()), 'why it is paused');
+      await summary.locator('[data-field="stale"]').waitFor({ timeout: 20_000 });
+      assert((await summary.locator('[data-field="stale"]').textContent()) === 'stale', 'stale badge');
+      assert(/3 attempts, backoff 200ms/.test(await summary.locator('[data-field="retry"]').textContent()), 'retry policy');
+      assert((await summary.locator('[data-field="last-success"]').textContent()).trim() === '—', 'never succeeded');
+      await tick.scrollIntoViewIfNeeded();
+      await ctx.shot(page, 'job-detail-attempts');
+
+      const list = await open(ctx, ctx.b, '#/jobs');
+      const row = list.locator('tr[data-job="fails-thrice"]');
+      await row.locator('[data-field="stale"]').waitFor({ timeout: 20_000 });
+      assert(await row.locator('[data-field="paused-reason"]').textContent() === 'after failures', 'paused-by-failure marker');
+      assert(await list.locator('tr[data-job="live-2s"] [data-field="stale"]').count() === 0, 'no stale badge on a job without stale_after');
+      const gone = await apiJson(ctx.a, 'DELETE', `/jobs/${job.id}`);
+      assert(gone.status === 204, `deleted: ${gone.status}`);
+      await list.close();
+      await page.close();
+    },
+  },
+  {
     name: 'killing replica A: it leaves the Cluster view on B and its jobs change owner',
     async fn(ctx) {
       for (let i = 1; i <= 4; i += 1) {

@@ -57,6 +57,8 @@ pub static ASSETS: &[Asset] = &[
     asset!("format.js", JS),
     asset!("chart.js", JS),
     asset!("views/cluster.js", JS),
+    asset!("views/overview.js", JS),
+    asset!("views/ticks.js", JS),
     asset!("views/jobs.js", JS),
     asset!("views/job_form.js", JS),
     asset!("views/job_detail.js", JS),

@@ -61,3 +61,9 @@ export function badge(status) {
   el.textContent = status || 'never ran';
   return el;
 }
+
+/** The first line of a text, at most `max` characters (for a list; the whole in a title). */
+export function short(text, max = 160) {
+  const line = String(text).split('\n')[0];
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

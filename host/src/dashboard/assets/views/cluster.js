@@ -1,9 +1,11 @@
-// Cluster: the live replicas, the jobs each owns, their heartbeats and versions.
+// Cluster: the on-call overview first (views/overview.js), then the live replicas, the jobs
+// each owns, their heartbeats and versions.
 
 import { api } from '../api.js';
 import { debounce, errorBox, h, keyedTable, replace } from '../dom.js';
 import { time } from '../format.js';
 import { subscribe } from '../live.js';
+import { overview } from './overview.js';
 
 /** Slow fallback refresh; instance events drive the view. */
 const FALLBACK_MS = 10_000;
@@ -11,7 +13,9 @@ const FALLBACK_MS = 10_000;
 export function mount(main) {
   const summary = h('p', { class: 'muted', id: 'cluster-summary', 'aria-live': 'polite' });
   const body = h('div', { id: 'cluster-body' });
-  replace(main, h('h1', { text: 'Cluster' }), summary, body);
+  const onCall = overview();
+  replace(main, h('h1', { text: 'Cluster' }), onCall.el,
+    h('h2', { id: 'replicas-h', text: 'Replicas' }), summary, body);
 
   const columns = [
     { label: 'Replica', cell: (i) => h('strong', { text: i.id }) },
@@ -56,5 +60,5 @@ export function mount(main) {
   });
   const timer = setInterval(load, FALLBACK_MS);
   load();
-  return () => { off(); clearInterval(timer); reload.cancel(); };
+  return () => { off(); clearInterval(timer); reload.cancel(); onCall.unmount(); };
 }

@@ -1,6 +1,7 @@
-// Job detail: the job's settings, its runs (status, lateness, duration, attempt, catch-up,
-// result or error, logs), a chart of the last runs, and the missed or skipped ticks with
-// their reasons. Runs appear live from the event stream.
+// Job detail: the job's settings and failure handling (retry policy, why it is paused, stale,
+// last success), its runs one row per tick with the tick's attempts listed in it (status,
+// lateness, duration, attempt, catch-up, result or error, logs), a chart of the last runs, and
+// the missed or skipped ticks with their reasons. Runs appear live from the event stream.
 
 import { api, seg } from '../api.js';
 import { runChart } from '../chart.js';
@@ -8,6 +9,7 @@ import { debounce, errorBox, h, keyedTable, patch, replace } from '../dom.js';
 import { badge, bytes, duration, lateness, time } from '../format.js';
 import { subscribe } from '../live.js';
 import { jobActions } from './jobs.js';
+import { attemptList, groupTicks, pausedText, retryText } from './ticks.js';
 
 const RUN_LIMIT = 100;
 const CHART_RUNS = 30;
@@ -20,7 +22,13 @@ function summary(job) {
     item('Time zone', job.timezone),
     item('Next tick', time(job.next_tick_at)),
     item('Owner', h('span', { 'data-field': 'owner', text: job.owner || '—' })),
-    item('Status', h('span', { class: `state state-${job.status}`, 'data-field': 'status', text: job.status })),
+    item('Status', h('span', { class: `state state-${job.status}`, 'data-field': 'status', text: job.status }),
+      job.stale ? [' ', h('span', { class: 'badge badge-stale', 'data-field': 'stale', title: `No success for ${job.stale_after}`, text: 'stale' })] : null,
+      pausedText(job) ? [' ', h('span', { class: 'muted', 'data-field': 'paused-reason', 'data-reason': job.paused_reason || 'hand', text: pausedText(job) })] : null),
+    item('Last success', h('span', { 'data-field': 'last-success' }, time(job.last_success_at))),
+    item('Retry', h('span', { 'data-field': 'retry', text: retryText(job.retry) })),
+    item('Pause after', h('span', { 'data-field': 'pause-after', text: job.pause_after_failures ? `${job.pause_after_failures} failed ${job.pause_after_failures === 1 ? 'tick' : 'ticks'}` : 'never' })),
+    item('Stale after', h('span', { 'data-field': 'stale-after', text: job.stale_after || 'never' })),
     item('Plugin', h('a', { href: '#/plugins', text: job.plugin })),
     item('Overlap', job.overlap),
     item('Misfire', `${job.misfire} (window ${job.catchup_window})`),
@@ -40,19 +48,20 @@ function outcome(run) {
   return '—';
 }
 
-/** The runs table's columns; a row's cells are re-rendered only when they change, so an
- * opened log stays open while runs arrive. */
+/** The runs table's columns, one row per tick (its attempts listed in the Attempt cell); a
+ * row's cells are re-rendered only when they change, so an opened log stays open while runs
+ * arrive. Lateness is the first attempt's; status, duration, outcome and logs the newest's. */
 const RUN_COLUMNS = [
-  { label: 'Scheduled', cell: (run) => time(run.scheduled_at) },
-  { label: 'Status', cell: (run) => badge(run.status) },
-  { label: 'Lateness', cell: (run) => h('span', { class: 'num', text: duration(lateness(run)) }) },
-  { label: 'Duration', cell: (run) => h('span', { class: 'num', text: duration(run.duration_ms) }) },
-  { label: 'Attempt', cell: (run) => String(run.attempt) },
-  { label: 'Kind', cell: (run) => [run.catch_up ? h('span', { class: 'tag', text: 'catch-up' }) : null, run.manual ? h('span', { class: 'tag', text: 'manual' }) : null,
+  { label: 'Scheduled', cell: (tick) => time(tick.scheduled_at) },
+  { label: 'Status', cell: (tick) => badge(tick.last.status) },
+  { label: 'Lateness', cell: (tick) => h('span', { class: 'num', text: duration(lateness(tick.first)) }) },
+  { label: 'Duration', cell: (tick) => h('span', { class: 'num', text: duration(tick.last.duration_ms) }) },
+  { label: 'Attempt', cell: (tick) => attemptList(tick) },
+  { label: 'Kind', cell: ({ first: run }) => [run.catch_up ? h('span', { class: 'tag', text: 'catch-up' }) : null, run.manual ? h('span', { class: 'tag', text: 'manual' }) : null,
     !run.catch_up && !run.manual ? 'scheduled' : null] },
-  { label: 'Replica', cell: (run) => run.instance_id || '—' },
-  { label: 'Result / error', cell: (run) => outcome(run) },
-  { label: 'Logs', cell: (run) => (run.logs ? h('details', {}, h('summary', { text: lines(run.logs) }), h('pre', { class: 'logs', text: run.logs })) : '—') },
+  { label: 'Replica', cell: (tick) => tick.last.instance_id || '—' },
+  { label: 'Result / error', cell: (tick) => outcome(tick.last) },
+  { label: 'Logs', cell: ({ last: run }) => (run.logs ? h('details', {}, h('summary', { text: lines(run.logs) }), h('pre', { class: 'logs', text: run.logs })) : '—') },
 ];
 
 function lines(text) {
@@ -68,6 +77,7 @@ const MISSED_COLUMNS = [
 ];
 
 const runAttrs = (run) => ({ 'data-run': run.id, 'data-status': run.status });
+const tickAttrs = (tick) => ({ ...runAttrs(tick.last), 'data-tick': tick.scheduled_at, 'data-attempts': tick.attempts.length });
 
 export function mount(main, params) {
   const id = params.id;
@@ -77,12 +87,12 @@ export function mount(main, params) {
   const chart = h('section', { 'aria-labelledby': 'chart-h', class: 'panel' });
   const count = h('span', { class: 'count', id: 'run-count', text: '0' });
   const runsBody = h('div');
-  const runs = h('section', { 'aria-labelledby': 'runs-h' }, h('h2', { id: 'runs-h' }, 'Runs ', count), runsBody);
+  const runs = h('section', { 'aria-labelledby': 'runs-h' }, h('h2', { id: 'runs-h' }, 'Runs by tick ', count), runsBody);
   const crumb = h('span', { text: id });
   const missedBody = h('div');
   const missed = h('section', { 'aria-labelledby': 'missed-h' }, h('h2', { id: 'missed-h', text: 'Missed and skipped ticks' }), missedBody);
   replace(main, h('p', { class: 'crumbs' }, h('a', { href: '#/jobs', text: 'Jobs' }), ' / ', crumb), head, info, chart, runs, missed);
-  const runRows = keyedTable('Runs, newest first', RUN_COLUMNS, { id: 'runs', key: (r) => r.id, rowAttrs: runAttrs });
+  const runRows = keyedTable('Runs by tick, newest first', RUN_COLUMNS, { id: 'runs', key: (t) => t.key, rowAttrs: tickAttrs });
   const missedRows = keyedTable('Missed and skipped ticks', MISSED_COLUMNS, { id: 'missed', key: (r) => r.id, rowAttrs: runAttrs });
   const noRuns = h('p', { class: 'muted', text: 'No run yet: runs appear here as they start.' });
   const noMissed = h('p', { class: 'muted', text: 'None among the last runs.' });
@@ -134,8 +144,9 @@ export function mount(main, params) {
         replace(chart, h('h2', { id: 'chart-h', text: 'Last runs' }),
           points.length ? runChart(points) : h('p', { class: 'muted', text: 'No finished run yet.' }));
       }
-      if (count.textContent !== String(executed.length)) count.textContent = String(executed.length);
-      runRows.update(executed);
+      const ticks = groupTicks(executed);
+      if (count.textContent !== String(ticks.length)) count.textContent = String(ticks.length);
+      runRows.update(ticks);
       show(runsBody, executed.length ? runRows.el : noRuns);
       missedRows.update(other);
       show(missedBody, other.length ? missedRows.el : noMissed);
@@ -153,6 +164,7 @@ export function mount(main, params) {
     const mine = d.job_id === jobId || d.job === id || d.job_id === id;
     if (e.kind === 'connected') { reloadJob(); reloadRuns(); }
     if ((e.kind === 'run.started' || e.kind === 'run.finished') && mine) { reloadRuns(); reloadJob(); }
+    if ((e.kind === 'job.stale' || e.kind === 'job.recovered') && mine) reloadJob();
     if (e.kind === 'job.changed' && mine) {
       if (d.change === 'deleted') {
         deleted = true;

@@ -6,6 +6,7 @@ import { actionButton, alertError, debounce, errorBox, h, keyedTable, replace } 
 import { badge, time } from '../format.js';
 import { subscribe } from '../live.js';
 import * as form from './job_form.js';
+import { pausedText } from './ticks.js';
 
 /** Slow fallback refresh (ownership can move without an event of its own). */
 const FALLBACK_MS = 15_000;
@@ -75,7 +76,10 @@ function columns(reload) {
       const last = job.last_run;
       return last ? [badge(last.status), ' ', time(last.finished_at || last.started_at || last.scheduled_at)] : badge(null);
     } },
-    { label: 'Status', cell: (job) => h('span', { class: `state state-${job.status}`, 'data-field': 'status', text: job.status }) },
+    { label: 'Status', cell: (job) => [h('span', { class: `state state-${job.status}`, 'data-field': 'status', text: job.status }),
+      job.status === 'paused' && job.paused_reason === 'failures'
+        ? [' ', h('span', { class: 'tag tag-failures', 'data-field': 'paused-reason', title: pausedText(job), text: 'after failures' })] : null,
+      job.stale ? [' ', h('span', { class: 'badge badge-stale', 'data-field': 'stale', title: `No success for ${job.stale_after}`, text: 'stale' })] : null] },
     { label: 'Actions', class: 'admin-only', mount: (job) => jobActions(job, { after: reload }) },
   ];
 }
@@ -96,7 +100,7 @@ export function mount(main, params) {
   const rows = keyedTable('Jobs', columns(() => load()), {
     id: 'jobs',
     key: (job) => job.id,
-    rowAttrs: (job) => ({ 'data-job': job.name, 'data-status': job.status }),
+    rowAttrs: (job) => ({ 'data-job': job.name, 'data-status': job.status, 'data-stale': job.stale ? 'true' : null }),
   });
   const empty = h('p', { class: 'empty' }, 'No jobs yet.', h('span', { 'data-action': 'new' }, ' ', h('a', { href: '#/jobs/new', text: 'Create one' }), '.'));
   /** Show `content` in the body unless it is there already. */
@@ -132,7 +136,7 @@ export function mount(main, params) {
   const reload = debounce(() => load().catch(alertError), 200);
   const later = [];
   const off = subscribe((e) => {
-    if (['connected', 'job.changed', 'run.started', 'run.finished', 'plugin.loaded', 'plugin.failed'].includes(e.kind)) reload();
+    if (['connected', 'job.changed', 'job.stale', 'job.recovered', 'run.started', 'run.finished', 'plugin.loaded', 'plugin.failed'].includes(e.kind)) reload();
     if (e.kind === 'instance.left' || e.kind === 'instance.joined') {
       // Peers claim or rebalance jobs shortly after a membership change.
       reload();
