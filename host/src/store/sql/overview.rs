@@ -33,15 +33,18 @@ const MINUTES: &str = "SELECT scheduled_at_ms - scheduled_at_ms % 60000, status,
      FROM runs WHERE scheduled_at_ms >= ";
 
 /// The last attempt of each job's newest tick that ran, when it failed and no attempt of
-/// the tick is planned.
+/// the tick is planned. Driven by the jobs: one index probe per job for its newest tick, then
+/// that tick's attempts only, however long the run history.
 const FAILING: &str = "SELECT j.id, j.name, r.scheduled_at_ms, r.attempt, r.status, r.error, \
-     r.finished_at_ms FROM jobs j JOIN runs r ON r.job_id = j.id \
-     WHERE r.scheduled_at_ms = (SELECT MAX(t.scheduled_at_ms) FROM runs t WHERE t.job_id = j.id \
-         AND t.status IN ('running', 'succeeded', 'failed', 'timed_out')) \
-     AND r.attempt = (SELECT MAX(a.attempt) FROM runs a WHERE a.job_id = j.id \
+     r.finished_at_ms \
+     FROM (SELECT k.id, k.name, (SELECT MAX(t.scheduled_at_ms) FROM runs t \
+         WHERE t.job_id = k.id AND t.status IN ('running', 'succeeded', 'failed', 'timed_out')) \
+         AS tick FROM jobs k) j \
+     JOIN runs r ON r.job_id = j.id AND r.scheduled_at_ms = j.tick \
+     WHERE r.attempt = (SELECT MAX(a.attempt) FROM runs a WHERE a.job_id = r.job_id \
          AND a.scheduled_at_ms = r.scheduled_at_ms) \
      AND r.status IN ('failed', 'timed_out') \
-     AND NOT EXISTS (SELECT 1 FROM run_retries q WHERE q.job_id = j.id \
+     AND NOT EXISTS (SELECT 1 FROM run_retries q WHERE q.job_id = r.job_id \
          AND q.scheduled_at_ms = r.scheduled_at_ms) \
      ORDER BY r.finished_at_ms DESC, j.id LIMIT ";
 
