@@ -3,9 +3,9 @@
 //! plugins, health, clock, event hub); it starts no background work of its own.
 //!
 //! One file per resource: [`jobs`], [`runs`], [`trigger`], [`settings`], [`tokens`],
-//! [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`overview`] (the
-//! on-call overview), [`metrics`]. [`auth`]
-//! is the bearer-token layer, [`limits`] what one client may ask (failed tokens slowed down,
+//! [`alerts`], [`events`] (the SSE stream), [`system`] (probes, plugins, instances),
+//! [`overview`] (the on-call overview), [`metrics`]. [`auth`] is the bearer-token layer,
+//! [`limits`] what one client may ask (failed tokens slowed down,
 //! open event streams, header sizes, `Cache-Control: no-store` on every `/api/` answer),
 //! [`extract`] the extractors that refuse in the API's error shape,
 //! [`views`] the JSON shapes, [`error`] the one error shape, [`schema`] the schemas of domain
