@@ -32,6 +32,7 @@
 use futures::future::BoxFuture;
 
 use super::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
+use super::audit::{AuditEntry, AuditFilter, AuditPage, NewAudit};
 use super::error::StoreError;
 use super::events::{PendingTrigger, StoredEvent};
 use super::failure::{PendingRetry, RetryWait};
@@ -347,6 +348,19 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>>;
     /// Deletes deliveries settled before `cutoff_ms`.
     fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;
+
+    // ----- audit log -------------------------------------------------------------------------
+
+    /// Records a change, at the database's now.
+    fn record_audit<'a>(&'a self, entry: &'a NewAudit) -> Op<'a, ()>;
+    /// Entries matching `filter`, newest first, one keyset page.
+    fn list_audit<'a>(
+        &'a self,
+        filter: &'a AuditFilter,
+        page: &'a AuditPage,
+    ) -> Op<'a, Vec<AuditEntry>>;
+    /// Deletes entries recorded before `cutoff_ms`.
+    fn prune_audit(&self, cutoff_ms: i64) -> Op<'_, u64>;
 
     // ----- plugin state ----------------------------------------------------------------------
 

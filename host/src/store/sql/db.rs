@@ -17,6 +17,7 @@ use sqlx::error::BoxDynError;
 use sqlx::{Arguments, AssertSqlSafe, Database, Executor, FromRow, IntoArguments, Pool};
 
 use super::alerts::{ClaimedRow, RecentRow};
+use super::audit::AuditRow;
 use crate::store::rows::{EventRow, InstanceRow, JobRow, RunRow, TriggerRow};
 use crate::store::tokens::StoredToken;
 
@@ -54,6 +55,7 @@ pub(crate) trait SqlDb:
     + Decodes<(String, i64, i32, i64, bool, bool)>
     + Decodes<ClaimedRow>
     + Decodes<RecentRow>
+    + Decodes<AuditRow>
 {
 }
 
