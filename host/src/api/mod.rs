@@ -3,7 +3,7 @@
 //! plugins, health, clock, event hub); it starts no background work of its own.
 //!
 //! One file per resource: [`jobs`], [`runs`], [`trigger`], [`settings`], [`tokens`],
-//! [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`metrics`]. [`auth`]
+//! [`audit`] (the audit log, and how settings and token changes are recorded), [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`metrics`]. [`auth`]
 //! is the bearer-token layer, [`limits`] what one client may ask (failed tokens slowed down,
 //! open event streams, header sizes, `Cache-Control: no-store` on every `/api/` answer),
 //! [`extract`] the extractors that refuse in the API's error shape,
@@ -15,6 +15,7 @@
 //! without being described, nor described without being served.
 
 mod alerts;
+mod audit;
 mod auth;
 mod error;
 mod events;
@@ -44,6 +45,7 @@ use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use audit::{AuditJob, AuditView};
 pub use auth::{MIN_BOOTSTRAP_TOKEN_CHARS, TokenUses, check_bootstrap_token};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use events::EventMessage;
@@ -77,6 +79,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(alerts::list))
+        .routes(routes!(audit::list))
         .routes(routes!(events::stream))
         .routes(routes!(openapi::serve))
 }
