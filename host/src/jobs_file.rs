@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::jobs::{JobError, JobFields, Jobs};
-use crate::store::StoreError;
+use crate::store::{Actor, StoreError};
 
 /// Create the jobs of the file at `path` that do not exist yet. Every entry is validated
 /// before any is created: an invalid entry (named by its position and field) changes nothing.
@@ -27,7 +27,7 @@ pub async fn apply(jobs: &Jobs, path: &Path) -> anyhow::Result<()> {
         })?;
     }
     for fields in &entries {
-        match jobs.create(fields).await {
+        match jobs.create(fields, &Actor::JobsFile).await {
             Ok(job) => tracing::info!(job = %job.name, "created job from jobs file"),
             Err(JobError::Store(StoreError::DuplicateName(name))) => {
                 tracing::debug!(job = %name, "job exists; jobs file entry left alone")

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use wasmcron::store::events::EVENTS_CHANNEL;
 use wasmcron::store::notify::{CLUSTER_CHANNEL, ChangeListener, JOBS_CHANNEL, SETTINGS_CHANNEL};
 use wasmcron::store::takeover::HOLE_LOOKBACK_MS;
+use wasmcron::store::{Actor, AuditAction, AuditFilter, AuditPage, NewAudit};
 use wasmcron::store::{
     AlertOutcome, AlertState, BeginRun, ConnectOptions, FinishRun, Finished, JobFilter, JobPage,
     JobPatch, LOGS_LIMIT_BYTES, MisfirePolicy, NewAlert, NewJob, NewRun, OverlapPolicy,
@@ -90,6 +91,7 @@ conformance! {
         alerts_are_retried_after_their_backoff_in_order_per_job,
         alerts_held_by_a_dead_replica_are_taken_over_before_their_lease_ends,
         the_overview_reads_the_last_hour_on_the_database_clock,
+        audit_entries_are_listed_filtered_paged_and_pruned,
     ],
 }
 
@@ -2703,4 +2705,154 @@ async fn alerts_held_by_a_dead_replica_are_taken_over_before_their_lease_ends(db
     let left = store.claim_alerts("c", 60_000, LIVE_MS, 10).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, taken[1].id);
+}
+
+async fn audit_entries_are_listed_filtered_paged_and_pruned(db: &Db) {
+    let store = &db.store;
+    let everything = AuditFilter::default();
+    let page = |limit, before| AuditPage { limit, before };
+    assert!(
+        store
+            .list_audit(&everything, &page(10, None))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let before = store.now_ms().await.unwrap();
+    let job = |action, actor: Actor, id: &str, name: &str, b, a| NewAudit {
+        actor,
+        action,
+        job_id: Some(id.to_owned()),
+        target: name.to_owned(),
+        before: b,
+        after: a,
+    };
+    let entries = [
+        job(
+            AuditAction::JobCreated,
+            Actor::Token("ci".into()),
+            "j1",
+            "backup",
+            None,
+            Some(serde_json::json!({"schedule": "@every 1m", "name": "backup"})),
+        ),
+        job(
+            AuditAction::JobPaused,
+            Actor::System,
+            "j1",
+            "backup",
+            Some(serde_json::json!({"paused": false})),
+            Some(serde_json::json!({"paused": true, "paused_reason": "failures"})),
+        ),
+        NewAudit {
+            actor: Actor::Bootstrap,
+            action: AuditAction::SettingSet,
+            job_id: None,
+            target: "backup".into(),
+            before: None,
+            after: Some(serde_json::json!({"value": "********"})),
+        },
+        job(
+            AuditAction::JobDeleted,
+            Actor::Token("ci".into()),
+            "j2",
+            "report",
+            Some(serde_json::json!({"name": "report"})),
+            None,
+        ),
+    ];
+    for entry in &entries {
+        store.record_audit(entry).await.unwrap();
+    }
+
+    let all = store
+        .list_audit(&everything, &page(10, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.action).collect::<Vec<_>>(),
+        [
+            AuditAction::JobDeleted,
+            AuditAction::SettingSet,
+            AuditAction::JobPaused,
+            AuditAction::JobCreated,
+        ],
+        "newest first"
+    );
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id));
+    assert!(all.iter().all(|e| e.at_ms >= before), "database clock");
+    let paused = &all[2];
+    assert_eq!(paused.actor, "system");
+    assert_eq!(paused.job_id.as_deref(), Some("j1"));
+    assert_eq!(paused.target, "backup");
+    assert_eq!(paused.before, Some(serde_json::json!({"paused": false})));
+    assert_eq!(
+        paused.after,
+        Some(serde_json::json!({"paused": true, "paused_reason": "failures"}))
+    );
+    assert_eq!(all[0].after, None);
+    assert_eq!(all[1].job_id, None);
+
+    // A job by id or by its recorded name; a setting of the same name is not a job's entry.
+    let of_job = |job: &str| AuditFilter {
+        job: Some(job.to_owned()),
+        actor: None,
+    };
+    for key in ["j1", "backup"] {
+        let listed = store
+            .list_audit(&of_job(key), &page(10, None))
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.iter().map(|e| e.action).collect::<Vec<_>>(),
+            [AuditAction::JobPaused, AuditAction::JobCreated],
+            "{key}"
+        );
+    }
+    let by_ci = AuditFilter {
+        job: None,
+        actor: Some("ci".into()),
+    };
+    let listed = store.list_audit(&by_ci, &page(10, None)).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(),
+        ["report", "backup"]
+    );
+    let both = AuditFilter {
+        job: Some("j1".into()),
+        actor: Some("ci".into()),
+    };
+    let listed = store.list_audit(&both, &page(10, None)).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].action, AuditAction::JobCreated);
+
+    // Keyset pages: older than the last entry of the previous page.
+    let first = store.list_audit(&everything, &page(3, None)).await.unwrap();
+    assert_eq!(first.len(), 3);
+    let rest = store
+        .list_audit(&everything, &page(3, Some(first[2].id)))
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].id, all[3].id);
+    assert!(
+        store
+            .list_audit(&everything, &page(3, Some(rest[0].id)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Pruned by age.
+    assert_eq!(store.prune_audit(before).await.unwrap(), 0);
+    wait_for_db_clock_past(store, all[0].at_ms).await;
+    let now = store.now_ms().await.unwrap();
+    assert_eq!(store.prune_audit(now).await.unwrap(), 4);
+    assert!(
+        store
+            .list_audit(&everything, &page(10, None))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/jobs`.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -12,6 +12,7 @@ use super::schema::JobCreate;
 use super::state::ApiState;
 use super::views::{JobStatus, JobView, Page};
 use crate::jobs::JobFields;
+use crate::settings::Identity;
 use crate::store::{Job, JobFilter, JobPage, RunFilter, RunPage};
 
 /// The job a path names.
@@ -61,9 +62,10 @@ async fn view(state: &ApiState, job: Job) -> Result<JobView, ApiError> {
     ))]
 pub async fn create(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     extract::Json(fields): extract::Json<JobFields>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let job = state.jobs.create(&fields).await?;
+    let job = state.jobs.create(&fields, &identity.actor()).await?;
     Ok((StatusCode::CREATED, Json(view(&state, job).await?)))
 }
 
@@ -164,10 +166,11 @@ pub async fn get(
     ))]
 pub async fn update(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     Path(JobId { id }): Path<JobId>,
     extract::Json(fields): extract::Json<JobFields>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = state.jobs.update(&id, &fields).await?;
+    let job = state.jobs.update(&id, &fields, &identity.actor()).await?;
     Ok(Json(view(&state, job).await?))
 }
 
@@ -181,9 +184,10 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     Path(JobId { id }): Path<JobId>,
 ) -> Result<StatusCode, ApiError> {
-    state.jobs.delete(&id).await?;
+    state.jobs.delete(&id, &identity.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -197,9 +201,10 @@ pub async fn delete(
     ))]
 pub async fn pause(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     Path(JobId { id }): Path<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = state.jobs.set_paused(&id, true).await?;
+    let job = state.jobs.set_paused(&id, true, &identity.actor()).await?;
     Ok(Json(view(&state, job).await?))
 }
 
@@ -213,8 +218,9 @@ pub async fn pause(
     ))]
 pub async fn resume(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     Path(JobId { id }): Path<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = state.jobs.set_paused(&id, false).await?;
+    let job = state.jobs.set_paused(&id, false, &identity.actor()).await?;
     Ok(Json(view(&state, job).await?))
 }

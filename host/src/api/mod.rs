@@ -3,9 +3,10 @@
 //! plugins, health, clock, event hub); it starts no background work of its own.
 //!
 //! One file per resource: [`jobs`], [`runs`], [`trigger`], [`settings`], [`tokens`],
-//! [`alerts`], [`events`] (the SSE stream), [`system`] (probes, plugins, instances),
-//! [`overview`] (the on-call overview), [`metrics`]. [`auth`] is the bearer-token layer,
-//! [`limits`] what one client may ask (failed tokens slowed down,
+//! [`alerts`], [`audit`] (the audit log, and how settings and token changes are recorded),
+//! [`events`] (the SSE stream), [`system`] (probes, plugins, instances), [`overview`] (the
+//! on-call overview), [`metrics`]. [`auth`] is the bearer-token layer, [`limits`] what one
+//! client may ask (failed tokens slowed down,
 //! open event streams, header sizes, `Cache-Control: no-store` on every `/api/` answer),
 //! [`extract`] the extractors that refuse in the API's error shape,
 //! [`views`] the JSON shapes, [`error`] the one error shape, [`schema`] the schemas of domain
@@ -16,6 +17,7 @@
 //! without being described, nor described without being served.
 
 mod alerts;
+mod audit;
 mod auth;
 mod error;
 mod events;
@@ -46,6 +48,7 @@ use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use audit::{AuditJob, AuditView};
 pub use auth::{MIN_BOOTSTRAP_TOKEN_CHARS, TokenUses, check_bootstrap_token};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use events::EventMessage;
@@ -80,6 +83,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(alerts::list))
         .routes(routes!(overview::get))
+        .routes(routes!(audit::list))
         .routes(routes!(events::stream))
         .routes(routes!(openapi::serve))
 }

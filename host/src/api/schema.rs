@@ -18,7 +18,7 @@ use crate::events::Event;
 use crate::jobs::JobFields;
 use crate::schedule::{MisfirePolicy, OverlapPolicy};
 use crate::settings::Role;
-use crate::store::{PausedReason, RunReason, RunStatus};
+use crate::store::{AuditAction, PausedReason, RunReason, RunStatus};
 
 /// The names serde reads for `T`: an enum's variants, or a struct's fields, as spelled in JSON.
 pub fn serde_names<T: DeserializeOwned>() -> &'static [&'static str] {
@@ -105,6 +105,7 @@ enum_schemas! {
     PausedReason: "Why the host paused a job: failures (pause_after_failures consecutive \
         ticks failed).";
     Role: "What a token may do: admin (everything) or read (every read, no change, no token list).";
+    AuditAction: "What a change recorded in the audit log was.";
 }
 
 /// The kind of an event: its SSE event name.
@@ -401,6 +402,7 @@ mod tests {
         round_trips::<OverlapPolicy>();
         round_trips::<MisfirePolicy>();
         round_trips::<RunStatus>();
+        round_trips::<AuditAction>();
         round_trips::<RunReason>();
         round_trips::<PausedReason>();
         round_trips::<Role>();

@@ -6,25 +6,61 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
+use super::audit::record;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{self, Path};
 use super::state::ApiState;
 use crate::events::{Event, SettingChange};
 use crate::settings::{Identity, Role, Settings};
+use crate::store::{AuditAction, NewAudit};
 
 /// Settings whose values a `read` token does not see.
 const SECRET_SETTINGS: &[&str] = &["metrics.token", "alerts.webhooks"];
 
 /// The value as `identity` may see it.
 fn shown(identity: &Identity, key: &str, value: Value) -> Value {
-    if identity.role == Role::Read && SECRET_SETTINGS.contains(&key) {
+    if identity.role == Role::Read {
+        masked(key, value)
+    } else {
+        value
+    }
+}
+
+/// The value as anyone may see it (in the audit log): a secret setting masked.
+fn masked(key: &str, value: Value) -> Value {
+    if SECRET_SETTINGS.contains(&key) {
         Value::String("********".into())
     } else {
         value
     }
+}
+
+/// A setting's entry in the audit log; its values masked when it is a secret.
+fn audited(
+    identity: &Identity,
+    action: AuditAction,
+    key: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> NewAudit {
+    let side = |value: Option<Value>| value.map(|v| json!({ "value": masked(key, v) }));
+    NewAudit {
+        actor: identity.actor(),
+        action,
+        job_id: None,
+        target: key.to_owned(),
+        before: side(before),
+        after: side(after),
+    }
+}
+
+/// The stored value of `key`, if it is set.
+async fn stored(state: &ApiState, key: &str) -> Result<Option<Value>, ApiError> {
+    let rows = state.store.settings_all().await?;
+    Ok(rows.into_iter().find(|(k, _)| k == key).map(|(_, v)| v))
 }
 
 /// The setting a path names.
@@ -121,18 +157,13 @@ pub async fn get(
     Extension(identity): Extension<Identity>,
     Path(SettingKey { key }): Path<SettingKey>,
 ) -> Result<Json<Setting>, ApiError> {
-    let rows = state.store.settings_all().await?;
-    rows.into_iter()
-        .find(|(k, _)| *k == key)
-        .map(|(key, value)| {
-            Json(Setting {
-                value: shown(&identity, &key, value),
-                key,
-            })
-        })
-        .ok_or_else(|| {
-            ApiError::not_found(format!("setting {key:?} is not set (its default applies)"))
-        })
+    let value = stored(&state, &key).await?.ok_or_else(|| {
+        ApiError::not_found(format!("setting {key:?} is not set (its default applies)"))
+    })?;
+    Ok(Json(Setting {
+        value: shown(&identity, &key, value),
+        key,
+    }))
 }
 
 /// Set a setting; every replica applies it
@@ -147,11 +178,21 @@ pub async fn get(
     ))]
 pub async fn put(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     Path(SettingKey { key }): Path<SettingKey>,
     extract::Json(body): extract::Json<SettingValue>,
 ) -> Result<Json<Setting>, ApiError> {
     Settings::validate(&key, &body.value).map_err(|e| ApiError::invalid("value", e.to_string()))?;
+    let before = stored(&state, &key).await?;
     state.store.setting_put(&key, &body.value).await?;
+    let entry = audited(
+        &identity,
+        AuditAction::SettingSet,
+        &key,
+        before,
+        Some(body.value.clone()),
+    );
+    record(&state, &entry).await;
     // Applied on this replica before answering; the others hear of it by notification.
     state.settings.reload_after_write(&state.store).await;
     state.events.publish(Event::SettingChanged {
@@ -173,12 +214,16 @@ pub async fn put(
     ))]
 pub async fn delete(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     Path(SettingKey { key }): Path<SettingKey>,
 ) -> Result<StatusCode, ApiError> {
+    let before = stored(&state, &key).await?;
     if !state.store.setting_delete(&key).await? {
         // Not set: its default applies already, nothing changed.
         return Ok(StatusCode::NO_CONTENT);
     }
+    let entry = audited(&identity, AuditAction::SettingReset, &key, before, None);
+    record(&state, &entry).await;
     // Applied on this replica before answering; the others hear of it by notification.
     state.settings.reload_after_write(&state.store).await;
     state.events.publish(Event::SettingChanged {
@@ -224,6 +269,33 @@ mod tests {
             json!({"instance": "r1", "age_ms": 12, "ttl_ms": 5000, "tokens": 2,
                    "settings": {"scheduler.paused": false}})
         );
+    }
+
+    #[test]
+    fn audited_secret_settings_are_masked_for_everyone() {
+        let admin = Identity {
+            name: Some("ops".into()),
+            role: Role::Admin,
+        };
+        let entry = audited(
+            &admin,
+            AuditAction::SettingSet,
+            "metrics.token",
+            Some(json!("old")),
+            Some(json!("new")),
+        );
+        assert_eq!(entry.actor.as_str(), "ops");
+        assert_eq!(entry.before, Some(json!({"value": "********"})));
+        assert_eq!(entry.after, Some(json!({"value": "********"})));
+        let entry = audited(
+            &admin,
+            AuditAction::SettingReset,
+            "runs.retention",
+            Some(json!("2d")),
+            None,
+        );
+        assert_eq!(entry.before, Some(json!({"value": "2d"})));
+        assert_eq!(entry.after, None);
     }
 
     #[test]

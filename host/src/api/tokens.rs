@@ -7,6 +7,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::audit::record;
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::extract::{self, Path};
 use super::state::ApiState;
@@ -14,7 +15,7 @@ use super::views::instant;
 use crate::events::{Event, TokenChange};
 use crate::settings::tokens::{check_name, generate_secret, hash_secret};
 use crate::settings::{Identity, Role};
-use crate::store::StoredToken;
+use crate::store::{AuditAction, NewAudit, StoredToken};
 
 /// Who is asking.
 #[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -123,6 +124,25 @@ pub struct NewToken {
     pub role: String,
 }
 
+/// A token's entry in the audit log: its role before and after, never its secret or hash.
+fn token_entry(
+    identity: &Identity,
+    action: AuditAction,
+    name: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> NewAudit {
+    let side = |role: Option<&str>| role.map(|role| serde_json::json!({ "role": role }));
+    NewAudit {
+        actor: identity.actor(),
+        action,
+        job_id: None,
+        target: name.to_owned(),
+        before: side(before),
+        after: side(after),
+    }
+}
+
 fn disabled() -> ApiError {
     ApiError::conflict(
         ErrorCode::TokensDisabled,
@@ -175,6 +195,14 @@ pub async fn create(
             )
         });
     };
+    let entry = token_entry(
+        &identity,
+        AuditAction::TokenCreated,
+        &new.name,
+        None,
+        Some(role.as_str()),
+    );
+    record(&state, &entry).await;
     // This replica knows the new token before answering; the others on notification.
     state.settings.reload_after_write(&state.store).await;
     state.events.publish(Event::TokenChanged {
@@ -211,9 +239,21 @@ pub async fn revoke(
     Extension(identity): Extension<Identity>,
     Path(TokenName { name }): Path<TokenName>,
 ) -> Result<StatusCode, ApiError> {
+    let role = (state.store.tokens_all().await?)
+        .into_iter()
+        .find(|t| t.name == name)
+        .map(|t| t.role);
     if !state.store.token_delete(&name).await? {
         return Err(ApiError::not_found(format!("no API token named {name:?}")));
     }
+    let entry = token_entry(
+        &identity,
+        AuditAction::TokenRevoked,
+        &name,
+        role.as_deref(),
+        None,
+    );
+    record(&state, &entry).await;
     // This replica refuses the token before answering; the others on notification.
     state.settings.forget_token(&name);
     state.settings.reload_after_write(&state.store).await;

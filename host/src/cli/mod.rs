@@ -44,6 +44,8 @@ enum Command {
     Token(TokenArgs),
     /// Follow the cluster's events (runs, job changes, replicas, plugins).
     Events(EventsCommand),
+    /// Show who changed which job, setting or token, newest first.
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +78,14 @@ struct EventsCommand {
     client: client::ClientArgs,
     #[command(flatten)]
     events: client::EventsArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct AuditCommand {
+    #[command(flatten)]
+    client: client::ClientArgs,
+    #[command(flatten)]
+    audit: client::AuditArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +125,7 @@ pub fn main() -> ExitCode {
         Command::Settings(a) => client::block_on(client::run_settings(&a.client, a.command)),
         Command::Token(a) => client::block_on(client::run_token(&a.client, a.command)),
         Command::Events(a) => client::block_on(client::run_events(&a.client, a.events)),
+        Command::Audit(a) => client::block_on(client::run_audit(&a.client, a.audit)),
     };
     match result {
         Ok(code) => code,

@@ -58,6 +58,10 @@ pub fn services(
             store.clone(),
             settings.clone(),
         )),
+        Box::new(retention::AuditRetention::new(
+            store.clone(),
+            settings.clone(),
+        )),
         Box::new(events::EventPruning::new(store.clone())),
         Box::new(triggers::TriggerExpiry::new(store.clone())),
         Box::new(instances::StaleInstances::new(store.clone(), dead_after)),

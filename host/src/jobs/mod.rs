@@ -5,6 +5,7 @@
 //! pause, resume, delete, trigger; each stored, announced to the replicas and published as an
 //! event).
 
+mod audit;
 mod error;
 mod failure_fields;
 mod fields;

@@ -1,18 +1,20 @@
 //! The operations on jobs that every entry point shares. Each one is stored first, then
 //! announced: this replica's membership loop reconciles at once, the other replicas hear of it
 //! through the store's change notifications (or their periodic reconcile), and an event is
-//! published for the event stream.
+//! published for the event stream. Each one is recorded in the audit log, with who made it,
+//! right after it is stored (`audit.rs`).
 
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use super::audit::{self, changed, entry, user_fields};
 use super::error::JobError;
 use super::fields::JobFields;
 use crate::alerts::Alert;
 use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
-use crate::store::{Job, PausedReason, RunFilter, RunPage, RunStatus, Store};
+use crate::store::{Actor, AuditAction, Job, PausedReason, RunFilter, RunPage, RunStatus, Store};
 
 /// Wake-ups inside one replica for changes made through it: jobs written (the membership
 /// loop reconciles) and manual triggers accepted for jobs it owns (the scheduler's trigger
@@ -81,40 +83,63 @@ impl Jobs {
             .ok_or_else(|| JobError::NotFound(id_or_name.to_owned()))
     }
 
-    /// Create a job from `fields` (name, schedule and plugin required).
-    pub async fn create(&self, fields: &JobFields) -> Result<Job, JobError> {
+    /// Create a job from `fields` (name, schedule and plugin required), on `actor`'s account.
+    pub async fn create(&self, fields: &JobFields, actor: &Actor) -> Result<Job, JobError> {
         let new = fields.new_job()?;
         let job = self.store.create_job(new).await?;
+        let after = Some(user_fields(&job).into());
+        let record = entry(actor, AuditAction::JobCreated, &job, None, after);
+        audit::record(&self.store, record).await;
         self.announce(&job, JobChange::Created);
         Ok(job)
     }
 
-    /// Edit the fields present in `fields` of the job `id_or_name` (bumps its version).
-    pub async fn update(&self, id_or_name: &str, fields: &JobFields) -> Result<Job, JobError> {
+    /// Edit the fields present in `fields` of the job `id_or_name` (bumps its version), on
+    /// `actor`'s account.
+    pub async fn update(
+        &self,
+        id_or_name: &str,
+        fields: &JobFields,
+        actor: &Actor,
+    ) -> Result<Job, JobError> {
         let patch = fields.patch()?;
-        let job = self.find(id_or_name).await?;
-        let job = self.store.update_job(&job.id, &patch, None).await?;
+        let before = self.find(id_or_name).await?;
+        let job = self.store.update_job(&before.id, &patch, None).await?;
+        let (was, is) = changed(&before, &job);
+        let record = entry(actor, AuditAction::JobUpdated, &job, Some(was), Some(is));
+        audit::record(&self.store, record).await;
         self.announce(&job, JobChange::Updated);
         Ok(job)
     }
 
-    /// Delete the job `id_or_name` with its runs and state; the job as it was.
-    pub async fn delete(&self, id_or_name: &str) -> Result<Job, JobError> {
+    /// Delete the job `id_or_name` with its runs and state, on `actor`'s account; the job as
+    /// it was.
+    pub async fn delete(&self, id_or_name: &str, actor: &Actor) -> Result<Job, JobError> {
         let job = self.find(id_or_name).await?;
         self.store.delete_job(&job.id).await?;
+        let before = Some(user_fields(&job).into());
+        let record = entry(actor, AuditAction::JobDeleted, &job, before, None);
+        audit::record(&self.store, record).await;
         self.announce(&job, JobChange::Deleted);
         Ok(job)
     }
 
-    /// Pause or resume the job `id_or_name`.
-    pub async fn set_paused(&self, id_or_name: &str, paused: bool) -> Result<Job, JobError> {
-        let job = self.find(id_or_name).await?;
-        let job = self.store.set_paused(&job.id, paused).await?;
-        let change = if paused {
-            JobChange::Paused
+    /// Pause or resume the job `id_or_name`, on `actor`'s account.
+    pub async fn set_paused(
+        &self,
+        id_or_name: &str,
+        paused: bool,
+        actor: &Actor,
+    ) -> Result<Job, JobError> {
+        let before = self.find(id_or_name).await?;
+        let job = self.store.set_paused(&before.id, paused).await?;
+        let (change, action) = if paused {
+            (JobChange::Paused, AuditAction::JobPaused)
         } else {
-            JobChange::Resumed
+            (JobChange::Resumed, AuditAction::JobResumed)
         };
+        let (was, is) = changed(&before, &job);
+        audit::record(&self.store, entry(actor, action, &job, Some(was), Some(is))).await;
         self.announce(&job, change);
         Ok(job)
     }
@@ -122,8 +147,8 @@ impl Jobs {
     /// Accept a manual trigger of the job `id_or_name`: a tick at the database's current
     /// instant, which the job's owner runs like any tick. Refused ([`JobError::Busy`]) when a
     /// run is in progress and the overlap policy is not `allow`. Returns the job and the
-    /// tick's instant.
-    pub async fn trigger(&self, id_or_name: &str) -> Result<(Job, i64), JobError> {
+    /// tick's instant. Recorded on `actor`'s account.
+    pub async fn trigger(&self, id_or_name: &str, actor: &Actor) -> Result<(Job, i64), JobError> {
         let job = self.find(id_or_name).await?;
         if job.overlap != OverlapPolicy::Allow && self.store.running_count(&job.id).await? > 0 {
             return Err(JobError::Busy(format!(
@@ -132,6 +157,9 @@ impl Jobs {
             )));
         }
         let at = self.store.insert_trigger(&job.id).await?;
+        let after = Some(serde_json::json!({ "scheduled_at_ms": at }));
+        let record = entry(actor, AuditAction::JobTriggered, &job, None, after);
+        audit::record(&self.store, record).await;
         crate::metrics::global().manual_trigger();
         self.events
             .publish(Event::job_changed(&job, JobChange::Triggered));
@@ -144,7 +172,7 @@ impl Jobs {
     /// After a tick of job `id` failed for good (its last attempt failed or timed out): when
     /// its last `limit` ticks since `anchor_ms` (its creation or last resume) all failed —
     /// skipped and missed ticks neither count nor break the streak — pause it, with the
-    /// reason `failures`. Returns the paused job.
+    /// reason `failures`, on the account of [`Actor::System`]. Returns the paused job.
     pub async fn pause_after_failures(
         &self,
         id: &str,
@@ -158,6 +186,21 @@ impl Jobs {
             return Ok(None);
         };
         tracing::warn!(job = %job.name, failures = limit, "paused after consecutive failed ticks");
+        // Paused only from unpaused: before, it was running with no reason.
+        let before = Job {
+            paused: false,
+            paused_reason: None,
+            ..job.clone()
+        };
+        let (was, is) = changed(&before, &job);
+        let record = entry(
+            &Actor::System,
+            AuditAction::JobPaused,
+            &job,
+            Some(was),
+            Some(is),
+        );
+        audit::record(&self.store, record).await;
         crate::metrics::global().paused_after_failures();
         self.announce(&job, JobChange::Paused);
         let job_ref = (job.id.as_str(), job.name.as_str());

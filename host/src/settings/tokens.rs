@@ -6,7 +6,7 @@
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-use crate::store::StoredToken;
+use crate::store::{Actor, StoredToken};
 
 /// Name under which the bootstrap token (`WASMCRON_API_TOKEN`) acts.
 pub const BOOTSTRAP_NAME: &str = "bootstrap";
@@ -47,6 +47,18 @@ pub struct Identity {
     /// The token's name; `None` when the API requires no token.
     pub name: Option<String>,
     pub role: Role,
+}
+
+impl Identity {
+    /// Who this is in the audit log: the token's name, `bootstrap`, or `anonymous` when the
+    /// API requires no token.
+    pub fn actor(&self) -> Actor {
+        match self.name.as_deref() {
+            None => Actor::Anonymous,
+            Some(BOOTSTRAP_NAME) => Actor::Bootstrap,
+            Some(name) => Actor::Token(name.to_owned()),
+        }
+    }
 }
 
 /// One named token, as cached.
@@ -158,7 +170,7 @@ impl TokenSet {
 }
 
 /// Checks a token name: 1 to 64 characters of letters, digits, `.`, `_` and `-`, and not the
-/// bootstrap token's name.
+/// bootstrap token's name nor another name the audit log gives an actor that is no token.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 64 {
         return Err("a token name has 1 to 64 characters".into());
@@ -174,6 +186,14 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if name == BOOTSTRAP_NAME {
         return Err(format!(
             "{BOOTSTRAP_NAME:?} is the name of the bootstrap token (WASMCRON_API_TOKEN)"
+        ));
+    }
+    if [Actor::Anonymous, Actor::System, Actor::JobsFile]
+        .iter()
+        .any(|actor| actor.as_str() == name)
+    {
+        return Err(format!(
+            "{name:?} is reserved: the audit log names changes not made with a token so"
         ));
     }
     Ok(())
@@ -237,5 +257,8 @@ mod tests {
             "' ' is not allowed in a token name (letters, digits, '.', '_' and '-')"
         );
         assert!(check_name("bootstrap").is_err());
+        for reserved in ["anonymous", "system", "jobs-file"] {
+            assert!(check_name(reserved).is_err(), "{reserved}");
+        }
     }
 }

@@ -32,6 +32,7 @@
 use futures::future::BoxFuture;
 
 use super::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
+use super::audit::{AuditEntry, AuditFilter, AuditPage, NewAudit};
 use super::error::StoreError;
 use super::events::{PendingTrigger, StoredEvent};
 use super::failure::{PendingRetry, RetryWait};
@@ -353,6 +354,19 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
 
     /// The on-call overview, relative to one reading of the database clock.
     fn overview(&self) -> Op<'_, Overview>;
+
+    // ----- audit log -------------------------------------------------------------------------
+
+    /// Records a change, at the database's now.
+    fn record_audit<'a>(&'a self, entry: &'a NewAudit) -> Op<'a, ()>;
+    /// Entries matching `filter`, newest first, one keyset page.
+    fn list_audit<'a>(
+        &'a self,
+        filter: &'a AuditFilter,
+        page: &'a AuditPage,
+    ) -> Op<'a, Vec<AuditEntry>>;
+    /// Deletes entries recorded before `cutoff_ms`.
+    fn prune_audit(&self, cutoff_ms: i64) -> Op<'_, u64>;
 
     // ----- plugin state ----------------------------------------------------------------------
 

@@ -69,6 +69,7 @@ mod text; // limits on run text
 
 // The facade, one file per area.
 pub mod alerts; // the alert outbox
+pub mod audit; // the audit log
 pub mod events; // the event history and manual triggers
 mod instances; // replicas and their liveness
 mod jobs; // job definitions
@@ -95,6 +96,9 @@ mod postgres;
 mod sqlite;
 
 pub use alerts::{AlertDelivery, AlertOutcome, AlertState, ClaimedAlert, NewAlert};
+pub use audit::{
+    AUDIT_PAGE_LIMIT, Actor, AuditAction, AuditEntry, AuditFilter, AuditPage, NewAudit,
+};
 pub use engines::Backend;
 pub use error::{StoreError, redact_url};
 pub use failure::{MAX_ATTEMPTS, PendingRetry, RetryWait};

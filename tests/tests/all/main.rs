@@ -30,6 +30,7 @@ mod alerts;
 mod api;
 mod api_limits;
 mod api_sse;
+mod audit;
 mod bad_database;
 mod chaos;
 mod cli_client;

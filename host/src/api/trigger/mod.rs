@@ -16,9 +16,9 @@
 //!
 //! 409 when the job's overlap policy is `skip` or `queue` and a run of it is in progress.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,6 +26,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::Path;
 use super::jobs::JobId;
 use super::state::ApiState;
+use crate::settings::Identity;
 
 /// Where an accepted trigger stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -63,9 +64,10 @@ pub struct TriggerView {
     ))]
 pub async fn trigger(
     State(state): State<ApiState>,
+    Extension(identity): Extension<Identity>,
     Path(JobId { id }): Path<JobId>,
 ) -> Result<(StatusCode, Json<TriggerView>), ApiError> {
-    let (job, at) = state.jobs.trigger(&id).await?;
+    let (job, at) = state.jobs.trigger(&id, &identity.actor()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(TriggerView {

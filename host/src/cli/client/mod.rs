@@ -1,6 +1,7 @@
 //! The command-line client of the HTTP API: `wasmcron job …`, `instances`, `plugins`,
-//! `settings …`, `token …`, `events`. Human tables by default, `--output json` for programs.
+//! `settings …`, `token …`, `events`, `audit`. Human tables by default, `--output json` for programs.
 
+mod audit;
 mod cluster;
 mod error;
 mod events;
@@ -12,6 +13,7 @@ mod tokens;
 
 use std::process::ExitCode;
 
+pub use audit::{AuditArgs, run_audit};
 pub use cluster::{SettingsCommand, run_instances, run_plugins, run_settings};
 pub use error::ClientError;
 pub use events::{EventsArgs, run_events};

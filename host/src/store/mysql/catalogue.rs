@@ -372,6 +372,14 @@ pub(super) const SQL: Catalogue = Catalogue {
          ORDER BY id DESC LIMIT ?",
     prune_alerts: "DELETE FROM alert_outbox WHERE state <> 'pending' AND done_at_ms < ?",
 
+    audit_insert: concat!(
+        "INSERT INTO audit_log (at_ms, actor, action, job_id, target, before_json, \
+         after_json) VALUES (",
+        now_ms!(),
+        ", ?, ?, ?, ?, ?, ?)"
+    ),
+    prune_audit: "DELETE FROM audit_log WHERE at_ms < ?",
+
     state_get: "SELECT value FROM job_state WHERE job_id = ? AND `key` = ?",
     state_set: concat!(
         "INSERT INTO job_state (job_id, `key`, value, updated_at_ms) SELECT j.id, ?, ?, ",

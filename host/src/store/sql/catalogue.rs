@@ -207,6 +207,12 @@ pub(crate) struct Catalogue {
     /// (cutoff): deletes deliveries settled before it.
     pub prune_alerts: &'static str,
 
+    // ----- audit log -------------------------------------------------------------------------
+    /// (actor, action, job id, target, before, after): records a change at now.
+    pub audit_insert: &'static str,
+    /// (cutoff): deletes entries recorded before it.
+    pub prune_audit: &'static str,
+
     // ----- plugin state ----------------------------------------------------------------------
     /// (job, key) → the value.
     pub state_get: &'static str,

@@ -17,6 +17,7 @@ use sqlx::error::BoxDynError;
 use sqlx::{Arguments, AssertSqlSafe, Database, Executor, FromRow, IntoArguments, Pool};
 
 use super::alerts::{ClaimedRow, RecentRow};
+use super::audit::AuditRow;
 use super::overview::{FailingRow, MinuteRow, PausedRow, StaleRow};
 use crate::store::rows::{EventRow, InstanceRow, JobRow, RunRow, TriggerRow};
 use crate::store::tokens::StoredToken;
@@ -60,6 +61,7 @@ pub(crate) trait SqlDb:
     + Decodes<PausedRow>
     + Decodes<StaleRow>
     + Decodes<(i64, i64)>
+    + Decodes<AuditRow>
 {
 }
 

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 
 use super::SqlEngine;
 use crate::store::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
+use crate::store::audit::{AuditEntry, AuditFilter, AuditPage, NewAudit};
 use crate::store::driver::{
     Driver, FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
 };
@@ -116,6 +117,9 @@ impl<E: SqlEngine> Driver for E {
         fn recent_alerts(&self, limit: i64) -> Op<'_, Vec<AlertDelivery>>;
         fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;
         fn overview(&self) -> Op<'_, Overview>;
+        fn record_audit<'a>(&'a self, entry: &'a NewAudit) -> Op<'a, ()>;
+        fn list_audit<'a>(&'a self, filter: &'a AuditFilter, page: &'a AuditPage) -> Op<'a, Vec<AuditEntry>>;
+        fn prune_audit(&self, cutoff_ms: i64) -> Op<'_, u64>;
         fn state_get<'a>(&'a self, job_id: &'a str, key: &'a str) -> Op<'a, Option<Vec<u8>>>;
         fn state_set<'a>(&'a self, write: StateWrite<'a>) -> Op<'a, bool>;
         fn state_keys<'a>(&'a self, job_id: &'a str) -> Op<'a, Vec<String>>;

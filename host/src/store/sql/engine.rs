@@ -9,10 +9,11 @@ use sqlx::{AssertSqlSafe, Pool, Transaction};
 
 use super::db::{Held, On, SqlDb};
 use super::{
-    Catalogue, alerts, events, jobs, leases, liveness, overview, ownership, retention, retries,
-    run_queries, runs, schema, settings, state, takeover,
+    Catalogue, alerts, audit, events, jobs, leases, liveness, overview, ownership, retention,
+    retries, run_queries, runs, schema, settings, state, takeover,
 };
 use crate::store::alerts::{AlertDelivery, AlertOutcome, ClaimedAlert, NewAlert};
+use crate::store::audit::{AuditEntry, AuditFilter, AuditPage, NewAudit};
 use crate::store::driver::{
     FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
 };
@@ -396,6 +397,22 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
 
     fn overview(&self) -> Op<'_, Overview> {
         Box::pin(overview::read(self))
+    }
+
+    // ----- audit log -------------------------------------------------------------------------
+
+    fn record_audit<'a>(&'a self, entry: &'a NewAudit) -> Op<'a, ()> {
+        Box::pin(audit::record(self, entry))
+    }
+    fn list_audit<'a>(
+        &'a self,
+        filter: &'a AuditFilter,
+        page: &'a AuditPage,
+    ) -> Op<'a, Vec<AuditEntry>> {
+        Box::pin(audit::list(self, filter, page))
+    }
+    fn prune_audit(&self, cutoff_ms: i64) -> Op<'_, u64> {
+        Box::pin(audit::prune(self, cutoff_ms))
     }
 
     // ----- plugin state ----------------------------------------------------------------------

@@ -43,6 +43,7 @@ mod stmt; // Stmt: one statement and its parameters
 
 // The shared executors, one file per area.
 mod alerts; // the alert outbox
+mod audit; // the audit log
 mod changes; // change notifications through a polled `changes` table
 mod events; // the event history and manual triggers
 mod jobs; // job definitions

@@ -403,6 +403,14 @@ macro_rules! standard_sql {
                  ORDER BY id DESC LIMIT $1",
             prune_alerts: "DELETE FROM alert_outbox WHERE state <> 'pending' AND done_at_ms < $1",
 
+            audit_insert: concat!(
+                "INSERT INTO audit_log (at_ms, actor, action, job_id, target, before_json, \
+                 after_json) VALUES (",
+                $now,
+                ", $1, $2, $3, $4, $5, $6)"
+            ),
+            prune_audit: "DELETE FROM audit_log WHERE at_ms < $1",
+
             state_get: "SELECT value FROM job_state WHERE job_id = $1 AND key = $2",
             state_set: concat!(
                 "INSERT INTO job_state (job_id, key, value, updated_at_ms) SELECT j.id, $1, $2, ",
