@@ -1,31 +1,157 @@
-//! `--jobs-file`: a JSON array of jobs (the API's job fields) created at start when no job of
-//! that name exists yet. Existing jobs are left as they are (edit them through the API).
+//! `--jobs-file`: a list of jobs (the API's job fields) as YAML or JSON, created at start when
+//! no job of that name exists yet. Existing jobs are left as they are (edit them through the
+//! API).
+//!
+//! [`parse`] reads the whole file before anything is created and refuses it with one error
+//! that says where ([`JobsFileError`]): the file, the line and column the parser stopped at,
+//! the entry (its position from 1, and its name) and the field. A file ending in `.json` is
+//! read as JSON; anything else as YAML (of which JSON is a part).
 
+use std::collections::HashSet;
 use std::path::Path;
-
-use anyhow::Context;
 
 use crate::jobs::{JobError, JobFields, Jobs};
 use crate::store::{Actor, StoreError};
 
-/// Create the jobs of the file at `path` that do not exist yet. Every entry is validated
-/// before any is created: an invalid entry (named by its position and field) changes nothing.
-pub async fn apply(jobs: &Jobs, path: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read jobs file {}", path.display()))?;
-    let entries: Vec<JobFields> = serde_json::from_str(&text)
-        .with_context(|| format!("jobs file {} is not a JSON array of jobs", path.display()))?;
-    for (i, fields) in entries.iter().enumerate() {
-        fields.new_job().map_err(|e| {
-            anyhow::anyhow!(
-                "jobs file {}: job #{} field {}: {}",
-                path.display(),
-                i + 1,
-                e.field,
-                e.message
-            )
-        })?;
+/// The largest jobs file read (a file above it is refused, not read).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why a jobs file was refused: what was wrong and where.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JobsFileError {
+    /// The file cannot be read (or is too large).
+    #[error("jobs file {file}: {message}")]
+    Unreadable { file: String, message: String },
+    /// The text is not a list of jobs: a syntax error, an unknown or mistyped field.
+    #[error("jobs file {file}{}: {message}", at(*line, *column))]
+    Syntax {
+        file: String,
+        /// Where the parser stopped, from 1, when it knows.
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+    /// An entry parsed but is not a valid job.
+    #[error("jobs file {file}: entry #{index} ({}) field {field}: {message}", name.as_deref().unwrap_or("no name"))]
+    Entry {
+        file: String,
+        /// The entry's position, from 1.
+        index: usize,
+        name: Option<String>,
+        field: String,
+        message: String,
+    },
+}
+
+fn at(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(" line {line} column {column}"),
+        (Some(line), None) => format!(" line {line}"),
+        _ => String::new(),
     }
+}
+
+/// Reads and checks the jobs of `text`, the content of the file named `file`: every entry is
+/// a valid new job and no two have the same name.
+pub fn parse(text: &str, file: &str) -> Result<Vec<JobFields>, JobsFileError> {
+    let syntax = |line, column, message: String| JobsFileError::Syntax {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+    };
+    let entries: Vec<JobFields> = if file.ends_with(".json") {
+        serde_json::from_str(text).map_err(|e| {
+            let message = strip_position(&e.to_string());
+            // serde_json counts from 1 and says 0 where it has no position.
+            let known = |n: usize| (n > 0).then_some(n);
+            syntax(known(e.line()), known(e.column()), message)
+        })?
+    } else {
+        serde_norway::from_str(text).map_err(|e| {
+            let location = e.location();
+            let message = strip_position(&entry_path(&e.to_string()));
+            syntax(
+                location.as_ref().map(|l| l.line()),
+                location.as_ref().map(|l| l.column()),
+                message,
+            )
+        })?
+    };
+    let mut names = HashSet::new();
+    for (i, fields) in entries.iter().enumerate() {
+        let entry = |field: &str, message: String| JobsFileError::Entry {
+            file: file.to_owned(),
+            index: i + 1,
+            name: fields.name.clone(),
+            field: field.to_owned(),
+            message,
+        };
+        fields.new_job().map_err(|e| entry(&e.field, e.message))?;
+        if let Some(name) = &fields.name
+            && !names.insert(name.as_str())
+        {
+            return Err(entry("name", format!("another entry is named {name:?}")));
+        }
+    }
+    Ok(entries)
+}
+
+/// The parser's message without its own "at line L column C" (the error says it once).
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The YAML parser names an entry by its path from 0 (`.[1].schedule: …`); say `entry #2
+/// field schedule: …` as the rest of the errors do.
+fn entry_path(message: &str) -> String {
+    let Some(rest) = message.strip_prefix(".[") else {
+        return message.to_owned();
+    };
+    let Some((index, rest)) = rest.split_once(']') else {
+        return message.to_owned();
+    };
+    let Ok(index) = index.parse::<usize>() else {
+        return message.to_owned();
+    };
+    match rest.strip_prefix('.').and_then(|r| r.split_once(": ")) {
+        Some((field, what)) => format!("entry #{} field {field}: {what}", index + 1),
+        None => format!(
+            "entry #{}{}",
+            index + 1,
+            rest.strip_prefix(':')
+                .map_or(String::new(), |r| format!(":{r}"))
+        ),
+    }
+}
+
+/// Reads the file at `path` ([`MAX_FILE_BYTES`] at most) and [`parse`]s it.
+pub fn read(path: &Path) -> Result<Vec<JobFields>, JobsFileError> {
+    let file = path.display().to_string();
+    let unreadable = |message: String| JobsFileError::Unreadable {
+        file: file.clone(),
+        message,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| unreadable(format!("cannot read it: {e}")))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(unreadable(format!(
+            "{size} bytes, over the limit of {MAX_FILE_BYTES}"
+        )));
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| unreadable(format!("cannot read it: {e}")))?;
+    parse(&text, &file)
+}
+
+/// Create the jobs of the file at `path` that do not exist yet. Every entry is checked before
+/// any is created: a file with an invalid entry changes nothing.
+pub async fn apply(jobs: &Jobs, path: &Path) -> anyhow::Result<()> {
+    let entries = read(path)?;
     for fields in &entries {
         match jobs.create(fields, &Actor::JobsFile).await {
             Ok(job) => tracing::info!(job = %job.name, "created job from jobs file"),
@@ -37,3 +163,6 @@ pub async fn apply(jobs: &Jobs, path: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
