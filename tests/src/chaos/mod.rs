@@ -25,7 +25,7 @@ mod runner;
 pub mod settings;
 
 pub use deck::Fault;
-pub use history::{JobHistory, Segment, Trigger};
+pub use history::{JobHistory, Retry, Segment, Trigger};
 pub use outcome::Outcome;
 pub use run::run;
 pub use settings::Settings;
