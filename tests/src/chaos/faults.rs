@@ -49,7 +49,7 @@ pub(super) fn retry_of(seed: u64, n: usize) -> Option<Retry> {
         .wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
-    (z % 5 == 0).then(|| Retry {
+    z.is_multiple_of(5).then(|| Retry {
         attempts: RETRY_ATTEMPTS,
         fail_below: 2 + ((z / 5) % 3) as i64,
     })
