@@ -20,8 +20,8 @@
 //!    consecutive missed ticks is closed by exactly the catch-up run of the next tick
 //!    (`catch_up = true`), which is what one catch-up planning does (all due ticks older than
 //!    the misfire grace but the latest are missed, the latest runs; ticks recorded already,
-//!    such as the previous owner's runs and skips, are planned around and may lie among the
-//!    missed ones, which then have one record time, and between the last missed one and the
+//!    such as the previous owner's runs, skips and missed ticks, are planned around and may
+//!    lie among the missed ones, which then have one record time, and between the last missed one and the
 //!    catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
 //!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap`, and an
 //!    `allow` job skips nothing.
@@ -206,27 +206,33 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
             }
             let start = i;
             let planning = planned_at(in_range[start]);
+            // Missed rows of an earlier planning that this block steps over (a hole filled
+            // below them): they are judged as their own block, from the first of them.
+            let (mut resume, mut stepped_over) = (None, 0);
             loop {
                 while i < in_range.len() && in_range[i].status == "missed" {
                     i += 1;
                 }
                 let mut j = i;
-                while j < in_range.len()
-                    && in_range[j].status != "missed"
-                    && planned_at(in_range[j]) < planning
-                {
+                while j < in_range.len() && planned_at(in_range[j]) < planning {
                     j += 1;
                 }
                 if j > i && j < in_range.len() && planned_at(in_range[j]) == planning {
+                    let older = in_range[i..j].iter().filter(|r| r.status == "missed");
+                    stepped_over += older.count();
+                    if resume.is_none() {
+                        resume = (i..j).find(|&k| in_range[k].status == "missed");
+                    }
                     i = j;
                 } else {
                     break;
                 }
             }
-            let len = in_range[start..i]
+            let len = (in_range[start..i]
                 .iter()
                 .filter(|r| r.status == "missed")
-                .count() as u64;
+                .count()
+                - stepped_over) as u64;
             stats.0 += len;
             stats.1 += 1;
             stats.2 = stats.2.max(len);
@@ -282,6 +288,7 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                 }
                 _ => {}
             }
+            i = resume.unwrap_or(i);
         }
     }
     acc.figure("ticks due (required)", due);

@@ -306,6 +306,59 @@ fn an_ordinary_run_past_the_previous_owners_rows_is_caught_under_run_once() {
     );
 }
 
+/// Job `b` taken over at 9.1 s with a hole at 3 s below rows its previous owner recorded: 4 s
+/// skipped, 5 s and 6 s missed by an earlier planning (at 7 s), then 7 s as `seven`; the
+/// planning at 9.1 s misses 3 s and 8 s and runs 9 s as its catch-up.
+fn hole_below_an_earlier_block(seven: RunRow) -> History {
+    let mut history = History::clean();
+    history.runs.retain(|r| r.job_id != "b");
+    history.reports.retain(|(e, _)| e.job_id != "b");
+    for t in (1..=10).map(|k| k * S) {
+        let mut r = match t {
+            3_000 | 8_000 => missed("b", t, 9_100),
+            4_000 => row("b", t, "skipped", Some("overlap"), t),
+            5_000 | 6_000 => missed("b", t, 7_000),
+            7_000 => seven.clone(),
+            _ => ran("b", t),
+        };
+        if t >= 9 * S {
+            r.recorded_at_ms = Some(9_100 + t / 100);
+            r.catch_up = t == 9 * S;
+        }
+        history.runs.push(r);
+    }
+    history
+        .runs
+        .sort_by(|x, y| (&x.job_id, x.scheduled_at_ms).cmp(&(&y.job_id, y.scheduled_at_ms)));
+    history
+}
+
+#[test]
+fn a_hole_filled_below_an_earlier_planning_s_missed_ticks_is_one_block_under_run_once() {
+    // 7 s missed by the planning at 9.1 s too: 5 s to 8 s are consecutive missed rows.
+    let history = hole_below_an_earlier_block(missed("b", 7 * S, 9_100));
+    let [_, accounted, policies, ..] = history.judge();
+    passed(&accounted);
+    passed(&policies);
+}
+
+#[test]
+fn an_earlier_block_stepped_over_by_a_filled_hole_is_still_judged_under_run_once() {
+    // The earlier block (5 s, 6 s) was followed by an ordinary run at 7 s: caught, although
+    // the hole's block (3 s, 8 s) steps over it and is closed by the catch-up at 9 s.
+    let mut seven = row("b", 7 * S, "succeeded", None, 7_050);
+    seven.catch_up = false;
+    let history = hole_below_an_earlier_block(seven);
+    let [_, accounted, policies, ..] = history.judge();
+    passed(&accounted);
+    caught(
+        &policies,
+        &[
+            "job job-b (run_once): 2 ticks missed in 5000..=6000, then tick 7000 succeeded catch_up=false",
+        ],
+    );
+}
+
 #[test]
 fn a_catch_up_recorded_missed_is_caught_under_run_once() {
     let mut history = History::clean();
