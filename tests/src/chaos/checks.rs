@@ -21,8 +21,8 @@
 //!    (`catch_up = true`), which is what one catch-up planning does (all due ticks older than
 //!    the misfire grace but the latest are missed, the latest runs; ticks recorded already,
 //!    such as the previous owner's runs, skips and missed ticks, are planned around and may
-//!    lie among the missed ones, which then have one record time, and between the last missed one and the
-//!    catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
+//!    lie among the missed ones, which then have one record time, and between the last missed
+//!    one and the catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
 //!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap`, and an
 //!    `allow` job skips nothing.
 //! 4. RSS of each replica process does not keep growing (see [`rss`]).
