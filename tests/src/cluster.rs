@@ -30,6 +30,8 @@ pub struct Cluster {
 pub struct RunRow {
     pub job_id: String,
     pub scheduled_at_ms: i64,
+    /// Which attempt of the tick (from 1; a retry of a failed one is the next).
+    pub attempt: i64,
     pub status: String,
     pub reason: Option<String>,
     pub instance_id: Option<String>,

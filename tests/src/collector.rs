@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::routing::post;
 use serde_json::Value;
 
@@ -88,6 +88,13 @@ impl Collector {
         self.fail_below.store(attempt, Ordering::SeqCst);
     }
 
+    /// URL to put in the input of one reporter job whose attempts below `attempt` fail: the
+    /// collector answers 500 to the reports that come through it (recording each), whatever
+    /// [`Collector::fail_attempts_below`] says for the other jobs.
+    pub fn url_failing_below(&self, attempt: i64) -> String {
+        format!("{}?fail_below={attempt}", self.url())
+    }
+
     /// `(job, tick, attempt)` executed more than once, with their counts.
     pub fn duplicate_attempts(&self) -> Vec<((String, i64, i64), usize)> {
         let mut counts: HashMap<(String, i64, i64), usize> = HashMap::new();
@@ -135,7 +142,18 @@ impl Collector {
     }
 }
 
-async fn report(State(c): State<Collector>, body: String) -> (StatusCode, &'static str) {
+/// The `fail_below` of a report's URL (see [`Collector::url_failing_below`]); 0 without one.
+fn fail_below_in(uri: &Uri) -> i64 {
+    uri.query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("fail_below="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn report(State(c): State<Collector>, uri: Uri, body: String) -> (StatusCode, &'static str) {
+    let fail_below = fail_below_in(&uri).max(c.fail_below.load(Ordering::SeqCst));
     let mut failed = false;
     for line in body.lines().filter(|l| !l.trim().is_empty()) {
         if let Ok(v) = serde_json::from_str::<Value>(line) {
@@ -148,12 +166,46 @@ async fn report(State(c): State<Collector>, body: String) -> (StatusCode, &'stat
             });
             let attempt = v["attempt"].as_i64().unwrap_or_default();
             c.attempts.lock().unwrap().push(attempt);
-            failed |= attempt < c.fail_below.load(Ordering::SeqCst);
+            failed |= attempt < fail_below;
         }
     }
     if failed {
         (StatusCode::INTERNAL_SERVER_ERROR, "failing on purpose")
     } else {
         (StatusCode::OK, "ok")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// POSTs one report of `attempt` to `url`; the answer's status.
+    async fn post(url: &str, attempt: i64) -> u16 {
+        let line = serde_json::json!({
+            "job_id": "j", "scheduled_at": 1000, "instance_id": "r1", "attempt": attempt,
+        });
+        reqwest::Client::new()
+            .post(url)
+            .body(line.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    #[tokio::test]
+    async fn a_job_failing_below_an_attempt_fails_only_its_own_reports_and_each_is_recorded() {
+        let c = Collector::start().await;
+        assert_eq!(post(&c.url_failing_below(3), 1).await, 500);
+        assert_eq!(post(&c.url_failing_below(3), 2).await, 500);
+        assert_eq!(post(&c.url_failing_below(3), 3).await, 200);
+        assert_eq!(post(&c.url(), 1).await, 200);
+        c.fail_attempts_below(2);
+        assert_eq!(post(&c.url(), 1).await, 500);
+        assert_eq!(post(&c.url_failing_below(1), 1).await, 500);
+        let attempts: Vec<i64> = c.reports_with_attempts().iter().map(|r| r.1).collect();
+        assert_eq!(attempts, [1, 2, 3, 1, 1, 1]);
     }
 }

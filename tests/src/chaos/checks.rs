@@ -1,11 +1,18 @@
 //! The end-of-run checks of the chaos runner, as pure functions over what the collector saw,
 //! what the runs table holds, and what the runner did to each job.
 //!
-//! 1. No `(job, tick)` executed twice at the collector; every execution of a live job has its
-//!    run record, written by the replica that executed it.
+//! The identity of an execution is `(job, tick, attempt)`: a failed or timed-out run of a job
+//! with a retry policy is tried again as a new row of the same tick, attempt 2, 3, …
+//!
+//! 1. No `(job, tick, attempt)` executed twice at the collector; every execution of a live job
+//!    has the run record of its attempt, written by the replica that executed it (see
+//!    [`executions`]).
 //! 2. Every tick that was due is in the runs table: run (`running`, `succeeded`, `failed`,
-//!    `timed_out`), `missed` or `skipped`, the latter two with a reason. The store writes one
-//!    row per tick and nothing else: the "unlisted" missed ticks of a catch-up longer than
+//!    `timed_out`), `missed` or `skipped`, the latter two with a reason. A tick is accounted for
+//!    by its first attempt's row and counted by how its last attempt ended: the rows of its
+//!    retries are not ticks (a tick whose last attempt failed and whose next one is still to
+//!    come at the end is a failed tick so far). The store writes one row per tick (per
+//!    attempt) and nothing else: the "unlisted" missed ticks of a catch-up longer than
 //!    `MAX_LISTED_MISSED` (10 000) ticks are only logged and counted in metrics, never written,
 //!    so a tick is accounted for only by its own row. No outage of a chaos run comes near
 //!    10 000 ticks; an absent tick is a violation whatever the reason.
@@ -13,108 +20,63 @@
 //!    consecutive missed ticks is closed by exactly the catch-up run of the next tick
 //!    (`catch_up = true`), which is what one catch-up planning does (all due ticks older than
 //!    the misfire grace but the latest are missed, the latest runs; ticks recorded already,
-//!    such as the previous owner's runs and skips, are planned around and may lie among the
-//!    missed ones, which then have one record time, and between the last missed one and the
-//!    catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
+//!    such as the previous owner's runs, skips and missed ticks, are planned around and may
+//!    lie among the missed ones, which then have one record time, and between the last missed
+//!    one and the catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
 //!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap`, and an
 //!    `allow` job skips nothing.
 //! 4. RSS of each replica process does not keep growing (see [`rss`]).
 //! 6. Every manual trigger the API accepted (202) for a job that was not deleted ran: its
 //!    tick has a run record (see [`triggers`]). Manual ticks are off the schedule: checks 2
-//!    and 3 leave their rows out, check 1 counts their executions like any other.
+//!    and 3 leave their rows out, checks 1 and 7 count them like any other.
+//! 7. Retries stay within each job's policy: every tick's attempts in the runs table are
+//!    numbered 1, 2, … without a gap, no more than its job's `attempts`, each but the last
+//!    failed or timed out; no attempt the collector failed on purpose is recorded succeeded;
+//!    a tick whose last attempt failed with attempts left has its next one unless that may
+//!    still come or was dropped as documented (a pause or an edit, misfire `skip`); no
+//!    execution reports an attempt outside `1..=attempts` (see [`attempts`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::history::{BOUNDARY_MS, JobHistory, Trigger, ticks};
 use super::outcome::Outcome;
 use crate::cluster::RunRow;
-use crate::collector::Execution;
 
-/// The runs table by tick identity `(job id, scheduled instant)`.
-fn rows_by_tick(runs: &[RunRow]) -> HashMap<(&str, i64), &RunRow> {
-    runs.iter()
-        .map(|r| ((r.job_id.as_str(), r.scheduled_at_ms), r))
-        .collect()
+mod executions;
+
+pub use executions::{attempts, executions};
+
+/// One tick's rows in the runs table: its first attempt's (how the tick was planned, and
+/// whether it ran: the tick's own row) and its last attempt's (how the tick ended so far); the
+/// same row when the tick was not retried.
+#[derive(Debug, Clone, Copy)]
+struct TickRows<'a> {
+    first: &'a RunRow,
+    last: &'a RunRow,
+}
+
+/// The runs table by tick identity `(job id, scheduled instant)`: the retries of a tick are
+/// not ticks of their own.
+fn rows_by_tick(runs: &[RunRow]) -> HashMap<(&str, i64), TickRows<'_>> {
+    let mut ticks: HashMap<(&str, i64), TickRows<'_>> = HashMap::new();
+    for r in runs {
+        ticks
+            .entry((r.job_id.as_str(), r.scheduled_at_ms))
+            .and_modify(|t| {
+                if r.attempt < t.first.attempt {
+                    t.first = r;
+                }
+                if r.attempt > t.last.attempt {
+                    t.last = r;
+                }
+            })
+            .or_insert(TickRows { first: r, last: r });
+    }
+    ticks
 }
 
 fn is_run(status: &str) -> bool {
     matches!(status, "running" | "succeeded" | "failed" | "timed_out")
-}
-
-/// Check 1: duplicates at the collector, and executions up to `cutoff` (the runs table was
-/// read after it; later ticks may be recorded after the read) without their run record.
-pub fn executions(
-    reports: &[(Execution, i64)],
-    runs: &[RunRow],
-    jobs: &[JobHistory],
-    cutoff: i64,
-) -> Outcome {
-    let mut out = Outcome::new("1 no tick executed twice");
-    let names: HashMap<&str, &str> = jobs
-        .iter()
-        .map(|j| (j.id.as_str(), j.name.as_str()))
-        .collect();
-    let mut by_tick: HashMap<(&str, i64), Vec<(&str, i64)>> = HashMap::new();
-    for (e, attempt) in reports {
-        by_tick
-            .entry((e.job_id.as_str(), e.scheduled_at))
-            .or_default()
-            .push((e.instance_id.as_str(), *attempt));
-    }
-    let mut dups: Vec<_> = by_tick.iter().filter(|(_, v)| v.len() > 1).collect();
-    dups.sort();
-    for ((job, tick), by) in &dups {
-        out.violations.push(format!(
-            "job {} ({job}) tick {tick} executed {} times: (instance, attempt) {by:?}",
-            names.get(job).unwrap_or(&"?"),
-            by.len()
-        ));
-    }
-    let live: HashSet<&str> = jobs
-        .iter()
-        .filter(|j| !j.deleted)
-        .map(|j| j.id.as_str())
-        .collect();
-    let recorded = rows_by_tick(runs);
-    let mut unrecorded = 0;
-    for (e, attempt) in reports {
-        if !live.contains(e.job_id.as_str()) || e.scheduled_at > cutoff {
-            continue;
-        }
-        match recorded.get(&(e.job_id.as_str(), e.scheduled_at)) {
-            None => {
-                unrecorded += 1;
-                out.violations.push(format!(
-                    "job {} tick {} executed by {} (attempt {attempt}) has no run record",
-                    names.get(e.job_id.as_str()).unwrap_or(&"?"),
-                    e.scheduled_at,
-                    e.instance_id
-                ));
-            }
-            Some(r) if !is_run(&r.status) || r.instance_id.as_deref() != Some(&e.instance_id) => {
-                unrecorded += 1;
-                out.violations.push(format!(
-                    "job {} tick {} executed by {} but recorded {} by {:?}",
-                    names.get(e.job_id.as_str()).unwrap_or(&"?"),
-                    e.scheduled_at,
-                    e.instance_id,
-                    r.status,
-                    r.instance_id
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    let retried = reports.iter().filter(|(_, a)| *a > 1).count();
-    out.figure("executions reported", reports.len());
-    out.figure("distinct (job, tick) executed", by_tick.len());
-    out.figure("duplicates", dups.len());
-    out.figure("executions with attempt > 1", retried);
-    out.figure(
-        "executions of live jobs without a matching run record",
-        unrecorded,
-    );
-    out
 }
 
 /// Each live job's expected ticks up to `cutoff`: tick → required (false: within
@@ -143,18 +105,16 @@ fn expected_ticks(job: &JobHistory, cutoff: i64) -> BTreeMap<i64, bool> {
 pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome, Outcome) {
     let mut acc = Outcome::new("2 every due tick accounted for");
     let mut pol = Outcome::new("3 misfire and overlap policies held");
-    let mut by_job: HashMap<&str, BTreeMap<i64, &RunRow>> = HashMap::new();
-    for r in runs {
-        by_job
-            .entry(r.job_id.as_str())
-            .or_default()
-            .insert(r.scheduled_at_ms, r);
+    let mut by_job: HashMap<&str, BTreeMap<i64, TickRows<'_>>> = HashMap::new();
+    for ((job, tick), rows) in rows_by_tick(runs) {
+        by_job.entry(job).or_default().insert(tick, rows);
     }
     let empty = BTreeMap::new();
     let mut due = 0u64;
     let mut boundary_present = 0u64;
     let mut boundary_absent = 0u64;
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    let mut retried = 0u64;
     // Per misfire policy: (missed, blocks, longest block, catch-up runs).
     let mut per_policy: BTreeMap<&str, (u64, u64, u64, u64)> = BTreeMap::new();
     for job in jobs.iter().filter(|j| !j.deleted) {
@@ -176,18 +136,25 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                 (None, false) => boundary_absent += 1,
             }
         }
-        // Manual ticks are off the schedule (check 6 looks at them).
+        // Manual ticks are off the schedule (check 6 looks at them). A tick is judged by its
+        // first attempt's row, and counted by how its last attempt ended.
         let in_range: Vec<&RunRow> = rows
             .range(..=cutoff)
-            .map(|(_, r)| *r)
+            .map(|(_, t)| t.first)
             .filter(|r| !r.manual)
             .collect();
-        for r in &in_range {
-            let key = match &r.reason {
-                Some(reason) => format!("{} ({reason})", r.status),
-                None => r.status.clone(),
+        for t in rows.range(..=cutoff).map(|(_, t)| t.last) {
+            if t.manual {
+                continue;
+            }
+            let key = match &t.reason {
+                Some(reason) => format!("{} ({reason})", t.status),
+                None => t.status.clone(),
             };
             *by_status.entry(key).or_default() += 1;
+            retried += u64::from(t.attempt > 1);
+        }
+        for r in &in_range {
             if !expected.contains_key(&r.scheduled_at_ms) {
                 acc.violations.push(format!(
                     "job {} tick {}: recorded {} but not due (paused, deleted or off-schedule)",
@@ -239,27 +206,33 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
             }
             let start = i;
             let planning = planned_at(in_range[start]);
+            // Missed rows of an earlier planning that this block steps over (a hole filled
+            // below them): they are judged as their own block, from the first of them.
+            let (mut resume, mut stepped_over) = (None, 0);
             loop {
                 while i < in_range.len() && in_range[i].status == "missed" {
                     i += 1;
                 }
                 let mut j = i;
-                while j < in_range.len()
-                    && in_range[j].status != "missed"
-                    && planned_at(in_range[j]) < planning
-                {
+                while j < in_range.len() && planned_at(in_range[j]) < planning {
                     j += 1;
                 }
                 if j > i && j < in_range.len() && planned_at(in_range[j]) == planning {
+                    let older = in_range[i..j].iter().filter(|r| r.status == "missed");
+                    stepped_over += older.count();
+                    if resume.is_none() {
+                        resume = (i..j).find(|&k| in_range[k].status == "missed");
+                    }
                     i = j;
                 } else {
                     break;
                 }
             }
-            let len = in_range[start..i]
+            let len = (in_range[start..i]
                 .iter()
                 .filter(|r| r.status == "missed")
-                .count() as u64;
+                .count()
+                - stepped_over) as u64;
             stats.0 += len;
             stats.1 += 1;
             stats.2 = stats.2.max(len);
@@ -283,7 +256,7 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                     // missed rows' record are two writes of one planning, in either order.
                     let next = rows
                         .range(last + 1..)
-                        .map(|(_, r)| *r)
+                        .map(|(_, t)| t.first)
                         .filter(|r| !r.manual)
                         .find(|r| {
                             planning == i64::MAX
@@ -315,6 +288,7 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                 }
                 _ => {}
             }
+            i = resume.unwrap_or(i);
         }
     }
     acc.figure("ticks due (required)", due);
@@ -323,8 +297,9 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
         format!("{boundary_present} / {boundary_absent}"),
     );
     for (k, v) in &by_status {
-        acc.figure(&format!("rows {k}"), v);
+        acc.figure(&format!("ticks ended {k}"), v);
     }
+    acc.figure("of which retried (ended on an attempt > 1)", retried);
     for (policy, (missed, blocks, longest, catch_up)) in &per_policy {
         pol.figure(
             &format!("misfire {policy}"),
@@ -358,7 +333,7 @@ pub fn triggers(
             continue;
         }
         judged += 1;
-        match rows.get(&(t.job_id.as_str(), t.tick_ms)) {
+        match rows.get(&(t.job_id.as_str(), t.tick_ms)).map(|t| t.first) {
             Some(r) if is_run(&r.status) && r.manual => manual += 1,
             // The trigger's instant was a scheduled tick's, which ran: the same tick.
             Some(r) if is_run(&r.status) => on_a_tick += 1,

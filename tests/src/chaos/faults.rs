@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::deck::Fault;
 use super::runner::Chaos;
-use super::settings::{DEAD_AFTER_S, SLOW_MS};
-use super::{Segment, Trigger};
+use super::settings::{DEAD_AFTER_S, RETRY_ATTEMPTS, RETRY_BACKOFF, RETRY_MAX_BACKOFF, SLOW_MS};
+use super::{Retry, Segment, Trigger};
 use crate::built::{plugin, with_marker};
 use crate::collector::Collector;
 
@@ -39,13 +39,34 @@ pub(super) fn kind_of(i: usize) -> (&'static str, &'static str, Option<u64>) {
     }
 }
 
-pub(super) fn job_body(collector: &Collector, name: &str, n: usize) -> Value {
+/// Whether job number `n` of the run of `seed` retries, and how its attempts fare: about one
+/// job in five, of any kind, with 3 attempts, whose attempts below 2, below 3 or below 4 (all
+/// of them) fail. The same seed gives the same jobs.
+pub(super) fn retry_of(seed: u64, n: usize) -> Option<Retry> {
+    // SplitMix64 of the seed and the job number: spread over the kinds, whatever the seed.
+    let mut z = seed
+        .wrapping_add((n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    z.is_multiple_of(5).then(|| Retry {
+        attempts: RETRY_ATTEMPTS,
+        fail_below: 2 + ((z / 5) % 3) as i64,
+    })
+}
+
+/// The body that creates job number `n` (its kind from `n`, its retry policy `retry`).
+pub(super) fn job_body(collector: &Collector, name: &str, n: usize, retry: Option<Retry>) -> Value {
     let (misfire, overlap, sleep_ms) = kind_of(n);
-    let mut input = json!({"collector": collector.url()});
+    let url = match retry {
+        Some(r) => collector.url_failing_below(r.fail_below),
+        None => collector.url(),
+    };
+    let mut input = json!({"collector": url});
     if let Some(ms) = sleep_ms {
         input["sleep_ms"] = json!(ms);
     }
-    json!({
+    let mut body = json!({
         "name": name,
         "schedule": "@every 1s",
         "plugin": "reporter",
@@ -53,7 +74,15 @@ pub(super) fn job_body(collector: &Collector, name: &str, n: usize) -> Value {
         "misfire": misfire,
         "overlap": overlap,
         "allowed_hosts": [format!("127.0.0.1:{}", collector.port)],
-    })
+    });
+    if let Some(r) = retry {
+        body["retry"] = json!({
+            "attempts": r.attempts,
+            "backoff": RETRY_BACKOFF,
+            "max_backoff": RETRY_MAX_BACKOFF,
+        });
+    }
+    body
 }
 
 impl Chaos {

@@ -17,6 +17,8 @@ pub struct JobHistory {
     pub overlap: &'static str,
     /// A slow job (each run lasts longer than the period).
     pub slow: bool,
+    /// Its retry policy and how its attempts fare; `None`: one attempt per tick.
+    pub retry: Option<Retry>,
     /// Periods during which the job was scheduled (created or resumed or edited, until paused,
     /// edited, deleted or still running).
     pub segments: Vec<Segment>,
@@ -27,12 +29,31 @@ impl JobHistory {
     /// The job's policies, for messages.
     pub fn kind(&self) -> String {
         format!(
-            "misfire {} overlap {}{}",
+            "misfire {} overlap {}{}{}",
             self.misfire,
             self.overlap,
-            if self.slow { " slow" } else { "" }
+            if self.slow { " slow" } else { "" },
+            match self.retry {
+                Some(r) => format!(" attempts {} failing below {}", r.attempts, r.fail_below),
+                None => String::new(),
+            }
         )
     }
+
+    /// Attempts a tick of the job may have.
+    pub fn attempts(&self) -> i64 {
+        self.retry.map_or(1, |r| r.attempts)
+    }
+}
+
+/// A job with a retry policy, and attempts that fail on purpose: the collector answers 500 to
+/// the reports of its attempts below `fail_below`, so those runs fail and are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts of a tick in all, the first included.
+    pub attempts: i64,
+    /// The first attempt that succeeds (above `attempts`: every attempt fails).
+    pub fail_below: i64,
 }
 
 /// A manual trigger the API accepted.

@@ -1,7 +1,8 @@
 //! The chaos run: a real database (PostgreSQL, MariaDB, or PostgreSQL behind PgBouncer), N
 //! replicas of the real binary, each reaching the database through a TCP proxy of its own,
 //! and a loopback collector; jobs of the `reporter` plugin fire every second and report each
-//! execution, while faults chosen at random from one seed hit the cluster; then the checks.
+//! execution (about one job in five retries failed runs, and the collector fails its first
+//! attempts), while faults chosen at random from one seed hit the cluster; then the checks.
 //! The `chaos` binary (`src/bin/chaos.rs`) is its command line; RELIABILITY.md describes the
 //! runs.
 //!
@@ -25,7 +26,7 @@ mod runner;
 pub mod settings;
 
 pub use deck::Fault;
-pub use history::{JobHistory, Segment, Trigger};
+pub use history::{JobHistory, Retry, Segment, Trigger};
 pub use outcome::Outcome;
 pub use run::run;
 pub use settings::Settings;

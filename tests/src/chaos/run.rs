@@ -143,7 +143,11 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
     }
     ch.log.say(format!("{} replicas ready", ch.s.replicas));
     ch.create_jobs().await?;
-    ch.log.say(format!("{} jobs created", ch.s.jobs));
+    ch.log.say(format!(
+        "{} jobs created, {} of them with retries",
+        ch.s.jobs,
+        ch.jobs.iter().filter(|j| j.retry.is_some()).count()
+    ));
     let settled = ch.settle(SETTLE).await.map_err(anyhow::Error::msg)?;
     ch.log
         .say(format!("jobs claimed and balanced in {settled:.1?}"));
@@ -209,18 +213,20 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
     tokio::time::sleep(Duration::from_millis(END_MARGIN_MS as u64 + 1000)).await;
     let cutoff = ch.db_now().await? - END_MARGIN_MS;
     let wait = Instant::now();
-    let runs = loop {
+    // The reports that arrived before the runs table was read: each has its row.
+    let (runs, read_before) = loop {
+        let read_before = ch.collector.reports().len();
         let runs = ch.sql.runs().await?;
         let (acc, _) = checks::accounting(&runs, &ch.jobs, cutoff);
         if acc.passed() || wait.elapsed() > Duration::from_secs(30) {
-            break runs;
+            break (runs, read_before);
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
     };
     let reports = ch.collector.reports_with_attempts();
     let samples = samples.lock().unwrap().clone();
 
-    let first = checks::executions(&reports, &runs, &ch.jobs, cutoff);
+    let first = checks::executions(&reports, read_before, &runs, &ch.jobs, cutoff);
     let (second, third) = checks::accounting(&runs, &ch.jobs, cutoff);
     let fourth = checks::rss(&samples, RSS_WARMUP_S, RSS_MIN_LIFE_S);
     let mut sixth = checks::triggers(&ch.triggers, &runs, &ch.jobs, cutoff);
@@ -228,7 +234,8 @@ async fn chaos_run(ch: &mut Chaos, samples: Samples) -> anyhow::Result<bool> {
         "triggers refused (409, a run in progress)",
         ch.triggers_refused,
     );
-    let outcomes = [first, second, third, fourth, balance, sixth];
+    let seventh = checks::attempts(&reports, &runs, &ch.jobs, cutoff);
+    let outcomes = [first, second, third, fourth, balance, sixth, seventh];
 
     let mut report = String::new();
     report += &format!(

@@ -24,6 +24,11 @@ pub(super) const SETTLE: Duration = Duration::from_secs(90);
 pub(super) const END_MARGIN_MS: i64 = 5_000;
 /// A slow job works this long per run (longer than its one-second period).
 pub(super) const SLOW_MS: u64 = 1_500;
+/// The retry policy of the jobs that retry (see `faults::retry_of`): attempts in all, the
+/// delay before the second (each further one doubles it), the longest delay.
+pub(super) const RETRY_ATTEMPTS: i64 = 3;
+pub(super) const RETRY_BACKOFF: &str = "1s";
+pub(super) const RETRY_MAX_BACKOFF: &str = "5m";
 /// RSS: ignore the first seconds of a process; judge processes that lived this long.
 pub(super) const RSS_WARMUP_S: f64 = 20.0;
 pub(super) const RSS_MIN_LIFE_S: f64 = 60.0;

@@ -29,6 +29,7 @@ pub struct JobRow {
 type MySqlRun = (
     String,
     i64,
+    i64,
     String,
     Option<String>,
     Option<String>,
@@ -114,34 +115,46 @@ impl Pool {
         }
     }
 
-    /// Every run, by job and tick.
+    /// Every run, by job, tick and attempt.
     pub async fn runs(&self) -> Result<Vec<RunRow>, sqlx::Error> {
         match self {
             Pool::Postgres(p) => {
                 sqlx::query_as(
-                    "SELECT job_id, scheduled_at_ms, status, reason, instance_id, catch_up, \
-                     manual, COALESCE(started_at_ms, finished_at_ms) AS recorded_at_ms \
-                     FROM runs ORDER BY job_id, scheduled_at_ms",
+                    "SELECT job_id, scheduled_at_ms, CAST(attempt AS BIGINT) AS attempt, status, \
+                     reason, instance_id, catch_up, manual, \
+                     COALESCE(started_at_ms, finished_at_ms) AS recorded_at_ms \
+                     FROM runs ORDER BY job_id, scheduled_at_ms, attempt",
                 )
                 .fetch_all(p)
                 .await
             }
             Pool::MySql(p) => {
                 let rows: Vec<MySqlRun> = sqlx::query_as(
-                    "SELECT job_id, scheduled_at_ms, status, reason, instance_id, \
-                     CAST(catch_up AS SIGNED), CAST(manual AS SIGNED), \
+                    "SELECT job_id, scheduled_at_ms, CAST(attempt AS SIGNED), status, reason, \
+                     instance_id, CAST(catch_up AS SIGNED), CAST(manual AS SIGNED), \
                      COALESCE(started_at_ms, finished_at_ms) \
-                     FROM runs ORDER BY job_id, scheduled_at_ms",
+                     FROM runs ORDER BY job_id, scheduled_at_ms, attempt",
                 )
                 .fetch_all(p)
                 .await?;
                 Ok(rows
                     .into_iter()
                     .map(
-                        |(job_id, tick, status, reason, instance_id, catch_up, manual, at)| {
+                        |(
+                            job_id,
+                            tick,
+                            attempt,
+                            status,
+                            reason,
+                            instance_id,
+                            catch_up,
+                            manual,
+                            at,
+                        )| {
                             RunRow {
                                 job_id,
                                 scheduled_at_ms: tick,
+                                attempt,
                                 status,
                                 reason,
                                 instance_id,

@@ -3,7 +3,8 @@
 //! `chaos` binary with `--db pgbouncer`, see RELIABILITY.md), with a seed derived from the time (printed first,
 //! so a failure can be replayed with `cargo run -p wasmcron-e2e --bin chaos -- --seed N`).
 //! Every kind of fault may come; the network faults (blackhole, latency, reset) come first,
-//! so that each run has them. See RELIABILITY.md.
+//! so that each run has them. About one job in five retries, its first attempts failing on
+//! purpose, so the faults also hit attempts waiting for their backoff. See RELIABILITY.md.
 //!
 //! `WASMCRON_CHAOS_SEED` fixes the seed; `WASMCRON_CHAOS_DURATION` changes how long faults are
 //! injected (default 75s; setup and the checks take about 40 s more).

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::chaos::Segment;
+use crate::collector::Execution;
 
 /// The runs table and the collector's reports are read at this instant.
 const CUTOFF: i64 = 10_000;
@@ -19,6 +20,7 @@ fn job(id: &str, misfire: &'static str) -> JobHistory {
         misfire,
         overlap: "skip",
         slow: false,
+        retry: None,
         segments: vec![Segment {
             period_ms: S,
             start_ms: 0,
@@ -32,6 +34,7 @@ fn row(job: &str, tick: i64, status: &str, reason: Option<&str>, recorded_at: i6
     RunRow {
         job_id: job.into(),
         scheduled_at_ms: tick,
+        attempt: 1,
         status: status.into(),
         reason: reason.map(Into::into),
         instance_id: (status != "missed").then(|| "r1".to_string()),
@@ -119,14 +122,17 @@ impl History {
         }
     }
 
-    /// Checks 1, 2, 3 and 6, in that order.
-    fn judge(&self) -> [Outcome; 4] {
+    /// Checks 1, 2, 3, 6 and 7, in that order (every report arrived before the runs table
+    /// was read).
+    fn judge(&self) -> [Outcome; 5] {
         let (accounted, policies) = accounting(&self.runs, &self.jobs, CUTOFF);
+        let read_before = self.reports.len();
         [
-            executions(&self.reports, &self.runs, &self.jobs, CUTOFF),
+            executions(&self.reports, read_before, &self.runs, &self.jobs, CUTOFF),
             accounted,
             policies,
             triggers(&self.triggers, &self.runs, &self.jobs, CUTOFF),
+            attempts(&self.reports, &self.runs, &self.jobs, CUTOFF),
         ]
     }
 
@@ -173,10 +179,13 @@ fn a_tick_executed_twice_is_caught() {
         .find(|(e, _)| e.job_id == "a" && e.scheduled_at == 5 * S)
         .cloned()
         .unwrap();
-    history.reports.push((again, 2));
-    let [execution, accounted, policies, triggered] = history.judge();
-    caught(&execution, &["job job-a (a) tick 5000 executed 2 times"]);
-    for outcome in [accounted, policies, triggered] {
+    history.reports.push((again, 1));
+    let [execution, accounted, policies, triggered, retried] = history.judge();
+    caught(
+        &execution,
+        &["job job-a (a) tick 5000 attempt 1 executed 2 times"],
+    );
+    for outcome in [accounted, policies, triggered, retried] {
         passed(&outcome);
     }
 }
@@ -188,7 +197,7 @@ fn an_execution_by_another_replica_than_the_recorded_one_is_caught() {
     let [execution, ..] = history.judge();
     caught(
         &execution,
-        &["executed by r2 but recorded succeeded by Some(\"r1\")"],
+        &["attempt 1 executed by r2 but recorded succeeded by Some(\"r1\")"],
     );
 }
 
@@ -201,12 +210,12 @@ fn a_due_tick_absent_from_the_runs_table_is_caught() {
     history
         .reports
         .retain(|(e, _)| !(e.job_id == "a" && e.scheduled_at == 7 * S));
-    let [execution, accounted, policies, triggered] = history.judge();
+    let [execution, accounted, policies, triggered, retried] = history.judge();
     caught(
         &accounted,
         &["job job-a (a, misfire run_once overlap skip) tick 7000: due and absent"],
     );
-    for outcome in [execution, policies, triggered] {
+    for outcome in [execution, policies, triggered, retried] {
         passed(&outcome);
     }
 }
@@ -215,7 +224,7 @@ fn a_due_tick_absent_from_the_runs_table_is_caught() {
 fn a_missed_block_that_no_catch_up_closes_is_caught_under_run_once() {
     let mut history = History::clean();
     history.row_mut("b", 6 * S).catch_up = false;
-    let [_, accounted, policies, _] = history.judge();
+    let [_, accounted, policies, ..] = history.judge();
     passed(&accounted);
     caught(
         &policies,
@@ -232,7 +241,7 @@ fn a_missed_block_closed_by_an_overlap_skip_of_its_catch_up_passes_under_run_onc
     history
         .reports
         .retain(|(e, _)| !(e.job_id == "b" && e.scheduled_at == 6 * S));
-    let [_, accounted, policies, _] = history.judge();
+    let [_, accounted, policies, ..] = history.judge();
     passed(&accounted);
     passed(&policies);
 }
@@ -287,12 +296,65 @@ fn a_catch_up_run_past_the_previous_owners_rows_closes_a_block_under_run_once() 
 fn an_ordinary_run_past_the_previous_owners_rows_is_caught_under_run_once() {
     let mut history = taken_over_with_a_hole(9_105);
     history.row_mut("b", 6 * S).catch_up = false;
-    let [_, accounted, policies, _] = history.judge();
+    let [_, accounted, policies, ..] = history.judge();
     passed(&accounted);
     caught(
         &policies,
         &[
             "job job-b (run_once): 1 ticks missed in 3000..=3000, then tick 6000 succeeded catch_up=false",
+        ],
+    );
+}
+
+/// Job `b` taken over at 9.1 s with a hole at 3 s below rows its previous owner recorded: 4 s
+/// skipped, 5 s and 6 s missed by an earlier planning (at 7 s), then 7 s as `seven`; the
+/// planning at 9.1 s misses 3 s and 8 s and runs 9 s as its catch-up.
+fn hole_below_an_earlier_block(seven: RunRow) -> History {
+    let mut history = History::clean();
+    history.runs.retain(|r| r.job_id != "b");
+    history.reports.retain(|(e, _)| e.job_id != "b");
+    for t in (1..=10).map(|k| k * S) {
+        let mut r = match t {
+            3_000 | 8_000 => missed("b", t, 9_100),
+            4_000 => row("b", t, "skipped", Some("overlap"), t),
+            5_000 | 6_000 => missed("b", t, 7_000),
+            7_000 => seven.clone(),
+            _ => ran("b", t),
+        };
+        if t >= 9 * S {
+            r.recorded_at_ms = Some(9_100 + t / 100);
+            r.catch_up = t == 9 * S;
+        }
+        history.runs.push(r);
+    }
+    history
+        .runs
+        .sort_by(|x, y| (&x.job_id, x.scheduled_at_ms).cmp(&(&y.job_id, y.scheduled_at_ms)));
+    history
+}
+
+#[test]
+fn a_hole_filled_below_an_earlier_planning_s_missed_ticks_is_one_block_under_run_once() {
+    // 7 s missed by the planning at 9.1 s too: 5 s to 8 s are consecutive missed rows.
+    let history = hole_below_an_earlier_block(missed("b", 7 * S, 9_100));
+    let [_, accounted, policies, ..] = history.judge();
+    passed(&accounted);
+    passed(&policies);
+}
+
+#[test]
+fn an_earlier_block_stepped_over_by_a_filled_hole_is_still_judged_under_run_once() {
+    // The earlier block (5 s, 6 s) was followed by an ordinary run at 7 s: caught, although
+    // the hole's block (3 s, 8 s) steps over it and is closed by the catch-up at 9 s.
+    let mut seven = row("b", 7 * S, "succeeded", None, 7_050);
+    seven.catch_up = false;
+    let history = hole_below_an_earlier_block(seven);
+    let [_, accounted, policies, ..] = history.judge();
+    passed(&accounted);
+    caught(
+        &policies,
+        &[
+            "job job-b (run_once): 2 ticks missed in 5000..=6000, then tick 7000 succeeded catch_up=false",
         ],
     );
 }
@@ -305,7 +367,7 @@ fn a_catch_up_recorded_missed_is_caught_under_run_once() {
     history
         .reports
         .retain(|(e, _)| !(e.job_id == "b" && e.scheduled_at == 6 * S));
-    let [_, _, policies, _] = history.judge();
+    let [_, _, policies, ..] = history.judge();
     caught(
         &policies,
         &[
@@ -318,7 +380,7 @@ fn a_catch_up_recorded_missed_is_caught_under_run_once() {
 fn a_catch_up_run_is_caught_under_skip() {
     let mut history = History::clean();
     history.row_mut("c", 6 * S).catch_up = true;
-    let [_, _, policies, _] = history.judge();
+    let [_, _, policies, ..] = history.judge();
     caught(
         &policies,
         &["job job-c tick 6000: catch-up run although misfire is skip"],
@@ -332,7 +394,7 @@ fn a_missed_tick_is_caught_under_run_all() {
     history
         .reports
         .retain(|(e, _)| !(e.job_id == "d" && e.scheduled_at == 4 * S));
-    let [_, accounted, policies, _] = history.judge();
+    let [_, accounted, policies, ..] = history.judge();
     passed(&accounted);
     caught(
         &policies,
@@ -349,7 +411,7 @@ fn a_tick_missed_or_skipped_for_the_wrong_reason_is_caught() {
     history
         .reports
         .retain(|(e, _)| !(e.job_id == "a" && e.scheduled_at == 2 * S));
-    let [_, accounted, policies, _] = history.judge();
+    let [_, accounted, policies, ..] = history.judge();
     caught(
         &accounted,
         &["job job-a tick 2000: skipped without a reason"],
@@ -391,7 +453,7 @@ fn an_accepted_trigger_that_never_ran_is_caught() {
         name: "job-b".into(),
         tick_ms: 8_500,
     });
-    let [.., triggered] = history.judge();
+    let [.., triggered, _] = history.judge();
     caught(
         &triggered,
         &["job job-b manual tick 8500: accepted and never run"],
@@ -411,3 +473,5 @@ fn a_replica_whose_memory_keeps_growing_is_caught_and_a_plateau_is_not() {
     let outcome = rss(&processes, 20.0, 60.0);
     caught(&outcome, &["r2#1: RSS grew from"]);
 }
+
+mod retries;
