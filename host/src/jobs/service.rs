@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use super::error::JobError;
 use super::fields::JobFields;
+use super::secret_fields::check_secrets;
 use crate::alerts::Alert;
 use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
@@ -93,6 +94,11 @@ impl Jobs {
     pub async fn update(&self, id_or_name: &str, fields: &JobFields) -> Result<Job, JobError> {
         let patch = fields.patch()?;
         let job = self.find(id_or_name).await?;
+        // A key may not be both config and a secret, whichever of the two the edit changes.
+        if patch.secrets.is_some() || patch.config.is_some() {
+            let secrets = patch.secrets.as_ref().unwrap_or(&job.secrets);
+            check_secrets(secrets, Some(patch.config.as_ref().unwrap_or(&job.config)))?;
+        }
         let job = self.store.update_job(&job.id, &patch, None).await?;
         self.announce(&job, JobChange::Updated);
         Ok(job)

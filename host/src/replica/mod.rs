@@ -26,7 +26,7 @@ use crate::cluster::{Health, Membership, MembershipOptions};
 use crate::events::{Event, EventHub, EventWriter, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
 use crate::registry::{Follower, Registry};
-use crate::runtime::{EngineOptions, Runtime};
+use crate::runtime::{EngineOptions, Runtime, SecretsDir};
 use crate::scheduler::{Command, Executor, RetryBook, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
 use crate::store::{ConnectOptions, Store, StoreError, redact_url};
@@ -169,7 +169,8 @@ impl Replica {
                 events.clone(),
                 options.grace_period,
             )
-            .with_jobs(jobs.clone()),
+            .with_jobs(jobs.clone())
+            .with_secrets(SecretsDir::new(options.secrets_dir.clone())),
         );
         let retries = executor.retries.clone();
         let (scheduler, handle) = Scheduler::new(clock.clone(), executor);

@@ -10,6 +10,8 @@
 //!   whose files `sources` lists) and their hot reload;
 //! - `compile`: compiling what the cache lacks, in a child process or in this one;
 //! - `run`, `run_state`, `http_policy`, `run_log`: the sandbox of one run;
+//! - [`secrets`](SecretsDir): secret values read from files for `config-get`, and their
+//!   redaction from everything a run produces;
 //! - [`egress`]: the address rules of every outbound connection.
 
 mod artifact_cache;
@@ -28,6 +30,7 @@ mod plugin_dir;
 mod run;
 mod run_log;
 mod run_state;
+mod secrets;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +50,9 @@ pub use plugin_dir::{PluginChange, PluginDir, PluginInfo, SCAN_INTERVAL, Unavail
 pub use run::{MAX_RESULT_BYTES, RunOutcome, RunRequest, RunStatus};
 pub use run_log::LogLimits;
 pub use run_state::{MEMORY_LIMIT_EXCEEDED, RunState};
+pub use secrets::{
+    MAX_SECRET_NAME, REDACTED, Redactor, SecretError, SecretsDir, check_secret_name,
+};
 pub use sources::ReferencedPlugin;
 
 /// Default memory limit of a run.

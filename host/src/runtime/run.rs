@@ -14,6 +14,7 @@ use super::job_host::JobHost;
 use super::plugin::LoadedPlugin;
 use super::run_log::{LogLimits, RunLog};
 use super::run_state::{MEMORY_LIMIT_EXCEEDED, RunState};
+use super::secrets::{Redactor, SecretError};
 
 /// Longest result or error text kept from a plugin.
 pub const MAX_RESULT_BYTES: usize = 4 << 10;
@@ -26,6 +27,8 @@ pub struct RunRequest {
     pub allowed_hosts: Vec<HostPattern>,
     pub job: Arc<dyn JobHost>,
     pub log_limits: LogLimits,
+    /// The secret values to keep out of the outcome; `job` adds those it reads.
+    pub redactor: Redactor,
 }
 
 /// How a run ended.
@@ -89,6 +92,7 @@ impl LoadedPlugin {
             request.memory_limit,
             request.job,
             job_name,
+            request.redactor.clone(),
         );
         let mut store = Store::new(engine.engine(), state);
         store.limiter(|s| &mut s.limiter);
@@ -130,6 +134,9 @@ impl LoadedPlugin {
                             request.memory_limit
                         )),
                     )
+                } else if let Some(failure) = trap.downcast_ref::<SecretError>() {
+                    // A secret the plugin asked for cannot be read: the error names it.
+                    (RunStatus::Failed, None, Some(bounded(failure.to_string())))
                 } else {
                     (
                         RunStatus::Failed,
@@ -139,11 +146,13 @@ impl LoadedPlugin {
                 }
             }
         };
+        // Secret values never leave the run: not in its result, error or log.
+        let redactor = &request.redactor;
         RunOutcome {
             status,
-            result,
-            error,
-            logs: log.text(),
+            result: redactor.redact_opt(result),
+            error: redactor.redact_opt(error),
+            logs: redactor.redact(&log.text()),
             duration,
         }
     }
