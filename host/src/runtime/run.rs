@@ -79,7 +79,8 @@ impl LoadedPlugin {
     /// failed (or timed-out) outcome.
     pub async fn run(&self, engine: &PluginEngine, request: RunRequest) -> RunOutcome {
         let started = Instant::now();
-        let log = RunLog::new(request.log_limits);
+        let redactor = &request.redactor;
+        let log = RunLog::new(request.log_limits).with_redactor(redactor.clone());
         let http = HttpPolicy::new(
             request.allowed_hosts,
             engine.own_addresses().clone(),
@@ -116,8 +117,17 @@ impl LoadedPlugin {
                 None,
                 Some(timeout_message(request.timeout)),
             ),
-            Ok(Ok(Ok(text))) => (RunStatus::Succeeded, Some(bounded(text)), None),
-            Ok(Ok(Err(text))) => (RunStatus::Failed, None, Some(bounded(text))),
+            // Redacted before bounded, so that no part of a value survives a cut.
+            Ok(Ok(Ok(text))) => (
+                RunStatus::Succeeded,
+                Some(bounded(redactor.redact(&text))),
+                None,
+            ),
+            Ok(Ok(Err(text))) => (
+                RunStatus::Failed,
+                None,
+                Some(bounded(redactor.redact(&text))),
+            ),
             Ok(Err(trap)) => {
                 if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                     (
@@ -141,17 +151,19 @@ impl LoadedPlugin {
                     (
                         RunStatus::Failed,
                         None,
-                        Some(bounded(format!("plugin trapped: {trap:#}"))),
+                        Some(bounded(
+                            redactor.redact(&format!("plugin trapped: {trap:#}")),
+                        )),
                     )
                 }
             }
         };
-        // Secret values never leave the run: not in its result, error or log.
-        let redactor = &request.redactor;
+        // Secret values never leave the run: not in its result, error (redacted above) or
+        // log (redacted line by line, and whole here for a value split across writes).
         RunOutcome {
             status,
-            result: redactor.redact_opt(result),
-            error: redactor.redact_opt(error),
+            result,
+            error,
             logs: redactor.redact(&log.text()),
             duration,
         }
