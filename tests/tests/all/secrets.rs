@@ -5,11 +5,14 @@
 //! reaches the plugin, a `..data` swap is seen by the next run, and the value is found in no
 //! API answer, no event, not in the database file and not in the replica's log, where
 //! `[redacted]` stands in its place. A missing secret fails the run with an error naming it.
+//! On PostgreSQL, two replicas share the mounted Secret: each reads the rotated value, the
+//! survivor of a `kill -9` too, and no table holds a value.
 
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use wasmcron_e2e::cluster::{Cluster, Engine};
 use wasmcron_e2e::collector::Collector;
 use wasmcron_e2e::events::subscribe;
 use wasmcron_e2e::host::{Host, HostOptions};
@@ -223,4 +226,118 @@ async fn sqlite_a_secret_reaches_the_plugin_is_rotated_and_is_never_shown() {
     }
     // The bytes read are the database's: the secret names are stored there.
     assert!(names_found, "no secret name in the database files");
+}
+
+/// Two replicas on PostgreSQL sharing one mounted Secret: each run reads the current value
+/// whichever replica runs it, a rotation is seen without a restart, also by the replica that
+/// takes the job over when its owner is killed; no table of the database and neither
+/// replica's log holds a value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_replicas_read_the_rotated_secret_and_store_none() {
+    let _turn = turns::alone().await;
+    let secrets = tempfile::tempdir().unwrap();
+    mount(secrets.path(), "..2026_11_30_01", FIRST);
+    let collector = Collector::start().await;
+    let dir = secrets.path().to_str().unwrap();
+    let args = [
+        "--heartbeat-interval",
+        "1s",
+        "--dead-after",
+        "5s",
+        "--secrets-dir",
+        dir,
+    ];
+    let mut c = Cluster::on(Engine::Postgres, &args).await;
+    for id in ["r1", "r2"] {
+        c.start(id).await;
+    }
+    let job = json!({
+        "name": "secretive", "schedule": "@every 1s", "plugin": "reporter",
+        "input": {"collector": collector.url(), "report_config": ["DB_PASSWORD"]},
+        "secrets": {"DB_PASSWORD": "db-password"},
+        "allowed_hosts": [format!("127.0.0.1:{}", collector.port)],
+    });
+    let (status, created) = c.host("r1").send("POST", "/api/v1/jobs", job).await;
+    assert_eq!(status, 201, "{created}");
+    let value_of = |report: &Value| report["config"]["DB_PASSWORD"].as_str().map(str::to_owned);
+    c.wait_for(
+        "a run read the first value",
+        Duration::from_secs(30),
+        || async {
+            collector
+                .raw_reports()
+                .iter()
+                .any(|r| value_of(r).as_deref() == Some(FIRST))
+        },
+    )
+    .await;
+
+    mount(secrets.path(), "..2026_11_30_02", SECOND);
+    c.wait_for(
+        "a run read the rotated value",
+        Duration::from_secs(10),
+        || async {
+            collector
+                .raw_reports()
+                .iter()
+                .any(|r| value_of(r).as_deref() == Some(SECOND))
+        },
+    )
+    .await;
+    let owner = collector
+        .raw_reports()
+        .iter()
+        .rev()
+        .find(|r| value_of(r).as_deref() == Some(SECOND))
+        .map(|r| r["instance_id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let survivor = if owner == "r1" { "r2" } else { "r1" };
+    c.host_mut(&owner).kill9();
+    c.wait_for(
+        "the survivor ran the job with the rotated value",
+        Duration::from_secs(30),
+        || async {
+            collector
+                .raw_reports()
+                .iter()
+                .any(|r| r["instance_id"] == survivor && value_of(r).as_deref() == Some(SECOND))
+        },
+    )
+    .await;
+    let reports = collector.raw_reports();
+    let values: Vec<Option<String>> = reports.iter().map(value_of).collect();
+    assert!(
+        values.iter().all(|v| v.is_some()),
+        "a run read no value: {values:?}"
+    );
+
+    let wasmcron_e2e::cluster::Pool::Postgres(pool) = &c.pool else {
+        panic!("not PostgreSQL");
+    };
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(tables.iter().any(|t| t == "runs"), "{tables:?}");
+    let mut names_found = false;
+    for table in &tables {
+        // The table names come from the database's own catalogue.
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT row_to_json(t)::text FROM \"{table}\" t"
+        )))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        for row in rows {
+            assert_clean(&format!("a row of {table}"), &row);
+            names_found |= row.contains("db-password");
+        }
+    }
+    assert!(names_found, "the secret's name is stored");
+    for host in &c.hosts {
+        assert_clean("a replica's log", &host.log());
+    }
 }
