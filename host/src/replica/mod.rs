@@ -111,7 +111,8 @@ impl Replica {
             options.plugins_dir.clone(),
             options.cache_dir.as_deref(),
             options.compiler.clone(),
-        )?;
+        )?
+        .with_secrets(SecretsDir::new(options.secrets_dir.clone()));
         if !options.plugins_dir.is_dir() {
             tracing::warn!(dir = %options.plugins_dir.display(), "plugins directory does not exist (yet); watching for it");
         }
@@ -169,8 +170,7 @@ impl Replica {
                 events.clone(),
                 options.grace_period,
             )
-            .with_jobs(jobs.clone())
-            .with_secrets(SecretsDir::new(options.secrets_dir.clone())),
+            .with_jobs(jobs.clone()),
         );
         let retries = executor.retries.clone();
         let (scheduler, handle) = Scheduler::new(clock.clone(), executor);

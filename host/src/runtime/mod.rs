@@ -70,11 +70,13 @@ pub fn linker(engine: &PluginEngine) -> Result<Linker<RunState>, EngineError> {
     Ok(linker)
 }
 
-/// Engine, linker and plugins directory together.
+/// Engine, linker, plugins directory and secrets directory together.
 #[derive(Clone, Debug)]
 pub struct Runtime {
     pub engine: PluginEngine,
     pub plugins: Arc<PluginDir>,
+    /// Where runs read their jobs' secrets (none by default: a job with secrets fails).
+    pub secrets: SecretsDir,
 }
 
 impl Runtime {
@@ -109,7 +111,14 @@ impl Runtime {
         Ok(Runtime {
             engine,
             plugins: Arc::new(PluginDir::new(plugins_dir, linker, cache, compiler)),
+            secrets: SecretsDir::default(),
         })
+    }
+
+    /// Runs read their jobs' secrets from `secrets`.
+    pub fn with_secrets(mut self, secrets: SecretsDir) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// Run a tick on the current version of `plugin`.

@@ -15,7 +15,7 @@ use super::run_request::run_request;
 use crate::alerts::Alert;
 use crate::events::{Event, Publisher, instant};
 use crate::jobs::{JobSpec, Jobs};
-use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime, SecretsDir};
+use crate::runtime::{RunOutcome, RunRequest, RunStatus, Runtime};
 use crate::settings::SettingsCache;
 use crate::store::{
     BeginRun, FinishRun, Finished, NewRun, RunReason, RunStatus as StoredStatus, Store,
@@ -53,8 +53,6 @@ pub struct Executor {
     pub(super) stopping: Stopping,
     /// Job operations: pausing a job after repeated failures (not without them).
     jobs: Option<Jobs>,
-    /// Where the runs' secrets are read (none: a job with secrets fails its runs).
-    secrets: SecretsDir,
 }
 
 impl std::fmt::Debug for Executor {
@@ -103,14 +101,7 @@ impl Executor {
             retries: RetryBook::default(),
             stopping: Stopping::default(),
             jobs: None,
-            secrets: SecretsDir::default(),
         }
-    }
-
-    /// Read the runs' secrets from `secrets`.
-    pub fn with_secrets(mut self, secrets: SecretsDir) -> Self {
-        self.secrets = secrets;
-        self
     }
 
     /// Pause jobs through `jobs` after their `pause_after_failures` consecutive failed ticks.
@@ -327,7 +318,7 @@ impl Executor {
 
     fn request(&self, job: &Arc<JobSpec>, tick: TickOf, attempt: i32) -> RunRequest {
         let mut request = run_request(
-            (&self.store, &self.settings, &self.secrets),
+            (&self.store, &self.settings, &self.runtime.secrets),
             &self.instance_id,
             job,
             tick.tick_ms,
