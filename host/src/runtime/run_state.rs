@@ -109,7 +109,7 @@ impl Host for RunState {
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let name = level_name(level);
         if self.log.line(name, &message) {
-            // The run's own log is redacted when the run ends; the host's log, now.
+            // The run's log redacts the line it keeps; the replica's log gets it redacted too.
             let message = self.redactor.redact(&message);
             let job = &*self.job_name;
             match level {
