@@ -71,6 +71,7 @@ fn spec(i: usize, schedule: &Schedule) -> Arc<JobSpec> {
         plugin: "noop".into(),
         input: "null".into(),
         config: Arc::default(),
+        secrets: Arc::default(),
         timing: JobTiming::new(schedule.clone(), chrono_tz::UTC, Duration::ZERO),
         overlap: OverlapPolicy::Allow,
         misfire: MisfirePolicy::RunOnce,

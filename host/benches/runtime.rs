@@ -35,6 +35,7 @@ fn request() -> RunRequest {
         allowed_hosts: Vec::new(),
         job: Arc::new(MemoryJobHost::default()),
         log_limits: LogLimits::default(),
+        redactor: Default::default(),
     }
 }
 

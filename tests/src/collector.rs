@@ -30,6 +30,8 @@ pub struct Collector {
     /// Reports of an attempt below this are recorded, then answered 500 (the reporter's run
     /// fails): a job whose first attempts fail.
     fail_below: Arc<AtomicI64>,
+    /// Every report as the plugin sent it, in arrival order.
+    raw: Arc<Mutex<Vec<Value>>>,
     pub port: u16,
 }
 
@@ -113,6 +115,12 @@ impl Collector {
         self.reports.lock().unwrap().clone()
     }
 
+    /// Every report as the plugin sent it (JSON), in arrival order: with the reporter's
+    /// `report_config`, its `config` object holds the values the plugin read.
+    pub fn raw_reports(&self) -> Vec<Value> {
+        self.raw.lock().unwrap().clone()
+    }
+
     /// Every report with the attempt number the plugin reported, in arrival order.
     pub fn reports_with_attempts(&self) -> Vec<(Execution, i64)> {
         let reports = self.reports.lock().unwrap();
@@ -166,6 +174,7 @@ async fn report(State(c): State<Collector>, uri: Uri, body: String) -> (StatusCo
             });
             let attempt = v["attempt"].as_i64().unwrap_or_default();
             c.attempts.lock().unwrap().push(attempt);
+            c.raw.lock().unwrap().push(v);
             failed |= attempt < fail_below;
         }
     }

@@ -401,8 +401,10 @@ async fn job_create_get_list(db: &Db) {
     full.timeout_ms = Some(30);
     full.memory_limit_bytes = Some(1 << 20);
     full.allowed_hosts = vec!["example.com".into()];
+    full.secrets = BTreeMap::from([("TOKEN".to_owned(), "api-token".to_owned())]);
     let beta = store.create_job(full.clone()).await.expect("create beta");
     assert_eq!(beta.input, full.input);
+    assert_eq!(beta.secrets, full.secrets);
     assert_eq!(beta.config, full.config);
     assert_eq!(beta.allowed_hosts, full.allowed_hosts);
     assert_eq!(beta.timeout_ms, Some(30));
@@ -577,6 +579,7 @@ async fn job_update_versions_and_conflicts(db: &Db) {
             &JobPatch {
                 input: Some(serde_json::json!({"a": 1})),
                 timeout_ms: Some(Some(5_000)),
+                secrets: Some(BTreeMap::from([("K".to_owned(), "k".to_owned())])),
                 ..JobPatch::default()
             },
             Some(1),
@@ -584,6 +587,11 @@ async fn job_update_versions_and_conflicts(db: &Db) {
         .await
         .expect("edit at the expected version");
     assert_eq!(edited.version, 2);
+    assert_eq!(
+        edited.secrets,
+        BTreeMap::from([("K".to_owned(), "k".to_owned())])
+    );
+    assert!(job.secrets.is_empty());
     assert_eq!(edited.input, serde_json::json!({"a": 1}));
     assert_eq!(edited.timeout_ms, Some(5_000));
     assert_eq!(edited.anchor_ms, job.anchor_ms);

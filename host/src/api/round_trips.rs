@@ -75,6 +75,7 @@ fn job(warning: Option<&str>, last_run: Option<RunView>) -> JobView {
         plugin: "greeter".into(),
         input: json!({"who": "world"}),
         config: BTreeMap::from([("mode".to_string(), "loud".to_string())]),
+        secrets: BTreeMap::from([("TOKEN".to_string(), "api-token".to_string())]),
         overlap: OverlapPolicy::Queue,
         misfire: MisfirePolicy::RunAll,
         catchup_window: "1h".into(),
@@ -106,7 +107,8 @@ fn job(warning: Option<&str>, last_run: Option<RunView>) -> JobView {
 fn job_json(last_run: Value) -> Value {
     json!({"id": "j1", "name": "greeter", "schedule": "*/5 * * * *",
            "schedule_description": "every 5 minutes", "timezone": "UTC", "plugin": "greeter",
-           "input": {"who": "world"}, "config": {"mode": "loud"}, "overlap": "queue",
+           "input": {"who": "world"}, "config": {"mode": "loud"}, "secrets": {"TOKEN": "api-token"},
+           "overlap": "queue",
            "misfire": "run_all", "catchup_window": "1h", "jitter": "0s", "timeout": null,
            "memory_limit": 1048576, "allowed_hosts": ["example.com"],
            "retry": {"attempts": 3, "backoff": "10s", "max_backoff": "1h"},

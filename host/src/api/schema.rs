@@ -252,6 +252,16 @@ fn job_fields(description: &str, required: &[&str]) -> RefOr<Schema> {
                 .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String))),
         )
         .property(
+            "secrets",
+            typed(
+                "secrets",
+                Type::Object,
+                "Config keys whose value is the file of this name in the secrets directory \
+                 (--secrets-dir), read at each run; a plain file name, never a value",
+            )
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String))),
+        )
+        .property(
             "overlap",
             policy(
                 "overlap",

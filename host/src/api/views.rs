@@ -51,6 +51,9 @@ pub struct JobView {
     /// Any JSON, handed to every run.
     pub input: Value,
     pub config: std::collections::BTreeMap<String, String>,
+    /// Config keys read from the secrets directory: key → secret name. Names only: a
+    /// secret's value is never shown.
+    pub secrets: std::collections::BTreeMap<String, String>,
     pub overlap: OverlapPolicy,
     pub misfire: MisfirePolicy,
     /// A duration such as "1h".
@@ -141,6 +144,7 @@ impl JobView {
             plugin: job.plugin,
             input: job.input,
             config: job.config,
+            secrets: job.secrets,
             overlap: job.overlap,
             misfire: job.misfire,
             memory_limit: job.memory_limit_bytes,

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Directory of plugins: every `*.wasm` component in it is a plugin named by its file stem.
     #[arg(long, env = "WASMCRON_PLUGINS", default_value = "plugins")]
     pub plugins: PathBuf,
+    /// Directory of secrets (e.g. a mounted Kubernetes Secret): a job's `secrets` field maps a
+    /// config key to a file name in it, read at each run.
+    #[arg(long, env = "WASMCRON_SECRETS_DIR")]
+    pub secrets_dir: Option<PathBuf>,
     /// Directory for compiled plugin artifacts (must be writable; never the plugins directory).
     #[arg(long, env = "WASMCRON_CACHE_DIR", default_value = ".wasmcron-cache")]
     pub cache_dir: PathBuf,
@@ -172,6 +176,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             db_connect: args.db.connect_options(),
             db_url: args.db.db,
             plugins_dir: args.plugins,
+            secrets_dir: args.secrets_dir,
             cache_dir: Some(args.cache_dir),
             listen: args.listen,
             instance_id,

@@ -195,6 +195,7 @@ mod tests {
             memory_limit_bytes: None,
             allowed_hosts: vec![],
             failure: new.failure,
+            secrets: new.secrets,
             owner: Some("a".into()),
             epoch: 3,
             version: 2,

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::error::FieldError;
 use super::failure_fields::{failure_edit, present};
+use super::secret_fields::check_secrets;
 use crate::runtime::parse_allowed_hosts;
 use crate::schedule::{MisfirePolicy, OverlapPolicy, Schedule, parse_duration, parse_timezone};
 use crate::settings::parse_bytes;
@@ -34,6 +35,9 @@ pub struct JobFields {
     pub input: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<BTreeMap<String, String>>,
+    /// Config keys read from the secrets directory: key → secret name (a file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlap: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +149,9 @@ impl JobFields {
         }
         if let Some(v) = patch.config {
             job.config = v;
+        }
+        if let Some(v) = patch.secrets {
+            job.secrets = v;
         }
         if let Some(v) = patch.paused {
             job.paused = v;
@@ -270,6 +277,9 @@ impl JobFields {
                 format!("config key {key:?} must be 1 to 256 characters"),
             ));
         }
+        if let Some(secrets) = &self.secrets {
+            check_secrets(secrets, self.config.as_ref())?;
+        }
         if let Some(input) = &self.input {
             let len = input.to_string().len();
             if len > INPUT_LIMIT_BYTES {
@@ -302,6 +312,7 @@ impl JobFields {
             retry: failure.retry,
             pause_after_failures: failure.pause_after_failures,
             stale_after_ms: failure.stale_after_ms,
+            secrets: self.secrets.clone(),
         })
     }
 }
@@ -374,6 +385,15 @@ mod tests {
             (
                 serde_json::json!({"name": "a", "schedule": "@daily", "plugin": "p", "config": {"": "v"}}),
                 "config",
+            ),
+            (
+                serde_json::json!({"name": "a", "schedule": "@daily", "plugin": "p", "secrets": {"K": "../k"}}),
+                "secrets.K",
+            ),
+            (
+                serde_json::json!({"name": "a", "schedule": "@daily", "plugin": "p",
+                                   "config": {"K": "v"}, "secrets": {"K": "k"}}),
+                "secrets.K",
             ),
         ];
         for (json, field) in cases {

@@ -9,11 +9,13 @@ mod audit;
 mod error;
 mod failure_fields;
 mod fields;
+mod secret_fields;
 mod service;
 mod spec;
 
 pub use error::{FieldError, JobError};
 pub use failure_fields::MAX_PAUSE_AFTER_FAILURES;
 pub use fields::{INPUT_LIMIT_BYTES, JobFields, check_name};
+pub use secret_fields::{MAX_SECRETS, check_secrets};
 pub use service::{ChangeSignal, Jobs};
 pub use spec::JobSpec;

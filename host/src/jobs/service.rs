@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use super::audit::{self, changed, entry, user_fields};
 use super::error::JobError;
 use super::fields::JobFields;
+use super::secret_fields::check_secrets;
 use crate::alerts::Alert;
 use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
@@ -104,6 +105,14 @@ impl Jobs {
     ) -> Result<Job, JobError> {
         let patch = fields.patch()?;
         let before = self.find(id_or_name).await?;
+        // A key may not be both config and a secret, whichever of the two the edit changes.
+        if patch.secrets.is_some() || patch.config.is_some() {
+            let secrets = patch.secrets.as_ref().unwrap_or(&before.secrets);
+            check_secrets(
+                secrets,
+                Some(patch.config.as_ref().unwrap_or(&before.config)),
+            )?;
+        }
         let job = self.store.update_job(&before.id, &patch, None).await?;
         let (was, is) = changed(&before, &job);
         let record = entry(actor, AuditAction::JobUpdated, &job, Some(was), Some(is));

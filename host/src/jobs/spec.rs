@@ -1,6 +1,6 @@
 //! What the scheduler knows of a job it owns: the stored job, parsed and validated once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,9 @@ pub struct JobSpec {
     /// JSON text handed to the plugin as the tick's input.
     pub input: String,
     pub config: Arc<HashMap<String, String>>,
+    /// Config keys whose value is a secret: key → secret name (a file of the secrets
+    /// directory, read at each `config-get`).
+    pub secrets: Arc<BTreeMap<String, String>>,
     pub timing: JobTiming,
     pub overlap: OverlapPolicy,
     pub misfire: MisfirePolicy,
@@ -56,6 +59,7 @@ impl JobSpec {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             ),
+            secrets: Arc::new(job.secrets.clone()),
             timing: JobTiming::new(schedule, tz, ms(job.jitter_ms)),
             overlap: job.overlap,
             misfire: job.misfire,

@@ -26,7 +26,7 @@ use crate::cluster::{Health, Membership, MembershipOptions};
 use crate::events::{Event, EventHub, EventWriter, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
 use crate::registry::{Follower, Registry};
-use crate::runtime::{EngineOptions, Runtime};
+use crate::runtime::{EngineOptions, Runtime, SecretsDir};
 use crate::scheduler::{Command, Executor, RetryBook, RunLedger, Scheduler, SchedulerHandle};
 use crate::settings::SettingsCache;
 use crate::store::{ConnectOptions, Store, StoreError, redact_url};
@@ -111,7 +111,8 @@ impl Replica {
             options.plugins_dir.clone(),
             options.cache_dir.as_deref(),
             options.compiler.clone(),
-        )?;
+        )?
+        .with_secrets(SecretsDir::new(options.secrets_dir.clone()));
         if !options.plugins_dir.is_dir() {
             tracing::warn!(dir = %options.plugins_dir.display(), "plugins directory does not exist (yet); watching for it");
         }

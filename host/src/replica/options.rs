@@ -15,6 +15,8 @@ pub struct ReplicaOptions {
     /// How to reach the database (pool mode, a direct session URL, limits).
     pub db_connect: ConnectOptions,
     pub plugins_dir: PathBuf,
+    /// Where the jobs' secrets are read (`--secrets-dir`); none: a job with secrets fails.
+    pub secrets_dir: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
     pub listen: SocketAddr,
     pub instance_id: String,

@@ -6,6 +6,8 @@ use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 
+use super::secrets::SecretError;
+
 /// Largest value `state-set` accepts.
 pub const MAX_STATE_VALUE_BYTES: usize = 1 << 20;
 /// Longest key `state-get`/`state-set`/`config-get` accept.
@@ -19,8 +21,9 @@ pub struct HostFailure(pub String);
 
 /// Host services of one run.
 pub trait JobHost: Send + Sync {
-    /// A config value: the job's own config first, then the cluster settings.
-    fn config_get(&self, key: &str) -> Option<String>;
+    /// A config value: the job's secrets (read now), its own config, then the cluster
+    /// settings. `Err` (a secret that cannot be read) fails the run with that message.
+    fn config_get(&self, key: &str) -> Result<Option<String>, SecretError>;
     /// Durable state of this job.
     fn state_get<'a>(&'a self, key: &'a str)
     -> BoxFuture<'a, Result<Option<Vec<u8>>, HostFailure>>;
@@ -42,8 +45,8 @@ pub struct MemoryJobHost {
 }
 
 impl JobHost for MemoryJobHost {
-    fn config_get(&self, key: &str) -> Option<String> {
-        self.config.get(key).cloned()
+    fn config_get(&self, key: &str) -> Result<Option<String>, SecretError> {
+        Ok(self.config.get(key).cloned())
     }
     fn state_get<'a>(
         &'a self,

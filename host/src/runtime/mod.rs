@@ -10,6 +10,8 @@
 //!   whose files `sources` lists) and their hot reload;
 //! - `compile`: compiling what the cache lacks, in a child process or in this one;
 //! - `run`, `run_state`, `http_policy`, `run_log`: the sandbox of one run;
+//! - [`secrets`](SecretsDir): secret values read from files for `config-get`, and their
+//!   redaction from everything a run produces;
 //! - [`egress`]: the address rules of every outbound connection.
 
 mod artifact_cache;
@@ -28,6 +30,7 @@ mod plugin_dir;
 mod run;
 mod run_log;
 mod run_state;
+mod secrets;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +50,9 @@ pub use plugin_dir::{PluginChange, PluginDir, PluginInfo, SCAN_INTERVAL, Unavail
 pub use run::{MAX_RESULT_BYTES, RunOutcome, RunRequest, RunStatus};
 pub use run_log::LogLimits;
 pub use run_state::{MEMORY_LIMIT_EXCEEDED, RunState};
+pub use secrets::{
+    MAX_SECRET_NAME, REDACTED, Redactor, SecretError, SecretsDir, check_secret_name,
+};
 pub use sources::ReferencedPlugin;
 
 /// Default memory limit of a run.
@@ -64,11 +70,13 @@ pub fn linker(engine: &PluginEngine) -> Result<Linker<RunState>, EngineError> {
     Ok(linker)
 }
 
-/// Engine, linker and plugins directory together.
+/// Engine, linker, plugins directory and secrets directory together.
 #[derive(Clone, Debug)]
 pub struct Runtime {
     pub engine: PluginEngine,
     pub plugins: Arc<PluginDir>,
+    /// Where runs read their jobs' secrets (none by default: a job with secrets fails).
+    pub secrets: SecretsDir,
 }
 
 impl Runtime {
@@ -103,7 +111,14 @@ impl Runtime {
         Ok(Runtime {
             engine,
             plugins: Arc::new(PluginDir::new(plugins_dir, linker, cache, compiler)),
+            secrets: SecretsDir::default(),
         })
+    }
+
+    /// Runs read their jobs' secrets from `secrets`.
+    pub fn with_secrets(mut self, secrets: SecretsDir) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// Run a tick on the current version of `plugin`.

@@ -14,6 +14,7 @@ use super::job_host::JobHost;
 use super::plugin::LoadedPlugin;
 use super::run_log::{LogLimits, RunLog};
 use super::run_state::{MEMORY_LIMIT_EXCEEDED, RunState};
+use super::secrets::{Redactor, SecretError};
 
 /// Longest result or error text kept from a plugin.
 pub const MAX_RESULT_BYTES: usize = 4 << 10;
@@ -26,6 +27,8 @@ pub struct RunRequest {
     pub allowed_hosts: Vec<HostPattern>,
     pub job: Arc<dyn JobHost>,
     pub log_limits: LogLimits,
+    /// The secret values to keep out of the outcome; `job` adds those it reads.
+    pub redactor: Redactor,
 }
 
 /// How a run ended.
@@ -76,7 +79,8 @@ impl LoadedPlugin {
     /// failed (or timed-out) outcome.
     pub async fn run(&self, engine: &PluginEngine, request: RunRequest) -> RunOutcome {
         let started = Instant::now();
-        let log = RunLog::new(request.log_limits);
+        let redactor = &request.redactor;
+        let log = RunLog::new(request.log_limits).with_redactor(redactor.clone());
         let http = HttpPolicy::new(
             request.allowed_hosts,
             engine.own_addresses().clone(),
@@ -89,6 +93,7 @@ impl LoadedPlugin {
             request.memory_limit,
             request.job,
             job_name,
+            request.redactor.clone(),
         );
         let mut store = Store::new(engine.engine(), state);
         store.limiter(|s| &mut s.limiter);
@@ -112,8 +117,17 @@ impl LoadedPlugin {
                 None,
                 Some(timeout_message(request.timeout)),
             ),
-            Ok(Ok(Ok(text))) => (RunStatus::Succeeded, Some(bounded(text)), None),
-            Ok(Ok(Err(text))) => (RunStatus::Failed, None, Some(bounded(text))),
+            // Redacted before bounded, so that no part of a value survives a cut.
+            Ok(Ok(Ok(text))) => (
+                RunStatus::Succeeded,
+                Some(bounded(redactor.redact(&text))),
+                None,
+            ),
+            Ok(Ok(Err(text))) => (
+                RunStatus::Failed,
+                None,
+                Some(bounded(redactor.redact(&text))),
+            ),
             Ok(Err(trap)) => {
                 if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                     (
@@ -130,20 +144,27 @@ impl LoadedPlugin {
                             request.memory_limit
                         )),
                     )
+                } else if let Some(failure) = trap.downcast_ref::<SecretError>() {
+                    // A secret the plugin asked for cannot be read: the error names it.
+                    (RunStatus::Failed, None, Some(bounded(failure.to_string())))
                 } else {
                     (
                         RunStatus::Failed,
                         None,
-                        Some(bounded(format!("plugin trapped: {trap:#}"))),
+                        Some(bounded(
+                            redactor.redact(&format!("plugin trapped: {trap:#}")),
+                        )),
                     )
                 }
             }
         };
+        // Secret values never leave the run: not in its result, error (redacted above) or
+        // log (redacted line by line, and whole here for a value split across writes).
         RunOutcome {
             status,
             result,
             error,
-            logs: log.text(),
+            logs: redactor.redact(&log.text()),
             duration,
         }
     }

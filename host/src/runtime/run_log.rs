@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::secrets::Redactor;
+
 /// Limits of a run's log.
 #[derive(Clone, Copy, Debug)]
 pub struct LogLimits {
@@ -33,6 +35,8 @@ struct Inner {
 pub struct RunLog {
     limits: LogLimits,
     inner: Arc<Mutex<Inner>>,
+    /// Secret values replaced in every line as it is written (before any bound cuts it).
+    redactor: Redactor,
 }
 
 impl RunLog {
@@ -40,7 +44,14 @@ impl RunLog {
         RunLog {
             limits,
             inner: Arc::default(),
+            redactor: Redactor::default(),
         }
+    }
+
+    /// This log, redacting the values of `redactor` from every line written.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
     }
 
     /// Append one structured line (from the `log` import or the host). Returns false when the
@@ -52,7 +63,7 @@ impl RunLog {
             return false;
         }
         inner.lines += 1;
-        let line = format!("[{level}] {message}\n");
+        let line = format!("[{level}] {}\n", self.redactor.redact(message));
         self.push(&mut inner, &line);
         true
     }
@@ -60,7 +71,7 @@ impl RunLog {
     /// Append raw bytes written by the plugin to stdout or stderr.
     pub fn output(&self, stream: &str, bytes: &[u8]) {
         let mut inner = self.inner.lock().expect("run log lock");
-        let text = String::from_utf8_lossy(bytes);
+        let text = self.redactor.redact(&String::from_utf8_lossy(bytes));
         for piece in text.split_inclusive('\n') {
             let line = if piece.ends_with('\n') {
                 format!("[{stream}] {piece}")
@@ -121,6 +132,22 @@ mod tests {
         let text = log.text();
         assert!(text.starts_with("[info] a\n[info] b\n"), "{text}");
         assert!(text.contains("1 log lines dropped"), "{text}");
+    }
+
+    #[test]
+    fn secret_values_are_redacted_before_the_bound_cuts_a_line() {
+        let redactor = Redactor::default();
+        redactor.add("0123456789abcdef");
+        let log = RunLog::new(LogLimits {
+            max_bytes: 24,
+            max_lines: 10,
+        })
+        .with_redactor(redactor);
+        log.line("info", "key 0123456789abcdef");
+        log.output("stdout", b"0123456789abcdef\n");
+        let text = log.text();
+        assert!(text.starts_with("[info] key [redacted]\n"), "{text}");
+        assert!(!text.contains("0123"), "{text}");
     }
 
     #[test]

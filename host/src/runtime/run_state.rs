@@ -14,6 +14,7 @@ use super::http_policy::HttpPolicy;
 use super::job_host::{JobHost, MAX_KEY_BYTES, MAX_STATE_VALUE_BYTES};
 use super::output_capture::CapturedOutput;
 use super::run_log::RunLog;
+use super::secrets::Redactor;
 
 /// The message a run fails with when it needs more memory than its limit.
 pub const MEMORY_LIMIT_EXCEEDED: &str = "memory limit exceeded";
@@ -28,6 +29,7 @@ pub struct RunState {
     pub(super) log: RunLog,
     job: Arc<dyn JobHost>,
     job_name: Arc<str>,
+    redactor: Redactor,
 }
 
 impl RunState {
@@ -37,6 +39,7 @@ impl RunState {
         memory_limit: u64,
         job: Arc<dyn JobHost>,
         job_name: Arc<str>,
+        redactor: Redactor,
     ) -> Self {
         // Nothing granted: no preopened directories, no env, no args, no sockets; stdin is
         // closed; stdout and stderr go to the run log. Clocks and random are allowed.
@@ -56,6 +59,7 @@ impl RunState {
             log,
             job,
             job_name,
+            redactor,
         }
     }
 }
@@ -105,6 +109,8 @@ impl Host for RunState {
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let name = level_name(level);
         if self.log.line(name, &message) {
+            // The run's log redacts the line it keeps; the replica's log gets it redacted too.
+            let message = self.redactor.redact(&message);
             let job = &*self.job_name;
             match level {
                 Level::Trace => tracing::trace!(target: "wasmcron::plugin", job, "{message}"),
@@ -119,7 +125,7 @@ impl Host for RunState {
 
     async fn config_get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
         check_key(&key)?;
-        Ok(self.job.config_get(&key))
+        Ok(self.job.config_get(&key)?)
     }
 
     async fn state_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {

@@ -318,8 +318,7 @@ impl Executor {
 
     fn request(&self, job: &Arc<JobSpec>, tick: TickOf, attempt: i32) -> RunRequest {
         let mut request = run_request(
-            &self.store,
-            &self.settings,
+            (&self.store, &self.settings, &self.runtime.secrets),
             &self.instance_id,
             job,
             tick.tick_ms,

@@ -6,15 +6,16 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::jobs::JobSpec;
-use crate::runtime::{HostFailure, JobHost, LogLimits, RunRequest, Tick};
+use crate::runtime::{
+    HostFailure, JobHost, LogLimits, Redactor, RunRequest, SecretError, SecretsDir, Tick,
+};
 use crate::settings::SettingsCache;
 use crate::store::Store;
 
 /// The request for one run of `job` at `tick_ms` on this replica: the job's own limits and
-/// allowed hosts, else the cluster defaults.
+/// allowed hosts, else the cluster defaults; its secrets read from `secrets`.
 pub fn run_request(
-    store: &Store,
-    settings: &SettingsCache,
+    (store, settings, secrets): (&Store, &SettingsCache, &SecretsDir),
     instance_id: &str,
     job: &Arc<JobSpec>,
     tick_ms: i64,
@@ -26,6 +27,10 @@ pub fn run_request(
     } else {
         job.allowed_hosts.clone()
     };
+    // The values of every secret the job references are kept out of what the run produces,
+    // whether it reads them or not; a value read later (rotated meanwhile) is added then.
+    let redactor = Redactor::default();
+    redactor.add_current(secrets, &job.secrets);
     RunRequest {
         tick: Tick {
             job_id: job.id.clone(),
@@ -44,27 +49,38 @@ pub fn run_request(
             job: job.clone(),
             instance_id: instance_id.to_string(),
             settings: settings.clone(),
+            secrets: secrets.clone(),
+            redactor: redactor.clone(),
         }),
         log_limits: LogLimits::default(),
+        redactor,
     }
 }
 
-/// [`JobHost`] over the store: config from the job then the cluster settings; state fenced by
-/// the run's epoch.
+/// [`JobHost`] over the store: config from the job's secrets (read at each call), the job,
+/// then the cluster settings; state fenced by the run's epoch.
 struct StoreJobHost {
     store: Store,
     job: Arc<JobSpec>,
     instance_id: String,
     settings: SettingsCache,
+    secrets: SecretsDir,
+    redactor: Redactor,
 }
 
 impl JobHost for StoreJobHost {
-    fn config_get(&self, key: &str) -> Option<String> {
-        self.job
+    fn config_get(&self, key: &str) -> Result<Option<String>, SecretError> {
+        if let Some(name) = self.job.secrets.get(key) {
+            let value = self.secrets.read(key, name)?;
+            self.redactor.add(&value);
+            return Ok(Some(value));
+        }
+        Ok(self
+            .job
             .config
             .get(key)
             .cloned()
-            .or_else(|| self.settings.get().config.get(key).cloned())
+            .or_else(|| self.settings.get().config.get(key).cloned()))
     }
 
     fn state_get<'a>(

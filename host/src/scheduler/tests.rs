@@ -22,6 +22,7 @@ fn spec(
         plugin: "p".into(),
         input: "null".into(),
         config: Arc::new(HashMap::new()),
+        secrets: Arc::default(),
         timing: JobTiming::new(
             Schedule::parse(schedule).unwrap(),
             chrono_tz::UTC,

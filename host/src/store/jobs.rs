@@ -70,6 +70,9 @@ fn apply_patch(mut job: Job, patch: &JobPatch) -> EditedFields {
     if let Some(hosts) = &patch.allowed_hosts {
         job.allowed_hosts = hosts.clone();
     }
+    if let Some(secrets) = &patch.secrets {
+        job.secrets = secrets.clone();
+    }
     if let Some(retry) = patch.retry {
         job.failure.retry = retry;
     }

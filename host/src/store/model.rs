@@ -121,6 +121,9 @@ pub struct Job {
     pub allowed_hosts: Vec<String>,
     /// Retries, pausing after failures, staleness.
     pub failure: FailurePolicy,
+    /// Secrets the plugin reads through `config-get`: config key → secret name (a file of
+    /// the secrets directory). Names only, never values.
+    pub secrets: BTreeMap<String, String>,
     /// Instance that currently schedules the job.
     pub owner: Option<String>,
     /// Ownership epoch: bumped on every change of owner; fences stale owners.
@@ -168,6 +171,8 @@ pub struct NewJob {
     pub allowed_hosts: Vec<String>,
     /// Failure handling (default: the cluster's retry policy, never paused, never stale).
     pub failure: FailurePolicy,
+    /// Secrets: config key → secret name (default none).
+    pub secrets: BTreeMap<String, String>,
 }
 
 impl NewJob {
@@ -193,6 +198,7 @@ impl NewJob {
             memory_limit_bytes: None,
             allowed_hosts: Vec::new(),
             failure: FailurePolicy::default(),
+            secrets: BTreeMap::new(),
         }
     }
 }
@@ -235,6 +241,8 @@ pub struct JobPatch {
     pub pause_after_failures: Option<Option<u32>>,
     /// New `stale_after` (`Some(None)`: never).
     pub stale_after_ms: Option<Option<i64>>,
+    /// New secrets (replaces the whole map).
+    pub secrets: Option<BTreeMap<String, String>>,
 }
 
 /// Filter for [`Store::list_jobs`](super::Store::list_jobs); `None` matches everything.

@@ -14,7 +14,7 @@ macro_rules! job_columns {
     () => {
         "id, name, schedule, timezone, plugin, input, config, paused, overlap, misfire, \
          catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, allowed_hosts, owner, \
-         epoch, version, anchor_ms, created_at_ms, updated_at_ms, failure, paused_reason"
+         epoch, version, anchor_ms, created_at_ms, updated_at_ms, failure, paused_reason, secrets"
     };
 }
 
@@ -26,7 +26,7 @@ macro_rules! trigger_columns {
          j.id, j.name, j.schedule, j.timezone, j.plugin, j.input, j.config, j.paused, \
          j.overlap, j.misfire, j.catchup_window_ms, j.jitter_ms, j.timeout_ms, \
          j.memory_limit_bytes, j.allowed_hosts, j.owner, j.epoch, j.version, j.anchor_ms, \
-         j.created_at_ms, j.updated_at_ms, j.failure, j.paused_reason"
+         j.created_at_ms, j.updated_at_ms, j.failure, j.paused_reason, j.secrets"
     };
 }
 
@@ -78,6 +78,7 @@ pub(crate) struct JobRow {
     updated_at_ms: i64,
     failure: String,
     paused_reason: Option<String>,
+    secrets: String,
 }
 
 fn corrupt_json(what: &'static str, job: &str, error: serde_json::Error) -> StoreError {
@@ -107,6 +108,8 @@ impl TryFrom<JobRow> for Job {
         })?;
         let failure = serde_json::from_str(&row.failure)
             .map_err(|e| corrupt_json("job failure", &row.id, e))?;
+        let secrets = serde_json::from_str(&row.secrets)
+            .map_err(|e| corrupt_json("job secrets", &row.id, e))?;
         let paused_reason: Option<PausedReason> = row
             .paused_reason
             .as_deref()
@@ -134,6 +137,7 @@ impl TryFrom<JobRow> for Job {
             memory_limit_bytes: row.memory_limit_bytes,
             allowed_hosts,
             failure,
+            secrets,
             owner: row.owner,
             epoch: row.epoch,
             version: row.version,

@@ -36,6 +36,7 @@ fn request(input: &str, timeout: Duration, memory: u64, allowed: &[&str]) -> Run
             .collect(),
         job: Arc::new(MemoryJobHost::default()),
         log_limits: LogLimits::default(),
+        redactor: Default::default(),
     }
 }
 

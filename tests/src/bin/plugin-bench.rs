@@ -68,6 +68,7 @@ fn request(n: usize) -> RunRequest {
         allowed_hosts: Vec::new(),
         job: Arc::new(MemoryJobHost::default()),
         log_limits: LogLimits::default(),
+        redactor: Default::default(),
     }
 }
 

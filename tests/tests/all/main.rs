@@ -41,5 +41,6 @@ mod languages;
 mod oci;
 mod pooler;
 mod retries;
+mod secrets;
 mod settings;
 mod single_replica;

@@ -25,6 +25,7 @@ pub(crate) fn insert_job_stmt<E: SqlEngine>(id: &str, new: &NewJob) -> Stmt<E::D
         .bind(new.memory_limit_bytes)
         .bind(to_json_text(&new.allowed_hosts))
         .bind(to_json_text(&new.failure))
+        .bind(to_json_text(&new.secrets))
 }
 
 pub(super) async fn create<E: SqlEngine>(
@@ -105,6 +106,7 @@ pub(crate) fn update_job_stmt<E: SqlEngine>(edit: &JobEdit<'_>) -> Stmt<E::Db> {
         .bind(to_json_text(&job.allowed_hosts))
         .bind(to_json_text(&job.failure))
         .bind(job.paused_reason.map(|r| r.as_str()))
+        .bind(to_json_text(&job.secrets))
         .bind(edit.move_anchor)
         .bind(job.id.as_str())
         .bind(edit.read_version)

@@ -51,10 +51,10 @@ macro_rules! standard_sql {
             insert_job: concat!(
                 "INSERT INTO jobs (id, name, schedule, timezone, plugin, input, config, paused, \
                  overlap, misfire, catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, \
-                 allowed_hosts, failure, owner, epoch, version, anchor_ms, created_at_ms, \
-                 updated_at_ms) \
+                 allowed_hosts, failure, secrets, owner, epoch, version, anchor_ms, \
+                 created_at_ms, updated_at_ms) \
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 NULL, 0, 1, t.ms, t.ms, t.ms FROM (SELECT ",
+                 $17, NULL, 0, 1, t.ms, t.ms, t.ms FROM (SELECT ",
                 $now,
                 " AS ms) t RETURNING ",
                 job_columns!()
@@ -77,11 +77,11 @@ macro_rules! standard_sql {
                  input = $5, config = $6, paused = $7, overlap = $8, misfire = $9, \
                  catchup_window_ms = $10, jitter_ms = $11, timeout_ms = $12, \
                  memory_limit_bytes = $13, allowed_hosts = $14, failure = $15, \
-                 paused_reason = $16, version = version + 1, updated_at_ms = t.ms, \
-                 anchor_ms = CASE WHEN $17 THEN t.ms ELSE anchor_ms END \
+                 paused_reason = $16, secrets = $17, version = version + 1, \
+                 updated_at_ms = t.ms, anchor_ms = CASE WHEN $18 THEN t.ms ELSE anchor_ms END \
                  FROM (SELECT ",
                 $now,
-                " AS ms) t WHERE id = $18 AND version = $19 RETURNING ",
+                " AS ms) t WHERE id = $19 AND version = $20 RETURNING ",
                 job_columns!()
             ),
             delete_job: "DELETE FROM jobs WHERE id = $1",

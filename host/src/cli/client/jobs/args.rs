@@ -20,6 +20,10 @@ pub struct FieldArgs {
     /// A config value for the plugin, KEY=VALUE (repeatable).
     #[arg(long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
+    /// A config key read from the replica's secrets directory, KEY=SECRET_NAME (repeatable):
+    /// names only, the value stays in the file.
+    #[arg(long = "secret", value_name = "KEY=SECRET_NAME")]
+    pub secrets: Vec<String>,
     /// skip, allow or queue.
     #[arg(long)]
     pub overlap: Option<String>,

@@ -39,6 +39,8 @@ pub struct JobBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_hosts: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
@@ -59,6 +61,22 @@ pub enum MemoryLimit {
     Size(String),
 }
 
+/// `KEY=VALUE` arguments of the repeatable `flag` as a map.
+fn pairs(
+    flag: &str,
+    shape: &str,
+    given: &[String],
+) -> Result<BTreeMap<String, String>, ClientError> {
+    given
+        .iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| ClientError::Usage(format!("{flag} {pair:?} is not {shape}")))
+        })
+        .collect()
+}
+
 impl FieldArgs {
     /// The fields that were given, named `name` when that is given too.
     pub fn body(&self, name: Option<String>) -> Result<JobBody, ClientError> {
@@ -68,17 +86,8 @@ impl FieldArgs {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| ClientError::Usage(format!("--input is not JSON: {e}")))?;
-        let config = self
-            .config
-            .iter()
-            .map(|pair| {
-                pair.split_once('=')
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .ok_or_else(|| {
-                        ClientError::Usage(format!("--config {pair:?} is not KEY=VALUE"))
-                    })
-            })
-            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        let config = pairs("--config", "KEY=VALUE", &self.config)?;
+        let secrets = pairs("--secret", "KEY=SECRET_NAME", &self.secrets)?;
         Ok(JobBody {
             name,
             schedule: self.schedule.clone(),
@@ -95,6 +104,7 @@ impl FieldArgs {
             }),
             input,
             config: (!config.is_empty()).then_some(config),
+            secrets: (!secrets.is_empty()).then_some(secrets),
             allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
             paused: None,
             retry: self.retry(),
@@ -162,6 +172,7 @@ mod tests {
             schedule: Some("@hourly".into()),
             input: Some(r#"{"a":1}"#.into()),
             config: vec!["k=v=w".into(), "x=".into()],
+            secrets: vec!["TOKEN=api-token".into()],
             memory_limit: Some("64MiB".into()),
             allowed_hosts: vec!["example.com".into()],
             ..FieldArgs::default()
@@ -173,6 +184,7 @@ mod tests {
                 "schedule": "@hourly",
                 "input": {"a": 1},
                 "config": {"k": "v=w", "x": ""},
+                "secrets": {"TOKEN": "api-token"},
                 "memory_limit": "64MiB",
                 "allowed_hosts": ["example.com"],
             })

@@ -64,6 +64,7 @@ pub fn job(args: &ClientArgs, job: &JobView) {
         ("plugin", text(&job.plugin)),
         ("input", value(&job.input)),
         ("config", json(&job.config)),
+        ("secrets", json(&job.secrets)),
         ("overlap", job.overlap.to_string()),
         ("misfire", job.misfire.to_string()),
         ("catchup_window", text(&job.catchup_window)),

@@ -36,10 +36,17 @@ function summary(job) {
     item('Timeout', job.timeout || 'cluster default'),
     item('Memory limit', job.memory_limit ? bytes(job.memory_limit) : 'cluster default'),
     item('Allowed hosts', job.allowed_hosts.length ? job.allowed_hosts.join(', ') : 'none'),
+    item('Secrets', secretNames(job.secrets)),
     item('Version', String(job.version)),
     item('Created', time(job.created_at)),
     item('Updated', time(job.updated_at)),
     item('Input', h('pre', { class: 'mono', text: JSON.stringify(job.input) })));
+}
+
+// Config keys read from the secrets directory, with the secret's name (never a value).
+function secretNames(secrets) {
+  const keys = Object.keys(secrets || {});
+  return keys.length ? keys.map((k) => `${k} ← ${secrets[k]}`).join(', ') : 'none';
 }
 
 function outcome(run) {
