@@ -85,7 +85,7 @@ mod tests {
     fn job() -> Job {
         serde_json::from_value(json!({
             "id": "j1", "name": "backup", "schedule": "@every 1m", "timezone": "UTC",
-            "plugin": "noop", "input": null, "config": {}, "paused": false,
+            "plugin": "noop", "input": null, "config": {}, "secrets": {}, "paused": false,
             "paused_reason": null, "overlap": "skip", "misfire": "run_once",
             "catchup_window_ms": 0, "jitter_ms": 0, "timeout_ms": null,
             "memory_limit_bytes": null, "allowed_hosts": [], "failure": {},

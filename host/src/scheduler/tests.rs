@@ -160,6 +160,55 @@ fn overlap_queue_keeps_at_most_one_waiting_tick() {
     assert!(core.finished("job").is_empty());
 }
 
+#[test]
+fn an_edit_of_the_schedule_records_the_waiting_ticks_of_the_old_one_skipped() {
+    let mut core = SchedulerCore::new();
+    core.take(
+        every_second(OverlapPolicy::Queue, MisfirePolicy::RunOnce),
+        0,
+        0,
+    );
+    assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
+    assert!(
+        fire(&mut core, 2 * S).is_empty(),
+        "2 s queued behind the run"
+    );
+    // The schedule changes at 2.5 s: the queued tick of the old schedule is recorded, not
+    // kept in memory to run later (a replica lost meanwhile would take it along).
+    let mut edited = (*spec(
+        "@every 3s",
+        OverlapPolicy::Queue,
+        MisfirePolicy::RunOnce,
+        Duration::from_secs(3600),
+    ))
+    .clone();
+    edited.version = 2;
+    edited.anchor_ms = 2 * S + 500;
+    let actions = core.update(Arc::new(edited.clone()), 2 * S + 500);
+    assert_eq!(recorded(&actions), vec![(2 * S, NotRun::Edited)]);
+    assert_eq!(NotRun::Edited.status(), RunStatus::Skipped);
+    assert!(runs(&actions).is_empty());
+    assert!(core.finished("job").is_empty(), "nothing waits any more");
+    // Ticks stalled by a database outage are recorded too: the 3 s tick's record fails (it
+    // is to be planned again), the 6 s tick comes due meanwhile, and the schedule changes
+    // again at 7.2 s.
+    assert_eq!(runs(&fire(&mut core, 3 * S)), vec![(3 * S, false)]);
+    core.stalled("job", 3 * S, true);
+    let mut again = edited.clone();
+    again.version = 3;
+    again.anchor_ms = 7 * S + 200;
+    let old_ticks = recorded(&core.update(Arc::new(again.clone()), 7 * S + 200));
+    assert_eq!(
+        old_ticks,
+        vec![(3 * S, NotRun::Edited), (6 * S, NotRun::Edited)],
+        "the ticks of the 3 s schedule"
+    );
+    edited = again;
+    // An edit that keeps the anchor (another field) records nothing.
+    edited.version = 4;
+    assert!(recorded(&core.update(Arc::new(edited), 7 * S + 300)).is_empty());
+}
+
 fn is_manual(action: &Result<Action, ManualWait>, tick: i64, trigger: i64) -> bool {
     matches!(action, Ok(Action::Manual { tick_ms, trigger_id, .. }) if *tick_ms == tick && *trigger_id == trigger)
 }

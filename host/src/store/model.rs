@@ -34,17 +34,21 @@ pub enum RunReason {
     Shutdown,
     /// The replica that ran it lost ownership of the job before the run finished.
     Abandoned,
+    /// The job's schedule was edited (or the job resumed) after the tick came due and before it
+    /// ran: the tick, waiting behind a run or in a catch-up, belongs to the schedule before.
+    Edited,
 }
 
 impl RunReason {
     /// Every reason, in declaration order.
-    pub const ALL: [RunReason; 6] = [
+    pub const ALL: [RunReason; 7] = [
         RunReason::Overlap,
         RunReason::Misfire,
         RunReason::CatchupWindow,
         RunReason::PausedCluster,
         RunReason::Shutdown,
         RunReason::Abandoned,
+        RunReason::Edited,
     ];
 
     /// The snake_case name stored in the database.
@@ -56,6 +60,7 @@ impl RunReason {
             RunReason::PausedCluster => "paused_cluster",
             RunReason::Shutdown => "shutdown",
             RunReason::Abandoned => "abandoned",
+            RunReason::Edited => "edited",
         }
     }
 }
@@ -69,7 +74,7 @@ impl fmt::Display for RunReason {
 /// A string that is not a run reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown run reason \"{0}\" (expected one of overlap, misfire, catchup_window, paused_cluster, shutdown, abandoned)"
+    "unknown run reason \"{0}\" (expected one of overlap, misfire, catchup_window, paused_cluster, shutdown, abandoned, edited)"
 )]
 pub struct UnknownRunReason(pub String);
 

@@ -23,7 +23,8 @@
 //!    such as the previous owner's runs, skips and missed ticks, are planned around and may
 //!    lie among the missed ones, which then have one record time, and between the last missed
 //!    one and the catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
-//!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap`, and an
+//!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap` (or for
+//!    `edited`: waiting to run when an edit or a resume moved the anchor past them), and an
 //!    `allow` job skips nothing.
 //! 4. RSS of each replica process does not keep growing (see [`rss`]).
 //! 6. Every manual trigger the API accepted (202) for a job that was not deleted ran: its
@@ -169,15 +170,26 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                     job.name, r.scheduled_at_ms, r.status
                 ));
             }
+            // A tick waiting to run (queued, or in a catch-up) when an edit or a resume moved
+            // the anchor past it is recorded skipped for `edited`: only before such a change.
+            let edited_after = |tick: i64| {
+                job.segments
+                    .iter()
+                    .any(|s| s.end_ms.is_some_and(|end| end >= tick))
+            };
             match (r.status.as_str(), r.reason.as_deref()) {
                 ("missed", Some("misfire")) | ("skipped", Some("overlap")) => {}
+                ("skipped", Some("edited")) if edited_after(r.scheduled_at_ms) => {}
                 ("missed" | "skipped", reason) => pol.violations.push(format!(
                     "job {} tick {}: {} for {reason:?}",
                     job.name, r.scheduled_at_ms, r.status
                 )),
                 _ => {}
             }
-            if r.status == "skipped" && job.overlap == "allow" {
+            if r.status == "skipped"
+                && r.reason.as_deref() == Some("overlap")
+                && job.overlap == "allow"
+            {
                 pol.violations.push(format!(
                     "job {} tick {}: skipped although overlap is allow",
                     job.name, r.scheduled_at_ms
@@ -265,10 +277,11 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                         });
                     // Or the overlap policy skipped the catch-up: a run was still in
                     // progress when it came due (a slow run, or one whose records crawl
-                    // through a slow database).
+                    // through a slow database); or an edit superseded it while it waited.
                     let closed = next.is_some_and(|r| {
                         (is_run(&r.status) && r.catch_up)
-                            || (r.status == "skipped" && r.reason.as_deref() == Some("overlap"))
+                            || (r.status == "skipped"
+                                && matches!(r.reason.as_deref(), Some("overlap" | "edited")))
                     });
                     // A block may stay open only where its catch-up tick lies beyond the
                     // end of the stretch (a pause, an edit, or the cut-off).

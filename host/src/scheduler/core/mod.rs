@@ -37,13 +37,16 @@ pub enum NotRun {
     Misfire,
     /// Missed: older than the job's catch-up window.
     CatchupWindow,
+    /// Skipped: waiting to run (queued behind a run, or in a catch-up) when an edit of the
+    /// schedule (or a resume) moved the job's anchor past it.
+    Edited,
 }
 
 impl NotRun {
     /// The run status the tick is recorded with.
     pub fn status(self) -> RunStatus {
         match self {
-            NotRun::Overlap => RunStatus::Skipped,
+            NotRun::Overlap | NotRun::Edited => RunStatus::Skipped,
             NotRun::Misfire | NotRun::CatchupWindow => RunStatus::Missed,
         }
     }
@@ -54,6 +57,7 @@ impl NotRun {
             NotRun::Overlap => RunReason::Overlap,
             NotRun::Misfire => RunReason::Misfire,
             NotRun::CatchupWindow => RunReason::CatchupWindow,
+            NotRun::Edited => RunReason::Edited,
         }
     }
 }
@@ -275,11 +279,48 @@ impl SchedulerCore {
     }
 
     /// Apply an edit of a held job (new version, same epoch). A changed schedule or a resume
-    /// moves the anchor, which re-arms the timer from it.
+    /// moves the anchor, which re-arms the timer from it; the ticks at or before the new anchor
+    /// still waiting to run here (queued behind a run, in a catch-up, or due and not handed
+    /// out yet) belong to the schedule before and are recorded skipped ([`NotRun::Edited`])
+    /// rather than run or forgotten — held only in memory, they would be lost with this
+    /// replica, and the next owner, reading the new schedule, could not find them.
     pub fn update(&mut self, spec: Arc<JobSpec>, now_ms: i64) -> Vec<Action> {
         let Some(slot) = self.keys.get(&spec.id).and_then(|&k| self.slots.get_mut(k)) else {
             return Vec::new();
         };
+        let mut superseded = Vec::new();
+        if spec.anchor_ms > slot.spec.anchor_ms {
+            if slot.queued.is_some_and(|(t, _)| t <= spec.anchor_ms) {
+                superseded.extend(slot.queued.take().map(|(t, _)| t));
+            }
+            slot.catch_up.retain(|&(t, _)| {
+                let before = t <= spec.anchor_ms;
+                if before {
+                    superseded.push(t);
+                }
+                !before
+            });
+            // And the ticks of the schedule before that came due but were never handed out
+            // (stalled by a database outage, or a timer about to fire): unaccounted, and
+            // behind the new anchor, they would be passed over without a record.
+            if !slot.spec.paused {
+                let upto = spec.anchor_ms.min(now_ms);
+                let mut after = slot.cursor_ms;
+                while superseded.len() < MAX_LISTED_MISSED {
+                    match slot.spec.timing.next_tick_ms(after) {
+                        Some(tick) if tick <= upto => {
+                            if !slot.recorded.contains(&tick) && !superseded.contains(&tick) {
+                                superseded.push(tick);
+                            }
+                            after = tick;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            superseded.sort_unstable();
+            superseded.dedup();
+        }
         slot.cursor_ms = slot.cursor_ms.max(spec.anchor_ms);
         slot.spec = spec.clone();
         slot.overlap = spec.overlap;
@@ -288,10 +329,25 @@ impl SchedulerCore {
         let key = slot.key;
         self.timers.disarm(key);
         slot.next_tick = None;
-        if spec.paused {
-            return Vec::new();
+        let mut actions = Vec::new();
+        if !superseded.is_empty() {
+            actions.push(Action::Record {
+                job: spec.clone(),
+                key,
+                ticks: superseded
+                    .into_iter()
+                    .map(|t| (t, NotRun::Edited))
+                    .collect(),
+                unlisted_missed: 0,
+                unlisted_range: None,
+                after_run: None,
+            });
         }
-        self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS)
+        if spec.paused {
+            return actions;
+        }
+        actions.extend(self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS));
+        actions
     }
 
     /// Stop holding a job (deleted, or owned elsewhere now).
