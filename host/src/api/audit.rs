@@ -16,15 +16,7 @@ use crate::store::{AUDIT_PAGE_LIMIT, AuditAction, AuditEntry, AuditFilter, Audit
 /// Records `entry` right after its change was stored. A failure is logged, not answered:
 /// the change itself stands.
 pub(super) async fn record(state: &ApiState, entry: &NewAudit) {
-    if let Err(e) = state.store.record_audit(entry).await {
-        tracing::warn!(
-            error = %e,
-            action = %entry.action,
-            target = %entry.target,
-            actor = %entry.actor,
-            "cannot record a change in the audit log"
-        );
-    }
+    crate::jobs::record_audit(&state.store, entry.clone()).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -13,6 +13,7 @@ mod secret_fields;
 mod service;
 mod spec;
 
+pub(crate) use self::audit::record as record_audit;
 pub use error::{FieldError, JobError};
 pub use failure_fields::MAX_PAUSE_AFTER_FAILURES;
 pub use fields::{INPUT_LIMIT_BYTES, JobFields, check_name};

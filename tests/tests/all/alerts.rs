@@ -360,11 +360,9 @@ async fn a_replica_killed_while_delivering_leaves_the_alert_to_another(engine: E
     assert_eq!(receiver.bodies("run.failed").len(), 1);
 }
 
-/// One replica on SQLite: a stale job gives `job.stale`, then `job.recovered` once it
-/// succeeds, to a JSON and a Slack webhook alike; its failed ticks one `run.failed` each.
-#[tokio::test]
-async fn sqlite_a_stale_job_alerts_stale_then_recovered() {
-    let _turn = turns::beside_others().await;
+/// One replica on a fresh SQLite database (kept while the directory lives), a webhook
+/// receiver, and a collector that fails every attempt until told otherwise.
+async fn solo_with_failing_jobs() -> (tempfile::TempDir, Host, Receiver, Collector) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
     let plugins = wasmcron_e2e::built::plugins_dir();
@@ -372,6 +370,15 @@ async fn sqlite_a_stale_job_alerts_stale_then_recovered() {
     let collector = Collector::start().await;
     collector.fail_attempts_below(i64::MAX);
     let host = Host::start(HostOptions::new(&url, "solo", &plugins)).await;
+    (dir, host, receiver, collector)
+}
+
+/// One replica on SQLite: a stale job gives `job.stale`, then `job.recovered` once it
+/// succeeds, to a JSON and a Slack webhook alike; its failed ticks one `run.failed` each.
+#[tokio::test]
+async fn sqlite_a_stale_job_alerts_stale_then_recovered() {
+    let _turn = turns::beside_others().await;
+    let (_dir, host, receiver, collector) = solo_with_failing_jobs().await;
     configure(
         &[&host],
         json!([
@@ -519,13 +526,7 @@ async fn sqlite_ticks_missed_while_down_are_alerted_once_with_their_count() {
 #[tokio::test]
 async fn sqlite_a_job_paused_by_failures_is_alerted_then_recovered_once() {
     let _turn = turns::beside_others().await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wasmcron.db").display());
-    let plugins = wasmcron_e2e::built::plugins_dir();
-    let receiver = Receiver::start().await;
-    let collector = Collector::start().await;
-    collector.fail_attempts_below(i64::MAX);
-    let host = Host::start(HostOptions::new(&url, "solo", &plugins)).await;
+    let (_dir, host, receiver, collector) = solo_with_failing_jobs().await;
     configure(
         &[&host],
         json!([{"url": receiver.url(), "events": ["job.paused", "job.recovered"]}]),
