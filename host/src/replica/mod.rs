@@ -31,6 +31,9 @@ use crate::scheduler::{Command, Executor, RetryBook, RunLedger, Scheduler, Sched
 use crate::settings::SettingsCache;
 use crate::store::{ConnectOptions, Store, StoreError, redact_url};
 
+/// How long a stopping replica waits for its open HTTP connections to end before closing them.
+const HTTP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Connects to the database at `url` and brings its schema up to date; an error names the URL
 /// (password redacted) and says what to do where the store can tell.
 pub async fn open_store(url: &str, options: ConnectOptions) -> anyhow::Result<Store> {
@@ -260,7 +263,7 @@ impl Replica {
 
         let app = crate::api::router(self.api_state(hub));
         let (http_stop_tx, mut http_stop_rx) = tokio::sync::watch::channel(false);
-        let server = tokio::spawn(
+        let mut server = tokio::spawn(
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -298,7 +301,12 @@ impl Replica {
         }
         self.membership.leave().await;
         let _ = http_stop_tx.send(true);
-        let _ = server.await;
+        // Answers in flight get a moment; an event stream (a dashboard left open) never ends
+        // by itself, so what is still open then is closed (its client reconnects elsewhere).
+        if tokio::time::timeout(HTTP_DRAIN, &mut server).await.is_err() {
+            tracing::info!("closing the connections still open (event streams)");
+            server.abort();
+        }
         tracing::info!("stopped");
         Ok(())
     }

@@ -224,12 +224,15 @@ mod tests {
             "CREATE TABLE runs (job_id VARCHAR(64) NOT NULL, scheduled_at_ms BIGINT NOT NULL, \
              status VARCHAR(16) NOT NULL, reason VARCHAR(32) NULL, instance_id VARCHAR(255) NULL, \
              catch_up BOOLEAN NOT NULL, manual BOOLEAN NOT NULL, started_at_ms BIGINT NULL, \
-             finished_at_ms BIGINT NULL, PRIMARY KEY (job_id, scheduled_at_ms))",
+             finished_at_ms BIGINT NULL, attempt INT NOT NULL, \
+             PRIMARY KEY (job_id, scheduled_at_ms, attempt))",
             "INSERT INTO jobs VALUES ('a', 'r1', '@every 1s', FALSE, 1000, 2000), \
              ('b', 'r1', '@every 2s', TRUE, 3000, 4000), ('c', NULL, '@every 1s', FALSE, 0, 0)",
-            "INSERT INTO runs VALUES ('a', 2000, 'succeeded', NULL, 'r1', TRUE, FALSE, 2100, 2200), \
-             ('a', 3000, 'missed', 'misfire', NULL, FALSE, FALSE, NULL, 3300), \
-             ('a', 3500, 'running', NULL, 'r1', FALSE, TRUE, 3600, NULL)",
+            "INSERT INTO runs VALUES \
+             ('a', 2000, 'succeeded', NULL, 'r1', TRUE, FALSE, 2100, 2200, 1), \
+             ('a', 3000, 'missed', 'misfire', NULL, FALSE, FALSE, NULL, 3300, 1), \
+             ('a', 3500, 'failed', NULL, 'r1', FALSE, TRUE, 3600, 3700, 1), \
+             ('a', 3500, 'running', NULL, 'r1', FALSE, TRUE, 4600, NULL, 2)",
         ] {
             sqlx::query(ddl).execute(my).await.unwrap();
         }
@@ -272,9 +275,12 @@ mod tests {
             [
                 (2000, "succeeded", true, false, Some(2100)),
                 (3000, "missed", false, false, Some(3300)),
-                (3500, "running", false, true, Some(3600)),
+                (3500, "failed", false, true, Some(3600)),
+                (3500, "running", false, true, Some(4600)),
             ]
         );
+        let attempts: Vec<i64> = runs.iter().map(|r| r.attempt).collect();
+        assert_eq!(attempts, [1, 1, 1, 2]);
         assert_eq!(runs[1].reason.as_deref(), Some("misfire"));
         assert_eq!(runs[1].instance_id, None);
     }

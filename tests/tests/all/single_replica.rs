@@ -84,6 +84,8 @@ async fn state_persists_across_runs_and_restarts(db: Db) {
         count(&host.runs("greet").await, "succeeded") >= 3
     })
     .await;
+    // An open event stream (a dashboard left open) does not hold the stop.
+    let _stream = wasmcron_e2e::events::subscribe(&host, "", None).await;
     let status = host.stop(Duration::from_secs(20));
     assert!(status.success(), "graceful stop exits 0: {status:?}");
 
