@@ -8,6 +8,7 @@
 //! read as JSON; anything else as YAML (of which JSON is a part).
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::Path;
 
 use crate::jobs::{JobError, JobFields, Jobs};
@@ -135,16 +136,17 @@ pub fn read(path: &Path) -> Result<Vec<JobFields>, JobsFileError> {
         file: file.clone(),
         message,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| unreadable(format!("cannot read it: {e}")))?
-        .len();
-    if size > MAX_FILE_BYTES {
+    // Read at most one byte past the limit: a size from the metadata is not one (a pipe, a
+    // file still growing).
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| unreadable(format!("cannot read it: {e}")))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
         return Err(unreadable(format!(
-            "{size} bytes, over the limit of {MAX_FILE_BYTES}"
+            "more than {MAX_FILE_BYTES} bytes, the limit"
         )));
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| unreadable(format!("cannot read it: {e}")))?;
     parse(&text, &file)
 }
 

@@ -114,13 +114,10 @@ impl Alert {
         }
     }
 
-    /// `job.recovered`: the stale job succeeded again, at `success_ms`.
-    pub fn job_recovered((id, name): (&str, &str), success_ms: i64) -> Alert {
-        Alert::about(AlertEvent::JobRecovered, id, name, success_ms.to_string())
-    }
-
-    /// `job.recovered`: tick `tick_ms` succeeded after the job's previous tick had failed.
-    pub fn job_recovered_from_failures((id, name): (&str, &str), tick_ms: i64) -> Alert {
+    /// `job.recovered`: tick `tick_ms` succeeded after the job was stale, or after its previous
+    /// tick had failed. One fact for both (the tick that succeeded): a job that was both, seen
+    /// by both observers, is alerted once.
+    pub fn job_recovered((id, name): (&str, &str), tick_ms: i64) -> Alert {
         Alert {
             scheduled_at_ms: Some(tick_ms),
             status: Some(RunStatus::Succeeded),

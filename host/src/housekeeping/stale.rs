@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::alerts::Alert;
 use crate::cluster::Leadership;
 use crate::events::{Event, Publisher, instant};
-use crate::store::{Job, JobFilter, JobPage, Store, StoreError};
+use crate::store::{Job, JobFilter, JobPage, RunFilter, RunPage, RunStatus, Store, StoreError};
 
 /// How often the leader looks for jobs that became stale or recovered.
 pub const STALE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -95,10 +95,24 @@ async fn check(
             job_id: job.id.clone(),
             job: job.name.clone(),
         });
-        let success = last_success.unwrap_or(now);
+        // Keyed by the tick that succeeded, as the owner keys a recovery after failures.
+        let succeeded = RunFilter {
+            job_id: Some(job.id.clone()),
+            status: Some(RunStatus::Succeeded),
+            ..RunFilter::default()
+        };
+        let newest = RunPage {
+            limit: 1,
+            before: None,
+        };
+        let tick = store
+            .list_runs(&succeeded, &newest)
+            .await?
+            .first()
+            .map_or(last_success.unwrap_or(now), |run| run.scheduled_at_ms);
         events.alert(Alert::job_recovered(
             (job.id.as_str(), job.name.as_str()),
-            success,
+            tick,
         ));
     }
     Ok(())

@@ -134,7 +134,7 @@ fn a_file_is_read_up_to_its_limit() {
     let big = std::fs::File::create(dir.path().join("big.yaml")).unwrap();
     big.set_len(MAX_FILE_BYTES + 1).unwrap();
     let e = read(&dir.path().join("big.yaml")).unwrap_err();
-    assert!(e.to_string().contains("over the limit"), "{e}");
+    assert!(e.to_string().contains("bytes, the limit"), "{e}");
     let e = read(&dir.path().join("missing.yaml")).unwrap_err();
     assert!(matches!(e, JobsFileError::Unreadable { .. }), "{e:?}");
 }

@@ -159,7 +159,8 @@ impl LoadedPlugin {
             }
         };
         // Secret values never leave the run: not in its result, error (redacted above) or
-        // log (redacted line by line, and whole here for a value split across writes).
+        // log (redacted line by line as each line completes; again whole here, which costs
+        // little and covers a line the log's bound cut into pieces).
         RunOutcome {
             status,
             result,

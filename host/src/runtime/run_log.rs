@@ -28,6 +28,37 @@ struct Inner {
     lines: u32,
     dropped_lines: u64,
     dropped_bytes: u64,
+    /// Per output stream, what was written after its last newline: kept back until the line
+    /// is complete, so a secret value written in two pieces is redacted whole.
+    pending: Vec<(String, String)>,
+}
+
+impl Inner {
+    fn pending(&mut self, stream: &str) -> &mut String {
+        let at = match self.pending.iter().position(|(s, _)| s == stream) {
+            Some(at) => at,
+            None => {
+                self.pending.push((stream.to_owned(), String::new()));
+                self.pending.len() - 1
+            }
+        };
+        &mut self.pending[at].1
+    }
+}
+
+/// Appends `line` to `text` within `max_bytes` (cut on a char boundary), counting what is cut.
+fn append(text: &mut String, dropped_bytes: &mut u64, max_bytes: usize, line: &str) {
+    let room = max_bytes.saturating_sub(text.len());
+    if line.len() <= room {
+        text.push_str(line);
+    } else {
+        let mut cut = room;
+        while cut > 0 && !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.push_str(&line[..cut]);
+        *dropped_bytes += (line.len() - cut) as u64;
+    }
 }
 
 /// Shared, bounded run log. Cheap to clone (all clones write to the same log).
@@ -68,48 +99,57 @@ impl RunLog {
         true
     }
 
-    /// Append raw bytes written by the plugin to stdout or stderr.
+    /// Append raw bytes written by the plugin to stdout or stderr. A line is redacted and
+    /// kept once it is complete (or at the end of the run, [`RunLog::text`]), so a value
+    /// written in pieces is redacted whole; a line longer than the log's bound is kept in
+    /// pieces of that size.
     pub fn output(&self, stream: &str, bytes: &[u8]) {
         let mut inner = self.inner.lock().expect("run log lock");
-        let text = self.redactor.redact(&String::from_utf8_lossy(bytes));
-        for piece in text.split_inclusive('\n') {
-            let line = if piece.ends_with('\n') {
-                format!("[{stream}] {piece}")
-            } else {
-                format!("[{stream}] {piece}\n")
-            };
+        let max_bytes = self.limits.max_bytes;
+        let buffer = inner.pending(stream);
+        buffer.push_str(&String::from_utf8_lossy(bytes));
+        let mut complete = Vec::new();
+        while let Some(end) = buffer.find('\n') {
+            complete.push(buffer.drain(..=end).collect::<String>());
+        }
+        if buffer.len() > max_bytes {
+            complete.push(std::mem::take(buffer) + "\n");
+        }
+        for line in complete {
+            let line = format!("[{stream}] {}", self.redactor.redact(&line));
             self.push(&mut inner, &line);
         }
     }
 
     fn push(&self, inner: &mut Inner, line: &str) {
-        let room = self.limits.max_bytes.saturating_sub(inner.text.len());
-        if line.len() <= room {
-            inner.text.push_str(line);
-        } else {
-            let mut cut = room;
-            while cut > 0 && !line.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            inner.text.push_str(&line[..cut]);
-            inner.dropped_bytes += (line.len() - cut) as u64;
-        }
+        let Inner {
+            text,
+            dropped_bytes,
+            ..
+        } = inner;
+        append(text, dropped_bytes, self.limits.max_bytes, line);
     }
 
-    /// The log text, with a closing note when anything was dropped.
+    /// The log text (with the output lines not ended by a newline), and a closing note when
+    /// anything was dropped.
     pub fn text(&self) -> String {
         let inner = self.inner.lock().expect("run log lock");
         let mut text = inner.text.clone();
+        let mut dropped_bytes = inner.dropped_bytes;
+        for (stream, rest) in inner.pending.iter().filter(|(_, rest)| !rest.is_empty()) {
+            let line = format!("[{stream}] {}\n", self.redactor.redact(rest));
+            append(&mut text, &mut dropped_bytes, self.limits.max_bytes, &line);
+        }
         if inner.dropped_lines > 0 {
             text.push_str(&format!(
                 "[wasmcron] {} log lines dropped (limit {} per run)\n",
                 inner.dropped_lines, self.limits.max_lines
             ));
         }
-        if inner.dropped_bytes > 0 {
+        if dropped_bytes > 0 {
             text.push_str(&format!(
                 "[wasmcron] {} bytes of output dropped (limit {} bytes per run)\n",
-                inner.dropped_bytes, self.limits.max_bytes
+                dropped_bytes, self.limits.max_bytes
             ));
         }
         text
@@ -148,6 +188,22 @@ mod tests {
         let text = log.text();
         assert!(text.starts_with("[info] key [redacted]\n"), "{text}");
         assert!(!text.contains("0123"), "{text}");
+    }
+
+    #[test]
+    fn a_secret_value_written_in_pieces_is_redacted_whole() {
+        let redactor = Redactor::default();
+        redactor.add("0123456789abcdef");
+        let log = RunLog::new(LogLimits::default()).with_redactor(redactor);
+        log.output("stdout", b"token 01234567");
+        log.output("stderr", b"oops\n");
+        log.output("stdout", b"89abcdef and more\nlast 0123");
+        log.output("stdout", b"456789abcdef");
+        let text = log.text();
+        assert_eq!(
+            text,
+            "[stderr] oops\n[stdout] token [redacted] and more\n[stdout] last [redacted]\n"
+        );
     }
 
     #[test]

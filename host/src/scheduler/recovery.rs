@@ -66,7 +66,7 @@ pub(super) async fn check(
                 job_id: id.clone(),
                 job: name.clone(),
             });
-            events.alert(Alert::job_recovered_from_failures((&id, &name), tick_ms));
+            events.alert(Alert::job_recovered((&id, &name), tick_ms));
         }
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, job = %name, "cannot check whether the job recovered"),

@@ -203,6 +203,13 @@ fn an_edit_of_the_schedule_records_the_waiting_ticks_of_the_old_one_skipped() {
         vec![(3 * S, NotRun::Edited), (6 * S, NotRun::Edited)],
         "the ticks of the 3 s schedule"
     );
+    // That record stalls in turn (the database still down): the ticks are planned again
+    // from the new anchor, never from before it (the new schedule owes nothing there).
+    core.stalled("job", 3 * S, false);
+    assert_eq!(
+        core.stalled_cursors(),
+        vec![("job".to_owned(), 7 * S + 200)]
+    );
     edited = again;
     // An edit that keeps the anchor (another field) records nothing.
     edited.version = 4;

@@ -133,7 +133,9 @@ impl SchedulerCore {
             if was_run {
                 slot.running = slot.running.saturating_sub(1);
             }
-            slot.cursor_ms = slot.cursor_ms.min(tick_ms - 1);
+            // Never back before the anchor: no tick at or before it is owed under the
+            // current schedule (a stalled record of an edit's superseded ticks included).
+            slot.cursor_ms = slot.cursor_ms.min(tick_ms - 1).max(slot.spec.anchor_ms);
             slot.catch_up.retain(|&(t, _)| t < tick_ms);
             if slot.queued.is_some_and(|(t, _)| t >= tick_ms) {
                 slot.queued = None;

@@ -111,6 +111,7 @@ pub(super) const SQL: Catalogue = Catalogue {
     ),
     consume_retry: "DELETE FROM run_retries \
          WHERE job_id = ? AND scheduled_at_ms = ? AND attempt = ?",
+    lock_job_row: "SELECT 1 FROM jobs j WHERE j.id = ? LOCK IN SHARE MODE",
     attempt_id: "SELECT id FROM runs WHERE job_id = ? AND scheduled_at_ms = ? AND attempt = ?",
     owned_retries: "SELECT r.job_id, r.scheduled_at_ms, r.attempt, r.due_at_ms, \
          r.catch_up, r.manual FROM run_retries r JOIN jobs j ON j.id = r.job_id \

@@ -65,6 +65,10 @@ pub(crate) struct Catalogue {
     pub retry_wait: &'static str,
     /// (job, tick, attempt): removes a planned attempt.
     pub consume_retry: &'static str,
+    /// (job): share-locks the job's row (where the engine has row locks), first thing in a
+    /// retry's start: the start takes the job's lock before the planned attempt's, as an edit
+    /// (job row, then its planned attempts) does, so the two cannot deadlock.
+    pub lock_job_row: &'static str,
     /// (job, tick, attempt) → the id of that attempt's run.
     pub attempt_id: &'static str,
     /// (instance) → `(job, tick, attempt, due, catch-up, manual)` of the planned attempts of

@@ -40,6 +40,11 @@ pub(super) async fn begin_attempt<E: SqlEngine>(
 ) -> Result<BeginRun, StoreError> {
     let mut tx = engine.begin_write().await?;
     let mut held = engine.held(&mut tx);
+    // The job's lock first, as an edit takes it before dropping the planned attempts.
+    Stmt::<E::Db>::new(E::SQL.lock_job_row)
+        .bind(run.job_id.as_str())
+        .execute(held.on())
+        .await?;
     let consumed = Stmt::<E::Db>::new(E::SQL.consume_retry)
         .bind(run.job_id.as_str())
         .bind(run.scheduled_at_ms)

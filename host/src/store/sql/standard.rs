@@ -135,6 +135,7 @@ macro_rules! standard_sql {
             ),
             consume_retry: "DELETE FROM run_retries \
                  WHERE job_id = $1 AND scheduled_at_ms = $2 AND attempt = $3",
+            lock_job_row: concat!("SELECT 1 FROM jobs j WHERE j.id = $1", $lock),
             attempt_id: "SELECT id FROM runs \
                  WHERE job_id = $1 AND scheduled_at_ms = $2 AND attempt = $3",
             owned_retries: "SELECT r.job_id, r.scheduled_at_ms, r.attempt, r.due_at_ms, \
