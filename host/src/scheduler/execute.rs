@@ -276,15 +276,8 @@ impl Executor {
                 let alert =
                     Alert::run_failed(job_ref, at, attempt, status, error, &self.instance_id);
                 self.events.alert(alert);
-            } else if !outcome_failed && super::recovery::wanted(&self.settings) {
-                let job_ref = (job.id.clone(), job.name.clone());
-                let check = super::recovery::check(
-                    self.store.clone(),
-                    self.events.clone(),
-                    job_ref,
-                    tick.tick_ms,
-                );
-                tokio::spawn(check);
+            } else if !outcome_failed {
+                super::recovery::after_success(self, job, tick.tick_ms);
             }
         }
         self.in_flight

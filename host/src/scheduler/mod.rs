@@ -36,7 +36,6 @@ pub use self::core::{
 pub use self::dispatch::Execute;
 pub use self::execute::{Executor, RunEnd};
 pub use self::ledger::RunLedger;
-pub use self::recovery::failing_before;
 pub use self::retries_feed::{RETRY_POLL_INTERVAL, feed_retries};
 pub use self::retry::RetryBook;
 pub use self::run_loop::Scheduler;

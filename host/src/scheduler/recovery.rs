@@ -6,8 +6,10 @@
 //! A job marked stale recovers through the stale watcher ([`crate::housekeeping`]) instead,
 //! so a job that was both failing and stale is reported recovered once.
 
+use super::execute::Executor;
 use crate::alerts::Alert;
 use crate::events::{Event, Publisher};
+use crate::jobs::JobSpec;
 use crate::settings::{AlertEvent, SettingsCache};
 use crate::store::{RunFilter, RunPage, RunStatus, Store, StoreError};
 
@@ -15,8 +17,18 @@ use crate::store::{RunFilter, RunPage, RunStatus, Store, StoreError};
 /// passed over, up to this many rows.
 const LOOK_BACK: i64 = 32;
 
+/// Tick `tick_ms` of `job` succeeded (its finish recorded): check for a recovery in a task of
+/// its own, while a webhook wants `job.recovered`.
+pub(super) fn after_success(executor: &Executor, job: &JobSpec, tick_ms: i64) {
+    if wanted(&executor.settings) {
+        let job_ref = (job.id.clone(), job.name.clone());
+        let (store, events) = (executor.store.clone(), executor.events.clone());
+        tokio::spawn(check(store, events, job_ref, tick_ms));
+    }
+}
+
 /// Whether any configured webhook wants `job.recovered`.
-pub(super) fn wanted(settings: &SettingsCache) -> bool {
+fn wanted(settings: &SettingsCache) -> bool {
     settings
         .get()
         .webhooks
@@ -25,7 +37,7 @@ pub(super) fn wanted(settings: &SettingsCache) -> bool {
 }
 
 /// Whether the newest decided tick of job `id` before `tick_ms` ended failed.
-pub async fn failing_before(store: &Store, id: &str, tick_ms: i64) -> Result<bool, StoreError> {
+async fn failing_before(store: &Store, id: &str, tick_ms: i64) -> Result<bool, StoreError> {
     let filter = RunFilter {
         job_id: Some(id.to_owned()),
         to_ms: Some(tick_ms),
@@ -49,12 +61,7 @@ pub async fn failing_before(store: &Store, id: &str, tick_ms: i64) -> Result<boo
 
 /// After tick `tick_ms` of job `(id, name)` succeeded: publish `job.recovered` and raise its
 /// alert when the previous decided tick had failed.
-pub(super) async fn check(
-    store: Store,
-    events: Publisher,
-    (id, name): (String, String),
-    tick_ms: i64,
-) {
+async fn check(store: Store, events: Publisher, (id, name): (String, String), tick_ms: i64) {
     let recovered = match failing_before(&store, &id, tick_ms).await {
         Ok(true) => store.stale_jobs().await.map(|stale| !stale.contains(&id)),
         other => other,

@@ -309,7 +309,7 @@ impl SchedulerCore {
                 while superseded.len() < MAX_LISTED_MISSED {
                     match slot.spec.timing.next_tick_ms(after) {
                         Some(tick) if tick <= upto => {
-                            if !slot.recorded.contains(&tick) && !superseded.contains(&tick) {
+                            if !slot.recorded.contains(&tick) {
                                 superseded.push(tick);
                             }
                             after = tick;
