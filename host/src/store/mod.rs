@@ -63,6 +63,7 @@ mod engines;
 mod error; // StoreError, and which driver errors mean "unavailable"
 pub mod failure; // a job's failure handling, retries waiting to run
 pub mod model; // the values the store reads and writes
+mod outcome; // a run's status and reason
 #[macro_use]
 mod rows; // row shapes, the column lists that select them, and their decoding
 mod text; // limits on run text
