@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::Query;
+use super::extract::{Query, page_limit};
 use super::state::ApiState;
 use super::views::instant;
 use crate::store::{AlertDelivery, AlertState};
@@ -108,10 +108,7 @@ pub async fn list(
     State(state): State<ApiState>,
     Query(q): Query<AlertsQuery>,
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit: expected 1 to 1000"));
-    }
+    let limit = page_limit(q.limit)?;
     let rows = state.store.recent_alerts(limit).await?;
     Ok(Json(rows.into_iter().map(AlertView::from).collect()))
 }

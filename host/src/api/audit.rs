@@ -8,15 +8,15 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::Query;
+use super::extract::{Query, page_limit};
 use super::state::ApiState;
 use super::views::{Page, instant};
-use crate::store::{AUDIT_PAGE_LIMIT, AuditAction, AuditEntry, AuditFilter, AuditPage, NewAudit};
+use crate::store::{AuditAction, AuditEntry, AuditFilter, AuditPage, NewAudit};
 
 /// Records `entry` right after its change was stored. A failure is logged, not answered:
 /// the change itself stands.
 pub(super) async fn record(state: &ApiState, entry: &NewAudit) {
-    crate::jobs::record_audit(&state.store, entry.clone()).await
+    crate::jobs::record_audit(&state.store, entry).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -99,10 +99,7 @@ pub async fn list(
     State(state): State<ApiState>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=AUDIT_PAGE_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit must be from 1 to 1000"));
-    }
+    let limit = page_limit(q.limit)?;
     let before = match q.before.as_deref() {
         None => None,
         Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| {

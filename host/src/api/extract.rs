@@ -23,6 +23,18 @@ pub struct Query<T>(pub T);
 #[derive(Debug)]
 pub struct Path<T>(pub T);
 
+/// The `limit` of a listing: 100 unless given, and from 1 to [`MAX_PAGE`].
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid("limit", "limit must be from 1 to 1000"));
+    }
+    Ok(limit)
+}
+
+/// The most items a listing answers in one page.
+const MAX_PAGE: i64 = 1000;
+
 /// The field serde names in "unknown field `x`", if any.
 fn unknown_field(text: &str) -> Option<String> {
     text.split("unknown field `")

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{self, Path, Query};
+use super::extract::{self, Path, Query, page_limit};
 use super::schema::JobCreate;
 use super::state::ApiState;
 use super::views::{JobStatus, JobView, Page};
@@ -108,10 +108,7 @@ pub async fn list(
             ));
         }
     };
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit must be from 1 to 1000"));
-    }
+    let limit = page_limit(q.limit)?;
     let jobs = state
         .store
         .list_jobs(

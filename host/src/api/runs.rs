@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Path, Query};
+use super::extract::{Path, Query, page_limit};
 use super::jobs::JobId;
 use super::schema::serde_names;
 use super::state::ApiState;
@@ -82,10 +82,7 @@ async fn query(
             )
         })?),
     };
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit must be from 1 to 1000"));
-    }
+    let limit = page_limit(q.limit)?;
     let filter = RunFilter {
         job_id,
         status,

@@ -64,8 +64,8 @@ pub(super) fn entry(
 /// Records `entry` right after its change was stored. A failure is logged, not returned: the
 /// change itself stands, and the caller is told it was made. (The API records settings and
 /// token changes through this too.)
-pub(crate) async fn record(store: &Store, entry: NewAudit) {
-    if let Err(e) = store.record_audit(&entry).await {
+pub(crate) async fn record(store: &Store, entry: &NewAudit) {
+    if let Err(e) = store.record_audit(entry).await {
         tracing::warn!(
             error = %e,
             action = %entry.action,

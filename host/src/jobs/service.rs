@@ -90,7 +90,7 @@ impl Jobs {
         let job = self.store.create_job(new).await?;
         let after = Some(user_fields(&job).into());
         let record = entry(actor, AuditAction::JobCreated, &job, None, after);
-        audit::record(&self.store, record).await;
+        audit::record(&self.store, &record).await;
         self.announce(&job, JobChange::Created);
         Ok(job)
     }
@@ -116,7 +116,7 @@ impl Jobs {
         let job = self.store.update_job(&before.id, &patch, None).await?;
         let (was, is) = changed(&before, &job);
         let record = entry(actor, AuditAction::JobUpdated, &job, Some(was), Some(is));
-        audit::record(&self.store, record).await;
+        audit::record(&self.store, &record).await;
         self.announce(&job, JobChange::Updated);
         Ok(job)
     }
@@ -128,7 +128,7 @@ impl Jobs {
         self.store.delete_job(&job.id).await?;
         let before = Some(user_fields(&job).into());
         let record = entry(actor, AuditAction::JobDeleted, &job, before, None);
-        audit::record(&self.store, record).await;
+        audit::record(&self.store, &record).await;
         self.announce(&job, JobChange::Deleted);
         Ok(job)
     }
@@ -148,7 +148,11 @@ impl Jobs {
             (JobChange::Resumed, AuditAction::JobResumed)
         };
         let (was, is) = changed(&before, &job);
-        audit::record(&self.store, entry(actor, action, &job, Some(was), Some(is))).await;
+        audit::record(
+            &self.store,
+            &entry(actor, action, &job, Some(was), Some(is)),
+        )
+        .await;
         self.announce(&job, change);
         Ok(job)
     }
@@ -168,7 +172,7 @@ impl Jobs {
         let at = self.store.insert_trigger(&job.id).await?;
         let after = Some(serde_json::json!({ "scheduled_at_ms": at }));
         let record = entry(actor, AuditAction::JobTriggered, &job, None, after);
-        audit::record(&self.store, record).await;
+        audit::record(&self.store, &record).await;
         crate::metrics::global().manual_trigger();
         self.events
             .publish(Event::job_changed(&job, JobChange::Triggered));
@@ -209,7 +213,7 @@ impl Jobs {
             Some(was),
             Some(is),
         );
-        audit::record(&self.store, record).await;
+        audit::record(&self.store, &record).await;
         crate::metrics::global().paused_after_failures();
         self.announce(&job, JobChange::Paused);
         let job_ref = (job.id.as_str(), job.name.as_str());
