@@ -4,7 +4,8 @@
 //! faults chosen at random from one seed hit the cluster: processes killed, frozen,
 //! restarted, the database restarted, clocks skewed, jobs changed, and the network between a
 //! replica and the database blackholed, slowed or reset while both keep running. About one job
-//! in five retries failed runs (3 attempts), and the collector fails its first attempts. At the
+//! in five retries failed runs (3 attempts; none with `--no-retries`), and the collector fails
+//! its first attempts. At the
 //! end the run checks that no attempt of a tick ran twice, that every due tick is accounted
 //! for, that the misfire policies held, that no replica's memory kept growing, that the jobs
 //! are balanced over the replicas, that every accepted manual trigger ran and that retries kept
@@ -12,7 +13,7 @@
 //!
 //! `cargo run --release -p wasmcron-e2e --bin chaos -- [--seed N] [--db postgres|mariadb|pgbouncer]
 //! [--duration 120s] [--replicas 3] [--jobs 60] [--min-gap 2s] [--max-gap 8s]
-//! [--faults all] [--first KINDS] [--out DIR]`
+//! [--faults all] [--first KINDS] [--out DIR] [--no-retries]`
 //!
 //! The binary under test is `$WASMCRON_BIN`, else `target/debug/wasmcron`. Plugins come from
 //! `$WASMCRON_TEST_PLUGINS` (only `reporter.wasm` is used, from a private copy that the

@@ -14,7 +14,7 @@ use rand::seq::IndexedRandom;
 use serde_json::Value;
 
 use super::deck::Fault;
-use super::faults::{job_body, kind_of, retry_of};
+use super::faults::{job_body, kind_of};
 use super::replicas::Replicas;
 use super::settings::Settings;
 use super::{JobHistory, Segment, Trigger};
@@ -154,7 +154,7 @@ impl Chaos {
 
     /// Create job number `n` (its kind follows from `n`); returns its id.
     pub(super) async fn create_job(&mut self, n: usize, name: String) -> anyhow::Result<String> {
-        let body = job_body(&self.collector, &name, n, retry_of(self.s.seed, n));
+        let body = job_body(&self.collector, &name, n, self.s.retry_of(n));
         let (status, job) = self.api("POST", "/jobs", body).await?;
         if status != 201 {
             bail!("creating job {name}: {status} {job}");
@@ -182,7 +182,7 @@ impl Chaos {
             misfire,
             overlap,
             slow: sleep_ms.is_some(),
-            retry: retry_of(self.s.seed, n),
+            retry: self.s.retry_of(n),
             segments: vec![Segment {
                 period_ms: 1000,
                 start_ms: anchor,
@@ -197,7 +197,6 @@ impl Chaos {
     pub(super) async fn create_jobs(&mut self) -> anyhow::Result<()> {
         let base = self.c.hosts[self.live()[0]].base.clone();
         let n = self.s.jobs;
-        let seed = self.s.seed;
         for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
             let mut set = tokio::task::JoinSet::new();
             for &i in chunk {
@@ -208,7 +207,7 @@ impl Chaos {
                         &self.collector,
                         &format!("job-{i:04}"),
                         i,
-                        retry_of(seed, i),
+                        self.s.retry_of(i),
                     ))
                     .send();
                 set.spawn(async move {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use super::deck::Fault;
+use super::history::Retry;
 use crate::db::Engine;
 
 /// Heartbeat and dead threshold of every replica (short, so that a run sees many faults).
@@ -50,6 +51,8 @@ pub struct Settings {
     pub min_gap: Duration,
     pub max_gap: Duration,
     pub out: Option<PathBuf>,
+    /// Whether about one job in five retries (`--no-retries`: none does).
+    pub retries: bool,
 }
 
 fn parse_duration(s: &str) -> anyhow::Result<Duration> {
@@ -73,9 +76,14 @@ impl Settings {
             min_gap: Duration::from_secs(2),
             max_gap: Duration::from_secs(8),
             out: None,
+            retries: true,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
+            if arg == "--no-retries" {
+                s.retries = false;
+                continue;
+            }
             let value = args
                 .next()
                 .with_context(|| format!("{arg} needs a value"))?;
@@ -93,7 +101,7 @@ impl Settings {
                 "--out" => s.out = Some(PathBuf::from(value)),
                 other => bail!(
                     "unknown argument {other} (known: --seed --db --duration --replicas --jobs \
-                     --min-gap --max-gap --faults --first --out)"
+                     --min-gap --max-gap --faults --first --out --no-retries)"
                 ),
             }
         }
@@ -107,5 +115,12 @@ impl Settings {
             bail!("--max-gap must not be below --min-gap");
         }
         Ok(s)
+    }
+
+    /// The retry policy of job number `n`, if it retries (see `faults::retry_of`).
+    pub fn retry_of(&self, n: usize) -> Option<Retry> {
+        self.retries
+            .then(|| super::faults::retry_of(self.seed, n))
+            .flatten()
     }
 }
