@@ -5,12 +5,14 @@ Usage:
   check.py render CHART CASE_VALUES RENDERED   check one rendered case against its values
   check.py readme CHART                         check that README.md documents every value as values.yaml does
   check.py schema CHART                         check values.schema.json (draft-07, matches values.yaml)
+  check.py same-deployment BEFORE AFTER         check that a change of jobs leaves the Deployment as it was
 
 The expectations are derived from the chart defaults merged with the case's values, so each case
 checks the same rules: anti-affinity, Service session affinity and the PodDisruptionBudget exist
 only with more than one replica; downward API env; the database URL, pool mode and session URL
 (secrets only through secretKeyRefs, never in clear); probes; security contexts; update strategy;
-termination grace. Exits non-zero and prints every failed assertion when one fails.
+termination grace; the jobs file and the secrets directory. Exits non-zero and prints every failed
+assertion when one fails.
 """
 
 from __future__ import annotations
@@ -338,6 +340,8 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
         )
     else:
         c.that("WASMCRON_REGISTRY_AUTH" not in plain and "registry-auth" not in volumes, "no registry credentials")
+    check_jobs_file(c, values, kinds.get("ConfigMap", []), plain, mounts, volumes, deploy["metadata"]["name"])
+    check_secrets_dir(c, values, plain, mounts, volumes, psc)
     c.that(
         mounts.get("cache", {}).get("mountPath") == values["cache"]["mountPath"]
         and not mounts["cache"].get("readOnly"),
@@ -467,9 +471,97 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
         "ServiceMonitor",
         "Ingress",
         "NetworkPolicy",
+        "ConfigMap",
     }
     c.equal(unexpected, set(), "no unexpected kinds")
     return c.finish()
+
+
+JOBS_DIR = "/etc/wasmcron/jobs"
+SECRETS_DIR = "/etc/wasmcron/secrets"
+
+
+def check_jobs_file(
+    c: Checker, values: dict, config_maps: list[dict], plain: dict, mounts: dict, volumes: dict, fullname: str
+) -> None:
+    """The jobs file: inline jobs rendered into the chart's ConfigMap (parsing back to the values' list), or an
+    existing ConfigMap; either mounted read-only as a whole directory (no subPath, which never sees updates)
+    with WASMCRON_JOBS_FILE naming the file in it; nothing at all without jobs."""
+    jobs = values["jobs"]
+    existing = values["jobsFile"]["existingConfigMap"]
+    if jobs:
+        name, key = f"{fullname}-jobs", "jobs.yaml"
+        if c.equal([cm["metadata"]["name"] for cm in config_maps], [name], "one jobs ConfigMap"):
+            data = config_maps[0].get("data", {})
+            c.equal(set(data), {key}, "jobs ConfigMap keys")
+            c.equal(yaml.safe_load(data.get(key, "")), jobs, "jobs.yaml parses back to the values' jobs")
+    elif existing:
+        name, key = existing, values["jobsFile"]["existingConfigMapKey"]
+        c.equal(config_maps, [], "no chart ConfigMap with an existing jobs ConfigMap")
+    else:
+        c.equal(config_maps, [], "no jobs ConfigMap without jobs")
+        c.that("WASMCRON_JOBS_FILE" not in plain, "no WASMCRON_JOBS_FILE without jobs")
+        c.that("jobs" not in volumes and "jobs" not in mounts, "no jobs volume without jobs")
+        return
+    c.equal(plain.get("WASMCRON_JOBS_FILE"), f"{JOBS_DIR}/{key}", "WASMCRON_JOBS_FILE in the mounted directory")
+    c.equal(mounts.get("jobs"), {"name": "jobs", "mountPath": JOBS_DIR, "readOnly": True}, "jobs directory mount")
+    c.equal(
+        volumes.get("jobs"),
+        {"name": "jobs", "configMap": {"name": name, "items": [{"key": key, "path": key}]}},
+        "jobs volume from the ConfigMap",
+    )
+
+
+def secret_names(given: str | list[str]) -> list[str]:
+    """secrets.existingSecret as a list: one name, several, or none."""
+    if isinstance(given, str):
+        return [given] if given else []
+    return list(given)
+
+
+def check_secrets_dir(c: Checker, values: dict, plain: dict, mounts: dict, volumes: dict, psc: dict) -> None:
+    """The secrets directory: every Secret of secrets.existingSecret projected into one read-only directory
+    (no subPath), readable by the pod's fsGroup, and WASMCRON_SECRETS_DIR naming it; nothing without."""
+    names = secret_names(values["secrets"]["existingSecret"])
+    if not names:
+        c.that("WASMCRON_SECRETS_DIR" not in plain, "no WASMCRON_SECRETS_DIR without secrets")
+        c.that("secrets" not in volumes and "secrets" not in mounts, "no secrets volume without secrets")
+        return
+    c.equal(plain.get("WASMCRON_SECRETS_DIR"), SECRETS_DIR, "WASMCRON_SECRETS_DIR")
+    c.equal(
+        mounts.get("secrets"), {"name": "secrets", "mountPath": SECRETS_DIR, "readOnly": True}, "secrets directory mount"
+    )
+    projected = volumes.get("secrets", {}).get("projected", {})
+    c.equal(
+        projected.get("sources"), [{"secret": {"name": n}} for n in names], "every Secret projected into the directory"
+    )
+    c.equal(projected.get("defaultMode"), 0o440, "secret files readable by owner and group only")
+    c.that(bool(psc.get("fsGroup")), "the pod's fsGroup owns the secret files")
+
+
+def check_same_deployment(before: Path, after: Path) -> int:
+    """Two renders whose values differ only in jobs: the jobs ConfigMap differs, the Deployment does not (no
+    checksum or anything else derived from the jobs on it), so helm upgrade leaves the pods running."""
+    c = Checker("jobs change")
+    docs = [by_kind(load_documents(p)) for p in (before, after)]
+    config_maps = [[cm.get("data") for cm in d.get("ConfigMap", [])] for d in docs]
+    c.that(config_maps[0] != config_maps[1], "the jobs ConfigMap changes with the jobs")
+    c.that(bool(docs[0].get("Deployment")), "a Deployment is rendered")
+    changed = differences(docs[0].get("Deployment"), docs[1].get("Deployment"))
+    c.equal(changed, [], "paths of the Deployment (pod template included) that changed with the jobs")
+    return c.finish()
+
+
+def differences(before: Any, after: Any, path: str = "") -> list[str]:
+    """The paths at which two parsed documents differ, e.g. spec.template.metadata.annotations.checksum/jobs."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[str] = []
+        for key in sorted(set(before) | set(after), key=str):
+            out += differences(before.get(key), after.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [d for i, (b, a) in enumerate(zip(before, after)) for d in differences(b, a, f"{path}[{i}]")]
+    return [] if before == after else [path or "(document)"]
 
 
 # The ranges the public-egress rule must keep closed: what "*" never reaches in the host either.
@@ -633,7 +725,78 @@ def check_schema(chart: Path) -> int:
         not validator.is_valid({"database": {"sessionUrl": "mysql://u@h/db"}}),
         "database.sessionUrl must be PostgreSQL",
     )
+    check_job_schema(c, validator)
     return c.finish()
+
+
+def check_job_schema(c: Checker, validator: Any) -> None:
+    """jobs entries take the host's job fields and nothing else; secrets.existingSecret is a name or a list."""
+    base = {"name": "nightly.report_v2", "schedule": "0 3 * * *", "plugin": "report"}
+
+    def job_ok(**fields: Any) -> bool:
+        return validator.is_valid({"jobs": [{**base, **fields}]})
+
+    c.that(job_ok(), "a job with name, schedule and plugin accepted")
+    full = {
+        "timezone": "Europe/Berlin",
+        "input": {"any": ["json", 1, None]},
+        "config": {"mode": "loud"},
+        "secrets": {"API_TOKEN": "api-token"},
+        "overlap": "queue",
+        "misfire": "run_all",
+        "catchup_window": "2h",
+        "jitter": "30s",
+        "timeout": "5m",
+        "memory_limit": "64MiB",
+        "allowed_hosts": ["api.example.com"],
+        "paused": True,
+        "retry": {"attempts": 3, "backoff": "10s", "max_backoff": "5m"},
+        "pause_after_failures": 5,
+        "stale_after": "26h",
+    }
+    c.that(job_ok(**full), "a job with every field accepted")
+    for field in ("retry", "pause_after_failures", "stale_after"):
+        c.that(job_ok(**{field: None}), f"{field}: null accepted (the cluster default, or never)")
+    for value in (65536, 1 << 30, "64KiB", "1GiB", "100000"):
+        c.that(job_ok(memory_limit=value), f"memory_limit {value!r} accepted")
+    for field in ("name", "schedule", "plugin"):
+        c.that(
+            not validator.is_valid({"jobs": [{k: v for k, v in base.items() if k != field}]}),
+            f"a job without {field} refused",
+        )
+    refused = [
+        ("shedule", "@daily"),
+        ("name", "nightly report"),
+        ("name", "x" * 129),
+        ("plugin", "a/b"),
+        ("overlap", "never"),
+        ("misfire", "run_twice"),
+        ("memory_limit", 1024),
+        ("memory_limit", "1TB"),
+        ("memory_limit", 2 << 30),
+        ("config", {"port": 8080}),
+        ("secrets", {"TOKEN": "../token"}),
+        ("secrets", {"TOKEN": "..data"}),
+        ("secrets", {"TOKEN": "a/b"}),
+        ("retry", {"attempts": 0}),
+        ("retry", {"attempts": 101}),
+        ("retry", {"tries": 2}),
+        ("pause_after_failures", 0),
+        ("paused", "yes"),
+        ("allowed_hosts", "api.example.com"),
+    ]
+    for field, value in refused:
+        c.that(not job_ok(**{field: value}), f"job field {field}={value!r} refused")
+    for given in ("", "job-secrets", ["a", "b"], []):
+        c.that(validator.is_valid({"secrets": {"existingSecret": given}}), f"secrets.existingSecret {given!r} accepted")
+    for given in (3, ["a", "a"], ["Not_A_Name"], {"name": "a"}):
+        c.that(
+            not validator.is_valid({"secrets": {"existingSecret": given}}), f"secrets.existingSecret {given!r} refused"
+        )
+    c.that(
+        not validator.is_valid({"jobsFile": {"existingConfigMapKey": "../jobs.yaml"}}),
+        "jobsFile.existingConfigMapKey must be a ConfigMap key",
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -641,6 +804,8 @@ def main(argv: list[str]) -> int:
         return check_render(Path(argv[2]), Path(argv[3]), Path(argv[4]))
     if len(argv) == 3 and argv[1] == "readme":
         return check_readme(Path(argv[2]))
+    if len(argv) == 4 and argv[1] == "same-deployment":
+        return check_same_deployment(Path(argv[2]), Path(argv[3]))
     if len(argv) == 3 and argv[1] == "schema":
         return check_schema(Path(argv[2]))
     print(__doc__, file=sys.stderr)

@@ -10,7 +10,8 @@
 #     - check.py asserts the chart's rules on the rendered manifests
 #   for every tests/chart/cases/fail-<case>.yaml:
 #     - helm template must fail, and its error must contain every "# expect-error: <text>" line of the case
-#   plus: values.schema.json is a valid draft-07 schema of values.yaml; README.md documents every value.
+#   plus: values.schema.json is a valid draft-07 schema of values.yaml; README.md documents every value;
+#         rendering jobs-inline with other jobs changes the jobs ConfigMap and leaves the Deployment as it was.
 # Prints "N passed, M failed" last and exits non-zero on any failure.
 set -uo pipefail
 
@@ -134,6 +135,27 @@ for case_file in "$CASES"/fail-*.yaml; do
     fail "$name: helm template refuses the values with the expected message" "$OUT/missing.log"
   fi
 done
+
+# helm upgrade with other jobs must not restart the pods: render the jobs case, then the same values with
+# another list of jobs (one edited, one removed, one added), and compare the Deployments.
+jobs_change_keeps_pods() {
+  local case_file="$1" other="$OUT/other-jobs.yaml"
+  cat >"$other" <<'EOF_JOBS'
+jobs:
+  - name: nightly-report
+    schedule: 30 4 * * *
+    plugin: report
+    paused: true
+  - name: added-later
+    schedule: "@every 5m"
+    plugin: hello
+EOF_JOBS
+  render "$case_file" "$OUT/jobs-before.yaml" || return 1
+  "$HELM" template wasmcron "$CHART" --namespace wasmcron-test -f "$case_file" -f "$other" >"$OUT/jobs-after.yaml" || return 1
+  "$PY" "$REPO/tests/chart/check.py" same-deployment "$OUT/jobs-before.yaml" "$OUT/jobs-after.yaml"
+}
+step "jobs-inline: other jobs leave the Deployment unchanged (helm upgrade restarts no pod)" \
+  jobs_change_keeps_pods "$CASES/jobs-inline.yaml"
 
 step "values.schema.json is draft-07 and matches values.yaml" "$PY" "$REPO/tests/chart/check.py" schema "$CHART"
 step "README.md documents every value" "$PY" "$REPO/tests/chart/check.py" readme "$CHART"

@@ -255,6 +255,16 @@ Refuses values that would deploy a broken or unsafe cluster. Each message says w
 {{- if and .Values.auth.apiToken (not .Values.auth.existingSecret) (lt (len .Values.auth.apiToken) 32) -}}
 {{- fail (printf "\n\nwasmcron: auth.apiToken has %d characters; a replica refuses a bootstrap token shorter than 32.\nLeave it empty to have one generated, or make one with: openssl rand -hex 32" (len .Values.auth.apiToken)) -}}
 {{- end -}}
+{{- if and .Values.jobs .Values.jobsFile.existingConfigMap -}}
+{{- fail (printf "\n\nwasmcron: jobs (%d inline) and jobsFile.existingConfigMap=%q are both set; the host reads one jobs file.\nKeep the jobs in values (remove jobsFile.existingConfigMap), or keep them in the ConfigMap (set jobs: [])." (len .Values.jobs) .Values.jobsFile.existingConfigMap) -}}
+{{- end -}}
+{{- $names := dict -}}
+{{- range $i, $job := .Values.jobs -}}
+{{- if hasKey $names $job.name -}}
+{{- fail (printf "\n\nwasmcron: jobs[%d] and jobs[%d] are both named %q; job names must be unique (the host refuses the whole jobs file)." (get $names $job.name) $i $job.name) -}}
+{{- end -}}
+{{- $_ := set $names $job.name $i -}}
+{{- end -}}
 {{- $grace := include "wasmcron.durationSeconds" .Values.server.gracePeriod | atoi -}}
 {{- $termination := include "wasmcron.terminationGracePeriodSeconds" . | atoi -}}
 {{- if le $termination $grace -}}
@@ -271,4 +281,45 @@ The plugin references as the host reads WASMCRON_PLUGIN_REFS: NAME=REF, comma-se
 {{- $refs = append $refs (printf "%s=%s" $name (get $.Values.plugins.refs $name)) -}}
 {{- end -}}
 {{- join "," $refs -}}
+{{- end -}}
+
+{{/*
+Where the jobs file is mounted (a directory: a ConfigMap volume without subPath receives updates).
+*/}}
+{{- define "wasmcron.jobsDir" -}}/etc/wasmcron/jobs{{- end -}}
+
+{{/*
+Name of the ConfigMap holding the jobs file: the chart's (from jobs) or jobsFile.existingConfigMap; "" for none.
+*/}}
+{{- define "wasmcron.jobsConfigMapName" -}}
+{{- if .Values.jobsFile.existingConfigMap -}}
+{{- .Values.jobsFile.existingConfigMap -}}
+{{- else if .Values.jobs -}}
+{{- printf "%s-jobs" (include "wasmcron.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Key (and file name) of the jobs file in its ConfigMap.
+*/}}
+{{- define "wasmcron.jobsConfigMapKey" -}}
+{{- if .Values.jobsFile.existingConfigMap -}}{{ .Values.jobsFile.existingConfigMapKey }}{{- else -}}jobs.yaml{{- end -}}
+{{- end -}}
+
+{{/*
+Where the secrets directory is mounted.
+*/}}
+{{- define "wasmcron.secretsDir" -}}/etc/wasmcron/secrets{{- end -}}
+
+{{/*
+The Secrets of the secrets directory as a JSON list (secrets.existingSecret is one name or a list of names).
+Usage: include "wasmcron.secretsDirSecrets" . | fromJsonArray
+*/}}
+{{- define "wasmcron.secretsDirSecrets" -}}
+{{- $given := .Values.secrets.existingSecret -}}
+{{- if kindIs "string" $given -}}
+{{- toJson (compact (list $given)) -}}
+{{- else -}}
+{{- toJson (default (list) $given) -}}
+{{- end -}}
 {{- end -}}
