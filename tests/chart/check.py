@@ -3,7 +3,8 @@
 
 Usage:
   check.py render CHART CASE_VALUES RENDERED   check one rendered case against its values
-  check.py readme CHART                         check that README.md documents every value as values.yaml does
+  check.py readme CHART                         check that README.md documents every value as values.yaml does,
+                                                and that its GitOps example is the case gitops
   check.py schema CHART                         check values.schema.json (draft-07, matches values.yaml)
   check.py same-deployment BEFORE AFTER         check that a change of jobs leaves the Deployment as it was
 
@@ -693,6 +694,11 @@ def check_readme(chart: Path) -> int:
         description, default = rows[path]
         c.equal(description, text, f"README description of `{path}` (the @param text)")
         c.equal(default, default_cell(value_at(values, path)), f"README default of `{path}`")
+    # The GitOps example is a tested case: the same values as tests/chart/cases/gitops.yaml.
+    example = re.search(r"^```yaml\n(# values-gitops\.yaml\n.*?)^```", readme, flags=re.MULTILINE | re.DOTALL)
+    if c.that(example is not None, "README has the GitOps example (# values-gitops.yaml)"):
+        case = chart.parent.parent / "tests" / "chart" / "cases" / "gitops.yaml"
+        c.equal(yaml.safe_load(example.group(1)), yaml.safe_load(case.read_text()), "GitOps example = case gitops")
     return c.finish()
 
 
