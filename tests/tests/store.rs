@@ -387,6 +387,7 @@ async fn job_create_get_list(db: &Db) {
     assert!(job.config.is_empty() && job.allowed_hosts.is_empty());
     assert_eq!((job.version, job.epoch, job.owner.as_deref()), (1, 0, None));
     assert!(!job.paused);
+    assert_eq!(job.managed_by, None);
     assert!(job.anchor_ms >= before && job.created_at_ms == job.anchor_ms);
 
     let mut full = NewJob::new("beta", "*/10 * * * * *", "fetch");
@@ -402,7 +403,9 @@ async fn job_create_get_list(db: &Db) {
     full.memory_limit_bytes = Some(1 << 20);
     full.allowed_hosts = vec!["example.com".into()];
     full.secrets = BTreeMap::from([("TOKEN".to_owned(), "api-token".to_owned())]);
+    full.managed_by = Some("/etc/wasmcron/jobs/jobs.yaml".into());
     let beta = store.create_job(full.clone()).await.expect("create beta");
+    assert_eq!(beta.managed_by, full.managed_by);
     assert_eq!(beta.input, full.input);
     assert_eq!(beta.secrets, full.secrets);
     assert_eq!(beta.config, full.config);

@@ -41,6 +41,8 @@ pub enum ErrorCode {
     VersionConflict,
     /// The job's overlap policy forbids a run now.
     Overlap,
+    /// The job is managed by a jobs file (named in the message): edit it there.
+    Managed,
     /// Tokens are not enabled on this cluster.
     TokensDisabled,
     /// The request has no bearer token.
@@ -178,6 +180,7 @@ impl From<JobError> for ApiError {
             JobError::Invalid(field) => field.into(),
             JobError::NotFound(_) => ApiError::not_found(e.to_string()),
             JobError::Busy(message) => ApiError::conflict(ErrorCode::Overlap, message),
+            JobError::Managed { .. } => ApiError::conflict(ErrorCode::Managed, e.to_string()),
             JobError::Store(e) => e.into(),
         }
     }

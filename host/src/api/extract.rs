@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::MAX_BODY_BYTES;
 use super::error::{ApiError, ErrorCode};
+use super::{MAX_APPLY_BODY_BYTES, MAX_BODY_BYTES};
 
 /// A JSON object request body.
 #[derive(Debug)]
@@ -68,7 +68,10 @@ fn refused_body(rejection: JsonRejection) -> ApiError {
         e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::BodyTooLarge,
-            format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            format!(
+                "request body is larger than this operation accepts ({MAX_BODY_BYTES} bytes; \
+                 {MAX_APPLY_BODY_BYTES} for POST /specs/apply)"
+            ),
         ),
         e => ApiError::bad_request(ErrorCode::InvalidBody, e.body_text()),
     }

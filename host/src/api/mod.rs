@@ -23,6 +23,7 @@ mod error;
 mod events;
 mod extract;
 mod jobs;
+mod jobs_file;
 pub mod limits;
 mod metrics;
 pub mod openapi;
@@ -30,6 +31,7 @@ mod overview;
 mod runs;
 mod schema;
 mod settings;
+mod specs;
 mod state;
 mod system;
 mod tokens;
@@ -54,6 +56,7 @@ pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use events::EventMessage;
 pub use limits::ClientLimits;
 pub use settings::{EffectiveSettings, Setting, SettingMap, SettingValue};
+pub use specs::{ApplyRequest, ChangeView, FieldChangeView, PlanView, Specs};
 pub use state::{ApiState, ReplicaInfo};
 pub use system::{InstanceView, PluginView};
 pub use tokens::{CreatedToken, NewToken, TokenList, TokenView, WhoAmI};
@@ -62,6 +65,8 @@ pub use views::{JobView, Page, RunView};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// The largest body of `POST /specs/apply` (a whole jobs file, as the file's own limit).
+pub const MAX_APPLY_BODY_BYTES: usize = crate::jobs_file::MAX_FILE_BYTES as usize;
 
 /// The routes of `/api/v1`, relative to it. One `routes!` per path.
 fn api_routes() -> OpenApiRouter<ApiState> {
@@ -70,6 +75,13 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(jobs::get, jobs::update, jobs::delete))
         .routes(routes!(jobs::pause))
         .routes(routes!(jobs::resume))
+        .routes(routes!(jobs_file::get))
+        .routes(routes!(specs::export))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(specs::apply))
+                .layer(DefaultBodyLimit::max(MAX_APPLY_BODY_BYTES)),
+        )
         .routes(routes!(trigger::trigger))
         .routes(routes!(runs::list_for_job))
         .routes(routes!(runs::list))

@@ -8,6 +8,7 @@ use crate::clock::DbClock;
 use crate::cluster::Health;
 use crate::events::{EventHub, Publisher};
 use crate::jobs::Jobs;
+use crate::jobs_file::SharedStatus;
 use crate::runtime::PluginDir;
 use crate::settings::SettingsCache;
 use crate::store::Store;
@@ -36,6 +37,8 @@ pub struct ApiState {
     pub hub: Arc<EventHub>,
     /// Where this replica publishes events.
     pub events: Publisher,
+    /// What this replica knows of its jobs file.
+    pub jobs_file: SharedStatus,
     /// When named tokens were last recorded as used.
     pub token_uses: Arc<super::auth::TokenUses>,
     /// Failed tokens and open event streams, per client.

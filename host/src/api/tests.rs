@@ -52,6 +52,7 @@ pub(super) async fn state(dir: &std::path::Path) -> ApiState {
         clock: DbClock::new(0),
         hub: EventHub::new(store.clone()),
         events,
+        jobs_file: Default::default(),
         token_uses: Arc::default(),
         limits: Arc::default(),
         store,

@@ -54,6 +54,11 @@ pub struct JobView {
     /// Config keys read from the secrets directory: key → secret name. Names only: a
     /// secret's value is never shown.
     pub secrets: std::collections::BTreeMap<String, String>,
+    /// The jobs file (or `job apply` source) that declares the job; null: made through the
+    /// API. A managed job's spec changes only there: `PATCH` (but for `paused`) and `DELETE`
+    /// answer 409 `managed`.
+    #[schema(required = true)]
+    pub managed_by: Option<String>,
     pub overlap: OverlapPolicy,
     pub misfire: MisfirePolicy,
     /// A duration such as "1h".
@@ -145,6 +150,7 @@ impl JobView {
             input: job.input,
             config: job.config,
             secrets: job.secrets,
+            managed_by: job.managed_by,
             overlap: job.overlap,
             misfire: job.misfire,
             memory_limit: job.memory_limit_bytes,

@@ -115,11 +115,28 @@ pub enum Event {
     /// A named API token was created or revoked. Neither its name nor its secret is in the
     /// event: the token list is for admin tokens only.
     TokenChanged { change: TokenChange },
+    /// The jobs file was applied: the cluster's jobs now are the file's.
+    JobsFileApplied {
+        path: String,
+        digest: String,
+        created: usize,
+        updated: usize,
+        deleted: usize,
+        instance_id: String,
+    },
+    /// The jobs file was refused (it does not parse or holds an invalid job): nothing
+    /// changed. `error` says what and where.
+    JobsFileRefused {
+        path: String,
+        digest: Option<String>,
+        error: String,
+        instance_id: String,
+    },
 }
 
 impl Event {
     /// Every kind, as streamed.
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 13] = [
         "run.started",
         "run.finished",
         "job.changed",
@@ -131,6 +148,8 @@ impl Event {
         "plugin.failed",
         "setting.changed",
         "token.changed",
+        "jobs_file.applied",
+        "jobs_file.refused",
     ];
 
     /// The SSE event name.
@@ -147,6 +166,8 @@ impl Event {
             Event::PluginFailed { .. } => "plugin.failed",
             Event::SettingChanged { .. } => "setting.changed",
             Event::TokenChanged { .. } => "token.changed",
+            Event::JobsFileApplied { .. } => "jobs_file.applied",
+            Event::JobsFileRefused { .. } => "jobs_file.refused",
         }
     }
 
@@ -196,6 +217,7 @@ mod tests {
             allowed_hosts: vec![],
             failure: new.failure,
             secrets: new.secrets,
+            managed_by: None,
             owner: Some("a".into()),
             epoch: 3,
             version: 2,

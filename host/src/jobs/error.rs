@@ -35,6 +35,11 @@ pub enum JobError {
     /// another.
     #[error("{0}")]
     Busy(String),
+    /// The job is managed by a jobs file (named): its spec changes only through the file.
+    #[error(
+        "job {job:?} is managed by {by}: change it there (pause, resume and trigger stay allowed)"
+    )]
+    Managed { job: String, by: String },
     /// The database refused or could not be reached.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -3,16 +3,22 @@
 //! runs it ([`JobSpec`], parsed once), and the operations every entry point shares — the API,
 //! the jobs file and, through the API, the CLI and the dashboard ([`Jobs`]: create, edit,
 //! pause, resume, delete, trigger; each stored, announced to the replicas and published as an
-//! event).
+//! event), and the declarative application of a list of jobs (a jobs file, `job apply`:
+//! [`Jobs::plan`], [`Jobs::apply`]).
 
+mod apply;
 mod audit;
 mod error;
+mod export;
 mod failure_fields;
 mod fields;
 mod secret_fields;
 mod service;
 mod spec;
 
+pub use self::apply::{
+    Change, ChangeKind, EntryError, FieldChange, Foreign, Plan, PlanError, check_entries,
+};
 pub(crate) use self::audit::record as record_audit;
 pub use error::{FieldError, JobError};
 pub use failure_fields::MAX_PAUSE_AFTER_FAILURES;

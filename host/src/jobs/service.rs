@@ -15,7 +15,9 @@ use super::secret_fields::check_secrets;
 use crate::alerts::Alert;
 use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
-use crate::store::{Actor, AuditAction, Job, PausedReason, RunFilter, RunPage, RunStatus, Store};
+use crate::store::{
+    Actor, AuditAction, Job, JobPatch, PausedReason, RunFilter, RunPage, RunStatus, Store,
+};
 
 /// Wake-ups inside one replica for changes made through it: jobs written (the membership
 /// loop reconciles) and manual triggers accepted for jobs it owns (the scheduler's trigger
@@ -105,6 +107,15 @@ impl Jobs {
     ) -> Result<Job, JobError> {
         let patch = fields.patch()?;
         let before = self.find(id_or_name).await?;
+        // Pausing and resuming are operations, allowed on a managed job; its spec is not.
+        if patch
+            != (JobPatch {
+                paused: patch.paused,
+                ..JobPatch::default()
+            })
+        {
+            unmanaged(&before)?;
+        }
         // A key may not be both config and a secret, whichever of the two the edit changes.
         if patch.secrets.is_some() || patch.config.is_some() {
             let secrets = patch.secrets.as_ref().unwrap_or(&before.secrets);
@@ -125,6 +136,7 @@ impl Jobs {
     /// it was.
     pub async fn delete(&self, id_or_name: &str, actor: &Actor) -> Result<Job, JobError> {
         let job = self.find(id_or_name).await?;
+        unmanaged(&job)?;
         self.store.delete_job(&job.id).await?;
         let before = Some(user_fields(&job).into());
         let record = entry(actor, AuditAction::JobDeleted, &job, before, None);
@@ -226,8 +238,19 @@ impl Jobs {
         Ok(Some(job))
     }
 
+    /// The store the operations go through.
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Reconcile here now, tell the other replicas, publish the event.
     fn announce(&self, job: &Job, change: JobChange) {
+        self.announce_all();
+        self.publish(job, change);
+    }
+
+    /// Reconcile here now and tell the other replicas (once for any number of changes).
+    pub(super) fn announce_all(&self) {
         self.signal.jobs_changed();
         let store = self.store.clone();
         tokio::spawn(async move {
@@ -235,7 +258,22 @@ impl Jobs {
                 tracing::debug!(error = %e, "cannot notify peers of a job change; they reconcile periodically");
             }
         });
+    }
+
+    /// Publish a job's change on the event stream.
+    pub(super) fn publish(&self, job: &Job, change: JobChange) {
         self.events.publish(Event::job_changed(job, change));
+    }
+}
+
+/// Refuses a change of the spec of a job a jobs file manages.
+fn unmanaged(job: &Job) -> Result<(), JobError> {
+    match &job.managed_by {
+        Some(by) => Err(JobError::Managed {
+            job: job.name.clone(),
+            by: by.clone(),
+        }),
+        None => Ok(()),
     }
 }
 

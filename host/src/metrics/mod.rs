@@ -70,6 +70,9 @@ const FENCED: [[&str; 1]; 4] = [["run"], ["finish"], ["state"], ["record"]];
 const THROTTLED: [[&str; 1]; 2] = [["auth"], ["event_streams"]];
 /// How alert deliveries ended (`wasmcron_alert_deliveries_total`).
 const ALERT_OUTCOMES: [[&str; 1]; 3] = [["delivered"], ["failed"], ["given_up"]];
+
+/// How a reading of the jobs file ended (`wasmcron_jobs_file_reads_total`).
+const JOBS_FILE_OUTCOMES: [[&str; 1]; 3] = [["applied"], ["unchanged"], ["refused"]];
 /// Fire-lateness buckets (seconds).
 const LATENESS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
@@ -97,6 +100,7 @@ pub struct Metrics {
     api_auth_failures: Counter,
     api_throttled: CounterFamily<1, 2>,
     alert_deliveries: CounterFamily<1, 3>,
+    jobs_file_reads: CounterFamily<1, 3>,
     scrape: ScrapeGauges,
     /// Held from setting the scrape gauges to encoding them, so that each scrape shows its
     /// own values.
@@ -139,6 +143,7 @@ impl Metrics {
             api_auth_failures: Counter::default(),
             api_throttled: CounterFamily::new(["reason"], THROTTLED),
             alert_deliveries: CounterFamily::new(["outcome"], ALERT_OUTCOMES),
+            jobs_file_reads: CounterFamily::new(["outcome"], JOBS_FILE_OUTCOMES),
             scrape: ScrapeGauges::default(),
             scraping: Mutex::new(()),
         };
@@ -238,6 +243,12 @@ impl Metrics {
             "Alert delivery attempts by this replica, by outcome (delivered, failed and retried later, given up)",
             self.alert_deliveries.listed(),
         );
+        r.register(
+            "jobs_file_reads",
+            "Changed jobs files read by this replica, by outcome (applied by this replica, \
+             unchanged or left to the leader, refused as invalid)",
+            self.jobs_file_reads.listed(),
+        );
         self.scrape.register(r);
     }
 
@@ -336,6 +347,11 @@ impl Metrics {
     /// An alert delivery attempt ended (`delivered`, `failed`, `given_up`).
     pub fn alert_delivery(&self, outcome: &'static str) {
         self.alert_deliveries.add([outcome], 1);
+    }
+
+    /// A changed jobs file was read (`applied`, `unchanged`, `refused`).
+    pub fn jobs_file_read(&self, outcome: &'static str) {
+        self.jobs_file_reads.add([outcome], 1);
     }
 
     /// The text exposition (format 0.0.4, [`CONTENT_TYPE`]), with `gauges` read by this scrape.
@@ -440,6 +456,8 @@ mod tests {
             "# TYPE wasmcron_api_throttled_total counter",
             "# HELP wasmcron_alert_deliveries_total Alert delivery attempts by this replica, by outcome (delivered, failed and retried later, given up).",
             "# TYPE wasmcron_alert_deliveries_total counter",
+            "# HELP wasmcron_jobs_file_reads_total Changed jobs files read by this replica, by outcome (applied by this replica, unchanged or left to the leader, refused as invalid).",
+            "# TYPE wasmcron_jobs_file_reads_total counter",
             "# HELP wasmcron_database_up 1 when the database answered this scrape.",
             "# TYPE wasmcron_database_up gauge",
             "# HELP wasmcron_stale_jobs Jobs of the cluster without a success for their stale_after.",

@@ -25,6 +25,7 @@ use crate::clock::DbClock;
 use crate::cluster::{Health, Membership, MembershipOptions};
 use crate::events::{Event, EventHub, EventWriter, Publisher};
 use crate::jobs::{ChangeSignal, Jobs};
+use crate::jobs_file::SharedStatus;
 use crate::registry::{Follower, Registry};
 use crate::runtime::{EngineOptions, Runtime, SecretsDir};
 use crate::scheduler::{Command, Executor, RetryBook, RunLedger, Scheduler, SchedulerHandle};
@@ -64,6 +65,8 @@ pub struct Replica {
     pub clock: DbClock,
     pub jobs: Jobs,
     pub events: Publisher,
+    /// What this replica knows of its jobs file (none without `--jobs-file`).
+    pub jobs_file: SharedStatus,
     signal: ChangeSignal,
     /// The ticks whose retries this replica's executor answers for.
     retries: RetryBook,
@@ -194,9 +197,6 @@ impl Replica {
             signal.clone(),
             identity.session,
         );
-        if let Some(path) = &options.jobs_file {
-            crate::jobs_file::apply(&jobs, path).await?;
-        }
         Ok(Replica {
             options,
             store,
@@ -208,6 +208,7 @@ impl Replica {
             clock,
             jobs,
             events,
+            jobs_file: SharedStatus::default(),
             signal,
             retries,
             _identity_file: identity.file,
@@ -383,6 +384,20 @@ impl Replica {
         tasks.spawn("housekeeping", |stop| {
             crate::housekeeping::run(services, leadership, clock, stop.wait())
         });
+        if let Some(path) = &self.options.jobs_file {
+            let plugins = self.runtime.plugins.clone();
+            let watcher = crate::jobs_file::Watcher {
+                path: path.clone(),
+                jobs: self.jobs.clone(),
+                leadership: self.membership.leadership().clone(),
+                clock: self.clock.clone(),
+                events: self.events.clone(),
+                instance_id: id.clone(),
+                status: self.jobs_file.clone(),
+                plugin_loaded: Arc::new(move |name| plugins.get(name).is_ok()),
+            };
+            tasks.spawn("jobs file", |stop| watcher.run(stop.wait()));
+        }
         let hub = hub.clone();
         tasks.spawn("event notifications", |stop| {
             hub.follow_notifications(stop.wait())
@@ -433,6 +448,7 @@ impl Replica {
             clock: self.clock.clone(),
             hub,
             events: self.events.clone(),
+            jobs_file: self.jobs_file.clone(),
             token_uses: Arc::default(),
             limits: Arc::default(),
         }

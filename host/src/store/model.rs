@@ -57,6 +57,10 @@ pub struct Job {
     /// Secrets the plugin reads through `config-get`: config key → secret name (a file of
     /// the secrets directory). Names only, never values.
     pub secrets: BTreeMap<String, String>,
+    /// The jobs file (or `job apply` source) the job comes from; `None` for a job made
+    /// through the API. A managed job's spec changes only through its file.
+    #[serde(default)]
+    pub managed_by: Option<String>,
     /// Instance that currently schedules the job.
     pub owner: Option<String>,
     /// Ownership epoch: bumped on every change of owner; fences stale owners.
@@ -106,6 +110,10 @@ pub struct NewJob {
     pub failure: FailurePolicy,
     /// Secrets: config key → secret name (default none).
     pub secrets: BTreeMap<String, String>,
+    /// The jobs file (or `job apply` source) that declares the job (default none: made
+    /// through the API).
+    #[serde(default)]
+    pub managed_by: Option<String>,
 }
 
 impl NewJob {
@@ -132,6 +140,7 @@ impl NewJob {
             allowed_hosts: Vec::new(),
             failure: FailurePolicy::default(),
             secrets: BTreeMap::new(),
+            managed_by: None,
         }
     }
 }

@@ -14,7 +14,8 @@ macro_rules! job_columns {
     () => {
         "id, name, schedule, timezone, plugin, input, config, paused, overlap, misfire, \
          catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, allowed_hosts, owner, \
-         epoch, version, anchor_ms, created_at_ms, updated_at_ms, failure, paused_reason, secrets"
+         epoch, version, anchor_ms, created_at_ms, updated_at_ms, failure, paused_reason, secrets, \
+         managed_by"
     };
 }
 
@@ -26,7 +27,8 @@ macro_rules! trigger_columns {
          j.id, j.name, j.schedule, j.timezone, j.plugin, j.input, j.config, j.paused, \
          j.overlap, j.misfire, j.catchup_window_ms, j.jitter_ms, j.timeout_ms, \
          j.memory_limit_bytes, j.allowed_hosts, j.owner, j.epoch, j.version, j.anchor_ms, \
-         j.created_at_ms, j.updated_at_ms, j.failure, j.paused_reason, j.secrets"
+         j.created_at_ms, j.updated_at_ms, j.failure, j.paused_reason, j.secrets, \
+         j.managed_by"
     };
 }
 
@@ -79,6 +81,7 @@ pub(crate) struct JobRow {
     failure: String,
     paused_reason: Option<String>,
     secrets: String,
+    managed_by: Option<String>,
 }
 
 fn corrupt_json(what: &'static str, job: &str, error: serde_json::Error) -> StoreError {
@@ -138,6 +141,7 @@ impl TryFrom<JobRow> for Job {
             allowed_hosts,
             failure,
             secrets,
+            managed_by: row.managed_by,
             owner: row.owner,
             epoch: row.epoch,
             version: row.version,

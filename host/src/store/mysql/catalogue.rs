@@ -24,9 +24,9 @@ pub(super) const SQL: Catalogue = Catalogue {
     insert_job: concat!(
         "INSERT INTO jobs (id, name, schedule, timezone, plugin, input, config, paused, \
          overlap, misfire, catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, \
-         allowed_hosts, failure, secrets, owner, epoch, version, anchor_ms, created_at_ms, \
-         updated_at_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1, ",
+         allowed_hosts, failure, secrets, managed_by, owner, epoch, version, anchor_ms, \
+         created_at_ms, updated_at_ms) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1, ",
         now_ms!(),
         ", ",
         now_ms!(),

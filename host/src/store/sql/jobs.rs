@@ -26,6 +26,7 @@ pub(crate) fn insert_job_stmt<E: SqlEngine>(id: &str, new: &NewJob) -> Stmt<E::D
         .bind(to_json_text(&new.allowed_hosts))
         .bind(to_json_text(&new.failure))
         .bind(to_json_text(&new.secrets))
+        .bind(new.managed_by.as_deref())
 }
 
 pub(super) async fn create<E: SqlEngine>(

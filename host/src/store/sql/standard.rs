@@ -51,10 +51,10 @@ macro_rules! standard_sql {
             insert_job: concat!(
                 "INSERT INTO jobs (id, name, schedule, timezone, plugin, input, config, paused, \
                  overlap, misfire, catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, \
-                 allowed_hosts, failure, secrets, owner, epoch, version, anchor_ms, \
+                 allowed_hosts, failure, secrets, managed_by, owner, epoch, version, anchor_ms, \
                  created_at_ms, updated_at_ms) \
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, NULL, 0, 1, t.ms, t.ms, t.ms FROM (SELECT ",
+                 $17, $18, NULL, 0, 1, t.ms, t.ms, t.ms FROM (SELECT ",
                 $now,
                 " AS ms) t RETURNING ",
                 job_columns!()

@@ -1,18 +1,12 @@
-//! `--jobs-file`: a list of jobs (the API's job fields) as YAML or JSON, created at start when
-//! no job of that name exists yet. Existing jobs are left as they are (edit them through the
-//! API).
-//!
-//! [`parse`] reads the whole file before anything is created and refuses it with one error
-//! that says where ([`JobsFileError`]): the file, the line and column the parser stopped at,
-//! the entry (its position from 1, and its name) and the field. A file ending in `.json` is
-//! read as JSON; anything else as YAML (of which JSON is a part).
+//! Reading a jobs file: its text, parsed and checked whole, or one error that says where.
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
 
-use crate::jobs::{JobError, JobFields, Jobs};
-use crate::store::{Actor, StoreError};
+use sha2::{Digest, Sha256};
+
+use crate::jobs::{EntryError, JobFields, check_entries};
+use crate::store::NewJob;
 
 /// The largest jobs file read (a file above it is refused, not read).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -33,9 +27,12 @@ pub enum JobsFileError {
         message: String,
     },
     /// An entry parsed but is not a valid job.
-    #[error("jobs file {file}: entry #{index} ({}) field {field}: {message}", name.as_deref().unwrap_or("no name"))]
+    #[error("jobs file {file}{}: entry #{index} ({}) field {field}: {message}", at(*line, None), name.as_deref().unwrap_or("no name"))]
     Entry {
         file: String,
+        /// The line the entry starts on, when known (a YAML list written one entry per
+        /// `- ` item).
+        line: Option<usize>,
         /// The entry's position, from 1.
         index: usize,
         name: Option<String>,
@@ -53,8 +50,8 @@ fn at(line: Option<usize>, column: Option<usize>) -> String {
 }
 
 /// Reads and checks the jobs of `text`, the content of the file named `file`: every entry is
-/// a valid new job and no two have the same name.
-pub fn parse(text: &str, file: &str) -> Result<Vec<JobFields>, JobsFileError> {
+/// a valid new job and no two have the same name. The entries as written, and as new jobs.
+pub fn parse(text: &str, file: &str) -> Result<(Vec<JobFields>, Vec<NewJob>), JobsFileError> {
     let syntax = |line, column, message: String| JobsFileError::Syntax {
         file: file.to_owned(),
         line,
@@ -79,23 +76,45 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<JobFields>, JobsFileError> {
             )
         })?
     };
-    let mut names = HashSet::new();
-    for (i, fields) in entries.iter().enumerate() {
-        let entry = |field: &str, message: String| JobsFileError::Entry {
-            file: file.to_owned(),
-            index: i + 1,
-            name: fields.name.clone(),
-            field: field.to_owned(),
-            message,
-        };
-        fields.new_job().map_err(|e| entry(&e.field, e.message))?;
-        if let Some(name) = &fields.name
-            && !names.insert(name.as_str())
-        {
-            return Err(entry("name", format!("another entry is named {name:?}")));
+    let jobs = check_entries(&entries).map_err(|e| entry_error(file, text, e))?;
+    Ok((entries, jobs))
+}
+
+/// `error` of an entry of `text`, the content of the file named `file`.
+pub fn entry_error(file: &str, text: &str, error: EntryError) -> JobsFileError {
+    let line = if file.ends_with(".json") {
+        None
+    } else {
+        entry_line(text, error.index)
+    };
+    JobsFileError::Entry {
+        file: file.to_owned(),
+        line,
+        index: error.index,
+        name: error.name,
+        field: error.field,
+        message: error.message,
+    }
+}
+
+/// The line (from 1) on which the `index`th (from 1) item of a YAML block list starts: the
+/// lines that begin with `-` at the indentation of the first one.
+fn entry_line(text: &str, index: usize) -> Option<usize> {
+    let mut indent = None;
+    let mut seen = 0;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let here = line.len() - trimmed.len();
+        if !(trimmed.starts_with("- ") || trimmed == "-") || indent.is_some_and(|i| i != here) {
+            continue;
+        }
+        indent = Some(here);
+        seen += 1;
+        if seen == index {
+            return Some(n + 1);
         }
     }
-    Ok(entries)
+    None
 }
 
 /// The parser's message without its own "at line L column C" (the error says it once).
@@ -129,8 +148,15 @@ fn entry_path(message: &str) -> String {
     }
 }
 
-/// Reads the file at `path` ([`MAX_FILE_BYTES`] at most) and [`parse`]s it.
-pub fn read(path: &Path) -> Result<Vec<JobFields>, JobsFileError> {
+/// A file read whole: its text and digest (`sha256:` and hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileText {
+    pub text: String,
+    pub digest: String,
+}
+
+/// Reads the file at `path`, [`MAX_FILE_BYTES`] at most.
+pub fn read_text(path: &Path) -> Result<FileText, JobsFileError> {
     let file = path.display().to_string();
     let unreadable = |message: String| JobsFileError::Unreadable {
         file: file.clone(),
@@ -147,24 +173,11 @@ pub fn read(path: &Path) -> Result<Vec<JobFields>, JobsFileError> {
             "more than {MAX_FILE_BYTES} bytes, the limit"
         )));
     }
-    parse(&text, &file)
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())));
+    Ok(FileText { text, digest })
 }
 
-/// Create the jobs of the file at `path` that do not exist yet. Every entry is checked before
-/// any is created: a file with an invalid entry changes nothing.
-pub async fn apply(jobs: &Jobs, path: &Path) -> anyhow::Result<()> {
-    let entries = read(path)?;
-    for fields in &entries {
-        match jobs.create(fields, &Actor::JobsFile).await {
-            Ok(job) => tracing::info!(job = %job.name, "created job from jobs file"),
-            Err(JobError::Store(StoreError::DuplicateName(name))) => {
-                tracing::debug!(job = %name, "job exists; jobs file entry left alone")
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+/// Reads the file at `path` ([`MAX_FILE_BYTES`] at most) and [`parse`]s it.
+pub fn read(path: &Path) -> Result<(Vec<JobFields>, Vec<NewJob>), JobsFileError> {
+    parse(&read_text(path)?.text, &path.display().to_string())
 }
-
-#[cfg(test)]
-mod tests;
