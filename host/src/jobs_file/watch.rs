@@ -1,7 +1,8 @@
 //! The watched jobs file. Every replica polls its file's identity (device, inode, size,
 //! modification time — following symlinks, so an editor's atomic rename and a Kubernetes
 //! ConfigMap `..data` swap are seen alike) a few times a second and reads it again when it
-//! changed, or when a while has passed.
+//! changed (once it held for one poll, so a file written in place is not read half
+//! written), or when a while has passed.
 //!
 //! One replica applies: the cluster's leader (the holder of the `housekeeping` lease). It
 //! makes the cluster's jobs exactly the file's — the jobs it lists created or updated, the
@@ -63,6 +64,8 @@ fn identity(path: &std::path::Path) -> Identity {
 #[derive(Default)]
 struct Memory {
     identity: Identity,
+    /// A new identity seen once, read if it holds at the next poll.
+    settling: Option<Identity>,
     /// The digest of the version last refused (its error is reported once).
     refused: Option<String>,
     /// The digest last found matching the cluster's jobs.
@@ -90,10 +93,17 @@ impl Watcher {
                 _ = poll.tick() => {}
             }
             let now = identity(&self.path);
-            if now == memory.identity && Instant::now() < next {
+            let changed = now != memory.identity;
+            // A changed file is read once its identity held for one poll: a file written in
+            // place is not read half written.
+            if changed && memory.settling != Some(now) {
+                memory.settling = Some(now);
                 continue;
             }
-            let changed = now != memory.identity;
+            if !changed && Instant::now() < next {
+                continue;
+            }
+            memory.settling = None;
             memory.identity = now;
             let again = self.pass(&mut memory, changed).await;
             next = Instant::now() + again;

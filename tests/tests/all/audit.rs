@@ -365,6 +365,10 @@ async fn sqlite_without_tokens_changes_are_anonymous_and_the_jobs_file_is_named(
     let mut options = HostOptions::new(&url, "solo", &plugins_dir());
     options.extra_args = vec!["--jobs-file".into(), jobs.display().to_string()];
     let host = Host::start(options).await;
+    host.wait_for("the file's job", Duration::from_secs(15), || async {
+        host.get("/api/v1/jobs/from-file").await.0 == 200
+    })
+    .await;
     let (status, answer) = host
         .send("POST", "/api/v1/jobs/from-file/pause", Value::Null)
         .await;

@@ -37,6 +37,7 @@ mod cli_client;
 mod cluster;
 mod egress;
 mod identity;
+mod jobs_file;
 mod languages;
 mod oci;
 mod pooler;

@@ -34,8 +34,8 @@ pub struct ClientArgs {
     /// Bearer token for the API (the replica's WASMCRON_API_TOKEN).
     #[arg(long, env = "WASMCRON_TOKEN", global = true, hide_env_values = true)]
     pub token: Option<String>,
-    /// Output format.
-    #[arg(long, short = 'o', default_value = "table", value_parser = ["table", "json"], global = true)]
+    /// Output format (`yaml`: `job export` only, where it is the default).
+    #[arg(long, short = 'o', default_value = "table", value_parser = ["table", "json", "yaml"], global = true)]
     pub output: String,
 }
 

@@ -120,4 +120,22 @@ pub enum JobCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Make the cluster's jobs a jobs file's (YAML, or JSON for a .json name): create the
+    /// jobs it lists, update those that differ, print the plan.
+    Apply {
+        /// The jobs file.
+        file: PathBuf,
+        /// Print the plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also delete the jobs this file created earlier that it no longer lists.
+        #[arg(long)]
+        prune: bool,
+        /// The name the jobs it creates are managed by (default: FILE as given); applying
+        /// the file again must use the same.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Print every job in the jobs file format (YAML; JSON with -o json).
+    Export,
 }

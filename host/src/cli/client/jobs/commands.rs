@@ -8,7 +8,7 @@ use serde_json::Map;
 
 use super::args::{FieldArgs, JobCommand};
 use super::body::read_job_file;
-use super::output;
+use super::{declarative, output};
 use crate::api::{JobView, Page, RunView, TriggerView};
 use crate::cli::client::ClientArgs;
 use crate::cli::client::error::ClientError;
@@ -41,6 +41,13 @@ pub async fn run_job(args: &ClientArgs, command: JobCommand) -> Result<(), Clien
         JobCommand::Runs { job, status, limit } => {
             runs(&client, args, &job, status.as_deref(), limit).await
         }
+        JobCommand::Apply {
+            file,
+            dry_run,
+            prune,
+            source,
+        } => declarative::apply(&client, args, &file, source, (dry_run, prune)).await,
+        JobCommand::Export => declarative::export(&client, args).await,
     }
 }
 

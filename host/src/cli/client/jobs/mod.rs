@@ -1,8 +1,9 @@
-//! `wasmcron job add|list|get|edit|pause|resume|delete|trigger|runs`.
+//! `wasmcron job add|list|get|edit|pause|resume|delete|trigger|runs|apply|export`.
 
 mod args;
 mod body;
 mod commands;
+mod declarative;
 mod output;
 
 pub use args::JobCommand;

@@ -65,6 +65,13 @@ pub fn job(args: &ClientArgs, job: &JobView) {
         ("input", value(&job.input)),
         ("config", json(&job.config)),
         ("secrets", json(&job.secrets)),
+        (
+            "managed_by",
+            job.managed_by.as_ref().map_or_else(
+                || "- (made through the API)".to_owned(),
+                |file| format!("{file} (edit it there; pause, resume, trigger allowed)"),
+            ),
+        ),
         ("overlap", job.overlap.to_string()),
         ("misfire", job.misfire.to_string()),
         ("catchup_window", text(&job.catchup_window)),
@@ -183,6 +190,9 @@ fn status(job: &JobView) -> String {
     }
     if job.stale {
         status += ", stale";
+    }
+    if job.managed_by.is_some() {
+        status += ", from file";
     }
     status
 }
