@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build everything and start one replica on embedded SQLite with the example plugins and two
-# demo jobs (a greeting every 5 s, an HTTP uptime check of the replica itself every 10 s).
+# demo jobs from a watched YAML file (a greeting every 5 s, an HTTP uptime check of the
+# replica itself every 10 s; edit examples/demo-jobs.yaml while it runs).
 # Watch the log, or in another terminal:  curl -s localhost:8080/api/v1/runs | head -c 2000
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,5 +13,5 @@ exec target/release/wasmcron serve \
     --db sqlite://.demo/wasmcron.db \
     --plugins dist/plugins \
     --cache-dir .demo/cache \
-    --jobs-file examples/demo-jobs.json \
+    --jobs-file examples/demo-jobs.yaml \
     "$@"

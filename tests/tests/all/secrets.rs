@@ -6,7 +6,8 @@
 //! API answer, no event, not in the database file and not in the replica's log, where
 //! `[redacted]` stands in its place. A missing secret fails the run with an error naming it.
 //! On PostgreSQL, two replicas share the mounted Secret: each reads the rotated value, the
-//! survivor of a `kill -9` too, and no table holds a value.
+//! survivor of a `kill -9` too, and no table, no API answer holds a value; there the job comes
+//! from a jobs file both replicas watch.
 
 use std::path::Path;
 use std::time::Duration;
@@ -239,6 +240,18 @@ async fn postgres_two_replicas_read_the_rotated_secret_and_store_none() {
     mount(secrets.path(), "..2026_11_30_01", FIRST);
     let collector = Collector::start().await;
     let dir = secrets.path().to_str().unwrap();
+    // The job comes from a jobs file both replicas watch, as the chart mounts them.
+    let job = json!([{
+        "name": "secretive", "schedule": "@every 1s", "plugin": "reporter",
+        "input": {"collector": collector.url(), "report_config": ["DB_PASSWORD"]},
+        "secrets": {"DB_PASSWORD": "db-password"},
+        "allowed_hosts": [format!("127.0.0.1:{}", collector.port)],
+    }]);
+    let jobs_dir = tempfile::tempdir().unwrap();
+    let jobs_file = jobs_dir.path().join("jobs.yaml");
+    // JSON is YAML too.
+    std::fs::write(&jobs_file, job.to_string()).unwrap();
+    let jobs_file = jobs_file.display().to_string();
     let args = [
         "--heartbeat-interval",
         "1s",
@@ -246,19 +259,13 @@ async fn postgres_two_replicas_read_the_rotated_secret_and_store_none() {
         "5s",
         "--secrets-dir",
         dir,
+        "--jobs-file",
+        &jobs_file,
     ];
     let mut c = Cluster::on(Engine::Postgres, &args).await;
     for id in ["r1", "r2"] {
         c.start(id).await;
     }
-    let job = json!({
-        "name": "secretive", "schedule": "@every 1s", "plugin": "reporter",
-        "input": {"collector": collector.url(), "report_config": ["DB_PASSWORD"]},
-        "secrets": {"DB_PASSWORD": "db-password"},
-        "allowed_hosts": [format!("127.0.0.1:{}", collector.port)],
-    });
-    let (status, created) = c.host("r1").send("POST", "/api/v1/jobs", job).await;
-    assert_eq!(status, 201, "{created}");
     let value_of = |report: &Value| report["config"]["DB_PASSWORD"].as_str().map(str::to_owned);
     c.wait_for(
         "a run read the first value",
@@ -337,6 +344,22 @@ async fn postgres_two_replicas_read_the_rotated_secret_and_store_none() {
         }
     }
     assert!(names_found, "the secret's name is stored");
+    // Every answer of the API that shows the job, its runs, its file or its changes.
+    let survivor = c.host(survivor);
+    for path in [
+        "/api/v1/jobs",
+        "/api/v1/jobs/secretive",
+        "/api/v1/jobs/secretive/runs?limit=1000",
+        "/api/v1/runs?limit=1000",
+        "/api/v1/jobs-file",
+        "/api/v1/specs",
+        "/api/v1/audit?limit=1000",
+        "/api/v1/overview",
+    ] {
+        let (status, answer) = survivor.get(path).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        assert_clean(path, &answer.to_string());
+    }
     for host in &c.hosts {
         assert_clean("a replica's log", &host.log());
     }
