@@ -52,6 +52,8 @@ conformance! {
     scenarios: [
         clock_ping_and_idempotent_migration,
         job_create_get_list,
+        jobs_created_together_all_or_none,
+        jobs_edited_and_deleted_together,
         an_id_wins_over_a_name_and_filters_combine,
         job_update_versions_and_conflicts,
         pause_and_resume_move_the_anchor,
@@ -368,6 +370,159 @@ async fn clock_ping_and_idempotent_migration(db: &Db) {
         store.applied_schema_version().await.expect("version"),
         Some(store.known_schema_version())
     );
+}
+
+/// A list of jobs is created in one transaction, across several statements; a taken name
+/// refuses every one of them. Audit entries are recorded together, in order.
+async fn jobs_created_together_all_or_none(db: &Db) {
+    let store = &db.store;
+    let new = |i: usize| {
+        let mut job = NewJob::new(format!("batch-{i:04}"), "@every 1h", "hello");
+        job.managed_by = Some("jobs.yaml".into());
+        job.timeout_ms = i.is_multiple_of(2).then_some(1_000);
+        job.config = BTreeMap::from([("n".to_owned(), i.to_string())]);
+        job
+    };
+    let before = store.now_ms().await.unwrap();
+    let created = store
+        .create_jobs((0..1203).map(new).collect())
+        .await
+        .expect("create 1203 jobs");
+    assert_eq!(created.len(), 1203);
+    for i in [0, 499, 500, 1202] {
+        let stored = store
+            .get_job(&created[i].id)
+            .await
+            .unwrap()
+            .expect("stored");
+        assert_eq!(stored, created[i], "job {i} as stored and as returned");
+        assert_eq!(stored.config["n"], i.to_string());
+        assert!(stored.anchor_ms >= before);
+    }
+    let page = JobPage {
+        limit: 2000,
+        after_name: None,
+    };
+    let listed = store.list_jobs(&JobFilter::default(), &page).await.unwrap();
+    assert_eq!(listed.len(), 1203);
+
+    // One taken name among new ones: none is created.
+    let mut clash: Vec<NewJob> = (2000..2600).map(new).collect();
+    clash.push(new(7));
+    match store.create_jobs(clash).await {
+        Err(StoreError::DuplicateName(_)) => {}
+        other => panic!("expected DuplicateName, got {other:?}"),
+    }
+    let listed = store.list_jobs(&JobFilter::default(), &page).await.unwrap();
+    assert_eq!(listed.len(), 1203, "a refused list created jobs");
+
+    let entries: Vec<NewAudit> = (0..1001)
+        .map(|i| NewAudit {
+            actor: Actor::JobsFile,
+            action: AuditAction::JobCreated,
+            job_id: Some(created[i].id.clone()),
+            target: created[i].name.clone(),
+            before: None,
+            after: i.is_multiple_of(2).then(|| serde_json::json!({"n": i})),
+        })
+        .collect();
+    store
+        .record_audits(&entries)
+        .await
+        .expect("record 1001 entries");
+    let listed = store
+        .list_audit(
+            &AuditFilter::default(),
+            &AuditPage {
+                limit: 1000,
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1000);
+    // Newest first: the last entry recorded is listed first.
+    assert_eq!(listed[0].target, created[1000].name);
+    assert_eq!(listed[0].after, Some(serde_json::json!({"n": 1000})));
+    assert_eq!(listed[999].target, created[1].name);
+    assert_eq!(listed[999].after, None);
+}
+
+/// Edits of several jobs commit together, each only at the version read; a list of jobs is
+/// deleted in one transaction.
+async fn jobs_edited_and_deleted_together(db: &Db) {
+    let store = &db.store;
+    let created = store
+        .create_jobs(
+            (0..700)
+                .map(|i| NewJob::new(format!("e-{i:03}"), "@every 1h", "hello"))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let timeout = JobPatch {
+        timeout_ms: Some(Some(5_000)),
+        ..JobPatch::default()
+    };
+    let schedule = JobPatch {
+        schedule: Some("@every 2h".into()),
+        ..JobPatch::default()
+    };
+    let edits = vec![
+        (created[0].clone(), timeout.clone()),
+        (created[1].clone(), schedule),
+    ];
+    let edited = store.update_jobs(&edits).await.expect("edit two jobs");
+    for (i, job) in edited.iter().enumerate() {
+        let stored = store.get_job(&job.id).await.unwrap().unwrap();
+        assert_eq!(stored.version, 2);
+        assert_eq!(job.version, 2);
+        assert_eq!(
+            (stored.timeout_ms, stored.schedule.as_str()),
+            (job.timeout_ms, job.schedule.as_str()),
+            "edit {i}"
+        );
+    }
+    assert!(
+        store
+            .get_job(&created[1].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .anchor_ms
+            >= created[1].anchor_ms
+    );
+    // One job read at an older version: none of the batch is written.
+    let stale = vec![
+        (created[2].clone(), timeout.clone()),
+        (created[0].clone(), timeout.clone()),
+    ];
+    match store.update_jobs(&stale).await {
+        Err(StoreError::VersionConflict {
+            expected, found, ..
+        }) => assert_eq!((expected, found), (1, 2)),
+        other => panic!("expected VersionConflict, got {other:?}"),
+    }
+    assert_eq!(
+        store
+            .get_job(&created[2].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+
+    let ids: Vec<String> = created[..600].iter().map(|j| j.id.clone()).collect();
+    assert_eq!(store.delete_jobs(&ids).await.unwrap(), 600);
+    assert!(store.get_job(&created[599].id).await.unwrap().is_none());
+    let page = JobPage {
+        limit: 1000,
+        after_name: None,
+    };
+    let left = store.list_jobs(&JobFilter::default(), &page).await.unwrap();
+    assert_eq!(left.len(), 100);
+    assert_eq!(store.delete_jobs(&ids).await.unwrap(), 0);
 }
 
 async fn job_create_get_list(db: &Db) {

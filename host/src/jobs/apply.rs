@@ -255,10 +255,11 @@ impl Jobs {
         Ok(plan)
     }
 
-    /// Carry `plan` out on `actor`'s account: each job created, updated (only if it is still
-    /// at the version planned) or deleted, recorded in the audit log and published; the
-    /// replicas are told once at the end. Stops at the first failure (what was done stays;
-    /// planning again converges).
+    /// Carry `plan` out on `actor`'s account: the jobs created, then updated (each only if it
+    /// is still at the version planned), then deleted, a transaction per [`BATCH`] jobs; every
+    /// change recorded in the audit log and (up to [`MAX_EVENTS`]) published; the replicas
+    /// told once at the end. Stops at the first failure (what was done stays; planning again
+    /// converges).
     pub async fn apply(&self, plan: &Plan, actor: &Actor) -> Result<(), JobError> {
         let result = self.apply_steps(&plan.steps, actor).await;
         if !plan.steps.is_empty() {
@@ -268,53 +269,95 @@ impl Jobs {
     }
 
     async fn apply_steps(&self, steps: &[Step], actor: &Actor) -> Result<(), JobError> {
-        for step in steps {
-            let (job, action, before, after, change) = match step {
-                Step::Create(new) => {
-                    let job = self.store().create_job((**new).clone()).await?;
-                    let after = Some(user_fields(&job).into());
-                    (
-                        job,
-                        AuditAction::JobCreated,
-                        None,
-                        after,
-                        JobChange::Created,
-                    )
-                }
-                Step::Update { job, patch } => {
-                    let updated = self
-                        .store()
-                        .update_job(&job.id, patch, Some(job.version))
-                        .await?;
-                    let (was, is) = changed(job, &updated);
-                    let (before, after) = (Some(was), Some(is));
-                    (
-                        updated,
-                        AuditAction::JobUpdated,
-                        before,
-                        after,
-                        JobChange::Updated,
-                    )
-                }
-                Step::Delete(job) => {
-                    self.store().delete_job(&job.id).await?;
+        let mut published = 0;
+        let mut publish = |job: &Job, change| {
+            if published < MAX_EVENTS {
+                self.publish(job, change);
+                published += 1;
+            }
+        };
+        let creates: Vec<NewJob> = steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Create(new) => Some((**new).clone()),
+                _ => None,
+            })
+            .collect();
+        for chunk in creates.chunks(BATCH) {
+            let jobs = self.store().create_jobs(chunk.to_vec()).await?;
+            let entries: Vec<_> = jobs
+                .iter()
+                .map(|job| {
+                    let after = Some(user_fields(job).into());
+                    entry(actor, AuditAction::JobCreated, job, None, after)
+                })
+                .collect();
+            audit::record_all(self.store(), &entries).await;
+            for job in &jobs {
+                publish(job, JobChange::Created);
+            }
+        }
+        let updates: Vec<(Job, JobPatch)> = steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Update { job, patch } => Some(((**job).clone(), (**patch).clone())),
+                _ => None,
+            })
+            .collect();
+        for chunk in updates.chunks(BATCH) {
+            let edited = self.store().update_jobs(chunk).await?;
+            let entries: Vec<_> = chunk
+                .iter()
+                .zip(&edited)
+                .map(|((before, _), after)| {
+                    let (was, is) = changed(before, after);
+                    entry(actor, AuditAction::JobUpdated, after, Some(was), Some(is))
+                })
+                .collect();
+            audit::record_all(self.store(), &entries).await;
+            for job in &edited {
+                publish(job, JobChange::Updated);
+            }
+        }
+        let deletes: Vec<&Job> = steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Delete(job) => Some(&**job),
+                _ => None,
+            })
+            .collect();
+        for chunk in deletes.chunks(BATCH) {
+            let ids: Vec<String> = chunk.iter().map(|j| j.id.clone()).collect();
+            self.store().delete_jobs(&ids).await?;
+            let entries: Vec<_> = chunk
+                .iter()
+                .map(|job| {
                     let before = Some(user_fields(job).into());
-                    let job = (**job).clone();
-                    (
-                        job,
-                        AuditAction::JobDeleted,
-                        before,
-                        None,
-                        JobChange::Deleted,
-                    )
-                }
-            };
-            audit::record(self.store(), &entry(actor, action, &job, before, after)).await;
-            self.publish(&job, change);
+                    entry(actor, AuditAction::JobDeleted, job, before, None)
+                })
+                .collect();
+            audit::record_all(self.store(), &entries).await;
+            for job in chunk {
+                publish(job, JobChange::Deleted);
+            }
+        }
+        if published == MAX_EVENTS {
+            tracing::info!(
+                changes = steps.len(),
+                "a large apply: job.changed published for the first {MAX_EVENTS} changes only; the audit log holds every one"
+            );
         }
         Ok(())
     }
 }
+
+/// Jobs created, updated or deleted by one operation of the store (one transaction).
+const BATCH: usize = 2_000;
+
+/// The most `job.changed` events one application publishes: the event stream is for
+/// watching, and a list of 100,000 jobs would hold every replica's events behind it for a
+/// minute. The audit log holds every change.
+const MAX_EVENTS: usize = 1_000;
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -391,7 +434,7 @@ fn edited(job: &Job, new: &NewJob) -> Job {
         timeout_ms: new.timeout_ms,
         memory_limit_bytes: new.memory_limit_bytes,
         allowed_hosts: new.allowed_hosts.clone(),
-        failure: new.failure.clone(),
+        failure: new.failure,
         secrets: new.secrets.clone(),
         ..job.clone()
     }
@@ -416,7 +459,7 @@ fn projected_new(new: &NewJob) -> Job {
         timeout_ms: new.timeout_ms,
         memory_limit_bytes: new.memory_limit_bytes,
         allowed_hosts: new.allowed_hosts.clone(),
-        failure: new.failure.clone(),
+        failure: new.failure,
         secrets: new.secrets.clone(),
         managed_by: new.managed_by.clone(),
         owner: None,

@@ -76,6 +76,18 @@ pub(crate) async fn record(store: &Store, entry: &NewAudit) {
     }
 }
 
+/// Records `entries` (made by one operation) right after their changes were stored, as
+/// [`record`] does one.
+pub(crate) async fn record_all(store: &Store, entries: &[NewAudit]) {
+    if let Err(e) = store.record_audits(entries).await {
+        tracing::warn!(
+            error = %e,
+            entries = entries.len(),
+            "cannot record changes in the audit log"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -89,7 +89,7 @@ mod tests {
         job.timeout_ms = new.timeout_ms;
         job.memory_limit_bytes = new.memory_limit_bytes;
         job.allowed_hosts = new.allowed_hosts.clone();
-        job.failure = new.failure.clone();
+        job.failure = new.failure;
         job
     }
 

@@ -197,6 +197,11 @@ impl Store {
         self.bounded(self.driver.record_audit(entry)).await
     }
 
+    /// Records changes in order (at the database's now), in one transaction.
+    pub async fn record_audits(&self, entries: &[NewAudit]) -> Result<(), StoreError> {
+        self.bounded(self.driver.record_audits(entries)).await
+    }
+
     /// The entries matching `filter`, one keyset page, newest first.
     pub async fn list_audit(
         &self,

@@ -122,6 +122,10 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Inserts a job with id `id`, version 1, epoch 0, no owner, anchored at now; a taken
     /// name is [`StoreError::DuplicateName`].
     fn create_job<'a>(&'a self, id: &'a str, new: &'a NewJob) -> Op<'a, Job>;
+    /// Inserts the jobs `(id, fields)` in one transaction, all anchored at one instant of
+    /// the database clock (returned); any taken name refuses them all
+    /// ([`StoreError::DuplicateName`]).
+    fn create_jobs<'a>(&'a self, jobs: &'a [(String, NewJob)]) -> Op<'a, i64>;
     /// The job with this id, or else with this name.
     fn get_job<'a>(&'a self, id_or_name: &'a str) -> Op<'a, Option<Job>>;
     /// The job with exactly this id.
@@ -133,6 +137,13 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     fn update_job<'a>(&'a self, edit: JobEdit<'a>) -> Op<'a, Option<Job>>;
     /// Deletes a job with its runs, state and triggers; false when there was none.
     fn delete_job<'a>(&'a self, id: &'a str) -> Op<'a, bool>;
+    /// Writes every edit in one transaction, each only if its job is still at its
+    /// `read_version`: all of them, or none ([`StoreError::VersionConflict`] for the first
+    /// job that moved on).
+    fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, ()>;
+    /// Deletes the jobs with their runs, state and triggers, in one transaction; how many
+    /// there were.
+    fn delete_jobs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64>;
 
     // ----- run lifecycle (every write fenced by owner and epoch) ------------------------------
 
@@ -359,6 +370,8 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
 
     /// Records a change, at the database's now.
     fn record_audit<'a>(&'a self, entry: &'a NewAudit) -> Op<'a, ()>;
+    /// Records changes, in order, at the database's now, in one transaction.
+    fn record_audits<'a>(&'a self, entries: &'a [NewAudit]) -> Op<'a, ()>;
     /// Entries matching `filter`, newest first, one keyset page.
     fn list_audit<'a>(
         &'a self,

@@ -98,6 +98,47 @@ impl Store {
         self.bounded(self.driver.create_job(&id, &new)).await
     }
 
+    /// Creates `jobs` in one transaction (new UUIDs, version 1, epoch 0, no owner, all
+    /// anchored at one instant): all of them, or none when a name is taken
+    /// ([`StoreError::DuplicateName`]). The jobs as stored, in order.
+    pub async fn create_jobs(&self, jobs: Vec<NewJob>) -> Result<Vec<Job>, StoreError> {
+        let rows: Vec<(String, NewJob)> = jobs
+            .into_iter()
+            .map(|new| (uuid::Uuid::new_v4().to_string(), new))
+            .collect();
+        let now = self.bounded(self.driver.create_jobs(&rows)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, new)| Job {
+                id,
+                name: new.name,
+                schedule: new.schedule,
+                timezone: new.timezone,
+                plugin: new.plugin,
+                input: new.input,
+                config: new.config,
+                paused: new.paused,
+                paused_reason: None,
+                overlap: new.overlap,
+                misfire: new.misfire,
+                catchup_window_ms: new.catchup_window_ms,
+                jitter_ms: new.jitter_ms,
+                timeout_ms: new.timeout_ms,
+                memory_limit_bytes: new.memory_limit_bytes,
+                allowed_hosts: new.allowed_hosts,
+                failure: new.failure,
+                secrets: new.secrets,
+                managed_by: new.managed_by,
+                owner: None,
+                epoch: 0,
+                version: 1,
+                anchor_ms: now,
+                created_at_ms: now,
+                updated_at_ms: now,
+            })
+            .collect())
+    }
+
     /// The job with this id, or else with this name.
     pub async fn get_job(&self, id_or_name: &str) -> Result<Option<Job>, StoreError> {
         self.bounded(self.driver.get_job(id_or_name)).await
@@ -205,6 +246,47 @@ impl Store {
     /// Deletes job `id` with its runs and state. False when there was no such job.
     pub async fn delete_job(&self, id: &str) -> Result<bool, StoreError> {
         self.bounded(self.driver.delete_job(id)).await
+    }
+
+    /// Applies each `(job as read, patch)` in one transaction, each only if its job is still
+    /// at the version read: all, or none ([`StoreError::VersionConflict`]). The jobs as
+    /// edited (their new version; the anchor and edit time as this process computed them,
+    /// within the transaction's instant).
+    pub async fn update_jobs(&self, edits: &[(Job, JobPatch)]) -> Result<Vec<Job>, StoreError> {
+        let edited: Vec<EditedFields> = edits
+            .iter()
+            .map(|(job, patch)| apply_patch(job.clone(), patch))
+            .collect();
+        let writes: Vec<JobEdit<'_>> = edited
+            .iter()
+            .zip(edits)
+            .map(|(e, (job, _))| JobEdit {
+                job: &e.job,
+                move_anchor: e.move_anchor,
+                read_version: job.version,
+                drop_retries: e.drop_retries,
+            })
+            .collect();
+        self.bounded(self.driver.update_jobs(&writes)).await?;
+        let now = self.now_ms().await.unwrap_or_default();
+        Ok(edited
+            .into_iter()
+            .map(|e| {
+                let mut job = e.job;
+                job.version += 1;
+                job.updated_at_ms = now;
+                if e.move_anchor {
+                    job.anchor_ms = now;
+                }
+                job
+            })
+            .collect())
+    }
+
+    /// Deletes the jobs of `ids` with their runs, state and triggers, in one transaction;
+    /// how many there were.
+    pub async fn delete_jobs(&self, ids: &[String]) -> Result<u64, StoreError> {
+        self.bounded(self.driver.delete_jobs(ids)).await
     }
 
     /// The job with exactly this id.

@@ -31,6 +31,52 @@ pub(super) async fn record<E: SqlEngine>(engine: &E, entry: &NewAudit) -> Result
     Ok(())
 }
 
+/// Entries of one multi-row insert.
+const INSERT_ROWS: usize = 500;
+
+/// Records `entries` in order in one write transaction, a multi-row statement per
+/// [`INSERT_ROWS`], at the database's instant read at its start.
+pub(super) async fn record_many<E: SqlEngine>(
+    engine: &E,
+    entries: &[NewAudit],
+) -> Result<(), StoreError> {
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
+    let now: i64 = Stmt::<E::Db>::new(E::SQL.now).scalar(held.on()).await?;
+    for chunk in entries.chunks(INSERT_ROWS) {
+        let mut stmt = Stmt::<E::Db>::new(
+            "INSERT INTO audit_log (at_ms, actor, action, job_id, target, before_json, \
+             after_json) VALUES ",
+        );
+        let text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
+        let texts: Vec<(Option<String>, Option<String>)> = chunk
+            .iter()
+            .map(|e| (text(&e.before), text(&e.after)))
+            .collect();
+        for (i, (entry, (before, after))) in chunk.iter().zip(&texts).enumerate() {
+            stmt = stmt
+                .push(if i == 0 { "(" } else { ", (" })
+                .push_bind(now)
+                .push(", ")
+                .push_bind(entry.actor.as_str())
+                .push(", ")
+                .push_bind(entry.action.as_str())
+                .push(", ")
+                .push_bind(entry.job_id.as_deref())
+                .push(", ")
+                .push_bind(entry.target.as_str())
+                .push(", ")
+                .push_bind(before.as_deref())
+                .push(", ")
+                .push_bind(after.as_deref())
+                .push(")");
+        }
+        stmt.execute(held.on()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A listing with only the conditions in use, assembled like the run listing: plain SQL every
 /// engine reads alike, placeholders written in the engine's style as the values are bound.
 pub(super) async fn list<E: SqlEngine>(

@@ -48,11 +48,14 @@ impl<E: SqlEngine> Driver for E {
         fn ping(&self) -> Op<'_, ()>;
         fn close(&self) -> BoxFuture<'_, ()>;
         fn create_job<'a>(&'a self, id: &'a str, new: &'a NewJob) -> Op<'a, Job>;
+        fn create_jobs<'a>(&'a self, jobs: &'a [(String, NewJob)]) -> Op<'a, i64>;
         fn get_job<'a>(&'a self, id_or_name: &'a str) -> Op<'a, Option<Job>>;
         fn get_job_by_id<'a>(&'a self, id: &'a str) -> Op<'a, Option<Job>>;
         fn list_jobs<'a>(&'a self, filter: &'a JobFilter, page: &'a JobPage) -> Op<'a, Vec<Job>>;
         fn update_job<'a>(&'a self, edit: JobEdit<'a>) -> Op<'a, Option<Job>>;
         fn delete_job<'a>(&'a self, id: &'a str) -> Op<'a, bool>;
+        fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, ()>;
+        fn delete_jobs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64>;
         fn begin_run<'a>(&'a self, run: &'a NewRun) -> Op<'a, BeginRun>;
         fn begin_runs<'a>(&'a self, runs: &'a [NewRun]) -> Op<'a, Vec<BeginRun>>;
         fn finish_run<'a>(&'a self, finish: &'a FinishRow) -> Op<'a, Finished>;
@@ -118,6 +121,7 @@ impl<E: SqlEngine> Driver for E {
         fn prune_alerts(&self, cutoff_ms: i64) -> Op<'_, u64>;
         fn overview(&self) -> Op<'_, Overview>;
         fn record_audit<'a>(&'a self, entry: &'a NewAudit) -> Op<'a, ()>;
+        fn record_audits<'a>(&'a self, entries: &'a [NewAudit]) -> Op<'a, ()>;
         fn list_audit<'a>(&'a self, filter: &'a AuditFilter, page: &'a AuditPage) -> Op<'a, Vec<AuditEntry>>;
         fn prune_audit(&self, cutoff_ms: i64) -> Op<'_, u64>;
         fn state_get<'a>(&'a self, job_id: &'a str, key: &'a str) -> Op<'a, Option<Vec<u8>>>;

@@ -109,6 +109,18 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     fn create_job<'a>(&'a self, id: &'a str, new: &'a NewJob) -> Op<'a, Job> {
         Box::pin(jobs::create(self, id, new))
     }
+    /// Default: multi-row inserts in one write transaction.
+    fn create_jobs<'a>(&'a self, jobs: &'a [(String, NewJob)]) -> Op<'a, i64> {
+        Box::pin(jobs::create_many(self, jobs))
+    }
+    /// Default: the edits' statements in one write transaction.
+    fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, ()> {
+        Box::pin(jobs::update_many(self, edits))
+    }
+    /// Default: `DELETE … WHERE id IN (…)` statements in one write transaction.
+    fn delete_jobs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64> {
+        Box::pin(jobs::delete_many(self, ids))
+    }
     fn get_job<'a>(&'a self, id_or_name: &'a str) -> Op<'a, Option<Job>> {
         Box::pin(jobs::get(self, id_or_name))
     }
@@ -403,6 +415,10 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
 
     fn record_audit<'a>(&'a self, entry: &'a NewAudit) -> Op<'a, ()> {
         Box::pin(audit::record(self, entry))
+    }
+    /// Default: multi-row inserts in one write transaction.
+    fn record_audits<'a>(&'a self, entries: &'a [NewAudit]) -> Op<'a, ()> {
+        Box::pin(audit::record_many(self, entries))
     }
     fn list_audit<'a>(
         &'a self,

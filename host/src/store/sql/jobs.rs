@@ -29,6 +29,81 @@ pub(crate) fn insert_job_stmt<E: SqlEngine>(id: &str, new: &NewJob) -> Stmt<E::D
         .bind(new.managed_by.as_deref())
 }
 
+/// Jobs of one multi-row insert: 500 rows of 21 parameters stay below every engine's limit
+/// of parameters in a statement.
+const INSERT_ROWS: usize = 500;
+
+/// Inserts `jobs` in one write transaction, a multi-row statement per [`INSERT_ROWS`], each
+/// anchored at the database's instant read at its start (returned).
+pub(super) async fn create_many<E: SqlEngine>(
+    engine: &E,
+    jobs: &[(String, NewJob)],
+) -> Result<i64, StoreError> {
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
+    let now: i64 = Stmt::<E::Db>::new(E::SQL.now).scalar(held.on()).await?;
+    for chunk in jobs.chunks(INSERT_ROWS) {
+        let mut stmt = Stmt::<E::Db>::new(
+            "INSERT INTO jobs (id, name, schedule, timezone, plugin, input, config, paused, \
+             overlap, misfire, catchup_window_ms, jitter_ms, timeout_ms, memory_limit_bytes, \
+             allowed_hosts, failure, secrets, managed_by, owner, epoch, version, anchor_ms, \
+             created_at_ms, updated_at_ms) VALUES ",
+        );
+        for (i, (id, new)) in chunk.iter().enumerate() {
+            stmt = stmt
+                .push(if i == 0 { "(" } else { ", (" })
+                .push_bind(id.as_str())
+                .push(", ")
+                .push_bind(new.name.as_str())
+                .push(", ")
+                .push_bind(new.schedule.as_str())
+                .push(", ")
+                .push_bind(new.timezone.as_str())
+                .push(", ")
+                .push_bind(new.plugin.as_str())
+                .push(", ")
+                .push_bind(to_json_text(&new.input))
+                .push(", ")
+                .push_bind(to_json_text(&new.config))
+                .push(", ")
+                .push_bind(new.paused)
+                .push(", ")
+                .push_bind(new.overlap.as_str())
+                .push(", ")
+                .push_bind(new.misfire.as_str())
+                .push(", ")
+                .push_bind(new.catchup_window_ms)
+                .push(", ")
+                .push_bind(new.jitter_ms)
+                .push(", ")
+                .push_bind(new.timeout_ms)
+                .push(", ")
+                .push_bind(new.memory_limit_bytes)
+                .push(", ")
+                .push_bind(to_json_text(&new.allowed_hosts))
+                .push(", ")
+                .push_bind(to_json_text(&new.failure))
+                .push(", ")
+                .push_bind(to_json_text(&new.secrets))
+                .push(", ")
+                .push_bind(new.managed_by.as_deref())
+                .push(", NULL, 0, 1, ")
+                .push_bind(now)
+                .push(", ")
+                .push_bind(now)
+                .push(", ")
+                .push_bind(now)
+                .push(")");
+        }
+        let first = chunk.first().map_or("", |(_, new)| new.name.as_str());
+        stmt.execute(held.on())
+            .await
+            .map_err(|e| name_conflict(e, &format!("{first} (or another job of the list)")))?;
+    }
+    tx.commit().await?;
+    Ok(now)
+}
+
 pub(super) async fn create<E: SqlEngine>(
     engine: &E,
     id: &str,
@@ -139,6 +214,64 @@ pub(super) async fn update<E: SqlEngine>(
     }
     tx.commit().await?;
     row.map(Job::try_from).transpose()
+}
+
+/// Writes `edits` in one write transaction; the first whose job moved on since it was read
+/// refuses them all.
+pub(super) async fn update_many<E: SqlEngine>(
+    engine: &E,
+    edits: &[JobEdit<'_>],
+) -> Result<(), StoreError> {
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
+    for edit in edits {
+        // Rows matched, on every engine (MySQL is asked for found rows).
+        let matched = update_job_stmt::<E>(edit)
+            .execute(held.on())
+            .await
+            .map_err(|e| name_conflict(e, &edit.job.name))?;
+        if matched == 0 {
+            tx.rollback().await?;
+            return Err(match get_by_id(engine, &edit.job.id).await? {
+                Some(job) => StoreError::VersionConflict {
+                    id: edit.job.id.clone(),
+                    expected: edit.read_version,
+                    found: job.version,
+                },
+                None => StoreError::JobNotFound(edit.job.id.clone()),
+            });
+        }
+        if edit.drop_retries {
+            Stmt::<E::Db>::new(E::SQL.drop_retries)
+                .bind(edit.job.id.as_str())
+                .execute(held.on())
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes the jobs of `ids` (their runs, state and triggers go by the foreign keys) in one
+/// write transaction, [`INSERT_ROWS`] ids per statement.
+pub(super) async fn delete_many<E: SqlEngine>(
+    engine: &E,
+    ids: &[String],
+) -> Result<u64, StoreError> {
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
+    let mut deleted = 0;
+    for chunk in ids.chunks(INSERT_ROWS) {
+        let mut stmt = Stmt::<E::Db>::new("DELETE FROM jobs WHERE id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            stmt = stmt
+                .push(if i == 0 { "" } else { ", " })
+                .push_bind(id.as_str());
+        }
+        deleted += stmt.push(")").execute(held.on()).await?;
+    }
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 pub(super) async fn delete<E: SqlEngine>(engine: &E, id: &str) -> Result<bool, StoreError> {
