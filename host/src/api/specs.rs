@@ -89,7 +89,7 @@ pub struct ChangeView {
     /// `create`, `update` or `delete`.
     pub action: String,
     pub name: String,
-    /// The fields that change: every field for a creation or a deletion.
+    /// The fields an update changes (none for a creation or a deletion).
     pub fields: BTreeMap<String, FieldChangeView>,
 }
 
