@@ -83,11 +83,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         // Read first, so that the body's shape can be checked once serde has read it.
         let headers = request.headers().clone();
+        // The route's body limit travels in the extensions (`POST /specs/apply` has its own).
+        let extensions = request.extensions().clone();
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|e| refused_body(e.into()))?;
         let mut again = Request::new(Body::from(bytes.clone()));
         *again.headers_mut() = headers;
+        *again.extensions_mut() = extensions;
         let axum::Json(value) = axum::Json::<T>::from_request(again, state)
             .await
             .map_err(refused_body)?;

@@ -117,6 +117,42 @@ async fn oversized_headers_and_bodies_are_refused() {
         answer.json::<Value>().await.unwrap()["error"]["code"],
         "body_too_large"
     );
+
+    // A list of jobs to apply may be as large as a jobs file: 16 MiB, not more.
+    let apply = |body: Vec<u8>| {
+        client
+            .post(format!("{base}/api/v1/specs/apply"))
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let entry = r#"{"name": "j-000000", "schedule": "@hourly", "plugin": "hello"}"#;
+    let mut list = String::from(r#"{"source": "big.yaml", "dry_run": true, "jobs": ["#);
+    let mut n = 0;
+    while list.len() < 3 * MAX_BODY_BYTES {
+        if n > 0 {
+            list.push(',');
+        }
+        list.push_str(&entry.replace("000000", &format!("{n:06}")));
+        n += 1;
+    }
+    list.push_str("]}");
+    let answer = apply(list.into_bytes()).send().await.unwrap();
+    let status = answer.status();
+    let plan = answer.json::<Value>().await.unwrap();
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["changes"].as_array().unwrap().len(), n);
+    let mut body = vec![b' '; MAX_APPLY_BODY_BYTES + 1];
+    body[0] = b'{';
+    let answer = apply(body).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let message = answer.json::<Value>().await.unwrap()["error"]["message"].clone();
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .contains("16777216 for POST /specs/apply"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
