@@ -69,6 +69,7 @@ conformance! {
         abandon_runs_of_a_lost_owner,
         list_runs_newest_first_with_filters_and_cursor,
         retention_keeps_the_newest_run_per_job,
+        history_limits_keep_the_newest_runs_and_the_takeover_window,
         state_is_fenced,
         heartbeat_upserts_and_liveness,
         claim_jobs_from_dead_and_departed_instances,
@@ -1387,6 +1388,101 @@ async fn list_runs_newest_first_with_filters_and_cursor(db: &Db) {
         before = page.last().map(RunCursor::from);
     }
     assert_eq!(seen, ticks);
+}
+
+/// `runs.keep_*`: a job's runs of the limited statuses beyond its newest `keep` go — but
+/// never one within the takeover look-back below its newest tick, and never another status.
+async fn history_limits_keep_the_newest_runs_and_the_takeover_window(db: &Db) {
+    let store = &db.store;
+    let a = owned_job(store, "limited-a").await;
+    let b = owned_job(store, "limited-b").await;
+    let (a, b) = (
+        store.get_job(&a.id).await.unwrap().unwrap(),
+        store.get_job(&b.id).await.unwrap().unwrap(),
+    );
+    let minute = 60_000;
+    let base = 1_000_000_000;
+    let mut runs = Vec::new();
+    // Job a: a tick a minute for 40 minutes, every fourth failed; a manual run among them.
+    for i in 0..40 {
+        let id = started(store, &new_run(&a, base + i * minute)).await;
+        let outcome = if i % 4 == 3 {
+            FinishRun {
+                status: RunStatus::Failed,
+                ..succeeded("boom")
+            }
+        } else {
+            succeeded("ok")
+        };
+        store.finish_run(id, a.epoch, &outcome).await.unwrap();
+        runs.push((i, id, outcome.status));
+    }
+    // Job b: three succeeded ticks, all older than its look-back but for the newest.
+    for i in 0..3 {
+        let id = started(store, &new_run(&b, base + i * 20 * minute)).await;
+        store
+            .finish_run(id, b.epoch, &succeeded("ok"))
+            .await
+            .unwrap();
+    }
+    let deleted = store
+        .delete_runs_over(&[RunStatus::Succeeded], 2)
+        .await
+        .unwrap();
+    // a: newest tick at 39 min; the look-back keeps the ticks from 24 min on; the newest two
+    // succeeded are within it, so the 18 succeeded ticks at 0..=23 min go. b (ticks at 0,
+    // 20 and 40 min): the one at 0 is neither among its newest two nor in its window.
+    assert_eq!(deleted, 19);
+    let left = store
+        .list_runs(
+            &RunFilter {
+                job_id: Some(a.id.clone()),
+                ..RunFilter::default()
+            },
+            &RunPage {
+                limit: 100,
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ticks: BTreeSet<i64> = left
+        .iter()
+        .map(|r| (r.scheduled_at_ms - base) / minute)
+        .collect();
+    let expected: BTreeSet<i64> = (0..40).filter(|i| i % 4 == 3 || *i >= 24).collect();
+    assert_eq!(ticks, expected, "failed runs and the look-back window stay");
+    // Failed runs limited too, to one: those below the window but the newest failed go.
+    let deleted = store
+        .delete_runs_over(&[RunStatus::Failed, RunStatus::TimedOut], 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted, 6,
+        "failed at 3, 7, …, 23 min (the newest failed is at 39)"
+    );
+    let b_runs = store
+        .list_runs(
+            &RunFilter {
+                job_id: Some(b.id.clone()),
+                ..RunFilter::default()
+            },
+            &RunPage::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(b_runs.len(), 2, "b keeps its newest two");
+    assert_eq!(
+        store.last_tick_ms(&a.id).await.unwrap(),
+        Some(base + 39 * minute)
+    );
+    assert_eq!(
+        store
+            .delete_runs_over(&[RunStatus::Succeeded], 2)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 async fn retention_keeps_the_newest_run_per_job(db: &Db) {

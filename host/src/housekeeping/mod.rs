@@ -2,7 +2,8 @@
 //! the `housekeeping` lease, see [`crate::cluster::Leadership`]), every
 //! [`HOUSEKEEPING_INTERVAL`]. Each service is one file:
 //!
-//! - [`retention`]: run history and settled alert deliveries older than `runs.retention`;
+//! - [`retention`]: run history and settled alert deliveries older than `runs.retention`,
+//!   runs past a job's `runs.keep_succeeded` / `runs.keep_failed`;
 //! - [`events`]: the event history past its age and count limits;
 //! - [`triggers`]: manual triggers no owner took within an hour;
 //! - [`instances`]: instance rows of replicas long gone.
@@ -51,6 +52,10 @@ pub fn services(
 ) -> Vec<Box<dyn Service>> {
     vec![
         Box::new(retention::RunRetention::new(
+            store.clone(),
+            settings.clone(),
+        )),
+        Box::new(retention::RunHistoryLimits::new(
             store.clone(),
             settings.clone(),
         )),

@@ -15,7 +15,7 @@ use crate::store::RetryPolicy;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SettingError {
     #[error(
-        "unknown setting {0:?}: known keys are runs.retention, runs.default_timeout, runs.default_retry, runs.default_memory_limit, scheduler.max_concurrent_runs, scheduler.paused, plugins.default_allowed_hosts, metrics.token, alerts.webhooks and config.<key>"
+        "unknown setting {0:?}: known keys are runs.retention, runs.keep_succeeded, runs.keep_failed, runs.default_timeout, runs.default_retry, runs.default_memory_limit, scheduler.max_concurrent_runs, scheduler.paused, plugins.default_allowed_hosts, metrics.token, alerts.webhooks and config.<key>"
     )]
     Unknown(String),
     #[error("invalid value for setting {key:?}: {reason}")]
@@ -26,6 +26,10 @@ pub enum SettingError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub runs_retention: Duration,
+    /// Succeeded runs kept per job, the newest (`None`: all within the retention).
+    pub keep_succeeded: Option<u32>,
+    /// Failed and timed-out runs kept per job, the newest (`None`: all within the retention).
+    pub keep_failed: Option<u32>,
     pub default_timeout: Duration,
     pub default_memory_limit: u64,
     /// Retry policy of the jobs without their own (`None`: no retry).
@@ -44,6 +48,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             runs_retention: Duration::from_secs(7 * 24 * 3600),
+            keep_succeeded: None,
+            keep_failed: None,
             default_timeout: Duration::from_secs(60),
             default_memory_limit: crate::runtime::DEFAULT_MEMORY_LIMIT,
             default_retry: None,
@@ -74,6 +80,26 @@ fn duration(key: &str, value: &Value) -> Result<Duration, SettingError> {
         return Err(invalid(key, "must be greater than zero"));
     }
     Ok(d)
+}
+
+/// The most runs of one kind a `runs.keep_*` setting keeps per job.
+pub const MAX_KEEP_RUNS: u64 = 1_000_000;
+
+/// A `runs.keep_*` setting: a whole number of runs from 1, or `null` for no limit.
+fn keep(key: &str, value: &Value) -> Result<Option<u32>, SettingError> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_u64()
+        .filter(|n| (1..=MAX_KEEP_RUNS).contains(n))
+        .map(|n| Some(n as u32))
+        .ok_or_else(|| {
+            invalid(
+                key,
+                format!("expected a whole number of runs from 1 to {MAX_KEEP_RUNS}, or null for no limit, not {value}"),
+            )
+        })
 }
 
 /// Parse a memory size: a number of bytes, or a string like "64MiB", "1GiB", "512KiB".
@@ -123,6 +149,8 @@ impl Settings {
     pub fn apply(&mut self, key: &str, value: &Value) -> Result<(), SettingError> {
         match key {
             "runs.retention" => self.runs_retention = duration(key, value)?,
+            "runs.keep_succeeded" => self.keep_succeeded = keep(key, value)?,
+            "runs.keep_failed" => self.keep_failed = keep(key, value)?,
             "runs.default_timeout" => self.default_timeout = duration(key, value)?,
             "runs.default_memory_limit" => {
                 self.default_memory_limit = parse_bytes(value).map_err(|r| invalid(key, r))?
@@ -180,6 +208,8 @@ impl Settings {
         let mut out = serde_json::Map::new();
         let d = |d: Duration| Value::String(humantime::format_duration(d).to_string());
         out.insert("runs.retention".into(), d(self.runs_retention));
+        out.insert("runs.keep_succeeded".into(), self.keep_succeeded.into());
+        out.insert("runs.keep_failed".into(), self.keep_failed.into());
         out.insert("runs.default_timeout".into(), d(self.default_timeout));
         out.insert(
             "runs.default_memory_limit".into(),
@@ -252,6 +282,26 @@ mod tests {
         // As the effective settings show "no default", and accepted back.
         s.apply("runs.default_retry", &Value::Null).unwrap();
         assert_eq!(s.default_retry, None);
+        s.apply("runs.keep_succeeded", &json!(10)).unwrap();
+        s.apply("runs.keep_failed", &json!(3)).unwrap();
+        assert_eq!((s.keep_succeeded, s.keep_failed), (Some(10), Some(3)));
+        assert_eq!(s.effective()["runs.keep_failed"], json!(3));
+        s.apply("runs.keep_failed", &Value::Null).unwrap();
+        assert_eq!(s.keep_failed, None);
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!("10"),
+            json!(MAX_KEEP_RUNS + 1),
+        ] {
+            let e = Settings::validate("runs.keep_succeeded", &bad).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("invalid value for setting \"runs.keep_succeeded\": expected a whole number of runs from 1"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

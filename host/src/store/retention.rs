@@ -3,6 +3,8 @@
 
 use super::Store;
 use super::error::StoreError;
+use super::model::RunStatus;
+use super::takeover::HOLE_LOOKBACK_MS;
 
 /// Most runs one retention statement deletes.
 pub const RETENTION_BATCH: i64 = 5_000;
@@ -17,6 +19,32 @@ impl Store {
         loop {
             let deleted = self
                 .bounded(self.driver.delete_runs_batch(cutoff_ms, RETENTION_BATCH))
+                .await?;
+            total += deleted;
+            if deleted < RETENTION_BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Per-job history limits: deletes the runs with a status of `statuses` beyond each
+    /// job's newest `keep` of them — never one within [`HOLE_LOOKBACK_MS`] of its job's
+    /// newest tick, which a takeover reads to find unrecorded ticks. In batches of
+    /// [`RETENTION_BATCH`]; returns how many.
+    pub async fn delete_runs_over(
+        &self,
+        statuses: &[RunStatus],
+        keep: u32,
+    ) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let deleted = self
+                .bounded(self.driver.delete_runs_over(
+                    statuses,
+                    i64::from(keep.max(1)),
+                    HOLE_LOOKBACK_MS,
+                    RETENTION_BATCH,
+                ))
                 .await?;
             total += deleted;
             if deleted < RETENTION_BATCH as u64 {
