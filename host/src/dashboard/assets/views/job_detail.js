@@ -1,7 +1,8 @@
 // Job detail: the job's settings and failure handling (retry policy, why it is paused, stale,
 // last success), its runs one row per tick with the tick's attempts listed in it (status,
 // lateness, duration, attempt, catch-up, result or error, logs), a chart of the last runs, and
-// the missed or skipped ticks with their reasons. Runs appear live from the event stream.
+// the missed or skipped ticks with their reasons. A job declared in a jobs file says so: its
+// spec is read-only here. Runs appear live from the event stream.
 
 import { api, seg } from '../api.js';
 import { runChart } from '../chart.js';
@@ -9,6 +10,7 @@ import { debounce, errorBox, h, keyedTable, patch, replace } from '../dom.js';
 import { badge, bytes, duration, lateness, time } from '../format.js';
 import { subscribe } from '../live.js';
 import { jobActions } from './jobs.js';
+import { managedNote } from './managed.js';
 import { attemptList, groupTicks, pausedText, retryText } from './ticks.js';
 
 const RUN_LIMIT = 100;
@@ -37,6 +39,9 @@ function summary(job) {
     item('Memory limit', job.memory_limit ? bytes(job.memory_limit) : 'cluster default'),
     item('Allowed hosts', job.allowed_hosts.length ? job.allowed_hosts.join(', ') : 'none'),
     item('Secrets', secretNames(job.secrets)),
+    item('Managed by', job.managed_by
+      ? h('code', { 'data-field': 'managed-by', text: job.managed_by })
+      : h('span', { 'data-field': 'managed-by', text: 'the API (no jobs file)' })),
     item('Version', String(job.version)),
     item('Created', time(job.created_at)),
     item('Updated', time(job.updated_at)),
@@ -126,7 +131,8 @@ export function mount(main, params) {
         actions = jobActions(job, { after: loadAll, onDeleted: () => { location.hash = '#/jobs'; } });
         head.append(actions.el);
       }
-      patch(info, job.warning ? h('p', { class: 'warn', text: job.warning }) : null, summary(job));
+      patch(info, job.managed_by ? managedNote(job) : null,
+        job.warning ? h('p', { class: 'warn', text: job.warning }) : null, summary(job));
     } catch (e) {
       if (mine !== latestJob) return;
       if (actions) { actions.el.remove(); actions = null; }
