@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 
 import { binary, startPostgres, startReplica, stopAll } from './lib/cluster.mjs';
 import { run } from './lib/runner.mjs';
-import { tests } from './dashboard.mjs';
+import { closing, tests } from './dashboard.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -67,7 +67,7 @@ async function main() {
   };
   let result;
   try {
-    result = await run(tests, ctx);
+    result = await run([...tests, closing], ctx);
   } finally {
     await browser.close().catch(() => {});
   }
