@@ -2,32 +2,10 @@
 // that requires a token). Steps share pages: a page open on B stays open (never reloaded)
 // while things happen through A, so what it shows arrived through the live event stream.
 
+import { apiJson, jobs, open, stayedOpen } from './lib/pages.mjs';
 import { assert, waitFor } from './lib/runner.mjs';
 
 const POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
-
-async function apiJson(replica, method, path, body, token) {
-  const headers = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const r = await fetch(`${replica.base}/api/v1${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
-
-async function jobs(replica) {
-  const r = await apiJson(replica, 'GET', '/jobs?limit=500');
-  return r.body.items;
-}
-
-/** Open `hash` on `replica` in a new page and wait for the live stream. */
-async function open(ctx, replica, hash) {
-  const page = await ctx.context.newPage();
-  await page.goto(`${replica.base}/${hash}`);
-  await page.locator('#live[data-state="live"]').waitFor({ timeout: 15_000 });
-  // A marker that a reload or navigation would erase: what the page shows later came live.
-  await page.evaluate(() => { window.__stayedOpen = true; });
-  return page;
-}
 
 /** Sign in through the token dialog the page shows. */
 async function signIn(page, token) {
@@ -41,10 +19,6 @@ async function signIn(page, token) {
 /** Controls a viewer could act with in the page's main area (forms, buttons, action links). */
 async function visibleControls(page) {
   return page.locator('main button:visible, main form:visible, main [data-action]:visible, main select:visible').count();
-}
-
-async function stayedOpen(page) {
-  assert(await page.evaluate(() => window.__stayedOpen === true), 'the page was reloaded');
 }
 
 async function rowCount(locator) {
@@ -550,10 +524,13 @@ export const tests = [
       await admin.close();
     },
   },
-  {
-    name: 'no Content-Security-Policy violation or script error on any page',
-    async fn(ctx) {
-      assert(ctx.problems.length === 0, ctx.problems.join('\n'));
-    },
-  },
 ];
+
+/** The last step, after every other (of every file): the pages met no policy violation and no
+ * script error. */
+export const closing = {
+  name: 'no Content-Security-Policy violation or script error on any page',
+  async fn(ctx) {
+    assert(ctx.problems.length === 0, ctx.problems.join('\n'));
+  },
+};

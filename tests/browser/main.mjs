@@ -1,6 +1,7 @@
 // Browser tests of the dashboard: headless Chromium (Debian's, driven by playwright-core)
 // against two real replicas on a throwaway PostgreSQL, plus a third replica that requires an
-// API token (its bootstrap admin token makes the read and admin tokens the tests use).
+// API token (its bootstrap admin token makes the read and admin tokens the tests use), and a
+// fourth, on a database of its own, that watches a jobs file (--jobs-file).
 // Screenshots go to target/screenshots/. Prints `N passed, M failed`.
 
 import fs from 'node:fs';
@@ -9,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { binary, startPostgres, startReplica, stopAll } from './lib/cluster.mjs';
+import { binary, startPostgres, startReplica, stopAll, tempDir } from './lib/cluster.mjs';
 import { run } from './lib/runner.mjs';
-import { tests } from './dashboard.mjs';
+import { closing, tests } from './dashboard.mjs';
+import { JOBS_FILE, tests as declaredTests } from './declared.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -34,13 +36,17 @@ async function main() {
   const pg = await startPostgres();
   pg.createDatabase('cluster');
   pg.createDatabase('secured');
+  pg.createDatabase('declared');
+  const jobsFile = path.join(tempDir('wasmcron-browser-jobs-file-'), 'jobs.yaml');
+  fs.writeFileSync(jobsFile, JOBS_FILE);
   const [a, b] = await Promise.all([
     startReplica({ bin, db: pg.url('cluster'), id: 'replica-a', plugins, args: FAST }),
     startReplica({ bin, db: pg.url('cluster'), id: 'replica-b', plugins, args: FAST }),
   ]);
-  const secured = await startReplica({
-    bin, db: pg.url('secured'), id: 'replica-secured', plugins, args: FAST, env: { WASMCRON_API_TOKEN: API_TOKEN },
-  });
+  const [secured, declared] = await Promise.all([
+    startReplica({ bin, db: pg.url('secured'), id: 'replica-secured', plugins, args: FAST, env: { WASMCRON_API_TOKEN: API_TOKEN } }),
+    startReplica({ bin, db: pg.url('declared'), id: 'replica-declared', plugins, args: [...FAST, '--jobs-file', jobsFile] }),
+  ]);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -57,7 +63,7 @@ async function main() {
     page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
   });
   const ctx = {
-    a, b, secured, browser, context, screenshots, problems, token: API_TOKEN,
+    a, b, secured, declared, jobsFile, browser, context, screenshots, problems, token: API_TOKEN,
     async shot(page, name) { await page.screenshot({ path: path.join(screenshots, `${name}.png`) }); },
     async onFailure(name) {
       for (const [i, p] of context.pages().entries()) {
@@ -67,12 +73,12 @@ async function main() {
   };
   let result;
   try {
-    result = await run(tests, ctx);
+    result = await run([...tests, ...declaredTests, closing], ctx);
   } finally {
     await browser.close().catch(() => {});
   }
   if (result.failed && process.env.SHOW_LOGS !== '0') {
-    for (const r of [a, b]) console.log(`--- last lines of ${r.id}'s log ---\n${r.log().split('\n').slice(-40).join('\n')}`);
+    for (const r of [a, b, declared]) console.log(`--- last lines of ${r.id}'s log ---\n${r.log().split('\n').slice(-40).join('\n')}`);
   }
   console.log(`screenshots: ${screenshots}`);
   console.log(`${result.passed} passed, ${result.failed} failed`);

@@ -5,8 +5,8 @@
 #   2. builds the wasmcron binary and the plugins when missing ($WASMCRON_BIN and
 #      $WASMCRON_TEST_PLUGINS point at prebuilt ones, as scripts/test.sh sets them);
 #   3. runs main.mjs: a throwaway PostgreSQL, two replicas on it (plus one that requires a
-#      token, where read and admin tokens are made, used and revoked), headless Chromium
-#      driving the dashboard; screenshots to target/screenshots/.
+#      token, where read and admin tokens are made, used and revoked, and one that watches a
+#      jobs file), headless Chromium driving the dashboard; screenshots to target/screenshots/.
 # Prints `N passed, M failed`; exits non-zero when a test failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

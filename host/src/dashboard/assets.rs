@@ -63,6 +63,9 @@ pub static ASSETS: &[Asset] = &[
     asset!("views/job_form.js", JS),
     asset!("views/job_detail.js", JS),
     asset!("views/plugins.js", JS),
+    asset!("views/audit.js", JS),
+    asset!("views/jobs_file.js", JS),
+    asset!("views/managed.js", JS),
     asset!("views/settings.js", JS),
 ];
 

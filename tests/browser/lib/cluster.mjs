@@ -107,6 +107,13 @@ export async function startReplica({ bin, db, id, plugins, args = [], env = {} }
   return replica;
 }
 
+/** A fresh directory, removed by `stopAll()`. */
+export function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Stop everything this module started (newest first). */
 export function stopAll() {
   while (cleanups.length) {

@@ -4,6 +4,7 @@
 import { forgetToken, session, token, whoami } from './api.js';
 import { alertError, h, replace } from './dom.js';
 import * as live from './live.js';
+import * as audit from './views/audit.js';
 import * as cluster from './views/cluster.js';
 import * as jobs from './views/jobs.js';
 import * as jobDetail from './views/job_detail.js';
@@ -17,6 +18,7 @@ const routes = [
   { pattern: /^\/jobs\/([^/]+)\/edit$/, nav: 'jobs', title: 'Edit job', view: jobs, params: (m) => ({ edit: decodeURIComponent(m[1]) }) },
   { pattern: /^\/jobs\/([^/]+)$/, nav: 'jobs', title: 'Job', view: jobDetail, params: (m) => ({ id: decodeURIComponent(m[1]) }) },
   { pattern: /^\/plugins$/, nav: 'plugins', title: 'Plugins', view: plugins },
+  { pattern: /^\/audit(?:\?(.*))?$/, nav: 'audit', title: 'Audit', view: audit, params: (m) => Object.fromEntries(new URLSearchParams(m[1] || '')) },
   { pattern: /^\/settings$/, nav: 'settings', title: 'Settings', view: settings },
 ];
 

@@ -67,3 +67,15 @@ export function short(text, max = 160) {
   const line = String(text).split('\n')[0];
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/** A content digest (`sha256:…`) as a short `<code>`, the whole in its title. */
+export function digest(d) {
+  const el = document.createElement('code');
+  if (!d) {
+    el.textContent = '—';
+    return el;
+  }
+  el.title = d;
+  el.textContent = `${d.replace(/^sha256:/, '').slice(0, 12)}…`;
+  return el;
+}

@@ -1,10 +1,12 @@
-// Cluster: the on-call overview first (views/overview.js), then the live replicas, the jobs
-// each owns, their heartbeats and versions.
+// Cluster: the on-call overview first (views/overview.js), the jobs file when the replica
+// watches one (views/jobs_file.js), then the live replicas, the jobs each owns, their
+// heartbeats and versions.
 
 import { api } from '../api.js';
 import { debounce, errorBox, h, keyedTable, replace } from '../dom.js';
 import { time } from '../format.js';
 import { subscribe } from '../live.js';
+import { jobsFilePanel } from './jobs_file.js';
 import { overview } from './overview.js';
 
 /** Slow fallback refresh; instance events drive the view. */
@@ -14,7 +16,8 @@ export function mount(main) {
   const summary = h('p', { class: 'muted', id: 'cluster-summary', 'aria-live': 'polite' });
   const body = h('div', { id: 'cluster-body' });
   const onCall = overview();
-  replace(main, h('h1', { text: 'Cluster' }), onCall.el,
+  const file = jobsFilePanel();
+  replace(main, h('h1', { text: 'Cluster' }), onCall.el, file.el,
     h('h2', { id: 'replicas-h', text: 'Replicas' }), summary, body);
 
   const columns = [
@@ -60,5 +63,5 @@ export function mount(main) {
   });
   const timer = setInterval(load, FALLBACK_MS);
   load();
-  return () => { off(); clearInterval(timer); reload.cancel(); onCall.unmount(); };
+  return () => { off(); clearInterval(timer); reload.cancel(); onCall.unmount(); file.unmount(); };
 }

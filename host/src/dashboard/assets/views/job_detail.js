@@ -1,14 +1,18 @@
 // Job detail: the job's settings and failure handling (retry policy, why it is paused, stale,
 // last success), its runs one row per tick with the tick's attempts listed in it (status,
 // lateness, duration, attempt, catch-up, result or error, logs), a chart of the last runs, and
-// the missed or skipped ticks with their reasons. Runs appear live from the event stream.
+// the missed or skipped ticks with their reasons, and its recent changes (the audit log).
+// A job declared in a jobs file says so: its spec is read-only here. Runs appear live from
+// the event stream.
 
 import { api, seg } from '../api.js';
 import { runChart } from '../chart.js';
 import { debounce, errorBox, h, keyedTable, patch, replace } from '../dom.js';
 import { badge, bytes, duration, lateness, time } from '../format.js';
 import { subscribe } from '../live.js';
+import { jobAudit } from './audit.js';
 import { jobActions } from './jobs.js';
+import { managedNote } from './managed.js';
 import { attemptList, groupTicks, pausedText, retryText } from './ticks.js';
 
 const RUN_LIMIT = 100;
@@ -37,6 +41,9 @@ function summary(job) {
     item('Memory limit', job.memory_limit ? bytes(job.memory_limit) : 'cluster default'),
     item('Allowed hosts', job.allowed_hosts.length ? job.allowed_hosts.join(', ') : 'none'),
     item('Secrets', secretNames(job.secrets)),
+    item('Managed by', job.managed_by
+      ? h('code', { 'data-field': 'managed-by', text: job.managed_by })
+      : h('span', { 'data-field': 'managed-by', text: 'the API (no jobs file)' })),
     item('Version', String(job.version)),
     item('Created', time(job.created_at)),
     item('Updated', time(job.updated_at)),
@@ -98,7 +105,8 @@ export function mount(main, params) {
   const crumb = h('span', { text: id });
   const missedBody = h('div');
   const missed = h('section', { 'aria-labelledby': 'missed-h' }, h('h2', { id: 'missed-h', text: 'Missed and skipped ticks' }), missedBody);
-  replace(main, h('p', { class: 'crumbs' }, h('a', { href: '#/jobs', text: 'Jobs' }), ' / ', crumb), head, info, chart, runs, missed);
+  const changes = jobAudit(id);
+  replace(main, h('p', { class: 'crumbs' }, h('a', { href: '#/jobs', text: 'Jobs' }), ' / ', crumb), head, info, chart, runs, missed, changes.el);
   const runRows = keyedTable('Runs by tick, newest first', RUN_COLUMNS, { id: 'runs', key: (t) => t.key, rowAttrs: tickAttrs });
   const missedRows = keyedTable('Missed and skipped ticks', MISSED_COLUMNS, { id: 'missed', key: (r) => r.id, rowAttrs: runAttrs });
   const noRuns = h('p', { class: 'muted', text: 'No run yet: runs appear here as they start.' });
@@ -126,7 +134,8 @@ export function mount(main, params) {
         actions = jobActions(job, { after: loadAll, onDeleted: () => { location.hash = '#/jobs'; } });
         head.append(actions.el);
       }
-      patch(info, job.warning ? h('p', { class: 'warn', text: job.warning }) : null, summary(job));
+      patch(info, job.managed_by ? managedNote(job) : null,
+        job.warning ? h('p', { class: 'warn', text: job.warning }) : null, summary(job));
     } catch (e) {
       if (mine !== latestJob) return;
       if (actions) { actions.el.remove(); actions = null; }
@@ -162,17 +171,19 @@ export function mount(main, params) {
     }
   }
 
-  async function loadAll() { await Promise.all([loadJob(), loadRuns()]); }
+  async function loadAll() { await Promise.all([loadJob(), loadRuns(), changes.load()]); }
 
   const reloadRuns = debounce(loadRuns, 150);
   const reloadJob = debounce(loadJob, 150);
+  const reloadChanges = debounce(changes.load, 250);
   const off = subscribe((e) => {
     const d = e.data || {};
     const mine = d.job_id === jobId || d.job === id || d.job_id === id;
-    if (e.kind === 'connected') { reloadJob(); reloadRuns(); }
+    if (e.kind === 'connected') { reloadJob(); reloadRuns(); reloadChanges(); }
     if ((e.kind === 'run.started' || e.kind === 'run.finished') && mine) { reloadRuns(); reloadJob(); }
     if ((e.kind === 'job.stale' || e.kind === 'job.recovered') && mine) reloadJob();
     if (e.kind === 'job.changed' && mine) {
+      reloadChanges();
       if (d.change === 'deleted') {
         deleted = true;
         if (actions) { actions.el.remove(); actions = null; }
@@ -181,5 +192,5 @@ export function mount(main, params) {
     }
   });
   loadAll();
-  return () => { off(); reloadRuns.cancel(); reloadJob.cancel(); };
+  return () => { off(); reloadRuns.cancel(); reloadJob.cancel(); reloadChanges.cancel(); };
 }

@@ -1,7 +1,9 @@
-// Create or edit a job. The API validates; its message is shown at the field it names.
+// Create or edit a job. The API validates; its message is shown at the field it names. The
+// spec of a job declared in a jobs file is shown read-only, with why.
 
 import { api, ApiError, seg } from '../api.js';
 import { errorBox, h, replace } from '../dom.js';
+import { managedNote } from './managed.js';
 
 const FIELDS = [
   { name: 'name', label: 'Name', help: 'Letters, digits, ".", "_" and "-".', required: true },
@@ -48,28 +50,42 @@ export function mount(main, params) {
   const formError = h('div', { id: 'form-error' });
   const paused = h('input', { type: 'checkbox', id: 'field-paused', name: 'paused' });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-action': 'save', text: editing ? 'Save changes' : 'Create job' });
+  const cancel = h('a', { class: 'button', href: editing ? `#/jobs/${seg(editing)}` : '#/jobs', text: 'Cancel' });
   const formEl = h('form', { id: 'job-form', class: 'job-form admin-only', novalidate: true },
     FIELDS.map(control),
     editing ? null : h('div', { class: 'field checkbox' }, paused, h('label', { for: 'field-paused', text: 'Create paused' })),
     formError,
-    h('div', { class: 'actions' }, submit, h('a', { class: 'button', href: editing ? `#/jobs/${seg(editing)}` : '#/jobs', text: 'Cancel' })));
+    h('div', { class: 'actions' }, submit, cancel));
+  const title = h('h1', { text: editing ? 'Edit job' : 'New job' });
+  const note = h('div', { id: 'form-note' });
   const zones = h('datalist', { id: 'zones' }, (Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : ['UTC']).map((z) => h('option', { value: z })));
   const pluginNames = h('datalist', { id: 'plugin-names' });
   replace(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/jobs', text: 'Jobs' }), ' / ', editing ? 'Edit' : 'New job'),
-    h('h1', { text: editing ? 'Edit job' : 'New job' }),
+    title,
     h('p', { class: 'read-only-note error-box', text: `This token has the read role: it cannot ${editing ? 'change' : 'create'} jobs.` }),
-    formEl, zones, pluginNames);
+    note, formEl, zones, pluginNames);
 
   api('GET', '/plugins').then((plugins) => {
     replace(pluginNames, plugins.map((p) => h('option', { value: p.name })));
   }).catch(() => {});
+
+  /** A job from a jobs file: its spec shown, nothing to change or save. */
+  function readOnly(job) {
+    title.textContent = 'Job spec (read-only)';
+    replace(note, managedNote(job));
+    for (const el of formEl.elements) el.disabled = true;
+    submit.hidden = true;
+    cancel.textContent = 'Back to the job';
+    formEl.dataset.readOnly = 'true';
+  }
 
   let original = null;
   if (editing) {
     api('GET', `/jobs/${seg(editing)}`).then((job) => {
       original = job;
       for (const f of FIELDS) formEl.elements[f.name].value = valueOf(job, f.name);
+      if (job.managed_by) readOnly(job);
     }).catch((e) => replace(formError, errorBox(e.message)));
   } else {
     formEl.elements.timezone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -112,6 +128,7 @@ export function mount(main, params) {
 
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (original && original.managed_by) return;
     clearErrors();
     submit.disabled = true;
     try {

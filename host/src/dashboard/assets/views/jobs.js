@@ -1,11 +1,13 @@
 // Jobs: every job with its schedule, next tick, owner and last run; create, edit, pause,
-// resume, trigger and delete.
+// resume, trigger and delete. A job declared in a jobs file is marked so; it is not deleted
+// here (the file decides), but it is paused, resumed and triggered like any other.
 
 import { api, seg } from '../api.js';
 import { actionButton, alertError, debounce, errorBox, h, keyedTable, replace } from '../dom.js';
 import { badge, time } from '../format.js';
 import { subscribe } from '../live.js';
 import * as form from './job_form.js';
+import { managedMark } from './managed.js';
 import { pausedText } from './ticks.js';
 
 /** Slow fallback refresh (ownership can move without an event of its own). */
@@ -28,6 +30,7 @@ export async function listJobs() {
  * The action buttons of a job (pause or resume, trigger, edit, delete) as a component
  * `{ el, update(job) }`: the buttons are made once and relabelled in place when the job
  * changes, so a live refresh never swaps a button out from under the viewer's pointer.
+ * Delete is not offered for a job managed by a jobs file; Edit opens its spec read-only.
  */
 export function jobActions(job, { after, onDeleted } = {}) {
   let current = job;
@@ -50,6 +53,11 @@ export function jobActions(job, { after, onDeleted } = {}) {
 
   function update(next) {
     current = next;
+    if (remove.hidden !== Boolean(next.managed_by)) remove.hidden = Boolean(next.managed_by);
+    const editTitle = next.managed_by ? `Managed by ${next.managed_by}: the form is read-only` : null;
+    if (edit.getAttribute('title') !== editTitle) {
+      if (editTitle) edit.setAttribute('title', editTitle); else edit.removeAttribute('title');
+    }
     const verb = next.status === 'paused' ? 'Resume' : 'Pause';
     if (toggle.textContent !== verb) {
       toggle.textContent = verb;
@@ -67,6 +75,7 @@ export function jobActions(job, { after, onDeleted } = {}) {
 function columns(reload) {
   return [
     { label: 'Name', cell: (job) => [h('a', { href: `#/jobs/${seg(job.id)}`, text: job.name }),
+      job.managed_by ? [' ', managedMark(job)] : null,
       job.warning ? h('p', { class: 'warn', text: job.warning }) : null] },
     { label: 'Schedule', cell: (job) => [h('span', { text: job.schedule_description || job.schedule }), h('br'), h('code', { text: job.schedule })] },
     { label: 'Time zone', cell: (job) => job.timezone },
@@ -100,7 +109,7 @@ export function mount(main, params) {
   const rows = keyedTable('Jobs', columns(() => load()), {
     id: 'jobs',
     key: (job) => job.id,
-    rowAttrs: (job) => ({ 'data-job': job.name, 'data-status': job.status, 'data-stale': job.stale ? 'true' : null }),
+    rowAttrs: (job) => ({ 'data-job': job.name, 'data-status': job.status, 'data-stale': job.stale ? 'true' : null, 'data-managed': job.managed_by ? 'true' : null }),
   });
   const empty = h('p', { class: 'empty' }, 'No jobs yet.', h('span', { 'data-action': 'new' }, ' ', h('a', { href: '#/jobs/new', text: 'Create one' }), '.'));
   /** Show `content` in the body unless it is there already. */
