@@ -9,6 +9,8 @@ import { subscribe } from '../live.js';
 
 const KNOWN = {
   'runs.retention': 'How long run records are kept (default 7d).',
+  'runs.keep_succeeded': 'Succeeded runs kept per job, the newest (default: no limit).',
+  'runs.keep_failed': 'Failed and timed-out runs kept per job, the newest (default: no limit).',
   'runs.default_timeout': 'Timeout of jobs without their own (default 60s).',
   'runs.default_memory_limit': 'Memory limit of jobs without their own (default 64MiB).',
   'scheduler.max_concurrent_runs': 'Runs at once per replica (default 256).',
