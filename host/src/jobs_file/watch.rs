@@ -162,7 +162,8 @@ impl Watcher {
                 return RECHECK_DIFFERENT;
             }
         };
-        if memory.refused.take().is_some() {
+        let valid_again = memory.refused.take().is_some();
+        if valid_again {
             tracing::info!(file = %source, "jobs file valid again");
         }
         let (create, update, delete) = plan.counts();
@@ -191,6 +192,17 @@ impl Watcher {
         } else if counts == Counts::default() {
             if changed {
                 crate::metrics::global().jobs_file_read("unchanged");
+            }
+            if valid_again {
+                // Back to a version already applied: nothing changes, but the refusal is over.
+                self.events.publish(Event::JobsFileApplied {
+                    path: source.clone(),
+                    digest: text.digest.clone(),
+                    created: 0,
+                    updated: 0,
+                    deleted: 0,
+                    instance_id: self.instance_id.clone(),
+                });
             }
             applied = Some(Counts::default());
         } else if changed {
