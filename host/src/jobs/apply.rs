@@ -18,7 +18,7 @@ use super::error::JobError;
 use super::fields::JobFields;
 use super::service::Jobs;
 use crate::events::JobChange;
-use crate::store::{Actor, AuditAction, Job, JobFilter, JobPage, JobPatch, NewJob};
+use crate::store::{Actor, AuditAction, Job, JobFilter, JobPage, JobPatch, NewJob, patched};
 
 /// An entry of a list that is not a valid job: which entry, which field, what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -199,7 +199,7 @@ impl Jobs {
                 plan.unchanged += 1;
                 continue;
             }
-            let (was, is) = changed(job, &edited(job, &new));
+            let (was, is) = changed(job, &patched(job.clone(), &patch));
             updates.push((job, patch, field_changes(was, is)));
         }
         for (job, patch, fields) in updates {
@@ -392,27 +392,6 @@ fn patch_between(job: &Job, new: &NewJob) -> JobPatch {
         ),
         stale_after_ms: differs(&failure.0.stale_after_ms, &failure.1.stale_after_ms),
         secrets: differs(&job.secrets, &new.secrets),
-    }
-}
-
-/// `job` with `new`'s spec (its pause state and bookkeeping kept): what an update makes of it.
-fn edited(job: &Job, new: &NewJob) -> Job {
-    Job {
-        schedule: new.schedule.clone(),
-        timezone: new.timezone.clone(),
-        plugin: new.plugin.clone(),
-        input: new.input.clone(),
-        config: new.config.clone(),
-        overlap: new.overlap,
-        misfire: new.misfire,
-        catchup_window_ms: new.catchup_window_ms,
-        jitter_ms: new.jitter_ms,
-        timeout_ms: new.timeout_ms,
-        memory_limit_bytes: new.memory_limit_bytes,
-        allowed_hosts: new.allowed_hosts.clone(),
-        failure: new.failure,
-        secrets: new.secrets.clone(),
-        ..job.clone()
     }
 }
 

@@ -91,6 +91,11 @@ fn apply_patch(mut job: Job, patch: &JobPatch) -> EditedFields {
     }
 }
 
+/// `job` as an edit by `patch` leaves it (its bookkeeping aside: version, anchor, times).
+pub fn patched(job: Job, patch: &JobPatch) -> Job {
+    apply_patch(job, patch).job
+}
+
 impl Store {
     /// Creates a job (new UUID, version 1, epoch 0, no owner, anchored at now).
     pub async fn create_job(&self, new: NewJob) -> Result<Job, StoreError> {
