@@ -69,6 +69,15 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
+    /// Every field at fault, when there are several (a list of jobs).
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One field at fault, of several.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
 }
 
 /// The body of every error answer.
@@ -87,6 +96,10 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub field: Option<String>,
+    /// Every field at fault, when a request has several (`POST /specs/apply` lists each
+    /// invalid entry); `field` and `message` then name the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
 }
 
 impl ApiError {
@@ -97,6 +110,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            errors: Vec::new(),
         }
     }
 
@@ -126,6 +140,7 @@ impl ApiError {
                 code: self.code,
                 message: self.message.clone(),
                 field: self.field.clone(),
+                errors: self.errors.clone(),
             },
         }
     }

@@ -52,7 +52,7 @@ use utoipa_axum::routes;
 
 pub use audit::{AuditJob, AuditView};
 pub use auth::{MIN_BOOTSTRAP_TOKEN_CHARS, TokenUses, check_bootstrap_token};
-pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
+pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail, FieldProblem};
 pub use events::EventMessage;
 pub use limits::ClientLimits;
 pub use settings::{EffectiveSettings, Setting, SettingMap, SettingValue};

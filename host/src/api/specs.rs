@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::error::FieldProblem;
 use super::error::{ApiError, ErrorBody};
 use super::extract;
 use super::schema::JobCreate;
 use super::state::ApiState;
-use crate::jobs::{ChangeKind, Foreign, JobFields, Plan, PlanError, check_entries};
+use crate::jobs::{ChangeKind, EntryError, Foreign, JobFields, Plan, PlanError, check_all_entries};
 use crate::settings::Identity;
 use crate::store::{JobFilter, JobPage};
 
@@ -135,12 +136,52 @@ impl PlanView {
     }
 }
 
+/// How many invalid entries the message of a refusal names (`errors` lists them all).
+const NAMED_IN_MESSAGE: usize = 5;
+
+/// A list refused for its invalid entries: each one in `errors` (`jobs[i].field`), the first
+/// few in the message.
+fn invalid_entries(errors: Vec<EntryError>) -> ApiError {
+    let problems: Vec<FieldProblem> = errors
+        .iter()
+        .map(|e| FieldProblem {
+            field: format!("jobs[{}].{}", e.index - 1, e.field),
+            message: e.to_string(),
+        })
+        .collect();
+    let named: Vec<&str> = problems
+        .iter()
+        .take(NAMED_IN_MESSAGE)
+        .map(|p| p.message.as_str())
+        .collect();
+    let more = problems.len().saturating_sub(NAMED_IN_MESSAGE);
+    let message = format!(
+        "{} invalid {}, nothing was applied: {}{}",
+        problems.len(),
+        if problems.len() == 1 {
+            "entry"
+        } else {
+            "entries"
+        },
+        named.join("; "),
+        if more > 0 {
+            format!("; and {more} more (see errors)")
+        } else {
+            String::new()
+        }
+    );
+    ApiError {
+        errors: problems.clone(),
+        ..ApiError::invalid(problems[0].field.clone(), message)
+    }
+}
+
 /// Apply a list of jobs
 #[utoipa::path(post, path = "/specs/apply", tag = "jobs", operation_id = "applyJobs",
     request_body = ApplyRequest,
     responses(
         (status = 200, description = "What was changed (or, for a dry run, would be)", body = PlanView),
-        (status = 400, description = "An invalid entry (`field`: `jobs[i].field`) or source; nothing was changed", body = ErrorBody),
+        (status = 400, description = "Invalid entries (each in `errors`, `field`: `jobs[i].field`) or an invalid source; nothing was changed", body = ErrorBody),
         (status = 409, description = "A job changed while it was applied; apply again", body = ErrorBody),
         (status = 413, description = "The body is larger than 16 MiB", body = ErrorBody),
         (status = 503, description = "The database is unreachable", body = ErrorBody),
@@ -166,7 +207,7 @@ pub async fn apply(
         let field = format!("jobs[{}].{}", e.index - 1, e.field);
         ApiError::invalid(field, e.to_string())
     };
-    let desired = check_entries(&request.jobs).map_err(entry)?;
+    let desired = check_all_entries(&request.jobs).map_err(invalid_entries)?;
     let plan = state
         .jobs
         .plan(source, desired, request.prune, Foreign::IfDifferent)

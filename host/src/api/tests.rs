@@ -333,3 +333,75 @@ async fn a_malformed_query_or_path_is_refused_in_the_error_shape() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "invalid_path");
 }
+
+#[tokio::test]
+async fn a_list_with_invalid_entries_names_each_and_applies_nothing() {
+    let api = serve().await;
+    let post = |body: Value| {
+        api.client
+            .post(format!("{}/api/v1/specs/apply", api.base))
+            .json(&body)
+            .send()
+    };
+    let jobs = json!([
+        {"name": "ok", "schedule": "@hourly", "plugin": "hello"},
+        {"name": "bad-cron", "schedule": "every day", "plugin": "hello"},
+        {"name": "ok", "schedule": "@daily", "plugin": "hello"},
+        {"schedule": "@hourly", "plugin": "hello"},
+    ]);
+    let answer = post(json!({"source": "jobs.yaml", "jobs": jobs}))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let error = answer.json::<Value>().await.unwrap()["error"].clone();
+    assert_eq!(error["field"], "jobs[1].schedule");
+    let fields: Vec<&str> = error["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["jobs[1].schedule", "jobs[2].name", "jobs[3].name"]);
+    assert!(
+        error["message"].as_str().unwrap().starts_with(
+            "3 invalid entries, nothing was applied: entry #2 (bad-cron) field schedule"
+        ),
+        "{error}"
+    );
+    let (_, page) = api.get("/api/v1/jobs").await;
+    assert_eq!(page["items"], json!([]), "nothing applied");
+
+    // A valid list: planned, applied, then the same list again changes nothing.
+    let jobs = json!([{"name": "ok", "schedule": "@hourly", "plugin": "hello"}]);
+    let plan: Value = post(json!({"source": "jobs.yaml", "jobs": jobs}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        plan,
+        json!({"source": "jobs.yaml", "dry_run": false, "unchanged": 0,
+               "changes": [{"action": "create", "name": "ok", "fields": {}}]})
+    );
+    let (_, job) = api.get("/api/v1/jobs/ok").await;
+    assert_eq!(job["managed_by"], "jobs.yaml");
+    let again: Value = post(json!({"source": "jobs.yaml", "jobs": jobs, "dry_run": true}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&again["changes"], &again["unchanged"]),
+        (&json!([]), &json!(1))
+    );
+    let answer = post(json!({"source": " ", "jobs": []})).await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let (status, export) = api.get("/api/v1/specs").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        export,
+        json!({"jobs": [{"name": "ok", "schedule": "@hourly", "plugin": "hello"}]})
+    );
+}

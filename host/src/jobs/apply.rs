@@ -34,10 +34,17 @@ pub struct EntryError {
     pub message: String,
 }
 
-/// Every entry is a valid new job and no two have the same name: the new jobs, in order.
+/// Every entry is a valid new job and no two have the same name: the new jobs, in order;
+/// else the first entry at fault.
 pub fn check_entries(entries: &[JobFields]) -> Result<Vec<NewJob>, EntryError> {
+    check_all_entries(entries).map_err(|mut errors| errors.swap_remove(0))
+}
+
+/// As [`check_entries`], with every entry at fault (one error per entry, in order).
+pub fn check_all_entries(entries: &[JobFields]) -> Result<Vec<NewJob>, Vec<EntryError>> {
     let mut names = HashSet::new();
     let mut jobs = Vec::with_capacity(entries.len());
+    let mut errors = Vec::new();
     for (i, fields) in entries.iter().enumerate() {
         let error = |field: &str, message: String| EntryError {
             index: i + 1,
@@ -45,16 +52,20 @@ pub fn check_entries(entries: &[JobFields]) -> Result<Vec<NewJob>, EntryError> {
             field: field.to_owned(),
             message,
         };
-        let job = fields.new_job().map_err(|e| error(&e.field, e.message))?;
-        if !names.insert(job.name.clone()) {
-            return Err(error(
+        match fields.new_job() {
+            Err(e) => errors.push(error(&e.field, e.message)),
+            Ok(job) if !names.insert(job.name.clone()) => errors.push(error(
                 "name",
                 format!("another entry is named {:?}", job.name),
-            ));
+            )),
+            Ok(job) => jobs.push(job),
         }
-        jobs.push(job);
     }
-    Ok(jobs)
+    if errors.is_empty() {
+        Ok(jobs)
+    } else {
+        Err(errors)
+    }
 }
 
 /// What a plan does to one job.

@@ -17,7 +17,8 @@ mod service;
 mod spec;
 
 pub use self::apply::{
-    Change, ChangeKind, EntryError, FieldChange, Foreign, Plan, PlanError, check_entries,
+    Change, ChangeKind, EntryError, FieldChange, Foreign, Plan, PlanError, check_all_entries,
+    check_entries,
 };
 pub(crate) use self::audit::record as record_audit;
 pub use error::{FieldError, JobError};
