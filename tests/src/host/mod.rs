@@ -39,6 +39,9 @@ pub struct HostOptions {
     pub env: Vec<(String, String)>,
     /// The binary to run instead of [`binary()`].
     pub binary: Option<PathBuf>,
+    /// The working directory (default: the test's), against which relative paths in the
+    /// arguments resolve.
+    pub cwd: Option<PathBuf>,
 }
 
 /// Debian's libfaketime (package `faketime`), preloaded to run a replica with a skewed clock.
@@ -55,6 +58,7 @@ impl HostOptions {
             extra_args: Vec::new(),
             env: Vec::new(),
             binary: None,
+            cwd: None,
         }
     }
 
@@ -100,6 +104,9 @@ impl Host {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        if let Some(cwd) = &options.cwd {
+            cmd.current_dir(cwd);
+        }
         cmd
     }
 

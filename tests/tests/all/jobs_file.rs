@@ -302,6 +302,98 @@ async fn postgres_two_replicas_converge_on_one_watched_file() {
     assert_eq!(seen, expected);
 }
 
+/// A rolling update: two replicas read two versions of the file (the same relative path,
+/// resolved in two directories, as two pods mount two versions of one ConfigMap). The leader's
+/// version is applied and stays; the other replica reports the difference without applying
+/// it; when the leader is gone, the survivor leads and applies its own — once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_rolling_update_follows_the_leader_without_flapping() {
+    let _turn = turns::alone().await;
+    let (old, new) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(old.path().join("jobs.yaml"), V1).unwrap();
+    std::fs::write(new.path().join("jobs.yaml"), V2).unwrap();
+    let args = [
+        "--heartbeat-interval",
+        "1s",
+        "--dead-after",
+        "4s",
+        "--jobs-file",
+        "jobs.yaml",
+    ];
+    let mut c = Cluster::on(Engine::Postgres, &args).await;
+    let mut options = c.options("old");
+    options.cwd = Some(old.path().to_path_buf());
+    c.start_with(options).await;
+    let deadline = Duration::from_secs(15);
+    let old_host = c.host("old");
+    old_host
+        .wait_for("the old version applied", deadline, || async {
+            names(old_host).await == ["greet", "nightly"]
+                && file_status(old_host).await["applier"] == json!(true)
+        })
+        .await;
+    let mut options = c.options("new");
+    options.cwd = Some(new.path().to_path_buf());
+    c.start_with(options).await;
+    let new_host = c.host("new");
+    new_host
+        .wait_for("the difference reported", deadline, || async {
+            let status = file_status(new_host).await;
+            status["in_sync"] == json!(false)
+                && status["pending"] == json!({"create": 1, "update": 1, "delete": 1})
+        })
+        .await;
+    let before = jobs(new_host).await;
+    // The other replica compares again (every 2 s while it differs) and applies nothing.
+    let status = file_status(new_host).await;
+    let checked = status["checked_at"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let seen = file_status(new_host).await["checked_at"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        new_host
+            .wait_for("compared again", deadline, || async {
+                file_status(new_host).await["checked_at"].as_str().unwrap() > seen.as_str()
+            })
+            .await;
+    }
+    assert!(file_status(new_host).await["checked_at"].as_str().unwrap() > checked.as_str());
+    assert_eq!(file_status(new_host).await["applier"], json!(false));
+    assert_eq!(
+        jobs(new_host).await,
+        before,
+        "the jobs flipped to the other version"
+    );
+
+    // The old replica goes (killed, as a pod can be): the new one leads and applies its own.
+    c.host_mut("old").kill9();
+    let new_host = c.host("new");
+    new_host
+        .wait_for(
+            "the new version applied",
+            Duration::from_secs(30),
+            || async { names(new_host).await == ["nightly", "report"] },
+        )
+        .await;
+    let after = jobs(new_host).await;
+    assert_eq!(
+        (after[0].1.as_str(), after[0].2),
+        ("0 4 * * *", 2),
+        "{after:?}"
+    );
+    new_host
+        .wait_for("in sync", deadline, || async {
+            let status = file_status(new_host).await;
+            status["in_sync"] == json!(true) && status["applier"] == json!(true)
+        })
+        .await;
+    assert_eq!(
+        file_status(new_host).await["applied"]["changes"],
+        json!({"create": 1, "update": 1, "delete": 1})
+    );
+}
+
 /// Run the client against `server` and return its standard output; it must succeed.
 fn cli(server: &str, args: &[&str]) -> String {
     let out = Command::new(binary())
