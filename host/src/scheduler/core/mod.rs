@@ -169,8 +169,6 @@ pub struct SchedulerCore {
     fired: Vec<u64>,
     /// Cluster-wide maintenance switch.
     pub cluster_paused: bool,
-    /// Recorded ticks announced by [`Self::note_recorded`] for a job about to be taken.
-    recorded_before_take: HashMap<String, BTreeSet<i64>>,
 }
 
 impl SchedulerCore {
@@ -224,16 +222,12 @@ impl SchedulerCore {
         self.slot(job_id).and_then(|s| s.next_tick)
     }
 
-    /// Announce, before [`Self::take`], the ticks after its `last_accounted_ms` that the
-    /// database already records for `job_id` (a hole lies below the newest recorded tick).
-    /// For a job held already (stalled by a database outage), the ticks are used by its next
-    /// catch-up ([`Self::catch_up`]).
-    pub fn note_recorded(&mut self, job_id: String, ticks: BTreeSet<i64>) {
-        match self.slot_mut(&job_id) {
-            Some(slot) => slot.recorded = ticks,
-            None => {
-                self.recorded_before_take.insert(job_id, ticks);
-            }
+    /// The ticks after its cursor that the database recorded anyway for a held job stalled by
+    /// a database outage: its next catch-up ([`Self::catch_up`]) plans around them. (A job
+    /// taken with a hole gets its recorded ticks with the take, [`Self::take_around`].)
+    pub fn note_recorded(&mut self, job_id: &str, ticks: BTreeSet<i64>) {
+        if let Some(slot) = self.slot_mut(job_id) {
+            slot.recorded = ticks;
         }
     }
 
@@ -252,13 +246,22 @@ impl SchedulerCore {
     /// Take a job: ticks after `last_accounted_ms` that are already due follow the misfire
     /// policy; the timer is armed for the first future tick.
     pub fn take(&mut self, spec: Arc<JobSpec>, last_accounted_ms: i64, now_ms: i64) -> Vec<Action> {
+        self.take_around(spec, last_accounted_ms, BTreeSet::new(), now_ms)
+    }
+
+    /// [`Self::take`] a job whose ticks `recorded`, after `last_accounted_ms`, the database
+    /// records already (a hole lies below its newest recorded tick): its first catch-up plans
+    /// around them. Whatever the job held here before (under an older epoch) is replaced.
+    pub fn take_around(
+        &mut self,
+        spec: Arc<JobSpec>,
+        last_accounted_ms: i64,
+        recorded: BTreeSet<i64>,
+        now_ms: i64,
+    ) -> Vec<Action> {
         self.remove(&spec.id);
         let cursor = last_accounted_ms.max(spec.anchor_ms);
         let spec_id = spec.id.clone();
-        let recorded = self
-            .recorded_before_take
-            .remove(&spec_id)
-            .unwrap_or_default();
         let key = self.slots.insert_with(|key| Slot {
             key,
             overlap: spec.overlap,
