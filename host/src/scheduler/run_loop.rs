@@ -348,7 +348,7 @@ impl Scheduler {
             match ended.end {
                 // The common case, without looking the job up by id.
                 Some(RunEnd::Done) if self.core.holds_key(ended.key) => {
-                    let actions = self.core.finished_key(ended.key);
+                    let actions = self.core.finished_key(ended.key, ended.tick_ms);
                     self.execute(actions);
                 }
                 Some(end) => self.on_end(job_id, ended.tick_ms, end),

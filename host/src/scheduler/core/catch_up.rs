@@ -46,9 +46,11 @@ impl SchedulerCore {
         );
         let mut actions = Vec::new();
         let window_start = late_cutoff - spec.catchup_window.as_millis() as i64;
-        // Taken over with a hole: ticks the database already records are neither run nor
-        // recorded again; the policy applies to the unrecorded ones.
-        let recorded_ticks = std::mem::take(&mut slot.recorded);
+        // Taken over with a hole, or re-planned after an outage: ticks the database already
+        // records, and ticks handed to runs still under way (their records may land yet), are
+        // neither run nor recorded again; the policy applies to the others.
+        let recorded_ticks = slot.accounted_after_cursor();
+        slot.recorded.clear();
         if !recorded_ticks.is_empty() {
             let planned_a_run = !plan.run.is_empty();
             plan.missed.retain(|t| !recorded_ticks.contains(t));
@@ -132,6 +134,7 @@ impl SchedulerCore {
         if let Some(slot) = self.keys.get(job_id).and_then(|&k| self.slots.get_mut(k)) {
             if was_run {
                 slot.running = slot.running.saturating_sub(1);
+                slot.handed_out.remove(&tick_ms);
             }
             // Never back before the anchor: no tick at or before it is owed under the
             // current schedule (a stalled record of an edit's superseded ticks included).

@@ -147,6 +147,10 @@ struct Slot {
     /// Ticks after `cursor_ms` that the database already records (the job was taken over with
     /// a hole below its newest recorded tick): the first catch-up plans around them.
     recorded: BTreeSet<i64>,
+    /// Ticks handed to runs that have not ended: recorded, or about to be (the record on its
+    /// way). A catch-up after an outage, which moves the cursor back below them, plans around
+    /// them; a run whose record fails ends stalled and moves the cursor back below its own tick.
+    handed_out: BTreeSet<i64>,
 }
 
 impl Slot {
@@ -154,6 +158,16 @@ impl Slot {
     fn start(&mut self, tick_ms: i64) {
         self.running += 1;
         self.last_run = Some(tick_ms);
+        self.handed_out.insert(tick_ms);
+    }
+
+    /// The ticks after the cursor that a catch-up must neither run nor record: recorded
+    /// already, or handed to a run that has not ended.
+    fn accounted_after_cursor(&self) -> BTreeSet<i64> {
+        let after = self.cursor_ms.saturating_add(1);
+        let mut ticks: BTreeSet<i64> = self.recorded.range(after..).copied().collect();
+        ticks.extend(self.handed_out.range(after..));
+        ticks
     }
 }
 
@@ -276,6 +290,7 @@ impl SchedulerCore {
             last_run: None,
             catch_up: VecDeque::new(),
             recorded,
+            handed_out: BTreeSet::new(),
         });
         self.keys.insert(spec_id, key);
         self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS)
@@ -308,11 +323,12 @@ impl SchedulerCore {
             // behind the new anchor, they would be passed over without a record.
             if !slot.spec.paused {
                 let upto = spec.anchor_ms.min(now_ms);
+                let accounted = slot.accounted_after_cursor();
                 let mut after = slot.cursor_ms;
                 while superseded.len() < MAX_LISTED_MISSED {
                     match slot.spec.timing.next_tick_ms(after) {
                         Some(tick) if tick <= upto => {
-                            if !slot.recorded.contains(&tick) {
+                            if !accounted.contains(&tick) {
                                 superseded.push(tick);
                             }
                             after = tick;
