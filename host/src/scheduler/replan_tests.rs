@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::core::SchedulerCore;
+use super::core::{NotRun, SchedulerCore};
 use super::tests::{S, every_second, fire, recorded, runs};
 use crate::schedule::{MisfirePolicy, OverlapPolicy};
 
@@ -70,4 +70,58 @@ fn after_an_outage_ticks_whose_records_are_still_on_their_way_are_planned_around
         !runs(&actions).contains(&(6 * S, false)) && !runs(&actions).contains(&(7 * S, false)),
         "the ticks whose runs are under way are not handed out again"
     );
+}
+
+#[test]
+fn after_an_outage_ticks_due_while_a_run_is_in_progress_follow_the_overlap_policy() {
+    for overlap in [
+        OverlapPolicy::Skip,
+        OverlapPolicy::Queue,
+        OverlapPolicy::Allow,
+    ] {
+        let mut core = SchedulerCore::new();
+        core.take(every_second(overlap, MisfirePolicy::RunOnce), 0, 0);
+        // A long run of 1 s (a slow plugin, or one waiting for its retries) is in progress
+        // when the database becomes unreachable: 2 s cannot be recorded (under allow, it is a
+        // run whose record fails; otherwise a skip whose record fails).
+        assert_eq!(runs(&fire(&mut core, S)), vec![(S, false)]);
+        let second = fire(&mut core, 2 * S);
+        let was_run = !runs(&second).is_empty();
+        core.stalled("job", 2 * S, was_run);
+        // Back at 4.5 s, the run of 1 s still in progress: 2 s to 4 s are within the misfire
+        // grace, and came due during that run, so the overlap policy decides, as it would have
+        // had their timers fired in time. Queued behind the run instead, they would wait for
+        // it however long it lasts, unrecorded.
+        let actions = core.catch_up("job", 4 * S + 500);
+        let (ran, not_run) = (runs(&actions), recorded(&actions));
+        let after = runs(&core.finished("job"));
+        match overlap {
+            OverlapPolicy::Skip => {
+                assert!(ran.is_empty() && after.is_empty(), "{ran:?} {after:?}");
+                assert_eq!(
+                    not_run,
+                    (2..=4)
+                        .map(|t| (t * S, NotRun::Overlap))
+                        .collect::<Vec<_>>()
+                );
+            }
+            OverlapPolicy::Queue => {
+                // One waits (the first), the others are skipped.
+                assert!(ran.is_empty());
+                assert_eq!(
+                    not_run,
+                    (3..=4)
+                        .map(|t| (t * S, NotRun::Overlap))
+                        .collect::<Vec<_>>()
+                );
+                assert_eq!(after, vec![(2 * S, false)]);
+            }
+            OverlapPolicy::Allow => {
+                // They run beside it, as before the outage.
+                assert!(not_run.is_empty());
+                assert_eq!(ran, vec![(2 * S, false)]);
+                assert_eq!(after, vec![(3 * S, false)]);
+            }
+        }
+    }
 }
