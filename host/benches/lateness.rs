@@ -114,6 +114,7 @@ async fn wasmcron_lateness(jobs: usize, seconds: i64) -> Stats {
         handle.send(Command::Take {
             spec: spec(i, &schedule),
             last_accounted_ms: start_ms,
+            recorded: Default::default(),
         });
     }
     // Measure whole seconds after a warm-up second.

@@ -13,13 +13,15 @@ use crate::jobs::JobSpec;
 #[derive(Debug)]
 pub enum Command {
     /// Hold (or re-take under a new epoch) a job; `last_accounted_ms` is the newest tick the
-    /// database already has for it.
+    /// database already has for it, or the tick before a hole below it, and then `recorded`
+    /// holds the ticks after it that are recorded already.
     Take {
         spec: Arc<JobSpec>,
         last_accounted_ms: i64,
+        recorded: BTreeSet<i64>,
     },
-    /// Sent just before a [`Command::Take`] whose job has a hole below its newest recorded
-    /// tick: the ticks after `last_accounted_ms` that are recorded already.
+    /// Sent before [`Command::DatabaseBack`] for a held job stalled by a database outage: its
+    /// ticks after the stall that were recorded anyway.
     Recorded {
         job_id: String,
         ticks: BTreeSet<i64>,

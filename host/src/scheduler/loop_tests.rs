@@ -100,6 +100,7 @@ fn start() -> Harness {
     handle.send(Command::Take {
         spec: every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
         last_accounted_ms: 0,
+        recorded: Default::default(),
     });
     Harness {
         handle,
@@ -231,6 +232,7 @@ async fn a_burst_of_jobs_due_at_one_instant_runs_every_tick_and_acts_on_every_en
         handle.send(Command::Take {
             spec: Arc::new(spec),
             last_accounted_ms: 0,
+            recorded: Default::default(),
         });
     }
     // With `skip`, a second tick runs only if the end of the first reached the loop. At 2.5 s
@@ -284,6 +286,7 @@ async fn stoppable(
     handle.send(Command::Take {
         spec: every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
         last_accounted_ms: 0,
+        recorded: Default::default(),
     });
     let h = Harness {
         handle,
@@ -367,6 +370,7 @@ async fn a_run_that_panics_does_not_hold_up_its_job_release() {
     handle.send(Command::Take {
         spec: every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
         last_accounted_ms: 0,
+        recorded: Default::default(),
     });
     // The first tick is due at 1 s (paused clock).
     tokio::time::sleep(Duration::from_millis(1500)).await;

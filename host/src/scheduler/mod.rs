@@ -46,4 +46,6 @@ pub use self::triggers::{TRIGGER_POLL_INTERVAL, feed_triggers};
 #[cfg(test)]
 mod loop_tests;
 #[cfg(test)]
+mod replan_tests;
+#[cfg(test)]
 mod tests;

@@ -206,6 +206,7 @@ impl Scheduler {
             Command::Take {
                 spec,
                 last_accounted_ms,
+                recorded,
             } => {
                 if self
                     .core
@@ -216,10 +217,11 @@ impl Scheduler {
                     self.cancel_tasks(&spec.id);
                 }
                 self.retire_key(&spec.id);
-                self.core.take(spec, last_accounted_ms, now)
+                self.core
+                    .take_around(spec, last_accounted_ms, recorded, now)
             }
             Command::Recorded { job_id, ticks } => {
-                self.core.note_recorded(job_id, ticks);
+                self.core.note_recorded(&job_id, ticks);
                 Vec::new()
             }
             Command::Update(spec) => self.core.update(spec, now),
@@ -346,7 +348,7 @@ impl Scheduler {
             match ended.end {
                 // The common case, without looking the job up by id.
                 Some(RunEnd::Done) if self.core.holds_key(ended.key) => {
-                    let actions = self.core.finished_key(ended.key);
+                    let actions = self.core.finished_key(ended.key, ended.tick_ms);
                     self.execute(actions);
                 }
                 Some(end) => self.on_end(job_id, ended.tick_ms, end),

@@ -47,7 +47,7 @@ pub(super) fn every_second(overlap: OverlapPolicy, misfire: MisfirePolicy) -> Ar
 }
 
 /// Runs as (tick, catch_up).
-fn runs(actions: &[Action]) -> Vec<(i64, bool)> {
+pub(super) fn runs(actions: &[Action]) -> Vec<(i64, bool)> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -60,7 +60,7 @@ fn runs(actions: &[Action]) -> Vec<(i64, bool)> {
 }
 
 /// Recorded (tick, why).
-fn recorded(actions: &[Action]) -> Vec<(i64, NotRun)> {
+pub(super) fn recorded(actions: &[Action]) -> Vec<(i64, NotRun)> {
     actions
         .iter()
         .flat_map(|a| match a {
@@ -70,7 +70,7 @@ fn recorded(actions: &[Action]) -> Vec<(i64, NotRun)> {
         .collect()
 }
 
-const S: i64 = 1000;
+pub(super) const S: i64 = 1000;
 
 /// The runs `started` began with, followed by every run started as each earlier one ends,
 /// until nothing more waits.
@@ -86,7 +86,7 @@ fn drain(core: &mut SchedulerCore, started: Vec<(i64, bool)>) -> Vec<(i64, bool)
 }
 
 /// One pass of the scheduler loop: fire what is due, then re-arm.
-fn fire(core: &mut SchedulerCore, now_ms: i64) -> Vec<Action> {
+pub(super) fn fire(core: &mut SchedulerCore, now_ms: i64) -> Vec<Action> {
     let actions = core.fire_due(now_ms);
     core.rearm_fired();
     actions
@@ -511,8 +511,12 @@ fn a_hole_below_the_newest_recorded_tick_follows_the_misfire_policy() {
         (MisfirePolicy::Skip, vec![], vec![10 * S]),
     ] {
         let mut core = SchedulerCore::new();
-        core.note_recorded("job".into(), recorded_after_hole.clone());
-        let actions = core.take(every_second(OverlapPolicy::Skip, misfire), 10 * S - 1, now);
+        let actions = core.take_around(
+            every_second(OverlapPolicy::Skip, misfire),
+            10 * S - 1,
+            recorded_after_hole.clone(),
+            now,
+        );
         assert_eq!(runs(&actions), want_runs, "{misfire:?}");
         let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
         assert_eq!(missed, want_missed, "{misfire:?}: nothing recorded twice");
@@ -522,10 +526,10 @@ fn a_hole_below_the_newest_recorded_tick_follows_the_misfire_policy() {
     // With unrecorded ticks after the newest recorded one too, both gaps are planned: the
     // hole and 14 s missed, 15 s run once as catch-up, 16..=20 s as ordinary late ticks.
     let mut core = SchedulerCore::new();
-    core.note_recorded("job".into(), (11..=13).map(|t| t * S).collect());
-    let actions = core.take(
+    let actions = core.take_around(
         every_second(OverlapPolicy::Allow, MisfirePolicy::RunOnce),
         10 * S - 1,
+        (11..=13).map(|t| t * S).collect(),
         now,
     );
     let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
@@ -547,7 +551,7 @@ fn after_an_outage_ticks_recorded_anyway_are_not_planned_again() {
     // 3 s could not be recorded; 4..=6 s were (their records went through).
     core.stalled("job", 3 * S, true);
     assert_eq!(core.stalled_cursors(), vec![("job".to_string(), 3 * S - 1)]);
-    core.note_recorded("job".into(), (4..=6).map(|t| t * S).collect());
+    core.note_recorded("job", (4..=6).map(|t| t * S).collect());
     let actions = core.catch_up("job", 7 * S + 5 * S);
     let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
     assert_eq!(missed, vec![3 * S], "only the unrecorded tick is missed");
@@ -568,7 +572,7 @@ fn after_an_outage_ticks_recorded_anyway_are_not_planned_again() {
         fire(&mut core, t * S);
     }
     core.stalled("job", 3 * S, true);
-    core.note_recorded("job".into(), (4..=7).map(|t| t * S).collect());
+    core.note_recorded("job", (4..=7).map(|t| t * S).collect());
     let actions = core.catch_up("job", 7 * S + 5 * S);
     assert!(recorded(&actions).is_empty());
     assert_eq!(runs(&actions)[0], (3 * S, true));

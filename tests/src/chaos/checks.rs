@@ -22,7 +22,9 @@
 //!    the misfire grace but the latest are missed, the latest runs; ticks recorded already,
 //!    such as the previous owner's runs, skips and missed ticks, are planned around and may
 //!    lie among the missed ones, which then have one record time, and between the last missed
-//!    one and the catch-up run); `skip` jobs have no catch-up run. Missed ticks are missed for `misfire`
+//!    one and the catch-up run; a catch-up that its planner never recorded is missed by the
+//!    next planning, whose block then needs its own catch-up); `skip` jobs have no catch-up
+//!    run. Missed ticks are missed for `misfire`
 //!    (the one-hour catch-up window is never exceeded), skipped ticks for `overlap` (or for
 //!    `edited`: waiting to run when an edit or a resume moved the anchor past them), and an
 //!    `allow` job skips nothing.
@@ -222,7 +224,11 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
             // below them): they are judged as their own block, from the first of them.
             let (mut resume, mut stepped_over) = (None, 0);
             loop {
-                while i < in_range.len() && in_range[i].status == "missed" {
+                // A missed row of a later planning ends the block (see `replanned` below).
+                while i < in_range.len()
+                    && in_range[i].status == "missed"
+                    && planned_at(in_range[i]) <= planning
+                {
                     i += 1;
                 }
                 let mut j = i;
@@ -278,8 +284,15 @@ pub fn accounting(runs: &[RunRow], jobs: &[JobHistory], cutoff: i64) -> (Outcome
                     // Or the overlap policy skipped the catch-up: a run was still in
                     // progress when it came due (a slow run, or one whose records crawl
                     // through a slow database); or an edit superseded it while it waited.
+                    // Or a later planning recorded it missed: the planned catch-up waited in
+                    // its replica's memory (behind a run in progress) and was never recorded
+                    // there, as the replica stopped or lost the job first, so the next
+                    // planning found it unrecorded and applied the policy to it; that
+                    // planning's block, from this row, is judged on its own.
+                    let replanned = |r: &RunRow| r.status == "missed" && planned_at(r) > planning;
                     let closed = next.is_some_and(|r| {
                         (is_run(&r.status) && r.catch_up)
+                            || replanned(r)
                             || (r.status == "skipped"
                                 && matches!(r.reason.as_deref(), Some("overlap" | "edited")))
                     });

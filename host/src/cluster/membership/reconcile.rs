@@ -85,17 +85,16 @@ impl Membership {
                 }
             };
             let mut last_accounted_ms = t.last_tick_ms.unwrap_or(i64::MIN);
-            if let Some((hole, recorded)) = self.find_hole(&t, &spec).await? {
+            let mut recorded = BTreeSet::new();
+            if let Some((hole, after_hole)) = self.find_hole(&t, &spec).await? {
                 tracing::warn!(job = %t.job.name, tick = hole, "a tick below the newest recorded one was never recorded (it waited on the previous owner); the misfire policy applies to it");
                 last_accounted_ms = hole - 1;
-                self.scheduler.send(Command::Recorded {
-                    job_id: spec.id.clone(),
-                    ticks: recorded,
-                });
+                recorded = after_hole;
             }
             self.scheduler.send(Command::Take {
                 spec: Arc::new(spec),
                 last_accounted_ms,
+                recorded,
             });
         }
         Ok(())

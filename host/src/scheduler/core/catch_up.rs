@@ -2,7 +2,9 @@
 //! maintenance switch, by the misfire policy, around ticks the database already records.
 
 use super::{Action, MAX_LISTED_MISSED, MISFIRE_GRACE_MS, NotRun, SchedulerCore};
-use crate::schedule::{CatchUpPlan, MisfirePolicy, OverlapPolicy, plan_catch_up};
+use crate::schedule::{
+    CatchUpPlan, MisfirePolicy, OverlapDecision, OverlapPolicy, decide_overlap, plan_catch_up,
+};
 
 impl SchedulerCore {
     /// Re-plan a job from its cursor (after it was taken, or after ticks could not be
@@ -46,9 +48,11 @@ impl SchedulerCore {
         );
         let mut actions = Vec::new();
         let window_start = late_cutoff - spec.catchup_window.as_millis() as i64;
-        // Taken over with a hole: ticks the database already records are neither run nor
-        // recorded again; the policy applies to the unrecorded ones.
-        let recorded_ticks = std::mem::take(&mut slot.recorded);
+        // Taken over with a hole, or re-planned after an outage: ticks the database already
+        // records, and ticks handed to runs still under way (their records may land yet), are
+        // neither run nor recorded again; the policy applies to the others.
+        let recorded_ticks = slot.accounted_after_cursor();
+        slot.recorded.clear();
         if !recorded_ticks.is_empty() {
             let planned_a_run = !plan.run.is_empty();
             plan.missed.retain(|t| !recorded_ticks.contains(t));
@@ -90,16 +94,40 @@ impl SchedulerCore {
             });
         }
         slot.catch_up.extend(plan.run.iter().map(|&t| (t, true)));
-        // Recent ticks (within the grace): ordinary runs, in order.
+        // Recent ticks (within the grace): ordinary runs, in order. While a run of the job is
+        // in progress (a re-planning after an outage, a late timer), they came due during it,
+        // and the overlap policy decides, as it does for a timer that fires then: queued
+        // behind that run they would wait however long it lasts (a slow run and its retries),
+        // unrecorded, and run late as if on time.
+        let busy = slot.running > 0 && spec.overlap != OverlapPolicy::Allow;
+        let mut overlapped = Vec::new();
         let mut cursor = late_cutoff;
         while let Some(tick) = spec.timing.next_tick_ms(cursor) {
-            if tick > now_ms || slot.catch_up.len() >= MAX_LISTED_MISSED {
+            if tick > now_ms || slot.catch_up.len() + overlapped.len() >= MAX_LISTED_MISSED {
                 break;
             }
             if !recorded_ticks.contains(&tick) {
-                slot.catch_up.push_back((tick, false));
+                if !busy {
+                    slot.catch_up.push_back((tick, false));
+                } else if decide_overlap(spec.overlap, true, slot.queued.is_some())
+                    == OverlapDecision::Queue
+                {
+                    slot.queued = Some((tick, false));
+                } else {
+                    overlapped.push((tick, NotRun::Overlap));
+                }
             }
             cursor = tick;
+        }
+        if !overlapped.is_empty() {
+            actions.push(Action::Record {
+                job: spec.clone(),
+                key,
+                ticks: overlapped,
+                unlisted_missed: 0,
+                unlisted_range: None,
+                after_run: slot.last_run,
+            });
         }
         slot.cursor_ms = cursor.max(late_cutoff);
         if !cluster_paused
@@ -132,6 +160,7 @@ impl SchedulerCore {
         if let Some(slot) = self.keys.get(job_id).and_then(|&k| self.slots.get_mut(k)) {
             if was_run {
                 slot.running = slot.running.saturating_sub(1);
+                slot.handed_out.remove(&tick_ms);
             }
             // Never back before the anchor: no tick at or before it is owed under the
             // current schedule (a stalled record of an edit's superseded ticks included).

@@ -172,7 +172,7 @@ impl SchedulerCore {
     /// A run of the job ended: start what waits for it (a queued tick, the next catch-up tick).
     pub fn finished(&mut self, job_id: &str) -> Vec<Action> {
         match self.keys.get(job_id) {
-            Some(&key) => self.finished_key(key),
+            Some(&key) => self.run_ended(key, None),
             None => Vec::new(),
         }
     }
@@ -182,13 +182,21 @@ impl SchedulerCore {
         self.slots.contains(key)
     }
 
-    /// [`Self::finished`] for the job held under `key`.
-    pub fn finished_key(&mut self, key: u64) -> Vec<Action> {
+    /// [`Self::finished`] for the job held under `key`, whose run for `tick_ms` ended (a
+    /// tick, a manual trigger or a planned attempt): the tick is no longer under way.
+    pub fn finished_key(&mut self, key: u64, tick_ms: i64) -> Vec<Action> {
+        self.run_ended(key, Some(tick_ms))
+    }
+
+    fn run_ended(&mut self, key: u64, tick_ms: Option<i64>) -> Vec<Action> {
         let cluster_paused = self.cluster_paused;
         let Some(slot) = self.slots.get_mut(key) else {
             return Vec::new();
         };
         slot.running = slot.running.saturating_sub(1);
+        if let Some(tick_ms) = tick_ms {
+            slot.handed_out.remove(&tick_ms);
+        }
         if cluster_paused || (slot.running > 0 && slot.overlap != OverlapPolicy::Allow) {
             return Vec::new();
         }

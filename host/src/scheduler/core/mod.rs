@@ -147,6 +147,10 @@ struct Slot {
     /// Ticks after `cursor_ms` that the database already records (the job was taken over with
     /// a hole below its newest recorded tick): the first catch-up plans around them.
     recorded: BTreeSet<i64>,
+    /// Ticks handed to runs that have not ended: recorded, or about to be (the record on its
+    /// way). A catch-up after an outage, which moves the cursor back below them, plans around
+    /// them; a run whose record fails ends stalled and moves the cursor back below its own tick.
+    handed_out: BTreeSet<i64>,
 }
 
 impl Slot {
@@ -154,6 +158,16 @@ impl Slot {
     fn start(&mut self, tick_ms: i64) {
         self.running += 1;
         self.last_run = Some(tick_ms);
+        self.handed_out.insert(tick_ms);
+    }
+
+    /// The ticks after the cursor that a catch-up must neither run nor record: recorded
+    /// already, or handed to a run that has not ended.
+    fn accounted_after_cursor(&self) -> BTreeSet<i64> {
+        let after = self.cursor_ms.saturating_add(1);
+        let mut ticks: BTreeSet<i64> = self.recorded.range(after..).copied().collect();
+        ticks.extend(self.handed_out.range(after..));
+        ticks
     }
 }
 
@@ -169,8 +183,6 @@ pub struct SchedulerCore {
     fired: Vec<u64>,
     /// Cluster-wide maintenance switch.
     pub cluster_paused: bool,
-    /// Recorded ticks announced by [`Self::note_recorded`] for a job about to be taken.
-    recorded_before_take: HashMap<String, BTreeSet<i64>>,
 }
 
 impl SchedulerCore {
@@ -224,16 +236,12 @@ impl SchedulerCore {
         self.slot(job_id).and_then(|s| s.next_tick)
     }
 
-    /// Announce, before [`Self::take`], the ticks after its `last_accounted_ms` that the
-    /// database already records for `job_id` (a hole lies below the newest recorded tick).
-    /// For a job held already (stalled by a database outage), the ticks are used by its next
-    /// catch-up ([`Self::catch_up`]).
-    pub fn note_recorded(&mut self, job_id: String, ticks: BTreeSet<i64>) {
-        match self.slot_mut(&job_id) {
-            Some(slot) => slot.recorded = ticks,
-            None => {
-                self.recorded_before_take.insert(job_id, ticks);
-            }
+    /// The ticks after its cursor that the database recorded anyway for a held job stalled by
+    /// a database outage: its next catch-up ([`Self::catch_up`]) plans around them. (A job
+    /// taken with a hole gets its recorded ticks with the take, [`Self::take_around`].)
+    pub fn note_recorded(&mut self, job_id: &str, ticks: BTreeSet<i64>) {
+        if let Some(slot) = self.slot_mut(job_id) {
+            slot.recorded = ticks;
         }
     }
 
@@ -252,13 +260,22 @@ impl SchedulerCore {
     /// Take a job: ticks after `last_accounted_ms` that are already due follow the misfire
     /// policy; the timer is armed for the first future tick.
     pub fn take(&mut self, spec: Arc<JobSpec>, last_accounted_ms: i64, now_ms: i64) -> Vec<Action> {
+        self.take_around(spec, last_accounted_ms, BTreeSet::new(), now_ms)
+    }
+
+    /// [`Self::take`] a job whose ticks `recorded`, after `last_accounted_ms`, the database
+    /// records already (a hole lies below its newest recorded tick): its first catch-up plans
+    /// around them. Whatever the job held here before (under an older epoch) is replaced.
+    pub fn take_around(
+        &mut self,
+        spec: Arc<JobSpec>,
+        last_accounted_ms: i64,
+        recorded: BTreeSet<i64>,
+        now_ms: i64,
+    ) -> Vec<Action> {
         self.remove(&spec.id);
         let cursor = last_accounted_ms.max(spec.anchor_ms);
         let spec_id = spec.id.clone();
-        let recorded = self
-            .recorded_before_take
-            .remove(&spec_id)
-            .unwrap_or_default();
         let key = self.slots.insert_with(|key| Slot {
             key,
             overlap: spec.overlap,
@@ -273,6 +290,7 @@ impl SchedulerCore {
             last_run: None,
             catch_up: VecDeque::new(),
             recorded,
+            handed_out: BTreeSet::new(),
         });
         self.keys.insert(spec_id, key);
         self.catch_up_key(key, now_ms, MISFIRE_GRACE_MS)
@@ -305,11 +323,12 @@ impl SchedulerCore {
             // behind the new anchor, they would be passed over without a record.
             if !slot.spec.paused {
                 let upto = spec.anchor_ms.min(now_ms);
+                let accounted = slot.accounted_after_cursor();
                 let mut after = slot.cursor_ms;
                 while superseded.len() < MAX_LISTED_MISSED {
                     match slot.spec.timing.next_tick_ms(after) {
                         Some(tick) if tick <= upto => {
-                            if !slot.recorded.contains(&tick) {
+                            if !accounted.contains(&tick) {
                                 superseded.push(tick);
                             }
                             after = tick;

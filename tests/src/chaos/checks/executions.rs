@@ -97,9 +97,8 @@ pub fn executions(
     out
 }
 
-/// How long after its tick the attempts of a tick may still come: three attempts of a slow
-/// run, the backoffs between them (1 s, 2 s), and slack for records that crawl through a
-/// slow database.
+/// How long after a failed attempt began its next one may still come: the slow run itself,
+/// the backoff (1 s, then 2 s), and slack for records that crawl through a slow database.
 const RETRY_SPAN_MS: i64 = 15_000;
 
 /// How a tick of a job that retries ended so far, for the figures of check 7.
@@ -116,18 +115,24 @@ fn ending(last: &RunRow, attempts: i64) -> String {
     }
 }
 
-/// Whether the next attempt of a tick whose last attempt failed with attempts left may be
-/// missing without a retry being lost: still to come at `cutoff`, dropped by a pause or an
-/// edit of its job (which drop planned attempts), or dropped because it came due late under
-/// misfire `skip`.
-fn next_attempt_may_be_missing(job: &JobHistory, tick: i64, cutoff: i64) -> bool {
+/// Whether the next attempt of a tick whose last attempt (`last`) failed with attempts left
+/// may be missing without a retry being lost: still to come at `cutoff`, dropped by a pause or
+/// an edit of its job (which drop planned attempts), or dropped because it came due late
+/// under misfire `skip`.
+///
+/// The time that counts is when the failed attempt began, not the tick's instant: the next
+/// attempt is due a backoff after the failure, and a tick's attempts may begin long after
+/// its instant (a catch-up behind a `run_all` backlog, a tick queued behind a slow run).
+fn next_attempt_may_be_missing(job: &JobHistory, last: &RunRow, cutoff: i64) -> bool {
+    let tick = last.scheduled_at_ms;
+    let began = last.recorded_at_ms.map_or(tick, |at| at.max(tick));
     job.misfire == "skip"
-        || tick > cutoff - RETRY_SPAN_MS
+        || began > cutoff - RETRY_SPAN_MS
         || job
             .segments
             .iter()
             .filter_map(|s| s.end_ms)
-            .any(|end| (end - RETRY_SPAN_MS..=end + BOUNDARY_MS).contains(&tick))
+            .any(|end| (end - RETRY_SPAN_MS..=end + BOUNDARY_MS).contains(&began))
 }
 
 /// Check 7: every tick of a live job, in the runs table, has attempts numbered 1, 2, … without
@@ -205,7 +210,7 @@ pub fn attempts(
             if matches!(last.status.as_str(), "failed" | "timed_out")
                 && last.reason.is_none()
                 && last.attempt < retry.attempts
-                && !next_attempt_may_be_missing(job, *tick, cutoff)
+                && !next_attempt_may_be_missing(job, last, cutoff)
             {
                 out.violations.push(format!(
                     "job {} ({}) tick {tick}: attempt {} {}, and attempt {} never came",

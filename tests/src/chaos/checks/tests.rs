@@ -359,14 +359,70 @@ fn an_earlier_block_stepped_over_by_a_filled_hole_is_still_judged_under_run_once
     );
 }
 
+/// Job `b`: a planning at 6.1 s misses 3 s and 4 s and plans 5 s as its catch-up, which waits
+/// behind a run in progress; the replica stops before it starts (held only in memory, it is
+/// not recorded). 6 s was skipped for overlap meanwhile (recorded at 6.05 s). The next owner's
+/// planning at 9.1 s finds 5 s and 7 s unrecorded: it misses them and runs 8 s as its catch-up,
+/// which is `eight`.
+fn catch_up_left_to_the_next_owner(eight: RunRow) -> History {
+    let mut history = History::clean();
+    history.runs.retain(|r| r.job_id != "b");
+    history.reports.retain(|(e, _)| e.job_id != "b");
+    for t in (1..=10).map(|k| k * S) {
+        let r = match t {
+            3_000 | 4_000 => missed("b", t, 6_100),
+            5_000 | 7_000 => missed("b", t, 9_100),
+            6_000 => row("b", t, "skipped", Some("overlap"), 6_050),
+            8_000 => eight.clone(),
+            _ => ran("b", t),
+        };
+        history.runs.push(r);
+    }
+    history
+}
+
+#[test]
+fn a_block_whose_catch_up_the_next_planning_missed_is_closed_by_that_planning_s_catch_up() {
+    let mut eight = row("b", 8 * S, "succeeded", None, 9_105);
+    eight.catch_up = true;
+    let history = catch_up_left_to_the_next_owner(eight);
+    let [_, accounted, policies, ..] = history.judge();
+    passed(&accounted);
+    passed(&policies);
+}
+
+#[test]
+fn a_later_planning_that_missed_a_block_s_catch_up_without_its_own_is_caught() {
+    let history = catch_up_left_to_the_next_owner(row("b", 8 * S, "succeeded", None, 9_105));
+    let [_, accounted, policies, ..] = history.judge();
+    passed(&accounted);
+    caught(
+        &policies,
+        &[
+            "job job-b (run_once): 2 ticks missed in 5000..=7000, then tick 8000 succeeded catch_up=false",
+        ],
+    );
+}
+
 #[test]
 fn a_catch_up_recorded_missed_is_caught_under_run_once() {
+    // Missed by a later planning (at 7.1 s), which closes the block of 3 s to 5 s, and is a
+    // block of its own that no catch-up closes (7 s was recorded before it, on time).
     let mut history = History::clean();
     let r = history.row_mut("b", 6 * S);
     *r = missed("b", 6 * S, 7_100);
     history
         .reports
         .retain(|(e, _)| !(e.job_id == "b" && e.scheduled_at == 6 * S));
+    let [_, _, policies, ..] = history.judge();
+    caught(
+        &policies,
+        &[
+            "job job-b (run_once): 1 ticks missed in 6000..=6000, then tick 8000 succeeded catch_up=false",
+        ],
+    );
+    // Missed by the planning that missed 3 s to 5 s: one block, no catch-up.
+    history.row_mut("b", 6 * S).recorded_at_ms = Some(6_100);
     let [_, _, policies, ..] = history.judge();
     caught(
         &policies,

@@ -238,3 +238,30 @@ fn a_failed_attempt_whose_next_one_never_came_is_caught_unless_it_may_still_come
     attempt_mut(&mut history, 2 * S, 1).reason = Some("abandoned".into());
     passed(&judge(&history, later));
 }
+
+#[test]
+fn a_failed_attempt_is_given_time_for_its_next_one_from_when_it_ran_not_from_its_tick() {
+    // Tick 2 s ran as a catch-up of a run_all backlog, its attempts 30 s after the tick:
+    // attempt 2 failed 29 s after it, and attempt 3, due 2 s later, had not come when the runs
+    // table was read (cut-off at 40 s).
+    let mut history = retried(3);
+    history.jobs[0].misfire = "run_all";
+    history
+        .runs
+        .retain(|r| !(r.job_id == "a" && r.scheduled_at_ms == 2 * S && r.attempt == 3));
+    history
+        .reports
+        .retain(|(e, a)| !(e.job_id == "a" && e.scheduled_at == 2 * S && *a == 3));
+    attempt_mut(&mut history, 2 * S, 1).recorded_at_ms = Some(30 * S);
+    attempt_mut(&mut history, 2 * S, 2).recorded_at_ms = Some(31 * S);
+    let judge = |h: &History, cutoff: i64| attempts(&h.reports, &h.runs, &h.jobs, cutoff);
+    passed(&judge(&history, 40 * S));
+    // Long after that attempt, its successor is overdue.
+    caught(
+        &judge(&history, 60 * S),
+        &[
+            "job job-a (misfire run_all overlap skip attempts 3 failing below 3) tick 2000: \
+           attempt 2 failed, and attempt 3 never came",
+        ],
+    );
+}
