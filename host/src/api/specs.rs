@@ -17,7 +17,6 @@ use super::schema::JobCreate;
 use super::state::ApiState;
 use crate::jobs::{ChangeKind, EntryError, Foreign, JobFields, Plan, PlanError, check_all_entries};
 use crate::settings::Identity;
-use crate::store::{JobFilter, JobPage};
 
 /// The longest source name.
 const MAX_SOURCE_CHARS: usize = 256;
@@ -37,20 +36,10 @@ pub struct Specs {
         (status = 503, description = "The database is unreachable", body = ErrorBody),
     ))]
 pub async fn export(State(state): State<ApiState>) -> Result<Json<Specs>, ApiError> {
-    let mut jobs = Vec::new();
-    let mut page = JobPage {
-        limit: 1000,
-        after_name: None,
-    };
-    loop {
-        let batch = state.store.list_jobs(&JobFilter::default(), &page).await?;
-        let full = batch.len() as i64 == page.limit;
-        page.after_name = batch.last().map(|j| j.name.clone());
-        jobs.extend(batch.iter().map(JobFields::of_job));
-        if !full {
-            return Ok(Json(Specs { jobs }));
-        }
-    }
+    let jobs = state.jobs.all_jobs().await?;
+    Ok(Json(Specs {
+        jobs: jobs.iter().map(JobFields::of_job).collect(),
+    }))
 }
 
 /// A list of jobs to apply.

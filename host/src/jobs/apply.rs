@@ -138,8 +138,8 @@ enum Step {
 const PAGE: i64 = 1000;
 
 impl Jobs {
-    /// Every stored job, by name.
-    async fn all_jobs(&self) -> Result<Vec<Job>, JobError> {
+    /// Every stored job, by name (read a page of [`PAGE`] at a time).
+    pub async fn all_jobs(&self) -> Result<Vec<Job>, JobError> {
         let mut all = Vec::new();
         let mut page = JobPage {
             limit: PAGE,

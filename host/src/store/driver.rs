@@ -139,8 +139,8 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     fn delete_job<'a>(&'a self, id: &'a str) -> Op<'a, bool>;
     /// Writes every edit in one transaction, each only if its job is still at its
     /// `read_version`: all of them, or none ([`StoreError::VersionConflict`] for the first
-    /// job that moved on).
-    fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, ()>;
+    /// job that moved on). The database's instant read at the transaction's start.
+    fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, i64>;
     /// Deletes the jobs with their runs, state and triggers, in one transaction; how many
     /// there were.
     fn delete_jobs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64>;

@@ -255,8 +255,8 @@ impl Store {
 
     /// Applies each `(job as read, patch)` in one transaction, each only if its job is still
     /// at the version read: all, or none ([`StoreError::VersionConflict`]). The jobs as
-    /// edited (their new version; the anchor and edit time as this process computed them,
-    /// within the transaction's instant).
+    /// edited (their new version; the anchor and edit time at the instant the transaction
+    /// read at its start, within its statements' own).
     pub async fn update_jobs(&self, edits: &[(Job, JobPatch)]) -> Result<Vec<Job>, StoreError> {
         let edited: Vec<EditedFields> = edits
             .iter()
@@ -272,8 +272,7 @@ impl Store {
                 drop_retries: e.drop_retries,
             })
             .collect();
-        self.bounded(self.driver.update_jobs(&writes)).await?;
-        let now = self.now_ms().await.unwrap_or_default();
+        let now = self.bounded(self.driver.update_jobs(&writes)).await?;
         Ok(edited
             .into_iter()
             .map(|e| {

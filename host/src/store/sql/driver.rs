@@ -54,7 +54,7 @@ impl<E: SqlEngine> Driver for E {
         fn list_jobs<'a>(&'a self, filter: &'a JobFilter, page: &'a JobPage) -> Op<'a, Vec<Job>>;
         fn update_job<'a>(&'a self, edit: JobEdit<'a>) -> Op<'a, Option<Job>>;
         fn delete_job<'a>(&'a self, id: &'a str) -> Op<'a, bool>;
-        fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, ()>;
+        fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, i64>;
         fn delete_jobs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64>;
         fn begin_run<'a>(&'a self, run: &'a NewRun) -> Op<'a, BeginRun>;
         fn begin_runs<'a>(&'a self, runs: &'a [NewRun]) -> Op<'a, Vec<BeginRun>>;

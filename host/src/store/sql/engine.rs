@@ -114,7 +114,7 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
         Box::pin(jobs::create_many(self, jobs))
     }
     /// Default: the edits' statements in one write transaction.
-    fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, ()> {
+    fn update_jobs<'a>(&'a self, edits: &'a [JobEdit<'a>]) -> Op<'a, i64> {
         Box::pin(jobs::update_many(self, edits))
     }
     /// Default: `DELETE … WHERE id IN (…)` statements in one write transaction.

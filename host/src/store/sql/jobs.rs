@@ -217,13 +217,14 @@ pub(super) async fn update<E: SqlEngine>(
 }
 
 /// Writes `edits` in one write transaction; the first whose job moved on since it was read
-/// refuses them all.
+/// refuses them all. The database's instant read at its start.
 pub(super) async fn update_many<E: SqlEngine>(
     engine: &E,
     edits: &[JobEdit<'_>],
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let mut tx = engine.begin_write().await?;
     let mut held = engine.held(&mut tx);
+    let now: i64 = Stmt::<E::Db>::new(E::SQL.now).scalar(held.on()).await?;
     for edit in edits {
         // Rows matched, on every engine (MySQL is asked for found rows).
         let matched = update_job_stmt::<E>(edit)
@@ -249,7 +250,7 @@ pub(super) async fn update_many<E: SqlEngine>(
         }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(now)
 }
 
 /// Deletes the jobs of `ids` (their runs, state and triggers go by the foreign keys) in one
