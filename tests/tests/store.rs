@@ -79,6 +79,7 @@ conformance! {
         take_over_counts_ticks_within_the_lookback_only,
         leases_elect_one_holder,
         events_append_read_and_prune,
+        events_appended_together_keep_their_order,
         manual_triggers_wait_for_the_owner,
         settings_round_trip,
         tokens_round_trip,
@@ -2156,6 +2157,52 @@ async fn events_append_read_and_prune(db: &Db) {
         0,
         "the newest id once every event is gone"
     );
+}
+
+async fn events_appended_together_keep_their_order(db: &Db) {
+    let store = &db.store;
+    let lone = store
+        .append_event("job.created", &serde_json::json!({"n": -1}))
+        .await
+        .unwrap();
+    let mut listener = store.event_listener().await.unwrap();
+    // More than one multi-row statement's worth, in one call.
+    let batch: Vec<(&str, serde_json::Value)> = (0..1_200)
+        .map(|n| {
+            let kind = if n % 2 == 0 {
+                "run.started"
+            } else {
+                "run.finished"
+            };
+            (kind, serde_json::json!({"n": n, "text": "x".repeat(n % 7)}))
+        })
+        .collect();
+    let before = store.now_ms().await.unwrap();
+    store.append_events(&batch).await.unwrap();
+    store.append_events(&[]).await.unwrap();
+    let stored = store.events_after(lone, 2_000).await.unwrap();
+    assert_eq!(
+        stored.len(),
+        1_200,
+        "every event of the batch, nothing more"
+    );
+    for (event, (kind, payload)) in stored.iter().zip(&batch) {
+        assert_eq!((event.kind.as_str(), &event.payload), (*kind, payload));
+    }
+    assert!(
+        stored.windows(2).all(|w| w[0].id < w[1].id),
+        "ids increase in order"
+    );
+    let at = stored[0].at_ms;
+    assert!(
+        at >= before && stored.iter().all(|e| e.at_ms == at),
+        "one instant"
+    );
+    assert_eq!(store.last_event_id().await.unwrap(), stored[1_199].id);
+    if let Some(listener) = listener.as_mut() {
+        let (channel, _) = next_notification(listener).await;
+        assert_eq!(channel, EVENTS_CHANNEL, "a batch is announced");
+    }
 }
 
 async fn manual_triggers_wait_for_the_owner(db: &Db) {

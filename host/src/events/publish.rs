@@ -1,13 +1,19 @@
 //! Publishing: one ordered queue per replica. [`Publisher::publish`] never blocks its caller;
 //! one writer ([`EventWriter`]) persists the events in the order they were published, so a
-//! run's `run.started` is always stored before its `run.finished`. A failed write is logged
-//! and the event dropped: an event is worth less than the work that produced it.
+//! run's `run.started` is always stored before its `run.finished`. What was queued while a
+//! write was under way goes in the next one, in one transaction (a multi-row statement): at
+//! thousands of runs a second one statement per event would fall behind. A failed write is
+//! logged and its events dropped: an event is worth less than the work that produced it.
 
 use tokio::sync::mpsc;
 
 use super::Event;
 use crate::alerts::{Alert, AlertQueue};
 use crate::store::Store;
+
+/// The most events written in one transaction: whatever was queued while the previous write
+/// was under way, up to this.
+pub const BATCH: usize = 1_000;
 
 /// How long a stopping writer may still write what was queued.
 pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -57,32 +63,42 @@ pub struct EventWriter {
 }
 
 impl EventWriter {
-    /// Write events as they come until `stop`; then write what is queued (for at most
-    /// [`DRAIN_LIMIT`]) and return.
+    /// Write events as they come until `stop`, every event queued meanwhile in the same
+    /// statement (up to [`BATCH`]); then write what is queued (for at most [`DRAIN_LIMIT`]) and
+    /// return.
     pub async fn run(mut self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
+        let mut batch = Vec::with_capacity(BATCH);
         loop {
             tokio::select! {
                 biased;
                 _ = &mut stop => break,
-                event = self.rx.recv() => match event {
-                    Some(event) => self.write(event).await,
-                    None => return,
-                },
+                received = self.rx.recv_many(&mut batch, BATCH) => {
+                    if received == 0 {
+                        return;
+                    }
+                    self.write(&mut batch).await;
+                }
             }
         }
         // What was queued when the stop came is still written, for at most DRAIN_LIMIT (a
-        // writer that fell behind, e.g. one statement at a time through a transaction pooler,
-        // must not hold the shutdown past the grace period); nothing published later.
+        // writer that fell behind, e.g. through a slow link, must not hold the shutdown past
+        // the grace period); nothing published later.
         let queued = self.rx.len();
         let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
         let mut written = 0;
         while written < queued && tokio::time::Instant::now() < deadline {
-            match self.rx.try_recv() {
-                Ok(event) => self.write(event).await,
-                Err(_) => break,
+            while batch.len() < BATCH.min(queued - written) {
+                match self.rx.try_recv() {
+                    Ok(event) => batch.push(event),
+                    Err(_) => break,
+                }
             }
-            written += 1;
+            if batch.is_empty() {
+                break;
+            }
+            written += batch.len();
+            self.write(&mut batch).await;
         }
         if written < queued {
             tracing::warn!(
@@ -94,12 +110,19 @@ impl EventWriter {
         }
     }
 
-    async fn write(&self, event: Event) {
-        let kind = event.kind();
-        match self.store.append_event(kind, &event.payload()).await {
-            Ok(_) => crate::metrics::global().event_published(),
-            Err(e) => tracing::debug!(error = %e, kind, "cannot persist event"),
+    /// Stores `batch` (emptied) in one transaction.
+    async fn write(&self, batch: &mut Vec<Event>) {
+        let events: Vec<(&str, serde_json::Value)> =
+            batch.iter().map(|e| (e.kind(), e.payload())).collect();
+        match self.store.append_events(&events).await {
+            Ok(()) => crate::metrics::global().events_published(events.len() as u64),
+            Err(e) => tracing::debug!(
+                error = %e,
+                events = events.len(),
+                "cannot persist events"
+            ),
         }
+        batch.clear();
     }
 }
 
@@ -143,5 +166,40 @@ mod tests {
             version: 9,
         });
         assert_eq!(store.events_after(0, 100).await.unwrap().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_burst_is_stored_whole_and_in_order_while_the_writer_runs() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        let (publisher, writer) = Publisher::new(store.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let writing = tokio::spawn(writer.run(async {
+            let _ = stopped.await;
+        }));
+        let burst = 2 * BATCH + 500;
+        for version in 0..burst {
+            publisher.publish(Event::JobChanged {
+                job_id: "j".into(),
+                job: "job".into(),
+                change: JobChange::Updated,
+                version: version as i64,
+            });
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let stored = loop {
+            let stored = store.events_after(0, 10_000).await.unwrap();
+            if stored.len() == burst || tokio::time::Instant::now() > deadline {
+                break stored;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        };
+        let versions: Vec<i64> = stored
+            .iter()
+            .map(|e| e.payload["version"].as_i64().unwrap())
+            .collect();
+        assert_eq!(versions, (0..burst as i64).collect::<Vec<_>>());
+        stop.send(()).unwrap();
+        writing.await.unwrap();
     }
 }

@@ -323,9 +323,9 @@ impl Metrics {
         self.paused_after_failures.inc();
     }
 
-    /// An event was persisted.
-    pub fn event_published(&self) {
-        self.events_published.inc();
+    /// `count` events were persisted.
+    pub fn events_published(&self, count: u64) {
+        self.events_published.inc_by(count);
     }
 
     /// A plugin's outbound connection was refused by its allowed hosts.

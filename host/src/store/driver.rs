@@ -299,6 +299,9 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
 
     /// Appends an event (JSON text `payload`) at now; returns its id.
     fn append_event<'a>(&'a self, kind: &'a str, payload: &'a str) -> Op<'a, i64>;
+    /// Appends `(kind, payload)` events in order, in one transaction at one instant of the
+    /// database's clock (multi-row statements); their ids increase in that order.
+    fn append_events<'a>(&'a self, events: &'a [(&'a str, String)]) -> Op<'a, ()>;
     /// Up to `limit` events with an id above `after`, oldest first.
     fn events_after(&self, after: i64, limit: i64) -> Op<'_, Vec<StoredEvent>>;
     /// The newest event id, if any.

@@ -51,6 +51,25 @@ impl Store {
         .await
     }
 
+    /// Appends `(kind, payload)` events in order, in one transaction at one database instant;
+    /// listeners are notified once.
+    pub async fn append_events(&self, events: &[(&str, Value)]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let texts: Vec<(&str, String)> = events
+            .iter()
+            .map(|(kind, payload)| (*kind, payload.to_string()))
+            .collect();
+        let driver = &self.driver;
+        self.bounded(async {
+            driver.append_events(&texts).await?;
+            driver.notify(EVENTS_CHANNEL, "").await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Up to `limit` events with an id above `after`, oldest first.
     pub async fn events_after(
         &self,

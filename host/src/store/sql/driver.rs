@@ -99,6 +99,7 @@ impl<E: SqlEngine> Driver for E {
         fn newest_ticks<'a>(&'a self, instance: &'a str, ids: &'a [String], lookback_ms: i64) -> Op<'a, Vec<(String, i64, i64)>>;
         fn ticks_after<'a>(&'a self, from_ms: i64, ids: &'a [&'a str]) -> Op<'a, Vec<(String, i64)>>;
         fn append_event<'a>(&'a self, kind: &'a str, payload: &'a str) -> Op<'a, i64>;
+        fn append_events<'a>(&'a self, events: &'a [(&'a str, String)]) -> Op<'a, ()>;
         fn events_after(&self, after: i64, limit: i64) -> Op<'_, Vec<StoredEvent>>;
         fn last_event_id(&self) -> Op<'_, Option<i64>>;
         fn insert_trigger<'a>(&'a self, job_id: &'a str) -> Op<'a, Option<i64>>;

@@ -330,6 +330,10 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     fn append_event<'a>(&'a self, kind: &'a str, payload: &'a str) -> Op<'a, i64> {
         Box::pin(events::append(self, kind, payload))
     }
+    /// Default: multi-row inserts in one write transaction.
+    fn append_events<'a>(&'a self, events: &'a [(&'a str, String)]) -> Op<'a, ()> {
+        Box::pin(events::append_many(self, events))
+    }
     fn events_after(&self, after: i64, limit: i64) -> Op<'_, Vec<StoredEvent>> {
         Box::pin(events::after(self, after, limit))
     }

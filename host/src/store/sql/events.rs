@@ -17,6 +17,39 @@ pub(super) async fn append<E: SqlEngine>(
         .await?)
 }
 
+/// Events of one multi-row insert.
+const INSERT_ROWS: usize = 500;
+
+/// Appends `events` in order in one write transaction, a multi-row statement per
+/// [`INSERT_ROWS`], at the database's instant read at its start.
+pub(super) async fn append_many<E: SqlEngine>(
+    engine: &E,
+    events: &[(&str, String)],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
+    let now: i64 = Stmt::<E::Db>::new(E::SQL.now).scalar(held.on()).await?;
+    for chunk in events.chunks(INSERT_ROWS) {
+        let mut stmt = Stmt::<E::Db>::new("INSERT INTO events (at_ms, kind, payload) VALUES ");
+        for (i, (kind, payload)) in chunk.iter().enumerate() {
+            stmt = stmt
+                .push(if i == 0 { "(" } else { ", (" })
+                .push_bind(now)
+                .push(", ")
+                .push_bind(*kind)
+                .push(", ")
+                .push_bind(payload.as_str())
+                .push(")");
+        }
+        stmt.execute(held.on()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 pub(super) async fn after<E: SqlEngine>(
     engine: &E,
     after: i64,
