@@ -247,7 +247,16 @@ impl Executor {
             }
             Err(e) => RunOutcome::failed(e.to_string()),
         };
-        tracing::info!(attempt, status = ?outcome.status, duration_ms = outcome.duration.as_millis() as u64, digest = digest.as_deref().unwrap_or("-"), "run finished");
+        // Succeeded runs at DEBUG (their record, event and metrics tell it), others at INFO.
+        let (ms, d) = (
+            outcome.duration.as_millis() as u64,
+            digest.as_deref().unwrap_or("-"),
+        );
+        if outcome.status == RunStatus::Succeeded {
+            tracing::debug!(attempt, status = ?outcome.status, duration_ms = ms, digest = d, "run finished");
+        } else {
+            tracing::info!(attempt, status = ?outcome.status, duration_ms = ms, digest = d, "run finished");
+        }
         crate::metrics::global().run_finished(stored_name(outcome.status), outcome.duration);
         let outcome_failed = outcome.status != RunStatus::Succeeded;
         let retry_in = match outcome.status {
