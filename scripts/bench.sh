@@ -5,7 +5,9 @@
 #   schedules:        fire lateness of 10,000 one-second jobs vs tokio-cron-scheduler
 #   store:            durable begin+finish throughput, batched vs one statement per call (SQLite,
 #                     PostgreSQL, MariaDB)
-#   replica:          sustained recorded plugin runs per second on one replica, SQLite and PostgreSQL
+#   replica:          one replica's lateness curve, 500 … 10,000 one-second jobs due at once and
+#                     spread, beside the floor (the store recording the same burst alone) and the
+#                     host's and the database's CPU per run; SQLite, PostgreSQL and MariaDB
 #   failover:         kill -9 and SIGSTOP of one of 3 replicas, PostgreSQL and MariaDB
 #   plugins:          the hello example in Rust, Python and JavaScript: build time, size, compile
 #                     time and memory, replica memory, first and steady per-run cost
