@@ -44,9 +44,20 @@ fn short_run(db: &str) {
         .arg(&out)
         .status()
         .expect("run the chaos binary");
-    assert!(
-        status.success(),
-        "the chaos run on {db} with seed {seed} failed ({status}); its report is above, logs in {}",
-        out.display()
-    );
+    if !status.success() {
+        // The failed checks and their first violations again, here at the end of the test
+        // output, where a log cut to its tail still shows them.
+        let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap_or_default();
+        let failed: Vec<&str> = summary
+            .lines()
+            .filter(|l| l.contains(": FAIL") || l.contains("VIOLATION"))
+            .take(12)
+            .collect();
+        panic!(
+            "the chaos run on {db} with seed {seed} failed ({status}); logs in {}; \
+             what failed:\n{}",
+            out.display(),
+            failed.join("\n")
+        );
+    }
 }
