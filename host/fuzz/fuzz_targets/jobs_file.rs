@@ -12,14 +12,19 @@ use wasmcron::jobs_file::{JobsFileError, parse};
 
 fn check(text: &str, file: &str) {
     match parse(text, file) {
-        Ok(entries) => {
+        Ok((entries, jobs)) => {
+            assert_eq!(jobs.len(), entries.len(), "every entry makes a job");
             let mut names = HashSet::new();
-            for fields in &entries {
-                assert!(fields.new_job().is_ok(), "an accepted entry is a job");
+            for (fields, job) in entries.iter().zip(&jobs) {
+                assert_eq!(
+                    fields.new_job().as_ref().ok(),
+                    Some(job),
+                    "an accepted entry is its job"
+                );
                 assert!(names.insert(fields.name.clone()), "names are unique");
             }
             let json = serde_json::to_string(&entries).expect("jobs write out as JSON");
-            let again = parse(&json, "again.json").expect("jobs written out read back");
+            let (again, _) = parse(&json, "again.json").expect("jobs written out read back");
             assert_eq!(again, entries);
         }
         Err(e) => {
