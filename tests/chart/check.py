@@ -265,6 +265,7 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
     c.equal(plain.get("WASMCRON_HEARTBEAT_INTERVAL"), server["heartbeatInterval"], "WASMCRON_HEARTBEAT_INTERVAL")
     c.equal(plain.get("WASMCRON_DEAD_AFTER"), server["deadAfter"], "WASMCRON_DEAD_AFTER")
     c.equal(plain.get("WASMCRON_SETTINGS_TTL"), server["settingsTtl"], "WASMCRON_SETTINGS_TTL")
+    c.equal(plain.get("WASMCRON_HOUSEKEEPING_INTERVAL"), server["housekeepingInterval"], "WASMCRON_HOUSEKEEPING_INTERVAL")
     c.equal(plain.get("WASMCRON_LOG_FORMAT"), server["logFormat"], "WASMCRON_LOG_FORMAT")
     c.that("WASMCRON_ADVERTISE" not in env or bool(server["advertise"]), "advertise falls back to POD_IP")
 

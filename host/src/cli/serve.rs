@@ -19,6 +19,15 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("{s:?} is not a duration such as 2s or 1m30s: {e}"))
 }
 
+/// A period of recurring work: at least a second.
+fn parse_period(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("{s:?} is too short: at least 1s"));
+    }
+    Ok(d)
+}
+
 /// Database selection, shared by `serve` and `migrate`.
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
@@ -81,6 +90,11 @@ pub struct ServeArgs {
     /// On shutdown, how long runs in flight may take to finish.
     #[arg(long, env = "WASMCRON_GRACE_PERIOD", default_value = "30s", value_parser = parse_duration)]
     pub grace_period: Duration,
+    /// How often the housekeeping leader deletes run history past `runs.retention` and the
+    /// per-job limits (`runs.keep_succeeded`, `runs.keep_failed`), old events and alert
+    /// deliveries, expired manual triggers and long-gone instance rows.
+    #[arg(long, env = "WASMCRON_HOUSEKEEPING_INTERVAL", default_value = "60s", value_parser = parse_period)]
+    pub housekeeping_interval: Duration,
     /// Longest time a setting may be stale (the settings cache refreshes at least this often).
     #[arg(long, env = "WASMCRON_SETTINGS_TTL", default_value = "30s", value_parser = parse_duration)]
     pub settings_ttl: Duration,
@@ -185,6 +199,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             dead_after: args.dead_after,
             grace_period: args.grace_period,
             settings_ttl: args.settings_ttl,
+            housekeeping_interval: args.housekeeping_interval,
             jobs_file: args.jobs_file,
             pooling: !args.no_pooling,
             api_token: std::env::var("WASMCRON_API_TOKEN")

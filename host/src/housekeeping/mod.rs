@@ -1,6 +1,6 @@
 //! Cluster housekeeping: work done once for the whole cluster, by its leader (the holder of
 //! the `housekeeping` lease, see [`crate::cluster::Leadership`]), every
-//! [`HOUSEKEEPING_INTERVAL`]. Each service is one file:
+//! `--housekeeping-interval` (a minute by default). Each service is one file:
 //!
 //! - [`retention`]: run history and settled alert deliveries older than `runs.retention`,
 //!   runs past a job's `runs.keep_succeeded` / `runs.keep_failed`;
@@ -32,9 +32,6 @@ use crate::store::{Store, StoreError};
 pub use events::{EVENT_RETENTION, EVENT_RETENTION_COUNT};
 pub use stale::{STALE_CHECK_INTERVAL, watch_stale};
 pub use triggers::TRIGGER_EXPIRY;
-
-/// How often the leader does cluster housekeeping.
-pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(60);
 
 /// One kind of cluster-wide cleanup.
 pub trait Service: Send + Sync {
@@ -73,9 +70,10 @@ pub fn services(
     ]
 }
 
-/// Run `services` every [`HOUSEKEEPING_INTERVAL`] while this replica leads, until `stop`.
+/// Run `services` every `interval` while this replica leads, until `stop`.
 pub async fn run(
     services: Vec<Box<dyn Service>>,
+    interval: Duration,
     leadership: Leadership,
     clock: DbClock,
     stop: impl Future<Output = ()>,
@@ -84,7 +82,7 @@ pub async fn run(
     loop {
         tokio::select! {
             _ = &mut stop => return,
-            _ = tokio::time::sleep(HOUSEKEEPING_INTERVAL) => {}
+            _ = tokio::time::sleep(interval) => {}
         }
         for service in &services {
             if leadership.confirmed().await.is_none() {

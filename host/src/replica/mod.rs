@@ -381,8 +381,9 @@ impl Replica {
         let services =
             crate::housekeeping::services(&self.store, &self.settings, self.options.dead_after);
         let (leadership, clock) = (self.membership.leadership().clone(), self.clock.clone());
+        let every = self.options.housekeeping_interval;
         tasks.spawn("housekeeping", |stop| {
-            crate::housekeeping::run(services, leadership, clock, stop.wait())
+            crate::housekeeping::run(services, every, leadership, clock, stop.wait())
         });
         if let Some(path) = &self.options.jobs_file {
             let plugins = self.runtime.plugins.clone();

@@ -25,6 +25,8 @@ pub struct ReplicaOptions {
     pub dead_after: Duration,
     pub grace_period: Duration,
     pub settings_ttl: Duration,
+    /// How often the housekeeping leader makes its pass.
+    pub housekeeping_interval: Duration,
     pub jobs_file: Option<PathBuf>,
     pub pooling: bool,
     pub api_token: Option<String>,

@@ -36,6 +36,7 @@ mod chaos;
 mod cli_client;
 mod cluster;
 mod egress;
+mod history;
 mod identity;
 mod jobs_file;
 mod languages;
