@@ -31,8 +31,8 @@ pub(crate) struct Catalogue {
     pub job_by_id_or_name: &'static str,
     /// (id) → the job's columns.
     pub job_by_id: &'static str,
-    /// (plugin, plugin, paused, paused, owner, owner, after name, after name, limit), each
-    /// filter twice (`NULL` for "any") → the jobs' columns, by name.
+    /// The jobs' columns, of every job: the job list adds the filters it was given (each
+    /// has its index, led by the filtered column and followed by the name) and its page.
     pub list_jobs: &'static str,
     /// (name, schedule, timezone, plugin, input, config, paused, overlap, misfire, catch-up
     /// window, jitter, timeout, memory limit, allowed hosts, failure, paused reason, move the

@@ -145,18 +145,34 @@ pub(super) async fn list<E: SqlEngine>(
     filter: &JobFilter,
     page: &JobPage,
 ) -> Result<Vec<Job>, StoreError> {
-    let (plugin, owner) = (filter.plugin.as_deref(), filter.owner.as_deref());
-    let after = page.after_name.as_deref();
-    let rows: Vec<JobRow> = Stmt::new(E::SQL.list_jobs)
-        .bind(plugin)
-        .bind(plugin)
-        .bind(filter.paused)
-        .bind(filter.paused)
-        .bind(owner)
-        .bind(owner)
-        .bind(after)
-        .bind(after)
-        .bind(page.limit.max(0))
+    // Only the conditions given, so each can use its index (a `$1 IS NULL OR …` condition in
+    // a plan made once for every value could not).
+    let mut stmt = Stmt::<E::Db>::new(E::SQL.list_jobs);
+    let mut and = {
+        let mut first = true;
+        move || {
+            if std::mem::take(&mut first) {
+                " WHERE "
+            } else {
+                " AND "
+            }
+        }
+    };
+    if let Some(plugin) = filter.plugin.as_deref() {
+        stmt = stmt.push(and()).push("plugin = ").push_bind(plugin);
+    }
+    if let Some(paused) = filter.paused {
+        stmt = stmt.push(and()).push("paused = ").push_bind(paused);
+    }
+    if let Some(owner) = filter.owner.as_deref() {
+        stmt = stmt.push(and()).push("owner = ").push_bind(owner);
+    }
+    if let Some(after) = page.after_name.as_deref() {
+        stmt = stmt.push(and()).push("name > ").push_bind(after);
+    }
+    let rows: Vec<JobRow> = stmt
+        .push(" ORDER BY name LIMIT ")
+        .push_bind(page.limit.max(0))
         .fetch_all(engine.on())
         .await?;
     jobs_from_rows(rows)

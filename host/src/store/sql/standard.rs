@@ -65,13 +65,7 @@ macro_rules! standard_sql {
                 " FROM jobs WHERE id = $1 OR name = $2 ORDER BY (id = $3) DESC LIMIT 1"
             ),
             job_by_id: concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1"),
-            list_jobs: concat!(
-                "SELECT ",
-                job_columns!(),
-                " FROM jobs WHERE ($1 IS NULL OR plugin = $2) AND ($3 IS NULL OR paused = $4) \
-                 AND ($5 IS NULL OR owner = $6) AND ($7 IS NULL OR name > $8) \
-                 ORDER BY name LIMIT $9"
-            ),
+            list_jobs: concat!("SELECT ", job_columns!(), " FROM jobs"),
             update_job: concat!(
                 "UPDATE jobs SET name = $1, schedule = $2, timezone = $3, plugin = $4, \
                  input = $5, config = $6, paused = $7, overlap = $8, misfire = $9, \
