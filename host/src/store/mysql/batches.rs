@@ -38,8 +38,13 @@ const LOCK_JOBS: &str = concat!(
 );
 
 /// The runs of some `(job, tick)` keys: `(id, job, tick)`.
+/// Through the `(job, tick, attempt)` key, named: while `runs` grows, MariaDB's statistics
+/// can rate the index on the tick alone as good, and a burst's ticks are all the same instant,
+/// so each key then read every run of that tick (at 2,000 jobs due at once, some 1,800 rows a
+/// key and 300,000 a statement: the replica fell behind).
 const RUNS_OF: &str = concat!(
-    "SELECT r.id, r.job_id, r.scheduled_at_ms FROM runs r JOIN ",
+    "SELECT r.id, r.job_id, r.scheduled_at_ms FROM runs r \
+     FORCE INDEX (runs_by_job_tick_attempt) JOIN ",
     tick_keys!(),
     " ON r.job_id = k.job_id AND r.scheduled_at_ms = k.at"
 );
