@@ -125,3 +125,39 @@ fn after_an_outage_ticks_due_while_a_run_is_in_progress_follow_the_overlap_polic
         }
     }
 }
+
+#[test]
+fn a_jittered_job_taken_between_its_ticks_instant_and_its_own_waits_for_its_own() {
+    // A minute job delayed by its jitter: the tick of minute 1 fires at 60 s + delay.
+    let mut spec = (*every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce)).clone();
+    spec.timing = crate::schedule::JobTiming::new(
+        crate::schedule::Schedule::parse("* * * * *").unwrap(),
+        chrono_tz::UTC,
+        std::time::Duration::from_secs(60),
+    );
+    let delay = spec.timing.fire_delay(&spec.id).as_millis() as i64;
+    assert!(
+        delay > 2 * S,
+        "the test needs a delay past the grace: {delay}"
+    );
+    let spec = Arc::new(spec);
+    let mut core = SchedulerCore::new();
+    // Taken 1 s after minute 1's instant, before its own: nothing is late, nothing runs yet.
+    let actions = core.take(spec.clone(), 0, 61 * S);
+    assert!(runs(&actions).is_empty(), "{:?}", runs(&actions));
+    assert!(recorded(&actions).is_empty(), "{:?}", recorded(&actions));
+    assert_eq!(core.next_deadline(), Some(60 * S + delay));
+    assert_eq!(
+        runs(&fire(&mut core, 60 * S + delay)),
+        vec![(60 * S, false)]
+    );
+    core.finished("job");
+    // Taken 3 minutes on, past minute 2's own instant and before minute 3's: minute 2 is the
+    // one run_once runs late; minute 3 waits for its instant.
+    let mut again = (*spec).clone();
+    again.epoch = 2;
+    let actions = core.take(Arc::new(again), 60 * S, 180 * S + delay - 1);
+    assert_eq!(runs(&actions), vec![(120 * S, true)]);
+    core.finished("job");
+    assert_eq!(core.next_deadline(), Some(180 * S + delay));
+}

@@ -36,6 +36,10 @@ impl SchedulerCore {
         if slot.spec.paused {
             return Vec::new();
         }
+        // A jittered job's tick is due at its own instant, a fixed delay after the schedule's:
+        // a tick whose instant has passed but whose delay has not is neither late nor due yet
+        // (its timer fires it), so the plan runs on the job's clock, that delay behind.
+        let now_ms = now_ms - slot.fire_delay_ms;
         let spec = slot.spec.clone();
         let late_cutoff = (now_ms - grace_ms).max(slot.cursor_ms);
         let mut plan: CatchUpPlan = plan_catch_up(
