@@ -201,6 +201,43 @@ export const tests = [
     },
   },
   {
+    name: 'the Jobs view searches and pages on the server: 120 jobs, a page of 100, a search narrows them',
+    async fn(ctx) {
+      // Named to sort after every other test's job, paused so that none runs.
+      const names = Array.from({ length: 120 }, (_, i) => `zz-page-${String(i).padStart(3, '0')}`);
+      for (const name of names) {
+        const r = await apiJson(ctx.a, 'POST', '/jobs', { name, schedule: '@yearly', plugin: 'hello', paused: true });
+        assert(r.status === 201, `create ${name}: ${JSON.stringify(r.body)}`);
+      }
+      const page = await open(ctx, ctx.a, '#/jobs');
+      const rows = page.locator('#jobs tbody tr');
+      const summary = page.locator('#jobs-summary');
+      await page.getByRole('searchbox', { name: 'Search jobs by name or plugin' }).fill('ZZ-PAGE');
+      await summary.filter({ hasText: 'Jobs 1–100 matching “ZZ-PAGE” (more on the next page), 100 paused on this page' }).waitFor({ timeout: 20_000 });
+      assert(await rows.count() === 100, `a page holds 100 rows, not ${await rows.count()}`);
+      assert(await page.locator('tr[data-job="zz-page-099"]').count() === 1, 'the first page ends at zz-page-099');
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await summary.filter({ hasText: 'Jobs 101–120 matching “ZZ-PAGE”, 20 paused on this page' }).waitFor({ timeout: 20_000 });
+      assert(await rows.count() === 20, `the second page holds 20 rows, not ${await rows.count()}`);
+      assert(await page.getByRole('button', { name: 'Next page' }).isDisabled(), 'no page after the last');
+      await ctx.shot(page, 'jobs-paged');
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await page.locator('tr[data-job="zz-page-000"]').waitFor({ timeout: 20_000 });
+      // A narrower search starts again from its first page; one page needs no pager.
+      await page.getByRole('searchbox', { name: 'Search jobs by name or plugin' }).fill('zz-page-11');
+      await summary.filter({ hasText: '10 jobs matching “zz-page-11”, 10 paused' }).waitFor({ timeout: 20_000 });
+      assert(await page.locator('#jobs-pager').isHidden(), 'no pager for one page');
+      await page.getByRole('searchbox', { name: 'Search jobs by name or plugin' }).fill('no such job');
+      await page.locator('#jobs-none', { hasText: 'no such job' }).waitFor({ timeout: 20_000 });
+      await stayedOpen(page);
+      await page.close();
+      for (const name of names) {
+        const r = await apiJson(ctx.a, 'DELETE', `/jobs/${name}`);
+        assert(r.status === 204 || r.status === 200, `delete ${name}: ${r.status}`);
+      }
+    },
+  },
+  {
     name: 'Plugins view lists the loaded plugins with digest and size',
     async fn(ctx) {
       const page = ctx.pageA;

@@ -55,6 +55,7 @@ conformance! {
         jobs_created_together_all_or_none,
         jobs_edited_and_deleted_together,
         an_id_wins_over_a_name_and_filters_combine,
+        the_job_list_searches_names_and_plugins,
         job_update_versions_and_conflicts,
         pause_and_resume_move_the_anchor,
         delete_cascades_to_runs_and_state,
@@ -719,6 +720,78 @@ async fn an_id_wins_over_a_name_and_filters_combine(db: &Db) {
     let hello_jobs = store.list_jobs(&mine("hello"), &page).await.unwrap();
     assert_eq!(names(hello_jobs), ["first", "fourth", "third"]);
     assert_eq!(owned.owner.as_deref(), Some(INSTANCE));
+}
+
+/// The list's search finds a text in names and plugins, letter case aside, takes `%`, `_`
+/// and `!` literally, combines with the other filters and pages.
+async fn the_job_list_searches_names_and_plugins(db: &Db) {
+    let store = &db.store;
+    for (name, plugin, paused) in [
+        ("Nightly-Backup", "hello", false),
+        ("cleanup", "backup-tool", true),
+        ("report_100%", "fetch", false),
+        ("a_b", "hello", false),
+        ("axb", "hello", false),
+        ("hey!", "hello", false),
+    ] {
+        let mut job = NewJob::new(name, "* * * * *", plugin);
+        job.paused = paused;
+        store.create_job(job).await.unwrap();
+    }
+    let search = |text: &str| JobFilter {
+        search: Some(text.into()),
+        ..JobFilter::default()
+    };
+    let found = |filter: JobFilter| async move {
+        let jobs = store.list_jobs(&filter, &JobPage::default()).await.unwrap();
+        jobs.into_iter()
+            .map(|j| j.name)
+            .collect::<HashSet<String>>()
+    };
+    let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<HashSet<_>>();
+    assert_eq!(
+        found(search("BACKUP")).await,
+        set(&["Nightly-Backup", "cleanup"])
+    );
+    assert_eq!(
+        found(search("a_b")).await,
+        set(&["a_b"]),
+        "_ is no wildcard"
+    );
+    assert_eq!(
+        found(search("100%")).await,
+        set(&["report_100%"]),
+        "% is no wildcard"
+    );
+    assert_eq!(found(search("y!")).await, set(&["hey!"]));
+    assert!(found(search("nothing like it")).await.is_empty());
+    let active_backups = JobFilter {
+        paused: Some(false),
+        ..search("backup")
+    };
+    assert_eq!(found(active_backups).await, set(&["Nightly-Backup"]));
+    let first = store
+        .list_jobs(
+            &search("backup"),
+            &JobPage {
+                limit: 1,
+                after_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    let rest = store
+        .list_jobs(
+            &search("backup"),
+            &JobPage {
+                limit: 10,
+                after_name: Some(first[0].name.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.len() + rest.len(), 2, "{first:?} {rest:?}");
+    assert_ne!(first[0].name, rest[0].name);
 }
 
 fn uuid_like(id: &str) -> bool {

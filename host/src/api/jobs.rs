@@ -78,12 +78,19 @@ pub struct ListQuery {
     /// Only active or only paused jobs.
     #[param(value_type = Option<JobStatus>)]
     status: Option<String>,
+    /// Only jobs whose name or plugin contains this text, letter case aside (at most 200
+    /// characters).
+    #[param(max_length = 200)]
+    q: Option<String>,
     /// Page size (default 100).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// Cursor: `next` of the previous page.
     after: Option<String>,
 }
+
+/// The longest text the job list searches for.
+const MAX_SEARCH_CHARS: usize = 200;
 
 /// List jobs by name
 #[utoipa::path(get, path = "/jobs", tag = "jobs", operation_id = "listJobs",
@@ -109,6 +116,16 @@ pub async fn list(
         }
     };
     let limit = page_limit(q.limit)?;
+    let search = q.q.filter(|text| !text.trim().is_empty());
+    if search
+        .as_ref()
+        .is_some_and(|text| text.chars().count() > MAX_SEARCH_CHARS)
+    {
+        return Err(ApiError::invalid(
+            "q",
+            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
     let jobs = state
         .store
         .list_jobs(
@@ -116,6 +133,7 @@ pub async fn list(
                 plugin: q.plugin,
                 paused,
                 owner: None,
+                search: search.map(|text| text.trim().to_owned()),
             },
             &JobPage {
                 limit,

@@ -196,6 +196,8 @@ pub struct JobFilter {
     pub paused: Option<bool>,
     /// Only jobs owned by this instance.
     pub owner: Option<String>,
+    /// Only jobs whose name or plugin contains this text, letter case aside (ASCII).
+    pub search: Option<String>,
 }
 
 /// Keyset page over jobs ordered by name.

@@ -134,6 +134,20 @@ export function debounce(fn, ms) {
   return wrapped;
 }
 
+/**
+ * `fn` at most once every `ms`, `ms` after the first call that finds none pending: unlike
+ * `debounce`, a steady stream of calls (a run event every few milliseconds) cannot put it off.
+ */
+export function throttle(fn, ms) {
+  let timer = null;
+  const wrapped = () => {
+    if (timer !== null) return;
+    timer = setTimeout(() => { timer = null; fn(); }, ms);
+  };
+  wrapped.cancel = () => { clearTimeout(timer); timer = null; };
+  return wrapped;
+}
+
 /** A visible error message (role=alert). */
 export function errorBox(message) {
   return h('p', { class: 'error-box', role: 'alert', text: message });

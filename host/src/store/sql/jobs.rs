@@ -167,6 +167,19 @@ pub(super) async fn list<E: SqlEngine>(
     if let Some(owner) = filter.owner.as_deref() {
         stmt = stmt.push(and()).push("owner = ").push_bind(owner);
     }
+    if let Some(text) = filter.search.as_deref() {
+        // A scan in name order, stopped at the page's end: fast where matches are common,
+        // one pass over the jobs where they are rare. `!` escapes the pattern's own
+        // wildcards (a backslash would mean something else to MySQL's string literals).
+        let pattern = format!("%{}%", like_escaped(&text.to_ascii_lowercase()));
+        stmt = stmt
+            .push(and())
+            .push("(LOWER(name) LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '!' OR LOWER(plugin) LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '!')");
+    }
     if let Some(after) = page.after_name.as_deref() {
         stmt = stmt.push(and()).push("name > ").push_bind(after);
     }
@@ -176,6 +189,18 @@ pub(super) async fn list<E: SqlEngine>(
         .fetch_all(engine.on())
         .await?;
     jobs_from_rows(rows)
+}
+
+/// `text` with `LIKE`'s wildcards and the escape character `!` escaped by `!`.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The catalogue's `update_job` with its parameters bound.

@@ -1,9 +1,9 @@
-// Jobs: every job with its schedule, next tick, owner and last run; create, edit, pause,
-// resume, trigger and delete. A job declared in a jobs file is marked so; it is not deleted
+// Jobs: a page of jobs at a time (searched and paged by the server) with their schedule,
+// next tick, owner and last run; create, edit, pause, resume, trigger and delete. A job declared in a jobs file is marked so; it is not deleted
 // here (the file decides), but it is paused, resumed and triggered like any other.
 
 import { api, seg } from '../api.js';
-import { actionButton, alertError, debounce, errorBox, h, keyedTable, replace } from '../dom.js';
+import { actionButton, alertError, debounce, errorBox, h, keyedTable, replace, throttle } from '../dom.js';
 import { badge, time } from '../format.js';
 import { subscribe } from '../live.js';
 import * as form from './job_form.js';
@@ -12,19 +12,10 @@ import { pausedText } from './ticks.js';
 
 /** Slow fallback refresh (ownership can move without an event of its own). */
 const FALLBACK_MS = 15_000;
-
-/** Every job, following the API's pages. */
-export async function listJobs() {
-  const all = [];
-  let after = null;
-  for (let i = 0; i < 50; i += 1) {
-    const page = await api('GET', `/jobs?limit=500${after ? `&after=${seg(after)}` : ''}`);
-    all.push(...page.items);
-    if (!page.next) break;
-    after = page.next;
-  }
-  return all;
-}
+/** Jobs on a page of the list. */
+const PAGE_SIZE = 100;
+/** A live refresh at most this often (a busy cluster sends run events by the thousand). */
+const REFRESH_MS = 1_000;
 
 /**
  * The action buttons of a job (pause or resume, trigger, edit, delete) as a component
@@ -95,54 +86,80 @@ function columns(reload) {
 
 export function mount(main, params) {
   if (params.create || params.edit) return form.mount(main, params);
-  const filter = h('input', { type: 'search', id: 'job-filter', placeholder: 'Filter by name or plugin', 'aria-label': 'Filter jobs by name or plugin' });
+  const filter = h('input', { type: 'search', id: 'job-filter', placeholder: 'Search names and plugins', 'aria-label': 'Search jobs by name or plugin' });
   const summary = h('p', { class: 'muted', id: 'jobs-summary', 'aria-live': 'polite' });
   const body = h('div', { id: 'jobs-body' });
+  const prev = h('button', { type: 'button', id: 'jobs-prev', text: 'Previous page' });
+  const next = h('button', { type: 'button', id: 'jobs-next', text: 'Next page' });
+  const pager = h('div', { class: 'pager', id: 'jobs-pager' }, prev, next);
   replace(main,
     h('div', { class: 'title-row' },
       h('h1', { text: 'Jobs' }),
       h('a', { class: 'button primary', href: '#/jobs/new', 'data-action': 'new', text: 'New job' })),
     h('div', { class: 'toolbar' }, filter, summary),
-    body);
+    body,
+    pager);
 
-  let jobs = [];
+  // One page at a time, searched and paged by the server: a cluster of 100,000 jobs is never
+  // read whole. `cursors` holds the `after` of every page up to the one shown.
+  let cursors = [null];
+  let nextCursor = null;
   const rows = keyedTable('Jobs', columns(() => load()), {
     id: 'jobs',
     key: (job) => job.id,
     rowAttrs: (job) => ({ 'data-job': job.name, 'data-status': job.status, 'data-stale': job.stale ? 'true' : null, 'data-managed': job.managed_by ? 'true' : null }),
   });
   const empty = h('p', { class: 'empty' }, 'No jobs yet.', h('span', { 'data-action': 'new' }, ' ', h('a', { href: '#/jobs/new', text: 'Create one' }), '.'));
+  const none = h('p', { class: 'empty', id: 'jobs-none' });
   /** Show `content` in the body unless it is there already. */
   const show = (content) => { if (body.firstChild !== content || body.childNodes.length !== 1) replace(body, content); };
-  function render() {
-    const q = filter.value.trim().toLowerCase();
-    const shown = jobs.filter((j) => !q || j.name.toLowerCase().includes(q) || j.plugin.toLowerCase().includes(q));
+  function render(jobs, q) {
+    const first = (cursors.length - 1) * PAGE_SIZE;
     const paused = jobs.filter((j) => j.status === 'paused').length;
-    const text = `${jobs.length} ${jobs.length === 1 ? 'job' : 'jobs'}, ${paused} paused${q ? `; ${shown.length} shown` : ''}`;
+    const paged = cursors.length > 1 || nextCursor;
+    const matching = q ? ` matching “${q}”` : '';
+    const text = paged
+      ? `Jobs ${jobs.length ? first + 1 : first}–${first + jobs.length}${matching}${nextCursor ? ' (more on the next page)' : ''}, ${paused} paused on this page`
+      : `${jobs.length} ${jobs.length === 1 ? 'job' : 'jobs'}${matching}, ${paused} paused`;
     if (summary.textContent !== text) summary.textContent = text;
+    prev.disabled = cursors.length <= 1;
+    next.disabled = !nextCursor;
+    pager.hidden = !paged;
     if (!jobs.length) {
-      show(empty);
+      if (q) {
+        none.textContent = `No job's name or plugin contains “${q}”.`;
+        show(none);
+      } else {
+        show(empty);
+      }
       return;
     }
-    rows.update(shown);
+    rows.update(jobs);
     show(rows.el);
   }
   let latest = 0;
   async function load() {
     const mine = ++latest;
+    const q = filter.value.trim();
+    const after = cursors[cursors.length - 1];
+    const query = [`limit=${PAGE_SIZE}`, q ? `q=${encodeURIComponent(q)}` : null, after ? `after=${encodeURIComponent(after)}` : null]
+      .filter(Boolean).join('&');
     try {
-      const all = await listJobs();
+      const page = await api('GET', `/jobs?${query}`);
       // Answers can arrive out of order: only the newest request's is shown.
       if (mine !== latest) return;
-      jobs = all;
-      render();
+      nextCursor = page.next || null;
+      render(page.items, q);
     } catch (e) {
       if (mine === latest) replace(body, errorBox(e.message));
     }
   }
-  filter.addEventListener('input', render);
+  const search = debounce(() => { cursors = [null]; load().catch(alertError); }, 250);
+  filter.addEventListener('input', search);
+  next.addEventListener('click', () => { if (nextCursor) { cursors.push(nextCursor); load().catch(alertError); } });
+  prev.addEventListener('click', () => { if (cursors.length > 1) { cursors.pop(); load().catch(alertError); } });
 
-  const reload = debounce(() => load().catch(alertError), 200);
+  const reload = throttle(() => load().catch(alertError), REFRESH_MS);
   const later = [];
   const off = subscribe((e) => {
     if (['connected', 'job.changed', 'job.stale', 'job.recovered', 'run.started', 'run.finished', 'plugin.loaded', 'plugin.failed'].includes(e.kind)) reload();
@@ -154,5 +171,5 @@ export function mount(main, params) {
   });
   const timer = setInterval(reload, FALLBACK_MS);
   load();
-  return () => { off(); clearInterval(timer); reload.cancel(); later.forEach(clearTimeout); };
+  return () => { off(); clearInterval(timer); reload.cancel(); search.cancel(); later.forEach(clearTimeout); };
 }
