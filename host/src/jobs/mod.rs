@@ -14,6 +14,7 @@ mod failure_fields;
 mod fields;
 mod secret_fields;
 mod service;
+mod signal;
 mod spec;
 
 pub use self::apply::{
@@ -25,5 +26,6 @@ pub use error::{FieldError, JobError};
 pub use failure_fields::MAX_PAUSE_AFTER_FAILURES;
 pub use fields::{INPUT_LIMIT_BYTES, JobFields, check_name};
 pub use secret_fields::{MAX_SECRETS, check_secrets};
-pub use service::{ChangeSignal, Jobs};
+pub use service::Jobs;
+pub use signal::{ChangeSignal, Changes, Origin};
 pub use spec::JobSpec;

@@ -4,53 +4,17 @@
 //! published for the event stream. Each one is recorded in the audit log, with who made it,
 //! right after it is stored (`audit.rs`).
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use super::audit::{self, changed, entry, user_fields};
 use super::error::JobError;
 use super::fields::JobFields;
 use super::secret_fields::check_secrets;
+use super::signal::ChangeSignal;
 use crate::alerts::Alert;
 use crate::events::{Event, JobChange, Publisher};
 use crate::schedule::OverlapPolicy;
 use crate::store::{
     Actor, AuditAction, Job, JobPatch, PausedReason, RunFilter, RunPage, RunStatus, Store,
 };
-
-/// Wake-ups inside one replica for changes made through it: jobs written (the membership
-/// loop reconciles) and manual triggers accepted for jobs it owns (the scheduler's trigger
-/// feeder looks at once instead of at its next poll). Cheap to clone; clones share the
-/// wake-ups.
-#[derive(Clone, Debug, Default)]
-pub struct ChangeSignal {
-    jobs: Arc<Notify>,
-    triggers: Arc<Notify>,
-}
-
-impl ChangeSignal {
-    /// Something this replica owns or should own may have changed: reconcile now.
-    pub fn jobs_changed(&self) {
-        self.jobs.notify_one();
-    }
-
-    /// Resolves at the next [`ChangeSignal::jobs_changed`] (or at once for one that came
-    /// while nobody waited).
-    pub async fn jobs_change(&self) {
-        self.jobs.notified().await
-    }
-
-    /// A manual trigger of a job owned here was accepted.
-    pub fn trigger_added(&self) {
-        self.triggers.notify_one();
-    }
-
-    /// Resolves at the next [`ChangeSignal::trigger_added`].
-    pub async fn trigger(&self) {
-        self.triggers.notified().await
-    }
-}
 
 /// Job operations of one replica.
 #[derive(Clone, Debug)]
@@ -243,13 +207,22 @@ impl Jobs {
         &self.store
     }
 
-    /// Reconcile here now, tell the other replicas, publish the event.
+    /// Reconcile this job here now, tell the other replicas which job changed, publish the
+    /// event.
     fn announce(&self, job: &Job, change: JobChange) {
-        self.announce_all();
+        self.signal.job_changed(&job.id);
+        let store = self.store.clone();
+        let id = job.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.notify_job_changed(&id).await {
+                tracing::debug!(error = %e, "cannot notify peers of a job change; they reconcile periodically");
+            }
+        });
         self.publish(job, change);
     }
 
-    /// Reconcile here now and tell the other replicas (once for any number of changes).
+    /// Reconcile every job here now and tell the other replicas to (once for any number of
+    /// changes).
     pub(super) fn announce_all(&self) {
         self.signal.jobs_changed();
         let store = self.store.clone();

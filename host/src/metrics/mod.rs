@@ -68,6 +68,9 @@ const NOT_RUN: [[&str; 2]; 3] = [
 const FENCED: [[&str; 1]; 4] = [["run"], ["finish"], ["state"], ["record"]];
 /// Why the API answered 429 (`wasmcron_api_throttled_total`).
 const THROTTLED: [[&str; 1]; 2] = [["auth"], ["event_streams"]];
+/// What a reconcile of the scheduler with the database looked at
+/// (`wasmcron_reconciles_total`): every job owned here (a round), or the jobs just written.
+const RECONCILE_SCOPES: [[&str; 1]; 2] = [["all"], ["written"]];
 /// How alert deliveries ended (`wasmcron_alert_deliveries_total`).
 const ALERT_OUTCOMES: [[&str; 1]; 3] = [["delivered"], ["failed"], ["given_up"]];
 
@@ -99,6 +102,7 @@ pub struct Metrics {
     egress_denied: Counter,
     api_auth_failures: Counter,
     api_throttled: CounterFamily<1, 2>,
+    reconciles: CounterFamily<1, 2>,
     alert_deliveries: CounterFamily<1, 3>,
     jobs_file_reads: CounterFamily<1, 3>,
     scrape: ScrapeGauges,
@@ -142,6 +146,7 @@ impl Metrics {
             egress_denied: Counter::default(),
             api_auth_failures: Counter::default(),
             api_throttled: CounterFamily::new(["reason"], THROTTLED),
+            reconciles: CounterFamily::new(["scope"], RECONCILE_SCOPES),
             alert_deliveries: CounterFamily::new(["outcome"], ALERT_OUTCOMES),
             jobs_file_reads: CounterFamily::new(["outcome"], JOBS_FILE_OUTCOMES),
             scrape: ScrapeGauges::default(),
@@ -237,6 +242,11 @@ impl Metrics {
             "api_throttled",
             "API requests answered 429, by reason",
             self.api_throttled.listed(),
+        );
+        r.register(
+            "reconciles",
+            "Reconciles of the scheduler with the database, by scope (every job owned here, or the jobs just written)",
+            self.reconciles.listed(),
         );
         r.register(
             "alert_deliveries",
@@ -342,6 +352,12 @@ impl Metrics {
     /// `event_streams` for too many open event streams).
     pub fn api_throttled(&self, reason: &'static str) {
         self.api_throttled.add([reason], 1);
+    }
+
+    /// The scheduler was reconciled with the database (`all`: every job owned here;
+    /// `written`: the jobs just written).
+    pub fn reconciled(&self, scope: &'static str) {
+        self.reconciles.add([scope], 1);
     }
 
     /// An alert delivery attempt ended (`delivered`, `failed`, `given_up`).
@@ -454,6 +470,8 @@ mod tests {
             "# TYPE wasmcron_api_auth_failures_total counter",
             "# HELP wasmcron_api_throttled_total API requests answered 429, by reason.",
             "# TYPE wasmcron_api_throttled_total counter",
+            "# HELP wasmcron_reconciles_total Reconciles of the scheduler with the database, by scope (every job owned here, or the jobs just written).",
+            "# TYPE wasmcron_reconciles_total counter",
             "# HELP wasmcron_alert_deliveries_total Alert delivery attempts by this replica, by outcome (delivered, failed and retried later, given up).",
             "# TYPE wasmcron_alert_deliveries_total counter",
             "# HELP wasmcron_jobs_file_reads_total Changed jobs files read by this replica, by outcome (applied by this replica, unchanged or left to the leader, refused as invalid).",

@@ -258,6 +258,9 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     ) -> Op<'a, Vec<Job>>;
     /// Job counts of the live instances and of the owners that are not live.
     fn ownership(&self, dead_after_ms: i64) -> Op<'_, Vec<OwnershipRow>>;
+    /// Gives `instance` the jobs among `ids` that have no owner at all (epoch bumped); returns
+    /// the ids claimed.
+    fn claim_unowned<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, Vec<String>>;
     /// Moves jobs `(id, epoch)` from `from` to `to` (epoch bumped), each only if `from` still
     /// owns it under that epoch; returns the ids moved.
     fn hand_over<'a>(

@@ -69,6 +69,19 @@ impl Store {
         Ok(jobs)
     }
 
+    /// Gives `instance` the jobs among `ids` that have no owner at all (jobs just created; a
+    /// dead owner's are left to [`Store::claim_jobs`]), epoch bumped; returns the ids claimed.
+    pub async fn claim_unowned(
+        &self,
+        instance: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.bounded(self.driver.claim_unowned(instance, ids)).await
+    }
+
     /// The live instances with their job counts, and how many jobs have no live owner: what a
     /// replica balances from.
     pub async fn ownership(&self, dead_after_ms: i64) -> Result<Ownership, StoreError> {

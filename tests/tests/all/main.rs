@@ -46,3 +46,4 @@ mod retries;
 mod secrets;
 mod settings;
 mod single_replica;
+mod writes;

@@ -1,9 +1,11 @@
 //! Change notifications from the other replicas (job writes, a replica joining, jobs handed
-//! over), where the engine delivers them: each one wakes the membership loop to reconcile.
+//! over), where the engine delivers them: each one wakes the membership loop to reconcile —
+//! the job named, or every job.
 
 use std::time::Duration;
 
 use super::Membership;
+use crate::store::notify::JOBS_CHANNEL;
 
 impl Membership {
     /// Listen for change notifications (PostgreSQL) and poke the loop for each.
@@ -29,6 +31,10 @@ impl Membership {
             match next {
                 Ok(Some((channel, payload))) => {
                     tracing::trace!(%channel, %payload, "change notification");
+                    if channel == JOBS_CHANNEL && !payload.is_empty() {
+                        self.signal.job_changed_elsewhere(&payload);
+                        continue;
+                    }
                 }
                 // Reconnected: notifications may have been missed.
                 Ok(None) => {}

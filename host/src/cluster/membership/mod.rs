@@ -12,7 +12,8 @@
 //!
 //! - [`heartbeat`]: the heartbeat, through the database session where the engine has one;
 //! - [`round`]: one round (heartbeat, claim or hand over, lease, reconcile);
-//! - [`reconcile`]: the scheduler holds exactly the jobs owned here;
+//! - [`reconcile`]: the scheduler holds exactly the jobs owned here (all of them each round,
+//!   the jobs just written in between);
 //! - [`listen`]: change notifications from the other replicas wake the loop.
 
 mod heartbeat;
@@ -30,7 +31,7 @@ use tokio::time::Instant;
 use super::health::Health;
 use super::leader::Leadership;
 use crate::clock::DbClock;
-use crate::jobs::ChangeSignal;
+use crate::jobs::{ChangeSignal, Changes};
 use crate::scheduler::{Command, SchedulerHandle};
 use crate::store::Store;
 use crate::store::session::Session;
@@ -68,8 +69,8 @@ pub(super) struct Shared {
     pub(super) leaving: AtomicBool,
     /// Registered at least once (the first heartbeat announces the replica).
     pub(super) announced: AtomicBool,
-    /// The last orphan summary seen.
-    pub(super) last_orphans: Mutex<Vec<(Option<String>, i64)>>,
+    /// What the orphan probe saw last.
+    pub(super) orphans: Mutex<round::OrphanProbe>,
 }
 
 /// The membership loop of one replica, and its handle.
@@ -178,7 +179,18 @@ impl Membership {
                         return;
                     }
                     _ = tokio::time::sleep_until(next_round) => break,
-                    _ = self.signal.jobs_change() => break,
+                    _ = self.signal.jobs_change() => match self.signal.take_changes() {
+                        Changes::Jobs(ids) if failures == 0 => {
+                            if ids.is_empty() {
+                                continue;
+                            }
+                            if let Err(e) = self.reconcile_jobs(&ids).await {
+                                tracing::debug!(error = %e, "cannot reconcile the jobs written; a round follows");
+                                break;
+                            }
+                        }
+                        _ => break,
+                    },
                     _ = tokio::time::sleep(probe), if failures == 0 => {
                         if self.orphans_changed().await {
                             break;

@@ -4,12 +4,17 @@
 //! it is found and handed to the misfire policy. After a database outage, the ticks recorded
 //! anyway are reported before the stalled jobs are re-planned.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use tokio::time::Instant;
+
 use super::{MAX_HOLE_SCAN, Membership};
-use crate::jobs::JobSpec;
+
+/// At most this many jobs are taken over in one go (one set of statements).
+const TAKE_CHUNK: usize = 5_000;
+use crate::jobs::{JobSpec, Origin};
 use crate::scheduler::Command;
 use crate::store::StoreError;
 use crate::store::takeover::TakenJob;
@@ -18,6 +23,7 @@ impl Membership {
     /// Make the scheduler hold exactly the jobs this replica owns, at their current versions
     /// (jobs being handed over aside).
     pub async fn reconcile(&self) -> Result<(), StoreError> {
+        crate::metrics::global().reconciled("all");
         let owned = self
             .store
             .owned_job_versions(&self.options.instance_id)
@@ -66,12 +72,105 @@ impl Membership {
         self.take(&to_take).await
     }
 
+    /// Make the scheduler hold the jobs named (written since the last look) as the database
+    /// has them now: taken or updated when owned here, dropped when not (deleted or moved). A
+    /// job written here that has no owner (a new one) is claimed here at once, by its id; the
+    /// next round evens the counts out if that leaves this replica above its share (and should
+    /// it stay unowned, the orphan probe calls a round). The other jobs are left alone: a
+    /// write costs a look at the jobs it touched, not at every job owned or every job there is.
+    pub(super) async fn reconcile_jobs(
+        &self,
+        ids: &BTreeMap<String, Origin>,
+    ) -> Result<(), StoreError> {
+        crate::metrics::global().reconciled("written");
+        let me = self.options.instance_id.as_str();
+        let mut jobs = Vec::with_capacity(ids.len());
+        for (id, origin) in ids {
+            jobs.push((id, *origin, self.store.get_job(id).await?));
+        }
+        let new: Vec<String> = jobs
+            .iter()
+            .filter(|(_, origin, job)| {
+                *origin == Origin::Here && job.as_ref().is_some_and(|j| j.owner.is_none())
+            })
+            .map(|(id, _, _)| (*id).clone())
+            .collect();
+        if !new.is_empty() && !self.shared.leaving.load(Ordering::Acquire) {
+            let claimed = self.store.claim_unowned(me, &new).await?;
+            if !claimed.is_empty() {
+                crate::metrics::global().claimed(claimed.len() as u64);
+                for (id, _, job) in jobs.iter_mut() {
+                    if claimed.contains(id) {
+                        *job = self.store.get_job(id).await?;
+                    }
+                }
+            }
+        }
+        let held: HashMap<String, (i64, i64)> = self
+            .scheduler
+            .versions()
+            .await
+            .into_iter()
+            .map(|(id, v, e)| (id, (v, e)))
+            .collect();
+        let handing_over = self
+            .shared
+            .handing_over
+            .lock()
+            .expect("handover lock")
+            .clone();
+        let mut to_take = Vec::new();
+        for (id, _, job) in jobs {
+            match job {
+                Some(job) if job.owner.as_deref() == Some(me) => {
+                    if handing_over.contains(id) {
+                        continue;
+                    }
+                    match held.get(id) {
+                        Some(&(v, e)) if v == job.version && e == job.epoch => {}
+                        Some(&(_, e)) if e == job.epoch => match JobSpec::from_job(&job) {
+                            Ok(spec) => self.scheduler.send(Command::Update(Arc::new(spec))),
+                            Err(e) => {
+                                tracing::error!(job = %job.name, error = %e, "stored job is invalid; not scheduled")
+                            }
+                        },
+                        _ => to_take.push(id.clone()),
+                    }
+                }
+                _ if held.contains_key(id) => {
+                    tracing::info!(job_id = %id, "job no longer owned here (deleted or moved)");
+                    self.scheduler.send(Command::Drop(id.clone()));
+                }
+                _ => {}
+            }
+        }
+        self.take(&to_take).await
+    }
+
     /// Start scheduling jobs this replica owns now: runs their previous owner left running are
     /// recorded abandoned, and each job's catch-up starts from its newest recorded tick.
     pub(super) async fn take(&self, ids: &[String]) -> Result<(), StoreError> {
         if ids.is_empty() || self.shared.leaving.load(Ordering::Acquire) {
             return Ok(());
         }
+        // In chunks, heartbeating between them when a heartbeat interval has gone by: taking
+        // tens of thousands of jobs at once (a start, a peer's crash) takes seconds, and a
+        // replica that went quiet that long would look dead to its peers, who would claim
+        // its jobs back.
+        let mut beat = Instant::now();
+        for (i, chunk) in ids.chunks(TAKE_CHUNK).enumerate() {
+            if i > 0 && beat.elapsed() >= self.options.heartbeat_interval {
+                let sent = Instant::now();
+                let now = self.heartbeat().await?;
+                self.clock.sync(now, sent);
+                beat = Instant::now();
+            }
+            self.take_chunk(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn take_chunk(&self, ids: &[String]) -> Result<(), StoreError> {
         let taken = self.store.take_over(&self.options.instance_id, ids).await?;
         if taken.len() > 1 {
             tracing::info!(count = taken.len(), "scheduling jobs owned here now");

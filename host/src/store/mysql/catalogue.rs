@@ -199,6 +199,7 @@ pub(super) const SQL: Catalogue = Catalogue {
          WHERE c.owner IS NULL OR c.owner NOT IN (SELECT id FROM live)) o \
          ORDER BY live DESC, id IS NULL, id"
     ),
+    claim_unowned: "UPDATE jobs SET owner = ?, epoch = epoch + 1 WHERE id = ? AND owner IS NULL",
     hand_over: "UPDATE jobs SET owner = ?, epoch = epoch + 1 \
          WHERE id = ? AND epoch = ? AND owner = ?",
     release_jobs: "UPDATE jobs SET owner = NULL, epoch = epoch + 1 WHERE owner = ?",

@@ -123,6 +123,8 @@ pub(crate) struct Catalogue {
     pub claim_jobs: &'static str,
     /// (dead after) → `(owner, jobs, live as 1 or 0)`, the live instances first.
     pub ownership: &'static str,
+    /// (instance, job): gives the job to the instance if it has no owner.
+    pub claim_unowned: &'static str,
     /// (to, job, epoch, from): moves one job if `from` owns it under the epoch.
     pub hand_over: &'static str,
     /// (instance): releases every job it owns.

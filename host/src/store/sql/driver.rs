@@ -88,6 +88,7 @@ impl<E: SqlEngine> Driver for E {
         fn orphan_summary(&self, dead_after_ms: i64) -> Op<'_, Vec<(Option<String>, i64)>>;
         fn claim_jobs<'a>(&'a self, instance: &'a str, dead_after_ms: i64, limit: i64) -> Op<'a, Vec<Job>>;
         fn ownership(&self, dead_after_ms: i64) -> Op<'_, Vec<OwnershipRow>>;
+        fn claim_unowned<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, Vec<String>>;
         fn hand_over<'a>(&'a self, from: &'a str, to: &'a str, jobs: &'a [(String, i64)]) -> Op<'a, Vec<String>>;
         fn release_jobs<'a>(&'a self, instance: &'a str) -> Op<'a, u64>;
         fn release_job<'a>(&'a self, job_id: &'a str, instance: &'a str, epoch: i64) -> Op<'a, bool>;

@@ -280,6 +280,9 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     fn ownership(&self, dead_after_ms: i64) -> Op<'_, Vec<OwnershipRow>> {
         Box::pin(ownership::ownership(self, dead_after_ms))
     }
+    fn claim_unowned<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, Vec<String>> {
+        Box::pin(ownership::claim_unowned(self, instance, ids))
+    }
     /// Default: one write transaction moving job by job.
     fn hand_over<'a>(
         &'a self,

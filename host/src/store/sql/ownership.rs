@@ -36,6 +36,29 @@ pub(super) async fn ownership<E: SqlEngine>(
         .collect())
 }
 
+/// Claims the jobs one by one in one write transaction.
+pub(super) async fn claim_unowned<E: SqlEngine>(
+    engine: &E,
+    instance: &str,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut tx = engine.begin_write().await?;
+    let mut held = engine.held(&mut tx);
+    let mut claimed = Vec::new();
+    for id in ids {
+        let done = Stmt::<E::Db>::new(E::SQL.claim_unowned)
+            .bind(instance)
+            .bind(id.as_str())
+            .execute(held.on())
+            .await?;
+        if done > 0 {
+            claimed.push(id.clone());
+        }
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
 /// Moves the jobs one by one in one write transaction.
 pub(super) async fn hand_over<E: SqlEngine>(
     engine: &E,

@@ -215,6 +215,8 @@ macro_rules! standard_sql {
                  WHERE c.owner IS NULL OR c.owner NOT IN (SELECT id FROM live) \
                  ORDER BY live DESC, id"
             ),
+            claim_unowned: "UPDATE jobs SET owner = $1, epoch = epoch + 1 \
+                 WHERE id = $2 AND owner IS NULL",
             hand_over: "UPDATE jobs SET owner = $1, epoch = epoch + 1 \
                  WHERE id = $2 AND epoch = $3 AND owner = $4",
             release_jobs: "UPDATE jobs SET owner = NULL, epoch = epoch + 1 WHERE owner = $1",
