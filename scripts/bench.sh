@@ -8,6 +8,9 @@
 #   replica:          one replica's lateness curve, 500 … 10,000 one-second jobs due at once and
 #                     spread, beside the floor (the store recording the same burst alone) and the
 #                     host's and the database's CPU per run; SQLite, PostgreSQL and MariaDB
+#   cluster:          100,000 minute jobs on 3 replicas and one PostgreSQL: claimed and balanced,
+#                     a minute of ticks, memory, single creates beside idle and running jobs,
+#                     kill -9 of one replica and its jobs' next ticks
 #   failover:         kill -9 and SIGSTOP of one of 3 replicas, PostgreSQL and MariaDB
 #   plugins:          the hello example in Rust, Python and JavaScript: build time, size, compile
 #                     time and memory, replica memory, first and steady per-run cost
@@ -23,6 +26,7 @@ cargo bench --locked -p wasmcron --bench lateness
 cargo run --release --locked -q -p wasmcron-e2e --bin store-bench
 cargo run --release --locked -q -p wasmcron-e2e --bin apply-bench -- --jobs 100000
 cargo run --release --locked -q -p wasmcron-e2e --bin replica-bench
+cargo run --release --locked -q -p wasmcron-e2e --bin cluster-bench
 cargo run --release --locked -q -p wasmcron-e2e --bin failover-bench -- --runs 2
 
 # Build time of the hello example in each language, into a scratch directory: a rebuild of the
