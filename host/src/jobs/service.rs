@@ -211,13 +211,7 @@ impl Jobs {
     /// event.
     fn announce(&self, job: &Job, change: JobChange) {
         self.signal.job_changed(&job.id);
-        let store = self.store.clone();
-        let id = job.id.clone();
-        tokio::spawn(async move {
-            if let Err(e) = store.notify_job_changed(&id).await {
-                tracing::debug!(error = %e, "cannot notify peers of a job change; they reconcile periodically");
-            }
-        });
+        self.notify_peers(job.id.clone());
         self.publish(job, change);
     }
 
@@ -225,9 +219,14 @@ impl Jobs {
     /// changes).
     pub(super) fn announce_all(&self) {
         self.signal.jobs_changed();
+        self.notify_peers(String::new());
+    }
+
+    /// Tell the other replicas that job `id` changed (every job: empty), in the background.
+    fn notify_peers(&self, id: String) {
         let store = self.store.clone();
         tokio::spawn(async move {
-            if let Err(e) = store.notify_job_changed("").await {
+            if let Err(e) = store.notify_job_changed(&id).await {
                 tracing::debug!(error = %e, "cannot notify peers of a job change; they reconcile periodically");
             }
         });

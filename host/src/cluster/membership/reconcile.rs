@@ -11,13 +11,13 @@ use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 
 use super::{MAX_HOLE_SCAN, Membership};
-
-/// At most this many jobs are taken over in one go (one set of statements).
-const TAKE_CHUNK: usize = 5_000;
 use crate::jobs::{JobSpec, Origin};
 use crate::scheduler::Command;
 use crate::store::StoreError;
 use crate::store::takeover::TakenJob;
+
+/// At most this many jobs are taken over in one go (one set of statements).
+const TAKE_CHUNK: usize = 5_000;
 
 impl Membership {
     /// Make the scheduler hold exactly the jobs this replica owns, at their current versions
@@ -28,19 +28,7 @@ impl Membership {
             .store
             .owned_job_versions(&self.options.instance_id)
             .await?;
-        let held: HashMap<String, (i64, i64)> = self
-            .scheduler
-            .versions()
-            .await
-            .into_iter()
-            .map(|(id, v, e)| (id, (v, e)))
-            .collect();
-        let handing_over = self
-            .shared
-            .handing_over
-            .lock()
-            .expect("handover lock")
-            .clone();
+        let (held, handing_over) = self.held_now().await;
         let mut owned_ids = HashSet::new();
         let mut to_take = Vec::new();
         for (id, version, epoch) in owned {
@@ -106,19 +94,7 @@ impl Membership {
                 }
             }
         }
-        let held: HashMap<String, (i64, i64)> = self
-            .scheduler
-            .versions()
-            .await
-            .into_iter()
-            .map(|(id, v, e)| (id, (v, e)))
-            .collect();
-        let handing_over = self
-            .shared
-            .handing_over
-            .lock()
-            .expect("handover lock")
-            .clone();
+        let (held, handing_over) = self.held_now().await;
         let mut to_take = Vec::new();
         for (id, _, job) in jobs {
             match job {
@@ -145,6 +121,25 @@ impl Membership {
             }
         }
         self.take(&to_take).await
+    }
+
+    /// `(job, (version, epoch))` of every job the scheduler holds, and the jobs being handed
+    /// over (owned here still, not to be scheduled here again).
+    async fn held_now(&self) -> (HashMap<String, (i64, i64)>, HashSet<String>) {
+        let held = self
+            .scheduler
+            .versions()
+            .await
+            .into_iter()
+            .map(|(id, v, e)| (id, (v, e)))
+            .collect();
+        let handing_over = self
+            .shared
+            .handing_over
+            .lock()
+            .expect("handover lock")
+            .clone();
+        (held, handing_over)
     }
 
     /// Start scheduling jobs this replica owns now: runs their previous owner left running are

@@ -52,16 +52,12 @@ impl Membership {
     }
 
     /// Claim this replica's share of the jobs without a live owner in `view`, after `rounds`
-    /// rounds in a row with some; the jobs claimed.
-    pub(super) async fn claim_orphans(
-        &self,
-        view: &Ownership,
-        rounds: u32,
-    ) -> Result<Vec<String>, StoreError> {
+    /// rounds in a row with some.
+    async fn claim_orphans(&self, view: &Ownership, rounds: u32) -> Result<(), StoreError> {
         let me = self.options.instance_id.as_str();
         let limit = balance::claim_limit(view, me, rounds, ORPHAN_PATIENCE);
         if limit == 0 {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let claimed = self
             .store
@@ -71,7 +67,7 @@ impl Membership {
             crate::metrics::global().claimed(claimed.len() as u64);
             tracing::info!(count = claimed.len(), "claimed jobs without a live owner");
         }
-        Ok(claimed.into_iter().map(|job| job.id).collect())
+        Ok(())
     }
 
     pub(super) fn dead_after_ms(&self) -> i64 {
@@ -109,8 +105,8 @@ pub(crate) struct OrphanProbe {
 impl OrphanProbe {
     /// Whether `summary` calls for a round: a dead owner's jobs changed (at once), or jobs
     /// without an owner came and stayed for one look. A job just written has no owner until
-    /// a replica claims it through its own notification (milliseconds): a round of every
-    /// replica for each such job would cost each write a look at every job.
+    /// the replica it was written through claims it (milliseconds): a round of every replica
+    /// for each such job would cost each write a look at every job.
     fn changed(&mut self, summary: OrphanSummary) -> bool {
         let (dead, unowned): (OrphanSummary, OrphanSummary) =
             summary.into_iter().partition(|(owner, _)| owner.is_some());
