@@ -24,6 +24,7 @@ pub mod built;
 pub mod chaos;
 pub mod cluster;
 pub mod collector;
+pub mod cpu;
 pub mod daemon;
 pub mod db;
 pub mod events;

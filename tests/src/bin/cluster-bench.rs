@@ -22,6 +22,7 @@ use serde_json::json;
 use wasmcron::schedule::{JobTiming, Schedule};
 use wasmcron::store::{NewJob, Store};
 use wasmcron_e2e::built::plugins_dir;
+use wasmcron_e2e::cpu::{cpu_of, process_cpu};
 use wasmcron_e2e::host::{Host, HostOptions, rss_kib};
 use wasmcron_e2e::pg::{Listen, PgOptions, PgServer};
 
@@ -184,27 +185,6 @@ async fn reconciles(host: &Host) -> (u64, u64) {
     (count("all"), count("written"))
 }
 
-/// User + system CPU seconds of process `pid` (`/proc/<pid>/stat`, in `USER_HZ` = 100).
-fn process_cpu(pid: u32) -> Option<(String, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
-    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-    let cpu = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some((stat[open + 1..close].to_string(), cpu / 100.0))
-}
-
-/// CPU seconds used so far by the PostgreSQL server's processes.
-fn postgres_cpu() -> f64 {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(process_cpu)
-        .filter(|(name, _)| name == "postgres")
-        .map(|(_, cpu)| cpu)
-        .sum()
-}
-
 /// One replica with `n` jobs that are not due (yearly): creates one at a time through the API
 /// against the store creating the same jobs alone (the floor), and what the replica
 /// reconciled meanwhile.
@@ -236,13 +216,16 @@ async fn idle_creates(server: &PgServer, n: usize, count: usize) -> anyhow::Resu
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let before = reconciles(&host).await;
-    let cpu = (process_cpu(host.pid()).map_or(0.0, |c| c.1), postgres_cpu());
+    let cpu = (
+        process_cpu(host.pid()).map_or(0.0, |c| c.1),
+        cpu_of("postgres"),
+    );
     let mut times = creates(&host, count, "idle").await?;
     // What the creates set off in the background ends within a heartbeat.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cpu = (
         process_cpu(host.pid()).map_or(0.0, |c| c.1) - cpu.0,
-        postgres_cpu() - cpu.1,
+        cpu_of("postgres") - cpu.1,
     );
     let after = reconciles(&host).await;
     println!(

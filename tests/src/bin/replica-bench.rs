@@ -29,14 +29,13 @@ use sqlx::Row;
 use wasmcron::schedule::{JobTiming, Schedule};
 use wasmcron::store::{BeginRun, FinishRun, NewJob, NewRun, RunStatus, Store};
 use wasmcron_e2e::built::plugins_dir;
+use wasmcron_e2e::cpu::{cpu_of, process_cpu};
 use wasmcron_e2e::host::{Host, HostOptions};
 use wasmcron_e2e::mariadb::{MariaDbOptions, MariaDbServer};
 use wasmcron_e2e::pg::{Listen, PgOptions, PgServer};
 
 /// The ledger's batch (`scheduler/ledger.rs`).
 const BATCH: usize = 512;
-/// Linux's `USER_HZ`: the unit of the CPU times in `/proc/<pid>/stat`.
-const TICKS_PER_S: f64 = 100.0;
 
 struct Settings {
     jobs: Vec<usize>,
@@ -105,16 +104,7 @@ impl Engine {
             Engine::Postgres(_) => "postgres",
             Engine::Mariadb(_) => "mariadbd",
         };
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return 0.0;
-        };
-        dir.filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .filter_map(|pid| {
-                let (name, cpu) = process_cpu(pid)?;
-                (name == comm).then_some(cpu)
-            })
-            .sum()
+        cpu_of(comm)
     }
 
     /// The first attempts of the ticks in a window, in the engine's placeholders.
@@ -140,19 +130,6 @@ fn unique_name() -> String {
             .unwrap()
             .as_nanos()
     )
-}
-
-/// `(comm, user + system CPU seconds)` of process `pid`.
-fn process_cpu(pid: u32) -> Option<(String, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat[open + 1..close].to_string();
-    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-    // After the comm: state is field 3, utime 14 and stime 15 (1-based over the whole line).
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((comm, (utime + stime) / TICKS_PER_S))
 }
 
 fn now_ms() -> i64 {
