@@ -447,6 +447,31 @@ fn the_maintenance_switch_holds_ticks_and_resuming_applies_the_misfire_policy() 
 }
 
 #[test]
+fn a_job_taken_during_the_maintenance_switch_runs_no_tick_of_it_as_if_on_time() {
+    let mut core = SchedulerCore::new();
+    assert!(core.set_cluster_paused(true, 0).is_empty());
+    // Taken (a handover) at 4.5 s, during the pause, with its cursor at 2 s: the ticks at
+    // 3 s and 4 s are within the grace, yet they must not wait to run as ordinary ticks.
+    let actions = core.take(
+        every_second(OverlapPolicy::Skip, MisfirePolicy::RunOnce),
+        2 * S,
+        4 * S + 500,
+    );
+    assert!(
+        actions.is_empty(),
+        "nothing planned while paused: {actions:?}"
+    );
+    for t in 5..=6 {
+        assert!(fire(&mut core, t * S).is_empty(), "nothing starts at {t} s");
+    }
+    // Resumed at 6.1 s: 3, 4 and 5 s are missed, 6 s runs once as catch-up.
+    let actions = core.set_cluster_paused(false, 6 * S + 100);
+    let missed: Vec<i64> = recorded(&actions).iter().map(|(t, _)| *t).collect();
+    assert_eq!(missed, vec![3 * S, 4 * S, 5 * S]);
+    assert_eq!(runs(&actions), vec![(6 * S, true)]);
+}
+
+#[test]
 fn a_tick_that_cannot_be_recorded_is_re_planned_when_the_database_returns() {
     let mut core = SchedulerCore::new();
     core.take(

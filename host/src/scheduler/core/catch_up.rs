@@ -36,6 +36,15 @@ impl SchedulerCore {
         if slot.spec.paused {
             return Vec::new();
         }
+        if cluster_paused {
+            // Maintenance (a take or an edit during it): nothing is planned, not even the
+            // ticks within the grace — queued as ordinary ticks, they would run late on
+            // resume as if on time. They stay unaccounted behind the cursor, and resuming
+            // re-plans the job by its misfire policy.
+            self.timers.disarm(key);
+            slot.next_tick = None;
+            return Vec::new();
+        }
         // A jittered job's tick is due at its own instant, a fixed delay after the schedule's:
         // a tick whose instant has passed but whose delay has not is neither late nor due yet
         // (its timer fires it), so the plan runs on the job's clock, that delay behind.
@@ -134,8 +143,7 @@ impl SchedulerCore {
             });
         }
         slot.cursor_ms = cursor.max(late_cutoff);
-        if !cluster_paused
-            && (slot.running == 0 || spec.overlap == OverlapPolicy::Allow)
+        if (slot.running == 0 || spec.overlap == OverlapPolicy::Allow)
             && let Some((tick, catch_up)) = slot.catch_up.pop_front()
         {
             slot.start(tick);
