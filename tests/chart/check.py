@@ -229,6 +229,12 @@ def check_render(chart: Path, case_file: Path, rendered: Path) -> int:
     # Pool mode, and the session URL beside a transaction pooler: only ever through a secretKeyRef.
     database = values["database"]
     c.equal(env.get("WASMCRON_DB_POOL_MODE", {}).get("value"), database["poolMode"], "WASMCRON_DB_POOL_MODE")
+    max_connections = database.get("maxConnections")
+    c.equal(
+        env.get("WASMCRON_DB_MAX_CONNECTIONS", {}).get("value"),
+        None if max_connections is None else str(max_connections),
+        "WASMCRON_DB_MAX_CONNECTIONS set only with database.maxConnections, as its value",
+    )
     session_env = env.get("WASMCRON_DB_SESSION_URL")
     stores_session_url = not database["sessionUrlExistingSecret"] and bool(database["sessionUrl"].strip())
     if database["sessionUrlExistingSecret"]:

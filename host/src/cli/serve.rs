@@ -45,6 +45,12 @@ pub struct DbArgs {
     /// and changes are polled.
     #[arg(long, env = "WASMCRON_DB_SESSION_URL")]
     pub db_session_url: Option<String>,
+    /// Connections the replica keeps to the database at most (default 12 for PostgreSQL and
+    /// MySQL/MariaDB, 1 for SQLite: one connection queues its writers in order, where several
+    /// would wait for SQLite's file lock by polling it, and the last comers can wait past the
+    /// lock timeout while others keep writing).
+    #[arg(long, env = "WASMCRON_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: Option<u32>,
 }
 
 impl DbArgs {
@@ -53,6 +59,7 @@ impl DbArgs {
         ConnectOptions {
             pool_mode: self.db_pool_mode,
             session_url: self.db_session_url.clone(),
+            max_connections: self.db_max_connections,
             ..ConnectOptions::default()
         }
     }

@@ -13,8 +13,8 @@ use super::error::{StoreError, redact_url};
 /// Tunables of a connection; [`Default`] gives the production values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
-    /// Pool size (default 12 for PostgreSQL and MySQL/MariaDB, 4 for a SQLite file, 1 for
-    /// SQLite memory).
+    /// Pool size (default 12 for PostgreSQL and MySQL/MariaDB, 1 for SQLite: one connection
+    /// queues its writers in order).
     pub max_connections: Option<u32>,
     /// How long to wait for a connection, including establishing one (default 3 s).
     pub connect_timeout: Duration,

@@ -59,7 +59,11 @@ pub(super) async fn connect(
             .idle_timeout(None)
             .max_lifetime(None)
     } else {
-        pool.max_connections(options.max_connections.unwrap_or(4))
+        // One connection by default: the pool queues writers in order. With several, each
+        // waits for the file's write lock by polling it (the busy timeout), the lock goes to
+        // whoever polls at the right moment, and under a steady stream of batches the last
+        // comers waited past the timeout (runs lost as "database unavailable").
+        pool.max_connections(options.max_connections.unwrap_or(1))
     };
     pool.connect_with(connect).await
 }
