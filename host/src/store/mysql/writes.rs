@@ -22,10 +22,14 @@ const CLAIMABLE: &str = concat!(
     ")) ORDER BY j.name LIMIT ? FOR UPDATE SKIP LOCKED"
 );
 
-/// Gives the claimed jobs to the claimant.
+/// Gives the claimed jobs to the claimant: (ids, claimant). A join, not `id IN (…)`: MariaDB
+/// runs a single-table `UPDATE`'s `IN` subquery once per row of `jobs` (no semi-join before
+/// 11.1), which at 10,000 jobs claimed at once read 10,000 × 10,000 rows and ran into the
+/// statement time limit.
 const TAKE: &str = concat!(
-    "UPDATE jobs SET owner = ?, epoch = epoch + 1 WHERE id IN ",
-    json_ids!()
+    "UPDATE jobs j JOIN ",
+    json_ids!(),
+    " t ON t.id = j.id SET j.owner = ?, j.epoch = j.epoch + 1"
 );
 
 /// The claimed jobs as they are now.
@@ -162,8 +166,8 @@ pub(super) async fn claim_jobs(
     }
     let ids = json_text(&ids);
     Stmt::<MySql>::new(TAKE)
-        .bind(instance)
         .bind(ids.as_str())
+        .bind(instance)
         .execute(&mut *tx)
         .await?;
     let rows: Vec<JobRow> = Stmt::<MySql>::new(TAKEN)
