@@ -24,6 +24,7 @@ export WASMCRON_BIN="$repo/target/release/wasmcron" WASMCRON_TEST_PLUGINS="$repo
 cargo bench --locked -p wasmcron --bench runtime -- --plugins "$repo/dist/plugins"
 cargo bench --locked -p wasmcron --bench lateness
 cargo run --release --locked -q -p wasmcron-e2e --bin store-bench
+cargo run --release --locked -q -p wasmcron-e2e --bin history-bench
 cargo run --release --locked -q -p wasmcron-e2e --bin apply-bench -- --jobs 100000
 cargo run --release --locked -q -p wasmcron-e2e --bin replica-bench
 cargo run --release --locked -q -p wasmcron-e2e --bin cluster-bench
