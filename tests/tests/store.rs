@@ -71,6 +71,7 @@ conformance! {
         list_runs_newest_first_with_filters_and_cursor,
         retention_keeps_the_newest_run_per_job,
         history_limits_keep_the_newest_runs_and_the_takeover_window,
+        history_limits_reach_every_job_past_the_first_page,
         state_is_fenced,
         heartbeat_upserts_and_liveness,
         claim_jobs_from_dead_and_departed_instances,
@@ -1556,6 +1557,70 @@ async fn history_limits_keep_the_newest_runs_and_the_takeover_window(db: &Db) {
             .await
             .unwrap(),
         0
+    );
+}
+
+/// The limits walk the jobs page by page (500 a page): a job on a later page is limited too.
+async fn history_limits_reach_every_job_past_the_first_page(db: &Db) {
+    let store = &db.store;
+    let jobs = 501;
+    store
+        .create_jobs(
+            (0..jobs)
+                .map(|i| NewJob::new(format!("paged-{i:04}"), "*/5 * * * *", "hello"))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    store
+        .heartbeat(INSTANCE, "127.0.0.1:1", "test")
+        .await
+        .unwrap();
+    let owned = store.claim_jobs(INSTANCE, 60_000).await.unwrap();
+    assert_eq!(owned.len(), jobs);
+    // Ticks at 0, 20 and 40 minutes: with one kept, the two older ones are outside the
+    // take-over look-back (15 minutes below the newest) and go.
+    let minute = 60_000;
+    let runs: Vec<NewRun> = owned
+        .iter()
+        .flat_map(|job| [0, 20, 40].map(|m| new_run(job, 1_000_000_000 + m * minute)))
+        .collect();
+    let started: Vec<(i64, i64, FinishRun)> = store
+        .begin_runs(&runs)
+        .await
+        .unwrap()
+        .into_iter()
+        .zip(&runs)
+        .map(|(answer, run)| match answer {
+            BeginRun::Started(id) => (id, run.epoch, succeeded("ok")),
+            other => panic!("expected the run to start, got {other:?}"),
+        })
+        .collect();
+    store.finish_runs(&started).await.unwrap();
+    let deleted = store
+        .delete_runs_over(&[RunStatus::Succeeded], 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted,
+        2 * jobs as u64,
+        "two runs of every job, the last one's too"
+    );
+    let last = owned.iter().max_by_key(|j| j.name.clone()).unwrap();
+    let left = store
+        .list_runs(
+            &RunFilter {
+                job_id: Some(last.id.clone()),
+                ..RunFilter::default()
+            },
+            &RunPage::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter().map(|r| r.scheduled_at_ms).collect::<Vec<_>>(),
+        vec![1_000_000_000 + 40 * minute],
+        "the job on the second page keeps only its newest run"
     );
 }
 

@@ -216,15 +216,15 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Deletes at most `batch` finished runs scheduled before `cutoff_ms`, keeping each job's
     /// newest non-manual run; returns how many.
     fn delete_runs_batch(&self, cutoff_ms: i64, batch: i64) -> Op<'_, u64>;
-    /// Deletes at most `batch` runs with a status of `statuses` beyond the newest `keep` of
-    /// those per job, among the runs scheduled more than `lookback_ms` before their job's
-    /// newest non-manual tick; returns how many.
-    fn delete_runs_over<'a>(
+    /// Deletes job `job_id`'s runs with a status of `statuses` beyond the newest `keep` of
+    /// those, among its runs scheduled more than `lookback_ms` before its newest non-manual
+    /// tick; returns how many.
+    fn delete_job_runs_over<'a>(
         &'a self,
+        job_id: &'a str,
         statuses: &'a [RunStatus],
         keep: i64,
         lookback_ms: i64,
-        batch: i64,
     ) -> Op<'a, u64>;
     /// Deletes events older than `cutoff_ms` and all but the newest `keep`.
     fn prune_events(&self, cutoff_ms: i64, keep: i64) -> Op<'_, u64>;

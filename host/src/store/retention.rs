@@ -3,11 +3,14 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::model::RunStatus;
+use super::model::{JobFilter, JobPage, RunStatus};
 use super::takeover::HOLE_LOOKBACK_MS;
 
 /// Most runs one retention statement deletes.
 pub const RETENTION_BATCH: i64 = 5_000;
+
+/// Jobs read at a time by a pass of the per-job history limits.
+const LIMITS_PAGE: i64 = 500;
 
 impl Store {
     /// Retention: deletes the finished runs scheduled before `cutoff_ms`, always keeping each
@@ -29,26 +32,37 @@ impl Store {
 
     /// Per-job history limits: deletes the runs with a status of `statuses` beyond each
     /// job's newest `keep` of them — never one within [`HOLE_LOOKBACK_MS`] of its job's
-    /// newest tick, which a takeover reads to find unrecorded ticks. In batches of
-    /// [`RETENTION_BATCH`]; returns how many.
+    /// newest tick, which a takeover reads to find unrecorded ticks. Job by job, in pages of
+    /// [`LIMITS_PAGE`] jobs, each job one short statement through its `(job, tick)` index;
+    /// returns how many.
     pub async fn delete_runs_over(
         &self,
         statuses: &[RunStatus],
         keep: u32,
     ) -> Result<u64, StoreError> {
+        let keep = i64::from(keep.max(1));
         let mut total = 0;
+        let mut page = JobPage {
+            limit: LIMITS_PAGE,
+            after_name: None,
+        };
         loop {
-            let deleted = self
-                .bounded(self.driver.delete_runs_over(
-                    statuses,
-                    i64::from(keep.max(1)),
-                    HOLE_LOOKBACK_MS,
-                    RETENTION_BATCH,
-                ))
-                .await?;
-            total += deleted;
-            if deleted < RETENTION_BATCH as u64 {
-                return Ok(total);
+            let jobs = self.list_jobs(&JobFilter::default(), &page).await?;
+            for job in &jobs {
+                total += self
+                    .bounded(self.driver.delete_job_runs_over(
+                        &job.id,
+                        statuses,
+                        keep,
+                        HOLE_LOOKBACK_MS,
+                    ))
+                    .await?;
+            }
+            match jobs.last() {
+                Some(last) if jobs.len() as i64 == LIMITS_PAGE => {
+                    page.after_name = Some(last.name.clone());
+                }
+                _ => return Ok(total),
             }
         }
     }

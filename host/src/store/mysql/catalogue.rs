@@ -134,13 +134,6 @@ pub(super) const SQL: Catalogue = Catalogue {
          AND (o.manual OR EXISTS (SELECT 1 FROM runs n WHERE n.job_id = o.job_id \
               AND NOT n.manual AND n.scheduled_at_ms > o.scheduled_at_ms)) \
          LIMIT ?) d ON d.id = r.id",
-    // A join, not `id IN (…)`: MariaDB evaluates a single-table DELETE's IN subquery once
-    // per row (no semi-join before 11.1); over the window of every job's runs that ran into
-    // the statement time limit at 150,000 runs.
-    delete_runs_among: (
-        "DELETE gone FROM runs gone JOIN (",
-        ") among ON among.id = gone.id",
-    ),
     prune_events: "DELETE FROM events WHERE at_ms < ? \
          OR id <= (SELECT m.top FROM (SELECT COALESCE(MAX(id), 0) AS top FROM events) m) - ?",
     expire_triggers: "DELETE FROM manual_triggers WHERE scheduled_at_ms < ?",

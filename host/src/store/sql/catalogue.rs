@@ -99,9 +99,6 @@ pub(crate) struct Catalogue {
     // ----- retention -------------------------------------------------------------------------
     /// (cutoff, batch): deletes finished runs, never a job's newest non-manual one.
     pub delete_runs: &'static str,
-    /// Deletes the runs whose ids a query selects: the text before that query and after it
-    /// (the query's one column is `id`).
-    pub delete_runs_among: (&'static str, &'static str),
     /// (cutoff, keep): deletes old events and all but the newest `keep`.
     pub prune_events: &'static str,
     /// (cutoff): deletes manual triggers.

@@ -77,7 +77,7 @@ impl<E: SqlEngine> Driver for E {
         fn tick_recorded<'a>(&'a self, job_id: &'a str, scheduled_at_ms: i64) -> Op<'a, bool>;
         fn running_count<'a>(&'a self, job_id: &'a str) -> Op<'a, i64>;
         fn delete_runs_batch(&self, cutoff_ms: i64, batch: i64) -> Op<'_, u64>;
-        fn delete_runs_over<'a>(&'a self, statuses: &'a [RunStatus], keep: i64, lookback_ms: i64, batch: i64) -> Op<'a, u64>;
+        fn delete_job_runs_over<'a>(&'a self, job_id: &'a str, statuses: &'a [RunStatus], keep: i64, lookback_ms: i64) -> Op<'a, u64>;
         fn prune_events(&self, cutoff_ms: i64, keep: i64) -> Op<'_, u64>;
         fn expire_triggers(&self, cutoff_ms: i64) -> Op<'_, u64>;
         fn delete_stale_instances(&self, stale_after_ms: i64) -> Op<'_, u64>;

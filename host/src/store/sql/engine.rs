@@ -224,19 +224,19 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     fn delete_runs_batch(&self, cutoff_ms: i64, batch: i64) -> Op<'_, u64> {
         Box::pin(retention::delete_runs(self, cutoff_ms, batch))
     }
-    fn delete_runs_over<'a>(
+    fn delete_job_runs_over<'a>(
         &'a self,
+        job_id: &'a str,
         statuses: &'a [RunStatus],
         keep: i64,
         lookback_ms: i64,
-        batch: i64,
     ) -> Op<'a, u64> {
-        Box::pin(retention::delete_runs_over(
+        Box::pin(retention::delete_job_runs_over(
             self,
+            job_id,
             statuses,
             keep,
             lookback_ms,
-            batch,
         ))
     }
     fn prune_events(&self, cutoff_ms: i64, keep: i64) -> Op<'_, u64> {

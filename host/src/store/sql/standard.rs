@@ -156,7 +156,6 @@ macro_rules! standard_sql {
                  AND (r.manual OR EXISTS (SELECT 1 FROM runs n WHERE n.job_id = r.job_id \
                       AND NOT n.manual AND n.scheduled_at_ms > r.scheduled_at_ms)) \
                  LIMIT $2)",
-            delete_runs_among: ("DELETE FROM runs WHERE id IN (", ")"),
             prune_events: "DELETE FROM events WHERE at_ms < $1 \
                  OR id <= (SELECT COALESCE(MAX(id), 0) FROM events) - $2",
             expire_triggers: "DELETE FROM manual_triggers WHERE scheduled_at_ms < $1",
