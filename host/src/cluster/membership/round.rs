@@ -11,6 +11,10 @@ use crate::cluster::balance;
 use crate::store::StoreError;
 use crate::store::ownership::Ownership;
 
+/// Most jobs one claim statement takes (about 0.7 s at 100,000 jobs on PostgreSQL); the share
+/// is computed again between them.
+const CLAIM_CHUNK: i64 = 10_000;
+
 impl Membership {
     pub(super) async fn round(&self) -> Result<(), StoreError> {
         let sent = Instant::now();
@@ -52,22 +56,31 @@ impl Membership {
     }
 
     /// Claim this replica's share of the jobs without a live owner in `view`, after `rounds`
-    /// rounds in a row with some.
+    /// rounds in a row with some: [`CLAIM_CHUNK`] at a time, the share computed again from a
+    /// fresh view after each, so replicas that register meanwhile (a cluster starting
+    /// together) are counted in it and claim their part alongside. Claimed in one go, the
+    /// first replica to look took every job and then handed two thirds of them on.
     async fn claim_orphans(&self, view: &Ownership, rounds: u32) -> Result<(), StoreError> {
         let me = self.options.instance_id.as_str();
-        let limit = balance::claim_limit(view, me, rounds, ORPHAN_PATIENCE);
-        if limit == 0 {
-            return Ok(());
+        let mut view = view.clone();
+        loop {
+            let limit = balance::claim_limit(&view, me, rounds, ORPHAN_PATIENCE).min(CLAIM_CHUNK);
+            if limit == 0 {
+                return Ok(());
+            }
+            let claimed = self
+                .store
+                .claim_jobs_limited(me, self.dead_after_ms(), Some(limit))
+                .await?;
+            if !claimed.is_empty() {
+                crate::metrics::global().claimed(claimed.len() as u64);
+                tracing::info!(count = claimed.len(), "claimed jobs without a live owner");
+            }
+            if (claimed.len() as i64) < limit {
+                return Ok(());
+            }
+            view = self.store.ownership(self.dead_after_ms()).await?;
         }
-        let claimed = self
-            .store
-            .claim_jobs_limited(me, self.dead_after_ms(), Some(limit))
-            .await?;
-        if !claimed.is_empty() {
-            crate::metrics::global().claimed(claimed.len() as u64);
-            tracing::info!(count = claimed.len(), "claimed jobs without a live owner");
-        }
-        Ok(())
     }
 
     pub(super) fn dead_after_ms(&self) -> i64 {
