@@ -64,7 +64,8 @@ impl Membership {
         let me = self.options.instance_id.as_str();
         let mut view = view.clone();
         loop {
-            let limit = balance::claim_limit(&view, me, rounds, ORPHAN_PATIENCE).min(CLAIM_CHUNK);
+            let due = balance::claim_limit(&view, me, rounds, ORPHAN_PATIENCE);
+            let limit = due.min(CLAIM_CHUNK);
             if limit == 0 {
                 return Ok(());
             }
@@ -76,7 +77,8 @@ impl Membership {
                 crate::metrics::global().claimed(claimed.len() as u64);
                 tracing::info!(count = claimed.len(), "claimed jobs without a live owner");
             }
-            if (claimed.len() as i64) < limit {
+            // Done when the share is claimed (no need to look again) or none are left.
+            if limit == due || (claimed.len() as i64) < limit {
                 return Ok(());
             }
             view = self.store.ownership(self.dead_after_ms()).await?;
