@@ -344,6 +344,20 @@ async fn started(store: &Store, run: &NewRun) -> i64 {
     }
 }
 
+/// The first page (newest first) of job `job_id`'s runs.
+async fn runs_of(store: &Store, job_id: &str) -> Vec<wasmcron::store::Run> {
+    store
+        .list_runs(
+            &RunFilter {
+                job_id: Some(job_id.to_owned()),
+                ..RunFilter::default()
+            },
+            &RunPage::default(),
+        )
+        .await
+        .expect("list runs")
+}
+
 /// Waits (with a deadline) until the database clock has passed `instant_ms`.
 async fn wait_for_db_clock_past(store: &Store, instant_ms: i64) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1282,16 +1296,7 @@ async fn record_ticks_and_catch_up_cursor(db: &Db) {
             .unwrap()
     );
     assert_eq!(store.last_tick_ms(&job.id).await.unwrap(), Some(30_000));
-    let runs = store
-        .list_runs(
-            &RunFilter {
-                job_id: Some(job.id.clone()),
-                ..RunFilter::default()
-            },
-            &RunPage::default(),
-        )
-        .await
-        .unwrap();
+    let runs = runs_of(store, &job.id).await;
     let by_tick: Vec<(i64, RunStatus, Option<RunReason>)> = runs
         .iter()
         .map(|r| (r.scheduled_at_ms, r.status, r.reason))
@@ -1536,16 +1541,7 @@ async fn history_limits_keep_the_newest_runs_and_the_takeover_window(db: &Db) {
         deleted, 6,
         "failed at 3, 7, …, 23 min (the newest failed is at 39)"
     );
-    let b_runs = store
-        .list_runs(
-            &RunFilter {
-                job_id: Some(b.id.clone()),
-                ..RunFilter::default()
-            },
-            &RunPage::default(),
-        )
-        .await
-        .unwrap();
+    let b_runs = runs_of(store, &b.id).await;
     assert_eq!(b_runs.len(), 2, "b keeps its newest two");
     assert_eq!(
         store.last_tick_ms(&a.id).await.unwrap(),
@@ -1607,16 +1603,7 @@ async fn history_limits_reach_every_job_past_the_first_page(db: &Db) {
         "two runs of every job, the last one's too"
     );
     let last = owned.iter().max_by_key(|j| j.name.clone()).unwrap();
-    let left = store
-        .list_runs(
-            &RunFilter {
-                job_id: Some(last.id.clone()),
-                ..RunFilter::default()
-            },
-            &RunPage::default(),
-        )
-        .await
-        .unwrap();
+    let left = runs_of(store, &last.id).await;
     assert_eq!(
         left.iter().map(|r| r.scheduled_at_ms).collect::<Vec<_>>(),
         vec![1_000_000_000 + 40 * minute],
@@ -2613,16 +2600,7 @@ async fn a_retry_is_planned_with_the_failure_and_starts_once(db: &Db) {
         .finish_run(second_id, job.epoch, &succeeded("ok"))
         .await
         .unwrap();
-    let runs = store
-        .list_runs(
-            &RunFilter {
-                job_id: Some(job.id.clone()),
-                ..RunFilter::default()
-            },
-            &RunPage::default(),
-        )
-        .await
-        .unwrap();
+    let runs = runs_of(store, &job.id).await;
     let attempts: Vec<(i64, i32, RunStatus)> = runs
         .iter()
         .map(|r| (r.scheduled_at_ms, r.attempt, r.status))
