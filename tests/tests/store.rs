@@ -83,6 +83,7 @@ conformance! {
         events_append_read_and_prune,
         events_appended_together_keep_their_order,
         manual_triggers_wait_for_the_owner,
+        an_owners_triggers_are_found_behind_other_replicas_triggers,
         settings_round_trip,
         tokens_round_trip,
         schema_too_new_is_refused,
@@ -2362,6 +2363,55 @@ async fn manual_triggers_wait_for_the_owner(db: &Db) {
     assert_eq!(store.expire_triggers(second).await.unwrap(), 0);
     assert_eq!(store.expire_triggers(second + 1).await.unwrap(), 1);
     assert!(store.owned_triggers(INSTANCE).await.unwrap().is_empty());
+}
+
+async fn an_owners_triggers_are_found_behind_other_replicas_triggers(db: &Db) {
+    let store = &db.store;
+    let theirs = store
+        .create_jobs(
+            (0..250)
+                .map(|i| NewJob::new(format!("theirs-{i:03}"), "*/5 * * * *", "hello"))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    store
+        .heartbeat("replica-b", "127.0.0.1:2", "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_jobs("replica-b", 60_000).await.unwrap().len(),
+        250
+    );
+    for job in &theirs {
+        store.insert_trigger(&job.id).await.unwrap();
+    }
+    let mine = owned_job(store, "mine").await;
+    assert_eq!(mine.owner.as_deref(), Some(INSTANCE));
+    let first = store.insert_trigger(&mine.id).await.unwrap();
+    wait_for_db_clock_past(store, first).await;
+    let second = store.insert_trigger(&mine.id).await.unwrap();
+
+    // Past three pages of another replica's triggers.
+    let pending = store.owned_triggers(INSTANCE).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|t| (t.job.name.as_str(), t.scheduled_at_ms))
+            .collect::<Vec<_>>(),
+        [("mine", first), ("mine", second)],
+        "only the owner's, oldest first"
+    );
+    // At most 100 at a time, the oldest.
+    let names: Vec<String> = store
+        .owned_triggers("replica-b")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.job.name)
+        .collect();
+    let expected: Vec<String> = theirs.iter().take(100).map(|j| j.name.clone()).collect();
+    assert_eq!(names, expected);
 }
 
 async fn tokens_round_trip(db: &Db) {

@@ -283,15 +283,14 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     // ----- takeover --------------------------------------------------------------------------
 
     /// Fails (reason `abandoned`) the `running` runs, under an epoch below the job's, of the
-    /// jobs among `ids` that `instance` owns; returns how many.
-    fn abandon_taken_runs<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, u64>;
+    /// jobs among `ids` (whoever owns the job now, such a run is fenced); returns how many.
+    fn abandon_taken_runs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64>;
     /// The jobs among `ids` that `instance` owns, by name.
     fn owned_among<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, Vec<Job>>;
-    /// For those jobs: `(job, newest non-manual tick, non-manual ticks recorded in
+    /// For the jobs among `ids`: `(job, newest non-manual tick, non-manual ticks recorded in
     /// (max(anchor, newest - lookback_ms), newest])`, for the jobs that have a tick.
     fn newest_ticks<'a>(
         &'a self,
-        instance: &'a str,
         ids: &'a [String],
         lookback_ms: i64,
     ) -> Op<'a, Vec<(String, i64, i64)>>;

@@ -46,9 +46,13 @@ impl Store {
         let driver = &self.driver;
         let (abandoned, jobs, ticks) = self
             .bounded(async {
-                let abandoned = driver.abandon_taken_runs(instance, ids).await?;
                 let jobs = driver.owned_among(instance, ids).await?;
-                let ticks = driver.newest_ticks(instance, ids, HOLE_LOOKBACK_MS).await?;
+                if jobs.is_empty() {
+                    return Ok((0, jobs, Vec::new()));
+                }
+                let owned: Vec<String> = jobs.iter().map(|job| job.id.clone()).collect();
+                let abandoned = driver.abandon_taken_runs(&owned).await?;
+                let ticks = driver.newest_ticks(&owned, HOLE_LOOKBACK_MS).await?;
                 Ok((abandoned, jobs, ticks))
             })
             .await?;

@@ -221,14 +221,14 @@ pub(super) const SQL: Catalogue = Catalogue {
         now_ms!(),
         ", r.duration_ms = ",
         now_ms!(),
-        " - r.started_at_ms WHERE r.status = 'running' AND j.owner = ? \
+        " - r.started_at_ms WHERE r.status = 'running' \
          AND r.epoch < j.epoch AND r.job_id IN ",
         json_ids!()
     ),
-    owned_among: concat!(
+    jobs_among: concat!(
         "SELECT ",
         job_columns!(),
-        " FROM jobs WHERE owner = ? AND id IN ",
+        " FROM jobs WHERE id IN ",
         json_ids!(),
         " ORDER BY name"
     ),
@@ -237,10 +237,9 @@ pub(super) const SQL: Catalogue = Catalogue {
          AND r.attempt = 1 AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
          CASE WHEN j.anchor_ms > x.lo THEN j.anchor_ms ELSE x.lo END) \
          FROM (SELECT job_id, MAX(scheduled_at_ms) AS m, MAX(scheduled_at_ms) - ? AS lo \
-         FROM runs WHERE NOT manual \
-         AND job_id IN (SELECT id FROM jobs WHERE owner = ? AND id IN ",
+         FROM runs WHERE NOT manual AND job_id IN ",
         json_ids!(),
-        ") GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
+        " GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
     ),
     ticks_after: concat!(
         "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual AND attempt = 1 \
@@ -268,11 +267,11 @@ pub(super) const SQL: Catalogue = Catalogue {
         " FROM jobs j WHERE j.id = ? \
          ON DUPLICATE KEY UPDATE manual_triggers.id = LAST_INSERT_ID(manual_triggers.id)"
     ),
-    owned_triggers: concat!(
+    pending_triggers: concat!(
         "SELECT ",
         trigger_columns!(),
         " FROM manual_triggers t JOIN jobs j ON j.id = t.job_id \
-         WHERE j.owner = ? ORDER BY t.id LIMIT 100"
+         WHERE t.id > ? ORDER BY t.id LIMIT ?"
     ),
     delete_trigger: "DELETE FROM manual_triggers WHERE id = ?",
 

@@ -95,9 +95,9 @@ impl<E: SqlEngine> Driver for E {
         fn list_owned_jobs<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<Job>>;
         fn owned_job_versions<'a>(&'a self, instance: &'a str) -> Op<'a, Vec<(String, i64, i64)>>;
         fn owned_job_counts(&self) -> Op<'_, Vec<(String, i64)>>;
-        fn abandon_taken_runs<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, u64>;
+        fn abandon_taken_runs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64>;
         fn owned_among<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, Vec<Job>>;
-        fn newest_ticks<'a>(&'a self, instance: &'a str, ids: &'a [String], lookback_ms: i64) -> Op<'a, Vec<(String, i64, i64)>>;
+        fn newest_ticks<'a>(&'a self, ids: &'a [String], lookback_ms: i64) -> Op<'a, Vec<(String, i64, i64)>>;
         fn ticks_after<'a>(&'a self, from_ms: i64, ids: &'a [&'a str]) -> Op<'a, Vec<(String, i64)>>;
         fn append_event<'a>(&'a self, kind: &'a str, payload: &'a str) -> Op<'a, i64>;
         fn append_events<'a>(&'a self, events: &'a [(&'a str, String)]) -> Op<'a, ()>;

@@ -310,19 +310,18 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
 
     // ----- takeover --------------------------------------------------------------------------
 
-    fn abandon_taken_runs<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, u64> {
-        Box::pin(takeover::abandon(self, instance, ids))
+    fn abandon_taken_runs<'a>(&'a self, ids: &'a [String]) -> Op<'a, u64> {
+        Box::pin(takeover::abandon(self, ids))
     }
     fn owned_among<'a>(&'a self, instance: &'a str, ids: &'a [String]) -> Op<'a, Vec<Job>> {
         Box::pin(takeover::owned_among(self, instance, ids))
     }
     fn newest_ticks<'a>(
         &'a self,
-        instance: &'a str,
         ids: &'a [String],
         lookback_ms: i64,
     ) -> Op<'a, Vec<(String, i64, i64)>> {
-        Box::pin(takeover::newest_ticks(self, instance, ids, lookback_ms))
+        Box::pin(takeover::newest_ticks(self, ids, lookback_ms))
     }
     fn ticks_after<'a>(&'a self, from_ms: i64, ids: &'a [&'a str]) -> Op<'a, Vec<(String, i64)>> {
         Box::pin(takeover::ticks_after(self, from_ms, ids))

@@ -77,15 +77,42 @@ pub(super) async fn trigger<E: SqlEngine>(
         .await?)
 }
 
+/// At most this many of an owner's pending triggers are offered at a time.
+const OWNED_TRIGGERS: usize = 100;
+/// The pending triggers are read this many at a time …
+const TRIGGER_PAGE: i64 = 100;
+/// … and at most this many pages a look: the triggers of other replicas' jobs beyond them
+/// wait until those replicas have run the first ones.
+const TRIGGER_PAGES: usize = 20;
+
+/// The pending triggers of `instance`'s jobs, oldest first: the pending triggers are read in
+/// pages by their key and the owner is picked out here (see `pending_triggers`). With none
+/// pending, as almost always, a look is one lookup that finds nothing.
 pub(super) async fn owned_triggers<E: SqlEngine>(
     engine: &E,
     instance: &str,
 ) -> Result<Vec<PendingTrigger>, StoreError> {
-    let rows: Vec<TriggerRow> = Stmt::new(E::SQL.owned_triggers)
-        .bind(instance)
-        .fetch_all(engine.on())
-        .await?;
-    triggers_from_rows(rows)
+    let mut owned = Vec::new();
+    let mut after = 0_i64;
+    for _ in 0..TRIGGER_PAGES {
+        let rows: Vec<TriggerRow> = Stmt::new(E::SQL.pending_triggers)
+            .bind(after)
+            .bind(TRIGGER_PAGE)
+            .fetch_all(engine.on())
+            .await?;
+        let full = rows.len() as i64 == TRIGGER_PAGE;
+        for trigger in triggers_from_rows(rows)? {
+            after = trigger.id;
+            if trigger.job.owner.as_deref() == Some(instance) {
+                owned.push(trigger);
+            }
+        }
+        if !full || owned.len() >= OWNED_TRIGGERS {
+            break;
+        }
+    }
+    owned.truncate(OWNED_TRIGGERS);
+    Ok(owned)
 }
 
 pub(super) async fn delete_trigger<E: SqlEngine>(engine: &E, id: i64) -> Result<(), StoreError> {

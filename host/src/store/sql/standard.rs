@@ -238,17 +238,17 @@ macro_rules! standard_sql {
                  FROM (SELECT ",
                 $now,
                 " AS ms) t, jobs j WHERE runs.status = 'running' AND j.id = runs.job_id \
-                 AND j.owner = $3 AND runs.epoch < j.epoch AND runs.job_id IN ",
+                 AND runs.epoch < j.epoch AND runs.job_id IN ",
                 $ids_open,
-                "$4",
+                "$3",
                 $ids_close
             ),
-            owned_among: concat!(
+            jobs_among: concat!(
                 "SELECT ",
                 job_columns!(),
-                " FROM jobs WHERE owner = $1 AND id IN ",
+                " FROM jobs WHERE id IN ",
                 $ids_open,
-                "$2",
+                "$1",
                 $ids_close,
                 " ORDER BY name"
             ),
@@ -257,12 +257,11 @@ macro_rules! standard_sql {
                  AND r.attempt = 1 AND NOT r.manual AND r.scheduled_at_ms <= x.m AND r.scheduled_at_ms > \
                  CASE WHEN j.anchor_ms > x.lo THEN j.anchor_ms ELSE x.lo END) \
                  FROM (SELECT job_id, MAX(scheduled_at_ms) AS m, MAX(scheduled_at_ms) - $1 AS lo \
-                 FROM runs WHERE NOT manual \
-                 AND job_id IN (SELECT id FROM jobs WHERE owner = $2 AND id IN ",
+                 FROM runs WHERE NOT manual AND job_id IN ",
                 $ids_open,
-                "$3",
+                "$2",
                 $ids_close,
-                ") GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
+                " GROUP BY job_id) x JOIN jobs j ON j.id = x.job_id"
             ),
             ticks_after: concat!(
                 "SELECT job_id, scheduled_at_ms FROM runs WHERE NOT manual AND attempt = 1 \
@@ -290,11 +289,11 @@ macro_rules! standard_sql {
                  ON CONFLICT (job_id, scheduled_at_ms) DO UPDATE SET job_id = excluded.job_id \
                  RETURNING scheduled_at_ms"
             ),
-            owned_triggers: concat!(
+            pending_triggers: concat!(
                 "SELECT ",
                 trigger_columns!(),
                 " FROM manual_triggers t JOIN jobs j ON j.id = t.job_id \
-                 WHERE j.owner = $1 ORDER BY t.id LIMIT 100"
+                 WHERE t.id > $1 ORDER BY t.id LIMIT $2"
             ),
             delete_trigger: "DELETE FROM manual_triggers WHERE id = $1",
 
