@@ -302,7 +302,8 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Appends an event (JSON text `payload`) at now; returns its id.
     fn append_event<'a>(&'a self, kind: &'a str, payload: &'a str) -> Op<'a, i64>;
     /// Appends `(kind, payload)` events in order, in one transaction at one instant of the
-    /// database's clock (multi-row statements); their ids increase in that order.
+    /// database's clock (multi-row statements); their ids increase in that order. Then
+    /// announces them on [`EVENTS_CHANNEL`](super::EVENTS_CHANNEL), as [`Self::notify`].
     fn append_events<'a>(&'a self, events: &'a [(&'a str, String)]) -> Op<'a, ()>;
     /// Up to `limit` events with an id above `after`, oldest first.
     fn events_after(&self, after: i64, limit: i64) -> Op<'_, Vec<StoredEvent>>;

@@ -52,7 +52,7 @@ impl Store {
     }
 
     /// Appends `(kind, payload)` events in order, in one transaction at one database instant;
-    /// listeners are notified once.
+    /// listeners are notified once (on PostgreSQL by the same statement).
     pub async fn append_events(&self, events: &[(&str, Value)]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
@@ -61,13 +61,7 @@ impl Store {
             .iter()
             .map(|(kind, payload)| (*kind, payload.to_string()))
             .collect();
-        let driver = &self.driver;
-        self.bounded(async {
-            driver.append_events(&texts).await?;
-            driver.notify(EVENTS_CHANNEL, "").await?;
-            Ok(())
-        })
-        .await
+        self.bounded(self.driver.append_events(&texts)).await
     }
 
     /// Up to `limit` events with an id above `after`, oldest first.

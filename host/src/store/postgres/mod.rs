@@ -164,6 +164,14 @@ impl SqlEngine for PostgresDriver {
             ))
         })
     }
+    fn append_events<'a>(&'a self, events: &'a [(&'a str, String)]) -> Op<'a, ()> {
+        Box::pin(async move {
+            if events.is_empty() {
+                return Ok(());
+            }
+            on_conn!(self, |c| notify::append_events(c, events))
+        })
+    }
     fn hand_over<'a>(
         &'a self,
         from: &'a str,

@@ -17,7 +17,7 @@ use crate::store::audit::{AuditEntry, AuditFilter, AuditPage, NewAudit};
 use crate::store::driver::{
     FinishRow, JobEdit, ListenerDriver, Op, OwnershipRow, SessionDriver, StateWrite,
 };
-use crate::store::events::{PendingTrigger, StoredEvent};
+use crate::store::events::{EVENTS_CHANNEL, PendingTrigger, StoredEvent};
 use crate::store::failure::{PendingRetry, RetryWait};
 use crate::store::model::{
     BeginRun, Finished, Instance, Job, JobFilter, JobPage, NewJob, NewRun, Run, RunFilter, RunPage,
@@ -332,9 +332,15 @@ pub(crate) trait SqlEngine: std::fmt::Debug + Send + Sync + Sized + 'static {
     fn append_event<'a>(&'a self, kind: &'a str, payload: &'a str) -> Op<'a, i64> {
         Box::pin(events::append(self, kind, payload))
     }
-    /// Default: multi-row inserts in one write transaction.
+    /// Default: multi-row inserts in one write transaction, then the engine's `notify`.
     fn append_events<'a>(&'a self, events: &'a [(&'a str, String)]) -> Op<'a, ()> {
-        Box::pin(events::append_many(self, events))
+        Box::pin(async move {
+            if events.is_empty() {
+                return Ok(());
+            }
+            events::append_many(self, events).await?;
+            self.notify(EVENTS_CHANNEL, "").await
+        })
     }
     fn events_after(&self, after: i64, limit: i64) -> Op<'_, Vec<StoredEvent>> {
         Box::pin(events::after(self, after, limit))
