@@ -40,14 +40,26 @@ async fn view(state: &ApiState, job: Job) -> Result<JobView, ApiError> {
         .into_iter()
         .next();
     let last_success = state.store.last_success_ms(&job.id).await?;
-    let mut view = JobView::new(job, state.clock.now_ms(), last, last_success);
+    Ok(with_warning(
+        state,
+        JobView::new(job, state.clock.now_ms(), last, last_success),
+    ))
+}
+
+/// A job just created: it has no runs yet, so nothing about them is read.
+fn created_view(state: &ApiState, job: Job) -> JobView {
+    with_warning(state, JobView::new(job, state.clock.now_ms(), None, None))
+}
+
+/// `view` with a warning when the job's plugin is not loaded.
+fn with_warning(state: &ApiState, mut view: JobView) -> JobView {
     if state.plugins.get(&view.plugin).is_err() {
         view.warning = Some(format!(
             "plugin {:?} is not loaded (yet): its runs fail until {}.wasm is in the plugins directory",
             view.plugin, view.plugin
         ));
     }
-    Ok(view)
+    view
 }
 
 /// Create a job
@@ -66,7 +78,7 @@ pub async fn create(
     extract::Json(fields): extract::Json<JobFields>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let job = state.jobs.create(&fields, &identity.actor()).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, job).await?)))
+    Ok((StatusCode::CREATED, Json(created_view(&state, job))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
