@@ -170,6 +170,24 @@ async fn creates(host: &Host, n: usize, prefix: &str) -> anyhow::Result<Vec<f64>
     Ok(times)
 }
 
+/// `GET path(i)` for i in `0..n`, one at a time, on `host`: each answer's time in ms.
+async fn gets(host: &Host, n: usize, path: impl Fn(usize) -> String) -> anyhow::Result<Vec<f64>> {
+    let client = reqwest::Client::new();
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let sent = Instant::now();
+        let r = client
+            .get(format!("{}{}", host.base, path(i)))
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        r.bytes().await?;
+        times.push(sent.elapsed().as_secs_f64() * 1e3);
+        ensure!(status == 200, "{} answered {status}", path(i));
+    }
+    Ok(times)
+}
+
 /// `wasmcron_reconciles_total` of `host` as `(all, written)` (zeros where the build has none).
 async fn reconciles(host: &Host) -> (u64, u64) {
     let (_, text) = host
@@ -314,6 +332,17 @@ async fn main() -> anyhow::Result<()> {
 
     // One whole minute of ticks, after a minute of warm-up.
     let minute = (now_ms() / 60_000 + 2) * 60_000;
+    let cpu_now = || {
+        let replicas: Vec<f64> = hosts
+            .iter()
+            .map(|h| process_cpu(h.pid()).map_or(0.0, |c| c.1))
+            .collect();
+        (replicas, cpu_of("postgres"))
+    };
+    sleep_until_ms(minute).await;
+    let cpu_before = cpu_now();
+    sleep_until_ms(minute + 60_000).await;
+    let cpu_after = cpu_now();
     sleep_until_ms(minute + 60_000 + 5_000).await;
     let window = runs(&pool, minute, minute + 60_000).await?;
     let t = timing();
@@ -330,13 +359,33 @@ async fn main() -> anyhow::Result<()> {
         spread(&mut late, "ms")
     );
     println!("- resident memory: {}", rss_cell(&hosts));
+    let share = |seconds: f64| format!("{:.0} %", seconds * 100.0 / 60.0);
+    println!(
+        "- CPU over that minute, in % of one core (the machine has {}): replicas {}, PostgreSQL {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        REPLICAS
+            .iter()
+            .zip(cpu_before.0.iter().zip(&cpu_after.0))
+            .map(|(name, (a, b))| format!("{name} {}", share(b - a)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        share(cpu_after.1 - cpu_before.1)
+    );
 
-    // Single creates on a running replica with the jobs present and running.
+    // Single creates on a running replica with the jobs present and running, beside two
+    // baselines on the same replica: an answer without the database, and one job read.
+    let mut probes = gets(&hosts[0], s.creates, |_| "/healthz".into()).await?;
+    let mut reads = gets(&hosts[0], s.creates, |i| {
+        format!("/api/v1/jobs/job-{:06}", i * 397 % s.jobs)
+    })
+    .await?;
     let mut times = creates(&hosts[0], s.creates, "extra").await?;
     println!(
-        "- `POST /api/v1/jobs`, {} one at a time on replica a while the jobs run: p50 / p99 / max {}",
+        "- `POST /api/v1/jobs`, {} one at a time on replica a while the jobs run: p50 / p99 / max {}; baselines on the same replica, as many one at a time: `GET /healthz` (no database) {}, `GET /api/v1/jobs/{{name}}` (reads only) {}",
         s.creates,
-        spread(&mut times, "ms")
+        spread(&mut times, "ms"),
+        spread(&mut probes, "ms"),
+        spread(&mut reads, "ms")
     );
 
     // Kill one replica; its jobs go to the survivors.
