@@ -316,6 +316,23 @@ async fn owned_job(store: &Store, name: &str) -> wasmcron::store::Job {
         .expect("job exists")
 }
 
+/// Creates `n` jobs of the `hello` plugin in one call, named `{prefix}-0000` … in order.
+async fn create_numbered(
+    store: &Store,
+    prefix: &str,
+    n: usize,
+    schedule: &str,
+) -> Vec<wasmcron::store::Job> {
+    store
+        .create_jobs(
+            (0..n)
+                .map(|i| NewJob::new(format!("{prefix}-{i:04}"), schedule, "hello"))
+                .collect(),
+        )
+        .await
+        .expect("create jobs")
+}
+
 fn new_run(job: &wasmcron::store::Job, at: i64) -> NewRun {
     NewRun {
         job_id: job.id.clone(),
@@ -471,14 +488,7 @@ async fn jobs_created_together_all_or_none(db: &Db) {
 /// deleted in one transaction.
 async fn jobs_edited_and_deleted_together(db: &Db) {
     let store = &db.store;
-    let created = store
-        .create_jobs(
-            (0..700)
-                .map(|i| NewJob::new(format!("e-{i:03}"), "@every 1h", "hello"))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    let created = create_numbered(store, "e", 700, "@every 1h").await;
     let timeout = JobPatch {
         timeout_ms: Some(Some(5_000)),
         ..JobPatch::default()
@@ -1561,14 +1571,7 @@ async fn history_limits_keep_the_newest_runs_and_the_takeover_window(db: &Db) {
 async fn history_limits_reach_every_job_past_the_first_page(db: &Db) {
     let store = &db.store;
     let jobs = 501;
-    store
-        .create_jobs(
-            (0..jobs)
-                .map(|i| NewJob::new(format!("paged-{i:04}"), "*/5 * * * *", "hello"))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    create_numbered(store, "paged", jobs, "*/5 * * * *").await;
     store
         .heartbeat(INSTANCE, "127.0.0.1:1", "test")
         .await
@@ -2367,14 +2370,7 @@ async fn manual_triggers_wait_for_the_owner(db: &Db) {
 
 async fn an_owners_triggers_are_found_behind_other_replicas_triggers(db: &Db) {
     let store = &db.store;
-    let theirs = store
-        .create_jobs(
-            (0..250)
-                .map(|i| NewJob::new(format!("theirs-{i:03}"), "*/5 * * * *", "hello"))
-                .collect(),
-        )
-        .await
-        .unwrap();
+    let theirs = create_numbered(store, "theirs", 250, "*/5 * * * *").await;
     store
         .heartbeat("replica-b", "127.0.0.1:2", "test")
         .await
