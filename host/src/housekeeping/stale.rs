@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::alerts::Alert;
 use crate::cluster::Leadership;
 use crate::events::{Event, Publisher, instant};
-use crate::store::{Job, JobFilter, JobPage, RunFilter, RunPage, RunStatus, Store, StoreError};
+use crate::store::{Job, RunFilter, RunPage, RunStatus, Store, StoreError};
 
 /// How often the leader looks for jobs that became stale or recovered.
 pub const STALE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -45,20 +45,13 @@ pub async fn watch_stale(
 /// One look at every job.
 async fn pass(store: &Store, events: &Publisher) -> Result<(), StoreError> {
     let marked: HashSet<String> = store.stale_jobs().await?.into_iter().collect();
-    let mut page = JobPage {
-        limit: PAGE,
-        after_name: None,
-    };
-    loop {
-        let jobs = store.list_jobs(&JobFilter::default(), &page).await?;
+    let mut pages = store.job_pages(PAGE);
+    while let Some(jobs) = pages.next().await? {
         for job in &jobs {
             check(store, events, job, marked.contains(&job.id)).await?;
         }
-        match jobs.last() {
-            Some(last) if jobs.len() as i64 == PAGE => page.after_name = Some(last.name.clone()),
-            _ => return Ok(()),
-        }
     }
+    Ok(())
 }
 
 async fn check(

@@ -18,7 +18,7 @@ use super::error::JobError;
 use super::fields::JobFields;
 use super::service::Jobs;
 use crate::events::JobChange;
-use crate::store::{Actor, AuditAction, Job, JobFilter, JobPage, JobPatch, NewJob, patched};
+use crate::store::{Actor, AuditAction, Job, JobPatch, NewJob, patched};
 
 /// An entry of a list that is not a valid job: which entry, which field, what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,19 +141,11 @@ impl Jobs {
     /// Every stored job, by name (read a page of [`PAGE`] at a time).
     pub async fn all_jobs(&self) -> Result<Vec<Job>, JobError> {
         let mut all = Vec::new();
-        let mut page = JobPage {
-            limit: PAGE,
-            after_name: None,
-        };
-        loop {
-            let jobs = self.store().list_jobs(&JobFilter::default(), &page).await?;
-            let full = jobs.len() as i64 == PAGE;
-            page.after_name = jobs.last().map(|j| j.name.clone());
+        let mut pages = self.store().job_pages(PAGE);
+        while let Some(jobs) = pages.next().await? {
             all.extend(jobs);
-            if !full {
-                return Ok(all);
-            }
         }
+        Ok(all)
     }
 
     /// What applying `desired` (checked by [`check_entries`]) from `source` would change;

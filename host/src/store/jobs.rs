@@ -149,6 +149,18 @@ impl Store {
         self.bounded(self.driver.get_job(id_or_name)).await
     }
 
+    /// Every job, by name, `limit` at a time: `while let Some(jobs) = pages.next().await? {…}`.
+    pub fn job_pages(&self, limit: i64) -> JobPages<'_> {
+        JobPages {
+            store: self,
+            page: JobPage {
+                limit,
+                after_name: None,
+            },
+            done: false,
+        }
+    }
+
     /// Jobs matching `filter`, ordered by name, one keyset page at a time.
     pub async fn list_jobs(
         &self,
@@ -312,5 +324,28 @@ impl Store {
             drop_retries: edited.drop_retries,
         };
         self.bounded(self.driver.update_job(edit)).await
+    }
+}
+
+/// A walk over every job by name, a keyset page at a time ([`Store::job_pages`]).
+pub struct JobPages<'a> {
+    store: &'a Store,
+    page: JobPage,
+    done: bool,
+}
+
+impl JobPages<'_> {
+    /// The next page (the last one may be empty), or `None` once a short page was read.
+    pub async fn next(&mut self) -> Result<Option<Vec<Job>>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let jobs = self
+            .store
+            .list_jobs(&JobFilter::default(), &self.page)
+            .await?;
+        self.done = (jobs.len() as i64) < self.page.limit;
+        self.page.after_name = jobs.last().map(|job| job.name.clone());
+        Ok(Some(jobs))
     }
 }

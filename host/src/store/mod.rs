@@ -103,7 +103,7 @@ pub use audit::{
 pub use engines::Backend;
 pub use error::{StoreError, redact_url};
 pub use failure::{MAX_ATTEMPTS, PendingRetry, RetryWait};
-pub use jobs::patched;
+pub use jobs::{JobPages, patched};
 pub use model::*;
 pub use open::{ConnectOptions, PoolMode, Store};
 pub use text::{ERROR_LIMIT_BYTES, LOGS_LIMIT_BYTES, RESULT_LIMIT_BYTES, TRUNCATION_MARKER};

@@ -3,7 +3,7 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::model::{JobFilter, JobPage, RunStatus};
+use super::model::RunStatus;
 use super::takeover::HOLE_LOOKBACK_MS;
 
 /// Most runs one retention statement deletes.
@@ -42,12 +42,8 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let keep = i64::from(keep.max(1));
         let mut total = 0;
-        let mut page = JobPage {
-            limit: LIMITS_PAGE,
-            after_name: None,
-        };
-        loop {
-            let jobs = self.list_jobs(&JobFilter::default(), &page).await?;
+        let mut pages = self.job_pages(LIMITS_PAGE);
+        while let Some(jobs) = pages.next().await? {
             for job in &jobs {
                 total += self
                     .bounded(self.driver.delete_job_runs_over(
@@ -58,13 +54,8 @@ impl Store {
                     ))
                     .await?;
             }
-            match jobs.last() {
-                Some(last) if jobs.len() as i64 == LIMITS_PAGE => {
-                    page.after_name = Some(last.name.clone());
-                }
-                _ => return Ok(total),
-            }
         }
+        Ok(total)
     }
 
     /// Deletes events older than `cutoff_ms`, and all but the newest `keep`; returns how many.
